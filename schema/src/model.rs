@@ -1,0 +1,106 @@
+//! Records shared by the room channel, the lobby and the HTTP API. On the
+//! WebSocket they are MessagePack arrays in field order; over HTTP they are
+//! JSON objects with camelCase names.
+
+use serde::{Deserialize, Serialize};
+
+/// What a participant may do in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Teacher,
+    Student,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Teacher => "teacher",
+            Role::Student => "student",
+        }
+    }
+}
+
+/// A member of a room. One user may hold several connections (tabs); they
+/// are one participant, `online` while any connection is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// `#rrggbb`, derived from the user id so it is the same on every device
+    /// and after every reconnect.
+    pub color: String,
+    pub online: bool,
+}
+
+/// Who may see a stored message and how it is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    /// Seen by the whole room.
+    Chat,
+    /// Seen by its sender and its recipient only, live and in history.
+    Whisper,
+    /// Written by the server (joins, leaves, kicks, ownership changes).
+    System,
+}
+
+/// A picture attached to a chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub id: String,
+    pub url: String,
+    pub content_type: String,
+}
+
+/// What a system message is about, for clients that render it themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SystemEventKind {
+    Join,
+    Leave,
+    Kick,
+    Owner,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemEvent {
+    pub kind: SystemEventKind,
+    /// The participant the event is about.
+    pub user: String,
+    /// Who caused it (the teacher who kicked, the owner who handed over).
+    pub by: Option<String>,
+}
+
+/// A stored room message: chat, whisper or system. `seq` orders a room's
+/// messages and is what a reconnecting client resumes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch, server clock.
+    pub ts: i64,
+    pub kind: MessageKind,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub text: String,
+    pub upload: Option<Attachment>,
+    pub event: Option<SystemEvent>,
+}
+
+/// One line of the lobby's room list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomSummary {
+    pub id: String,
+    pub name: String,
+    /// Members who have not left or been removed.
+    pub participants: u32,
+    /// Of those, how many have a connection open.
+    pub online: u32,
+}

@@ -1,0 +1,100 @@
+//! Server → client messages: the room channel (`/ws`) and the lobby
+//! (`/ws/lobby`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::ErrorCode;
+use crate::model::{Message, Participant, RoomSummary};
+use crate::Ref;
+
+/// A message on the room channel. All of these ride the reliable lane.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServerMsg {
+    /// The first frame of every connection.
+    #[serde(rename = "welcome")]
+    Welcome {
+        me: Participant,
+        room: String,
+        #[serde(rename = "roomName")]
+        room_name: String,
+        /// The owner's user id, if the room has one.
+        owner: Option<String>,
+        participants: Vec<Participant>,
+        /// Recent messages the participant may see, oldest first: the last
+        /// few on a fresh connection, or everything after `since` when the
+        /// client resumes (see `truncated`).
+        history: Vec<Message>,
+        /// True when more messages exist before `history[0]` than were sent;
+        /// page them with `GET /api/rooms/{roomId}/messages`.
+        truncated: bool,
+    },
+    /// A request succeeded. `seq` is the stored message's sequence number when
+    /// the request stored one.
+    #[serde(rename = "ack")]
+    Ack {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        seq: Option<u64>,
+    },
+    /// A request (or an undecodable frame) was refused; nothing changed.
+    #[serde(rename = "error")]
+    Error {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        code: ErrorCode,
+        message: String,
+    },
+    /// A new chat, whisper or system message.
+    #[serde(rename = "msg")]
+    Msg(Message),
+    /// Someone joined, left, came online or went offline. `count` is the
+    /// number of participants after the change.
+    #[serde(rename = "presence")]
+    Presence {
+        event: PresenceEvent,
+        participant: Participant,
+        count: u32,
+    },
+    /// The room's owner changed.
+    #[serde(rename = "owner")]
+    Owner { user: Option<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PresenceEvent {
+    Join,
+    Leave,
+    Online,
+    Offline,
+}
+
+/// A message on the lobby channel: room-list changes only, never in-room
+/// traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LobbyMsg {
+    /// The full list of open rooms; sent first, and again if the connection
+    /// fell behind.
+    #[serde(rename = "rooms")]
+    Rooms { rooms: Vec<RoomSummary> },
+    /// A room was created or its counts changed.
+    #[serde(rename = "room")]
+    Room(RoomSummary),
+    /// A room was closed.
+    #[serde(rename = "closed")]
+    Closed { room: String },
+}
+
+impl ServerMsg {
+    /// The wire tag, used as a metrics label.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            ServerMsg::Welcome { .. } => "welcome",
+            ServerMsg::Ack { .. } => "ack",
+            ServerMsg::Error { .. } => "error",
+            ServerMsg::Msg(_) => "msg",
+            ServerMsg::Presence { .. } => "presence",
+            ServerMsg::Owner { .. } => "owner",
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Turning a token into a participant: the signature must be ours, the room
+//! open, and the member neither removed nor gone. Used by every HTTP route
+//! that takes a Bearer token and by the lobby.
+
+use jigsync_schema::Role;
+
+use crate::app::App;
+use crate::auth::Claims;
+use crate::error::ApiError;
+use crate::storage::MemberStatus;
+
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub claims: Claims,
+    pub name: String,
+}
+
+impl Access {
+    pub fn is_teacher(&self) -> bool {
+        self.claims.role == Role::Teacher
+    }
+
+    /// Refuses tokens of a room other than the one in the path.
+    pub fn for_room(self, room: &str) -> Result<Self, ApiError> {
+        if self.claims.room == room {
+            Ok(self)
+        } else {
+            Err(ApiError::forbidden("this token is for another room"))
+        }
+    }
+}
+
+pub async fn check(app: &App, token: &str) -> Result<Access, ApiError> {
+    let claims = app.keys.verify(token).ok_or_else(|| ApiError::unauthorized("invalid token"))?;
+    let room = app.storage.room(&claims.room).await?;
+    if room.is_none_or(|r| r.closed_at.is_some()) {
+        return Err(ApiError::not_found("this room does not exist or was closed"));
+    }
+    let member = app.storage.member(&claims.room, &claims.user).await?;
+    match member {
+        Some(m) if m.status == MemberStatus::Kicked => Err(ApiError::forbidden("you were removed from this room")),
+        Some(m) => Ok(Access { claims, name: m.name }),
+        None => Err(ApiError::unauthorized("not a member of this room")),
+    }
+}

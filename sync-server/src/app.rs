@@ -1,0 +1,31 @@
+//! Shared server state: configuration, storage, signing key, live rooms, the
+//! lobby, rate limits, and the shutdown signal every task listens to.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::TokenKey;
+use crate::config::Config;
+use crate::lobby::Lobby;
+use crate::rate_limit::Limits;
+use crate::room::RoomRegistry;
+use crate::storage::Storage;
+use crate::uploads::BlobStore;
+
+pub struct App {
+    pub config: Config,
+    pub storage: Arc<dyn Storage>,
+    pub keys: TokenKey,
+    pub rooms: RoomRegistry,
+    pub lobby: Lobby,
+    pub limits: Limits,
+    pub blobs: BlobStore,
+    pub metrics: PrometheusHandle,
+    /// Cancelled on SIGTERM/SIGINT: connections close with 1001.
+    pub shutdown: CancellationToken,
+    /// Every WebSocket session, so shutdown can wait for them to close.
+    pub sessions: TaskTracker,
+}

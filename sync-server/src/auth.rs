@@ -1,0 +1,129 @@
+//! Room tokens: who a connection is, in which room, with which role.
+//!
+//! A token is `v1.<payload>.<mac>`: the base64url JSON claims and an
+//! HMAC-SHA256 over them with a key kept in the data dir, so tokens survive
+//! restarts without a session table. Revocation (kicks, closed rooms) is a
+//! membership check against storage, not a property of the token.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use jigsync_schema::Role;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+const KEY_FILE: &str = "signing.key";
+const KEY_BYTES: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    #[serde(rename = "r")]
+    pub room: String,
+    #[serde(rename = "u")]
+    pub user: String,
+    #[serde(rename = "t")]
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("signing key {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("signing key {0} is not {KEY_BYTES} bytes; delete it to make a new one (all tokens become invalid)")]
+    Corrupt(String),
+}
+
+#[derive(Clone)]
+pub struct TokenKey {
+    key: [u8; KEY_BYTES],
+}
+
+impl TokenKey {
+    /// Loads the key from the data dir, creating it (mode 0600) on first run.
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyError> {
+        let path = data_dir.join(KEY_FILE);
+        let io = |source| KeyError::Io { path: path.display().to_string(), source };
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let key = bytes.try_into().map_err(|_| KeyError::Corrupt(path.display().to_string()))?;
+                Ok(TokenKey { key })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; KEY_BYTES];
+                rand::rng().fill(&mut key);
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(&path).map_err(io)?;
+                file.write_all(&key).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                Ok(TokenKey { key })
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialize"));
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("v1.{payload}.{sig}")
+    }
+
+    /// Returns the claims of a token this server signed, or `None` for
+    /// anything else (never panics on input).
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        let rest = token.strip_prefix("v1.")?;
+        let (payload, sig) = rest.split_once('.')?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&sig).ok()?;
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims { room: "r1".into(), user: "u1".into(), role: Role::Student }
+    }
+
+    #[test]
+    fn signed_tokens_verify_and_survive_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = TokenKey::load_or_create(dir.path()).unwrap();
+        let token = key.sign(&claims());
+        assert_eq!(key.verify(&token), Some(claims()));
+        let reloaded = TokenKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(reloaded.verify(&token), Some(claims()));
+    }
+
+    #[test]
+    fn tampered_or_foreign_tokens_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = TokenKey::load_or_create(dir.path()).unwrap();
+        let token = key.sign(&claims());
+        let teacher = Claims { role: Role::Teacher, ..claims() };
+        let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&teacher).unwrap());
+        let sig = token.rsplit('.').next().unwrap();
+        assert_eq!(key.verify(&format!("v1.{forged_payload}.{sig}")), None);
+        let other = TokenKey::load_or_create(tempfile::tempdir().unwrap().path()).unwrap();
+        assert_eq!(other.verify(&token), None);
+        for junk in ["", "v1.", "v1..", "v2.a.b", "v1.!!.??", "v1.e30."] {
+            assert_eq!(key.verify(junk), None, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Command-line flags, each also readable from a `JIGSYNC_*` environment
+//! variable so deployments can configure the server without a wrapper script.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use ipnet::IpNet;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "jigsync", version, about = "Real-time sync server for classroom puzzle boards")]
+pub struct Config {
+    /// Address to serve HTTP and WebSocket on (port 0 picks a free port).
+    #[arg(long, env = "JIGSYNC_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Where the SQLite database, the signing key and uploads live.
+    #[arg(long, env = "JIGSYNC_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// The classroom web app served at `/`.
+    #[arg(long, env = "JIGSYNC_WEB_DIR", default_value = "examples/web")]
+    pub web_dir: PathBuf,
+
+    /// Peers whose `X-Forwarded-For` is believed (CIDR, comma-separated).
+    #[arg(long, env = "JIGSYNC_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<IpNet>,
+
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "JIGSYNC_MAX_UPLOAD_BYTES", default_value_t = 5 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+
+    /// Seconds of silence after which a connection is dropped.
+    #[arg(long, env = "JIGSYNC_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds between server pings.
+    #[arg(long, env = "JIGSYNC_PING_INTERVAL_SECS", default_value_t = 20)]
+    pub ping_interval_secs: u64,
+
+    /// Reliable frames queued for one connection before it is closed as a
+    /// slow consumer.
+    #[arg(long, env = "JIGSYNC_QUEUE_FRAMES", default_value_t = 1024)]
+    pub queue_frames: usize,
+
+    /// Requests per second one connection may send (burst: twice this).
+    #[arg(long, env = "JIGSYNC_CONN_RATE", default_value_t = 20)]
+    pub conn_rate: u32,
+
+    /// Chat and whisper messages per second one user may send, across all
+    /// their connections (burst: `--chat-burst`).
+    #[arg(long, env = "JIGSYNC_CHAT_RATE", default_value_t = 2)]
+    pub chat_rate: u32,
+
+    #[arg(long, env = "JIGSYNC_CHAT_BURST", default_value_t = 10)]
+    pub chat_burst: u32,
+
+    /// Joins and room creations per minute from one IP (burst:
+    /// `--join-burst`). A whole class often shares one school IP.
+    #[arg(long, env = "JIGSYNC_JOIN_RATE_PER_MIN", default_value_t = 120)]
+    pub join_rate_per_min: u32,
+
+    #[arg(long, env = "JIGSYNC_JOIN_BURST", default_value_t = 60)]
+    pub join_burst: u32,
+
+    /// Uploads per minute from one IP (burst: `--upload-burst`).
+    #[arg(long, env = "JIGSYNC_UPLOAD_RATE_PER_MIN", default_value_t = 30)]
+    pub upload_rate_per_min: u32,
+
+    #[arg(long, env = "JIGSYNC_UPLOAD_BURST", default_value_t = 20)]
+    pub upload_burst: u32,
+
+    /// Seconds a room's task stays alive with nobody connected.
+    #[arg(long, env = "JIGSYNC_ROOM_IDLE_SECS", default_value_t = 30)]
+    pub room_idle_secs: u64,
+}
+
+impl Config {
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs)
+    }
+
+    pub fn room_idle(&self) -> Duration {
+        Duration::from_secs(self.room_idle_secs)
+    }
+}

@@ -1,0 +1,66 @@
+//! One lobby connection (`/ws/lobby`, teacher tokens only): a snapshot of the
+//! open rooms, then every change. The lobby takes no requests.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use jigsync_schema::{CloseCode, ErrorCode, ServerMsg};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::timeout;
+
+use super::outbox::{outbox, Frame};
+use super::writer::run_writer;
+use crate::access;
+use crate::app::App;
+
+pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
+    let _session = app.sessions.token();
+    metrics::gauge!("jigsync_connections", "channel" => "lobby").increment(1.0);
+    let (sink, mut stream) = socket.split();
+    let (outbox, rx) = outbox(app.config.queue_frames);
+    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
+
+    match access::check(&app, token.as_deref().unwrap_or_default()).await {
+        Ok(access) if access.is_teacher() => {
+            let (snapshot, mut changes) = app.lobby.subscribe();
+            outbox.send(Frame::encode("rooms", &snapshot));
+            let idle = app.config.idle_timeout();
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = outbox.closed() => break,
+                    change = changes.recv() => match change {
+                        Ok(msg) => { outbox.send(Frame::encode("lobby", &msg)); }
+                        Err(RecvError::Lagged(_)) => { outbox.send(Frame::encode("rooms", &app.lobby.snapshot())); }
+                        Err(RecvError::Closed) => break,
+                    },
+                    next = timeout(idle, stream.next()) => match next {
+                        Err(_) => { outbox.close(CloseCode::IdleTimeout, "nothing heard from the client"); break; }
+                        Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
+                        Ok(Some(Ok(Message::Binary(_) | Message::Text(_)))) => {
+                            outbox.send_msg(&ServerMsg::Error {
+                                r#ref: None,
+                                code: ErrorCode::Invalid,
+                                message: "the lobby takes no requests".into(),
+                            });
+                        }
+                        Ok(Some(Ok(_))) => {}
+                    },
+                }
+            }
+            outbox.close(CloseCode::Normal, "");
+        }
+        Ok(_) => outbox.close(CloseCode::Unauthorized, "the lobby is for teachers"),
+        Err(err) => {
+            let code = match err.code {
+                ErrorCode::Forbidden => CloseCode::Kicked,
+                ErrorCode::NotFound => CloseCode::RoomGone,
+                _ => CloseCode::Unauthorized,
+            };
+            outbox.close(code, &err.message);
+        }
+    }
+    let _ = writer.await;
+    metrics::gauge!("jigsync_connections", "channel" => "lobby").decrement(1.0);
+}

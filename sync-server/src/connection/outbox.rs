@@ -1,0 +1,152 @@
+//! The sending half of one connection, as the rest of the server sees it.
+//!
+//! Reliable frames go through a bounded queue of pre-encoded [`Frame`]s: a
+//! broadcast encodes once and every recipient gets a cheap clone of the same
+//! bytes. A receiver too slow to keep its queue below the bound is closed with
+//! [`CloseCode::SlowConsumer`] instead of growing server memory; it resumes
+//! from storage when it reconnects. (Drag motion will get a second, coalescing
+//! buffer beside this queue: see ARCHITECTURE.md.)
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use jigsync_schema::{encode, CloseCode, ServerMsg};
+use tokio::sync::{mpsc, Notify};
+
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+pub type ConnId = u64;
+
+/// An encoded server message and its tag (for metrics).
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub bytes: Bytes,
+    pub tag: &'static str,
+}
+
+impl Frame {
+    pub fn encode<T: serde::Serialize>(tag: &'static str, msg: &T) -> Frame {
+        Frame { bytes: Bytes::from(encode(msg)), tag }
+    }
+
+    pub fn server(msg: &ServerMsg) -> Frame {
+        Frame::encode(msg.tag(), msg)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseReason {
+    pub code: CloseCode,
+    pub reason: String,
+}
+
+#[derive(Default)]
+struct CloseSignal {
+    reason: Mutex<Option<CloseReason>>,
+    notify: Notify,
+}
+
+/// Cloneable handle to a connection's writer.
+#[derive(Clone)]
+pub struct Outbox {
+    id: ConnId,
+    frames: mpsc::Sender<Frame>,
+    close: Arc<CloseSignal>,
+}
+
+/// The writer's end of an [`Outbox`].
+pub struct OutboxReceiver {
+    pub frames: mpsc::Receiver<Frame>,
+    pub close: CloseWatch,
+}
+
+/// Resolves when someone asks the connection to close.
+pub struct CloseWatch(Arc<CloseSignal>);
+
+pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    let close = Arc::new(CloseSignal::default());
+    let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
+    (Outbox { id, frames: tx, close: close.clone() }, OutboxReceiver { frames: rx, close: CloseWatch(close) })
+}
+
+impl Outbox {
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// Queues a frame without waiting. Returns false if the connection is
+    /// closing or overflowed (and is now being closed).
+    pub fn send(&self, frame: Frame) -> bool {
+        match self.frames.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                metrics::counter!("jigsync_queue_overflow_total").increment(1);
+                self.close(CloseCode::SlowConsumer, "reading too slowly; reconnect to resume");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    pub fn send_msg(&self, msg: &ServerMsg) -> bool {
+        self.send(Frame::server(msg))
+    }
+
+    /// Asks the writer to close the socket with this code. The first reason
+    /// given wins.
+    pub fn close(&self, code: CloseCode, reason: &str) {
+        let mut slot = self.close.reason.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(CloseReason { code, reason: reason.to_owned() });
+            self.close.notify.notify_waiters();
+        }
+    }
+
+    /// Resolves once a close was requested.
+    pub async fn closed(&self) -> CloseReason {
+        wait_closed(&self.close).await
+    }
+}
+
+impl CloseWatch {
+    pub async fn closed(&self) -> CloseReason {
+        wait_closed(&self.0).await
+    }
+}
+
+async fn wait_closed(signal: &CloseSignal) -> CloseReason {
+    loop {
+        let notified = signal.notify.notified();
+        if let Some(reason) = signal.reason.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return reason;
+        }
+        notified.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn overflow_closes_as_slow_consumer_and_keeps_memory_bounded() {
+        let (outbox, rx) = outbox(2);
+        let frame = Frame { bytes: Bytes::from_static(b"x"), tag: "t" };
+        assert!(outbox.send(frame.clone()));
+        assert!(outbox.send(frame.clone()));
+        assert!(!outbox.send(frame.clone()));
+        assert_eq!(rx.close.closed().await.code, CloseCode::SlowConsumer);
+        assert_eq!(rx.frames.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn first_close_reason_wins() {
+        let (outbox, rx) = outbox(1);
+        outbox.close(CloseCode::Kicked, "removed");
+        outbox.close(CloseCode::GoingAway, "shutdown");
+        assert_eq!(rx.close.closed().await, CloseReason { code: CloseCode::Kicked, reason: "removed".into() });
+        assert_eq!(outbox.closed().await.code, CloseCode::Kicked);
+    }
+}

@@ -1,0 +1,142 @@
+//! One room-channel connection: authenticate, join the room actor, then read
+//! requests until the socket closes. Decoding, size limits and rate limits are
+//! checked here so the room actor only sees well-formed, admitted requests.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use jigsync_schema::limits::MAX_FRAME_BYTES;
+use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
+use tokio::time::timeout;
+
+use super::outbox::{outbox, Outbox};
+use super::writer::run_writer;
+use crate::app::App;
+use crate::rate_limit::{ConnectionLimits, Verdict};
+use crate::room::{RoomCmd, RoomHandle};
+
+pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since: Option<u64>) {
+    let _session = app.sessions.token();
+    metrics::gauge!("jigsync_connections", "channel" => "room").increment(1.0);
+    let (sink, stream) = socket.split();
+    let (outbox, rx) = outbox(app.config.queue_frames);
+    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
+
+    if let Some(claims) = token.as_deref().and_then(|t| app.keys.verify(t)) {
+        let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
+        match app.rooms.call(&app, &claims.room, connect).await {
+            Some(Ok(())) => {
+                if let Some(room) = app.rooms.get(&claims.room) {
+                    let reader = Reader { app: &app, room, outbox: &outbox, user_key: format!("{}/{}", claims.room, claims.user), limits: app.limits.connection() };
+                    reader.run(stream).await;
+                    let _ = reader.room.tx.send(RoomCmd::Disconnect { conn: outbox.id() }).await;
+                }
+                outbox.close(CloseCode::Normal, "");
+            }
+            Some(Err(err)) => outbox.close(err.close_code(), &err.to_string()),
+            None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
+        }
+    } else {
+        outbox.close(CloseCode::Unauthorized, "invalid token");
+    }
+    let _ = writer.await;
+    metrics::gauge!("jigsync_connections", "channel" => "room").decrement(1.0);
+}
+
+struct Reader<'a> {
+    app: &'a Arc<App>,
+    room: RoomHandle,
+    outbox: &'a Outbox,
+    /// The per-user chat budget is shared by all of a user's connections.
+    user_key: String,
+    limits: ConnectionLimits,
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl Reader<'_> {
+    async fn run(&self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
+        let idle = self.app.config.idle_timeout();
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = self.outbox.closed() => return,
+                () = self.app.shutdown.cancelled() => return,
+                next = timeout(idle, stream.next()) => next,
+            };
+            let message = match next {
+                Err(_) => {
+                    self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
+                    return;
+                }
+                Ok(None | Some(Err(_))) => return,
+                Ok(Some(Ok(message))) => message,
+            };
+            let flow = match message {
+                Message::Binary(bytes) => self.frame(bytes).await,
+                Message::Text(_) => self.malformed(None, "frames must be binary MessagePack"),
+                Message::Close(_) => return,
+                Message::Ping(_) | Message::Pong(_) => Flow::Continue,
+            };
+            if let Flow::Stop = flow {
+                return;
+            }
+        }
+    }
+
+    fn refuse(&self, r#ref: Option<Ref>, code: ErrorCode, message: &str) {
+        metrics::counter!("jigsync_rejected_total", "code" => code.as_str()).increment(1);
+        self.outbox.send_msg(&ServerMsg::Error { r#ref, code, message: message.to_owned() });
+    }
+
+    /// Refuses a request for a rate limit, closing the connection once it
+    /// has been refused too often.
+    fn rate_limited(&self, r#ref: Option<Ref>, verdict: Verdict) -> Flow {
+        if verdict == Verdict::Close {
+            self.outbox.close(CloseCode::RateLimited, "too many requests over the limit");
+            return Flow::Stop;
+        }
+        self.refuse(r#ref, ErrorCode::RateLimited, "too many requests, slow down");
+        Flow::Continue
+    }
+
+    fn malformed(&self, r#ref: Option<Ref>, message: &str) -> Flow {
+        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed").increment(1);
+        if self.limits.malformed() == Verdict::Close {
+            self.outbox.close(CloseCode::Malformed, "too many malformed frames");
+            return Flow::Stop;
+        }
+        self.refuse(r#ref, ErrorCode::Malformed, message);
+        Flow::Continue
+    }
+
+    async fn frame(&self, bytes: Bytes) -> Flow {
+        match self.limits.request() {
+            Verdict::Allow => {}
+            verdict => return self.rate_limited(peek_ref(&bytes), verdict),
+        }
+        if bytes.len() > MAX_FRAME_BYTES {
+            self.refuse(peek_ref(&bytes), ErrorCode::TooLarge, &format!("frames are limited to {MAX_FRAME_BYTES} bytes"));
+            return Flow::Continue;
+        }
+        let msg = match decode::<ClientMsg>(&bytes) {
+            Ok(msg) => msg,
+            Err(err) => return self.malformed(peek_ref(&bytes), &err.to_string()),
+        };
+        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag()).increment(1);
+        if matches!(msg, ClientMsg::Chat { .. } | ClientMsg::Whisper { .. })
+            && self.app.limits.chat.check_key(&self.user_key).is_err()
+        {
+            return self.rate_limited(msg.request_ref(), self.limits.strike());
+        }
+        if self.room.tx.send(RoomCmd::Request { conn: self.outbox.id(), msg }).await.is_err() {
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+}

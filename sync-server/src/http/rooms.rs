@@ -1,0 +1,180 @@
+//! Room routes: create a room, join with a code, invite a co-teacher, page
+//! message history.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use jigsync_schema::limits::{MAX_HISTORY_PAGE, MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS};
+use jigsync_schema::{Message, Role, RoomSummary};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{ClientIp, Json, Query};
+use crate::access::Access;
+use crate::app::App;
+use crate::auth::Claims;
+use crate::error::ApiError;
+use crate::room::actor::now_ms;
+use crate::room::RoomCmd;
+use crate::storage::{HistoryQuery, MemberRow, MemberStatus, RoomRow, StorageError};
+use crate::{ids, validate};
+
+/// Attempts at a fresh join code before giving up (collisions are rare: 29^6
+/// codes).
+const JOIN_CODE_ATTEMPTS: usize = 5;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRoom {
+    name: String,
+    teacher_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomCreated {
+    room_id: String,
+    join_code: String,
+    teacher_token: String,
+    user_id: String,
+}
+
+fn check_ip_budget(app: &App, ip: ClientIp) -> Result<(), ApiError> {
+    app.limits.joins.check_key(&ip.0).map_err(|_| ApiError::rate_limited())
+}
+
+pub async fn create_room(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Json(body): Json<CreateRoom>,
+) -> Result<(StatusCode, Json<RoomCreated>), ApiError> {
+    check_ip_budget(&app, ip)?;
+    let name = validate::name("name", &body.name, MAX_ROOM_NAME_CHARS)?;
+    let teacher_name = validate::name("teacherName", &body.teacher_name, MAX_NAME_CHARS)?;
+    let now = now_ms();
+    let user = ids::user_id();
+    for _ in 0..JOIN_CODE_ATTEMPTS {
+        let room = RoomRow {
+            id: ids::room_id(),
+            name: name.clone(),
+            join_code: ids::join_code(),
+            owner: Some(user.clone()),
+            created_at: now,
+            closed_at: None,
+        };
+        let owner = MemberRow {
+            room: room.id.clone(),
+            user: user.clone(),
+            name: teacher_name.clone(),
+            role: Role::Teacher,
+            joined_at: now,
+            status: MemberStatus::Active,
+        };
+        match app.storage.create_room(&room, &owner).await {
+            Ok(()) => {
+                app.lobby.update(RoomSummary { id: room.id.clone(), name: room.name.clone(), participants: 1, online: 0 });
+                let teacher_token = app.keys.sign(&Claims { room: room.id.clone(), user: user.clone(), role: Role::Teacher });
+                tracing::info!(room = %room.id, "room created");
+                let created = RoomCreated { room_id: room.id, join_code: room.join_code, teacher_token, user_id: user };
+                return Ok((StatusCode::CREATED, Json(created)));
+            }
+            Err(StorageError::DuplicateJoinCode) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::new(jigsync_schema::ErrorCode::Internal, "could not find a free join code, try again"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinRoom {
+    join_code: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Joined {
+    room_id: String,
+    token: String,
+    user_id: String,
+    color: String,
+}
+
+/// Adds a participant through the room actor, so the join is ordered with
+/// everything else in the room and announced to it.
+async fn admit(app: &Arc<App>, room: &str, name: String, role: Role) -> Result<Joined, ApiError> {
+    let add = |reply| RoomCmd::AddMember { name: name.clone(), role, reply };
+    let member = app
+        .rooms
+        .call(app, room, add)
+        .await
+        .ok_or_else(|| ApiError::new(jigsync_schema::ErrorCode::Internal, "the room is unavailable, try again"))??;
+    let token = app.keys.sign(&Claims { room: room.to_owned(), user: member.user.clone(), role });
+    Ok(Joined { room_id: room.to_owned(), token, color: ids::color_for(&member.user), user_id: member.user })
+}
+
+pub async fn join(State(app): State<Arc<App>>, ip: ClientIp, Json(body): Json<JoinRoom>) -> Result<Json<Joined>, ApiError> {
+    check_ip_budget(&app, ip)?;
+    let name = validate::name("name", &body.name, MAX_NAME_CHARS)?;
+    let code = ids::normalize_join_code(&body.join_code);
+    if code.len() != ids::JOIN_CODE_LEN {
+        return Err(ApiError::not_found("no room has this join code"));
+    }
+    let room = app.storage.room_by_code(&code).await?.ok_or_else(|| ApiError::not_found("no room has this join code"))?;
+    Ok(Json(admit(&app, &room.id, name, Role::Student).await?))
+}
+
+#[derive(Deserialize)]
+pub struct AddTeacher {
+    name: String,
+}
+
+/// A teacher invites a co-teacher (another adult with their own identity).
+pub async fn add_teacher(
+    State(app): State<Arc<App>>,
+    Path(room_id): Path<String>,
+    access: Access,
+    Json(body): Json<AddTeacher>,
+) -> Result<(StatusCode, Json<Joined>), ApiError> {
+    let access = access.for_room(&room_id)?;
+    if !access.is_teacher() {
+        return Err(ApiError::forbidden("only teachers may add teachers"));
+    }
+    let name = validate::name("name", &body.name, MAX_NAME_CHARS)?;
+    Ok((StatusCode::CREATED, Json(admit(&app, &room_id, name, Role::Teacher).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryParams {
+    before: Option<u64>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    messages: Vec<Message>,
+    /// More messages exist before the first one here.
+    has_more: bool,
+}
+
+pub async fn messages(
+    State(app): State<Arc<App>>,
+    Path(room_id): Path<String>,
+    access: Access,
+    Query(params): Query<HistoryParams>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let access = access.for_room(&room_id)?;
+    let limit = params.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_HISTORY_PAGE {
+        return Err(ApiError::invalid(format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
+    }
+    let query = HistoryQuery { viewer: &access.claims.user, before: params.before, after: None, limit: limit + 1 };
+    let mut messages = app.storage.messages(&room_id, query).await?;
+    let has_more = messages.len() > limit as usize;
+    if has_more {
+        messages.remove(0);
+    }
+    Ok(Json(HistoryPage { messages, has_more }))
+}

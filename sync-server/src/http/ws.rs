@@ -1,0 +1,32 @@
+//! WebSocket upgrades. Tokens are checked after the upgrade so that a browser,
+//! which cannot read an HTTP error on a failed upgrade, learns why from the
+//! close code.
+
+use std::sync::Arc;
+
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::Response;
+use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
+use serde::Deserialize;
+
+use super::extract::Query;
+use crate::app::App;
+use crate::connection::{lobby_session, room_session};
+
+#[derive(Deserialize)]
+pub struct ChannelParams {
+    token: Option<String>,
+    /// Resume: the last message seq the client has.
+    since: Option<u64>,
+}
+
+pub async fn room_channel(State(app): State<Arc<App>>, Query(params): Query<ChannelParams>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
+        .max_frame_size(MAX_TRANSPORT_FRAME_BYTES)
+        .on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since))
+}
+
+pub async fn lobby_channel(State(app): State<Arc<App>>, Query(params): Query<ChannelParams>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
+        .on_upgrade(move |socket| lobby_session::run(app, socket, params.token))
+}

@@ -1,0 +1,38 @@
+//! Jigsync server: rooms, membership, chat and (next) puzzle boards over one
+//! MessagePack WebSocket channel per client.
+//!
+//! How a request flows, outside in:
+//!
+//! - [`http`]: axum routes. JSON API handlers, WebSocket upgrades, uploads,
+//!   health and metrics. [`error::ApiError`] is the one error shape at the edge.
+//! - [`connection`]: per-socket tasks. A session reads and checks frames
+//!   (size, rate, decoding) and forwards requests to the room; a writer owns
+//!   the sending half and drains the connection's [`connection::outbox`].
+//! - [`room`]: one actor task per live room. It owns membership, presence,
+//!   ownership and the message sequence; every change is committed to
+//!   storage before it is acknowledged and fanned out.
+//! - [`storage`]: the persistence seam ([`storage::Storage`]), SQLite by
+//!   default. [`uploads`] keeps pictures as content-addressed files.
+//! - [`lobby`]: the room list teachers watch.
+//! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
+//!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`].
+//!
+//! [`server::serve`] wires them together and handles shutdown.
+
+pub mod access;
+pub mod app;
+pub mod auth;
+pub mod client_ip;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod lobby;
+pub mod metrics;
+pub mod rate_limit;
+pub mod room;
+pub mod server;
+pub mod storage;
+pub mod uploads;
+pub mod validate;

@@ -1,0 +1,596 @@
+//! The room actor: membership, presence, chat, whispers, moderation and
+//! ownership for one room.
+//!
+//! Every change follows the same path: build a storage batch, commit it (the
+//! room waits: acknowledged means durable), then apply it to memory, answer
+//! the requester and fan out. A failed commit changes nothing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jigsync_schema::limits::{MAX_RESUME_HISTORY, MAX_TEXT_CHARS, WELCOME_HISTORY};
+use jigsync_schema::server::PresenceEvent;
+use jigsync_schema::{
+    ClientMsg, CloseCode, Message, MessageKind, Participant, Role, RoomSummary, ServerMsg, SystemEvent,
+    SystemEventKind,
+};
+use tokio::sync::mpsc;
+
+use super::ownership::{can_moderate, next_owner, Candidate};
+use super::{ConnectError, RoomCmd};
+use crate::app::App;
+use crate::connection::outbox::{ConnId, Frame, Outbox};
+use crate::error::ApiError;
+use crate::storage::{HistoryQuery, MemberRow, MemberStatus, RoomRow, StorageError, Write};
+use crate::{ids, uploads};
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+struct Member {
+    row: MemberRow,
+    conns: u32,
+}
+
+impl Member {
+    fn participant(&self) -> Participant {
+        Participant {
+            id: self.row.user.clone(),
+            name: self.row.name.clone(),
+            role: self.row.role,
+            color: ids::color_for(&self.row.user),
+            online: self.conns > 0,
+        }
+    }
+
+    fn active(&self) -> bool {
+        self.row.status == MemberStatus::Active
+    }
+}
+
+struct Conn {
+    user: String,
+    outbox: Outbox,
+}
+
+/// A set of writes and the messages among them, committed together.
+#[derive(Default)]
+struct Batch {
+    writes: Vec<Write>,
+    messages: Vec<Message>,
+}
+
+struct RoomActor {
+    app: Arc<App>,
+    room: RoomRow,
+    members: HashMap<String, Member>,
+    conns: HashMap<ConnId, Conn>,
+    next_seq: u64,
+    closed: bool,
+}
+
+/// Runs the actor for `room_id` until it goes idle or the room closes.
+pub async fn run(app: Arc<App>, room_id: String, generation: u64, mut rx: mpsc::Receiver<RoomCmd>) {
+    metrics::gauge!("jigsync_rooms_live").increment(1.0);
+    let refusal = match load(&app, &room_id).await {
+        Ok(Some(mut actor)) => {
+            actor.serve(&mut rx).await;
+            actor.closed.then_some(ConnectError::RoomGone)
+        }
+        Ok(None) => Some(ConnectError::RoomGone),
+        Err(err) => {
+            tracing::error!(room = %room_id, error = %err, "cannot load room");
+            Some(ConnectError::Unavailable)
+        }
+    };
+    app.rooms.remove(&room_id, generation);
+    rx.close();
+    // Commands that raced with the stop: refuse them for good if the room is
+    // gone; otherwise drop the reply so the caller retries on a new actor.
+    while let Ok(cmd) = rx.try_recv() {
+        if let Some(err) = &refusal {
+            match cmd {
+                RoomCmd::Connect { reply, .. } => {
+                    let _ = reply.send(Err(err.clone()));
+                }
+                RoomCmd::AddMember { reply, .. } => {
+                    let _ = reply.send(Err(ApiError::not_found(err.to_string())));
+                }
+                RoomCmd::Disconnect { .. } | RoomCmd::Request { .. } => {}
+            }
+        }
+    }
+    metrics::gauge!("jigsync_rooms_live").decrement(1.0);
+}
+
+async fn load(app: &Arc<App>, room_id: &str) -> Result<Option<RoomActor>, StorageError> {
+    let Some(room) = app.storage.room(room_id).await? else { return Ok(None) };
+    if room.closed_at.is_some() {
+        return Ok(None);
+    }
+    let members = app.storage.members(room_id).await?;
+    let next_seq = app.storage.last_seq(room_id).await? + 1;
+    Ok(Some(RoomActor {
+        app: app.clone(),
+        room,
+        members: members.into_iter().map(|row| (row.user.clone(), Member { row, conns: 0 })).collect(),
+        conns: HashMap::new(),
+        next_seq,
+        closed: false,
+    }))
+}
+
+impl RoomActor {
+    async fn serve(&mut self, rx: &mut mpsc::Receiver<RoomCmd>) {
+        let idle = self.app.config.room_idle();
+        while !self.closed {
+            let cmd = if self.conns.is_empty() {
+                tokio::select! {
+                    cmd = rx.recv() => cmd,
+                    () = tokio::time::sleep(idle) => None,
+                }
+            } else {
+                rx.recv().await
+            };
+            let Some(cmd) = cmd else { return };
+            match cmd {
+                RoomCmd::Connect { user, outbox, since, reply } => {
+                    let _ = reply.send(self.connect(user, outbox, since).await);
+                }
+                RoomCmd::Disconnect { conn } => self.disconnect(conn),
+                RoomCmd::Request { conn, msg } => self.request(conn, msg).await,
+                RoomCmd::AddMember { name, role, reply } => {
+                    let _ = reply.send(self.add_member(name, role).await);
+                }
+            }
+        }
+    }
+
+    // ---- fan-out ----
+
+    fn broadcast(&self, msg: &ServerMsg) {
+        let frame = Frame::server(msg);
+        for conn in self.conns.values() {
+            conn.outbox.send(frame.clone());
+        }
+        count_out(frame.tag, self.conns.len());
+    }
+
+    fn broadcast_except(&self, except: ConnId, msg: &ServerMsg) {
+        let frame = Frame::server(msg);
+        let mut sent = 0;
+        for (id, conn) in &self.conns {
+            if *id != except {
+                conn.outbox.send(frame.clone());
+                sent += 1;
+            }
+        }
+        count_out(frame.tag, sent);
+    }
+
+    fn send_to_users(&self, users: &[&str], msg: &ServerMsg) {
+        let frame = Frame::server(msg);
+        let mut sent = 0;
+        for conn in self.conns.values().filter(|c| users.contains(&c.user.as_str())) {
+            conn.outbox.send(frame.clone());
+            sent += 1;
+        }
+        count_out(frame.tag, sent);
+    }
+
+    fn reply(&self, conn: ConnId, msg: &ServerMsg) {
+        if let Some(c) = self.conns.get(&conn) {
+            c.outbox.send_msg(msg);
+            count_out(msg.tag(), 1);
+        }
+    }
+
+    // ---- state helpers ----
+
+    fn active_count(&self) -> u32 {
+        u32::try_from(self.members.values().filter(|m| m.active()).count()).unwrap_or(u32::MAX)
+    }
+
+    fn participants(&self) -> Vec<Participant> {
+        let mut active: Vec<&Member> = self.members.values().filter(|m| m.active()).collect();
+        active.sort_by(|a, b| (a.row.joined_at, &a.row.user).cmp(&(b.row.joined_at, &b.row.user)));
+        active.into_iter().map(Member::participant).collect()
+    }
+
+    fn summary(&self) -> RoomSummary {
+        RoomSummary {
+            id: self.room.id.clone(),
+            name: self.room.name.clone(),
+            participants: self.active_count(),
+            online: u32::try_from(self.members.values().filter(|m| m.active() && m.conns > 0).count())
+                .unwrap_or(u32::MAX),
+        }
+    }
+
+    fn presence(&self, event: PresenceEvent, user: &str) -> Option<ServerMsg> {
+        let member = self.members.get(user)?;
+        Some(ServerMsg::Presence { event, participant: member.participant(), count: self.active_count() })
+    }
+
+    fn name_of(&self, user: &str) -> String {
+        self.members.get(user).map_or_else(|| "someone".to_owned(), |m| m.row.name.clone())
+    }
+
+    fn is_owner(&self, user: &str) -> bool {
+        self.room.owner.as_deref() == Some(user)
+    }
+
+    fn stage_message(&self, batch: &mut Batch, message: Message) {
+        let seq = self.next_seq + batch.messages.len() as u64;
+        let message = Message { seq, ..message };
+        batch.writes.push(Write::Message { room: self.room.id.clone(), message: message.clone() });
+        batch.messages.push(message);
+    }
+
+    fn stage_system(&self, batch: &mut Batch, kind: SystemEventKind, user: &str, by: Option<&str>, text: String) {
+        let event = SystemEvent { kind, user: user.to_owned(), by: by.map(str::to_owned) };
+        self.stage_message(batch, new_message(MessageKind::System, None, None, text, None, Some(event)));
+    }
+
+    /// Commits the batch; on success the staged messages own their seqs.
+    async fn commit(&mut self, batch: &Batch) -> Result<(), ApiError> {
+        self.app.storage.commit(&batch.writes).await?;
+        self.next_seq += batch.messages.len() as u64;
+        Ok(())
+    }
+
+    /// Sends committed messages to whoever may see them.
+    fn publish(&self, messages: Vec<Message>) {
+        for message in messages {
+            let recipients = match message.kind {
+                MessageKind::Whisper => Some([message.from.clone(), message.to.clone()]),
+                MessageKind::Chat | MessageKind::System => None,
+            };
+            let msg = ServerMsg::Msg(message);
+            match recipients {
+                Some([from, to]) => {
+                    let users: Vec<&str> = [from.as_deref(), to.as_deref()].into_iter().flatten().collect();
+                    self.send_to_users(&users, &msg);
+                }
+                None => self.broadcast(&msg),
+            }
+        }
+    }
+
+    fn update_lobby(&self) {
+        self.app.lobby.update(self.summary());
+    }
+
+    // ---- connections ----
+
+    async fn connect(&mut self, user: String, outbox: Outbox, since: Option<u64>) -> Result<(), ConnectError> {
+        let status = self.members.get(&user).map(|m| m.row.status).ok_or(ConnectError::NotMember)?;
+        match status {
+            MemberStatus::Kicked => return Err(ConnectError::Kicked),
+            MemberStatus::Left => self.rejoin(&user).await.map_err(|_| ConnectError::Unavailable)?,
+            MemberStatus::Active => {}
+        }
+        let (limit, after) = match since {
+            Some(seq) => (MAX_RESUME_HISTORY, Some(seq)),
+            None => (WELCOME_HISTORY, None),
+        };
+        let query = HistoryQuery { viewer: &user, before: None, after, limit: limit + 1 };
+        let mut history = self.app.storage.messages(&self.room.id, query).await.map_err(|err| {
+            tracing::error!(room = %self.room.id, error = %err, "cannot read history");
+            ConnectError::Unavailable
+        })?;
+        let truncated = history.len() > limit as usize;
+        if truncated {
+            history.remove(0);
+        }
+        let conn = outbox.id();
+        let Some(member) = self.members.get_mut(&user) else { return Err(ConnectError::NotMember) };
+        member.conns += 1;
+        let came_online = member.conns == 1;
+        self.conns.insert(conn, Conn { user: user.clone(), outbox });
+        let Some(member) = self.members.get(&user) else { return Err(ConnectError::NotMember) };
+        let welcome = ServerMsg::Welcome {
+            me: member.participant(),
+            room: self.room.id.clone(),
+            room_name: self.room.name.clone(),
+            owner: self.room.owner.clone(),
+            participants: self.participants(),
+            history,
+            truncated,
+        };
+        self.reply(conn, &welcome);
+        if came_online {
+            if let Some(msg) = self.presence(PresenceEvent::Online, &user) {
+                self.broadcast_except(conn, &msg);
+            }
+            self.update_lobby();
+        }
+        Ok(())
+    }
+
+    fn disconnect(&mut self, conn: ConnId) {
+        let Some(Conn { user, .. }) = self.conns.remove(&conn) else { return };
+        let Some(member) = self.members.get_mut(&user) else { return };
+        member.conns = member.conns.saturating_sub(1);
+        if member.conns == 0 && member.active() {
+            if let Some(msg) = self.presence(PresenceEvent::Offline, &user) {
+                self.broadcast(&msg);
+            }
+            self.update_lobby();
+        }
+    }
+
+    async fn add_member(&mut self, name: String, role: Role) -> Result<MemberRow, ApiError> {
+        let row = MemberRow {
+            room: self.room.id.clone(),
+            user: ids::user_id(),
+            name,
+            role,
+            joined_at: now_ms(),
+            status: MemberStatus::Active,
+        };
+        self.admit(row.clone()).await?;
+        Ok(row)
+    }
+
+    async fn rejoin(&mut self, user: &str) -> Result<(), ApiError> {
+        let Some(member) = self.members.get(user) else { return Err(ApiError::not_found("no such participant")) };
+        let row = MemberRow { joined_at: now_ms(), status: MemberStatus::Active, ..member.row.clone() };
+        self.admit(row).await
+    }
+
+    /// Makes `row` an active member, with a system message and a presence
+    /// event.
+    async fn admit(&mut self, row: MemberRow) -> Result<(), ApiError> {
+        let mut batch = Batch::default();
+        let text = format!("{} joined", row.name);
+        self.stage_system(&mut batch, SystemEventKind::Join, &row.user, None, text);
+        batch.writes.push(Write::Member(row.clone()));
+        let mut became_owner = false;
+        if self.room.owner.is_none() && row.role == Role::Teacher {
+            // A room whose last owner left gets its next teacher as owner.
+            batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: Some(row.user.clone()) });
+            became_owner = true;
+        }
+        self.commit(&batch).await?;
+        let user = row.user.clone();
+        let conns = self.members.get(&user).map_or(0, |m| m.conns);
+        self.members.insert(user.clone(), Member { row, conns });
+        if became_owner {
+            self.room.owner = Some(user.clone());
+            self.broadcast(&ServerMsg::Owner { user: Some(user.clone()) });
+        }
+        if let Some(msg) = self.presence(PresenceEvent::Join, &user) {
+            self.broadcast(&msg);
+        }
+        self.publish(batch.messages);
+        self.update_lobby();
+        Ok(())
+    }
+
+    // ---- requests ----
+
+    async fn request(&mut self, conn: ConnId, msg: ClientMsg) {
+        let Some(user) = self.conns.get(&conn).map(|c| c.user.clone()) else { return };
+        let r#ref = msg.request_ref();
+        let result = match msg {
+            ClientMsg::Chat { text, upload, .. } => self.chat(&user, text, upload).await,
+            ClientMsg::Whisper { to, text, .. } => self.whisper(&user, to, text).await,
+            ClientMsg::Kick { user: target, .. } => self.kick(&user, &target).await,
+            ClientMsg::TransferOwner { user: target, .. } => self.transfer_owner(&user, &target).await,
+            ClientMsg::Leave { .. } => self.leave(&user).await,
+            ClientMsg::CloseRoom { .. } => self.close_room(&user).await,
+        };
+        match result {
+            Ok(seq) => self.reply(conn, &ServerMsg::Ack { r#ref, seq }),
+            Err(err) => {
+                metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
+                self.reply(conn, &ServerMsg::Error { r#ref, code: err.code, message: err.message });
+            }
+        }
+        // Closing only now puts the close frame behind the reply above.
+        if self.closed {
+            for c in self.conns.values() {
+                c.outbox.close(CloseCode::RoomGone, "the room was closed");
+            }
+        } else if self.departed(&user) {
+            for c in self.conns.values().filter(|c| c.user == user) {
+                c.outbox.close(CloseCode::Normal, "left the room");
+            }
+            self.conns.retain(|_, c| c.user != user);
+        }
+    }
+
+    fn departed(&self, user: &str) -> bool {
+        self.members.get(user).is_some_and(|m| !m.active())
+    }
+
+    async fn chat(&mut self, user: &str, text: String, upload: Option<String>) -> Result<Option<u64>, ApiError> {
+        let text = crate::validate::text(&text, MAX_TEXT_CHARS, upload.is_some())?;
+        let attachment = match upload {
+            Some(id) => {
+                let row = if uploads::is_content_id(&id) { self.app.storage.upload(&id).await? } else { None };
+                let row = row.ok_or_else(|| ApiError::not_found("no such upload"))?;
+                Some(uploads::attachment(&row.id, &row.content_type))
+            }
+            None => None,
+        };
+        let mut batch = Batch::default();
+        self.stage_message(&mut batch, new_message(MessageKind::Chat, Some(user), None, text, attachment, None));
+        self.commit(&batch).await?;
+        let seq = batch.messages.first().map(|m| m.seq);
+        self.publish(batch.messages);
+        Ok(seq)
+    }
+
+    async fn whisper(&mut self, user: &str, to: String, text: String) -> Result<Option<u64>, ApiError> {
+        let text = crate::validate::text(&text, MAX_TEXT_CHARS, false)?;
+        if to == user {
+            return Err(ApiError::invalid("cannot whisper to yourself"));
+        }
+        if !self.members.get(&to).is_some_and(Member::active) {
+            return Err(ApiError::not_found("no such participant"));
+        }
+        let mut batch = Batch::default();
+        self.stage_message(&mut batch, new_message(MessageKind::Whisper, Some(user), Some(&to), text, None, None));
+        self.commit(&batch).await?;
+        let seq = batch.messages.first().map(|m| m.seq);
+        self.publish(batch.messages);
+        Ok(seq)
+    }
+
+    fn require_moderator(&self, user: &str) -> Result<(), ApiError> {
+        let role = self.members.get(user).map_or(Role::Student, |m| m.row.role);
+        if can_moderate(role, self.is_owner(user)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only teachers may do this"))
+        }
+    }
+
+    fn require_owner(&self, user: &str) -> Result<(), ApiError> {
+        if self.is_owner(user) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only the room owner may do this"))
+        }
+    }
+
+    fn active_target(&self, target: &str) -> Result<&Member, ApiError> {
+        self.members.get(target).filter(|m| m.active()).ok_or_else(|| ApiError::not_found("no such participant"))
+    }
+
+    async fn kick(&mut self, user: &str, target: &str) -> Result<Option<u64>, ApiError> {
+        self.require_moderator(user)?;
+        let member = self.active_target(target)?;
+        if target == user {
+            return Err(ApiError::invalid("use leave to leave the room"));
+        }
+        if self.is_owner(target) {
+            return Err(ApiError::forbidden("the room owner cannot be removed"));
+        }
+        if member.row.role == Role::Teacher && !self.is_owner(user) {
+            return Err(ApiError::forbidden("only the room owner may remove a teacher"));
+        }
+        let row = MemberRow { status: MemberStatus::Kicked, ..member.row.clone() };
+        let mut batch = Batch::default();
+        let text = format!("{} was removed by {}", row.name, self.name_of(user));
+        self.stage_system(&mut batch, SystemEventKind::Kick, target, Some(user), text);
+        batch.writes.push(Write::Member(row.clone()));
+        self.commit(&batch).await?;
+        for conn in self.conns.values().filter(|c| c.user == target) {
+            conn.outbox.close(CloseCode::Kicked, "removed from the room by a teacher");
+        }
+        self.conns.retain(|_, c| c.user != target);
+        self.members.insert(target.to_owned(), Member { row, conns: 0 });
+        if let Some(msg) = self.presence(PresenceEvent::Leave, target) {
+            self.broadcast(&msg);
+        }
+        self.update_lobby();
+        let seq = batch.messages.first().map(|m| m.seq);
+        self.publish(batch.messages);
+        Ok(seq)
+    }
+
+    async fn transfer_owner(&mut self, user: &str, target: &str) -> Result<Option<u64>, ApiError> {
+        self.require_owner(user)?;
+        self.active_target(target)?;
+        if target == user {
+            return Err(ApiError::invalid("you already own this room"));
+        }
+        let mut batch = Batch::default();
+        let text = format!("{} is now the room owner", self.name_of(target));
+        self.stage_system(&mut batch, SystemEventKind::Owner, target, Some(user), text);
+        batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: Some(target.to_owned()) });
+        self.commit(&batch).await?;
+        self.room.owner = Some(target.to_owned());
+        self.broadcast(&ServerMsg::Owner { user: Some(target.to_owned()) });
+        let seq = batch.messages.first().map(|m| m.seq);
+        self.publish(batch.messages);
+        Ok(seq)
+    }
+
+    async fn leave(&mut self, user: &str) -> Result<Option<u64>, ApiError> {
+        let member = self.active_target(user)?;
+        let row = MemberRow { status: MemberStatus::Left, ..member.row.clone() };
+        let mut batch = Batch::default();
+        self.stage_system(&mut batch, SystemEventKind::Leave, user, None, format!("{} left", row.name));
+        batch.writes.push(Write::Member(row.clone()));
+        let successor = if self.is_owner(user) { Some(self.successor(user)) } else { None };
+        if let Some(next) = &successor {
+            if let Some(next) = next {
+                let text = format!("{} is now the room owner", self.name_of(next));
+                self.stage_system(&mut batch, SystemEventKind::Owner, next, Some(user), text);
+            }
+            batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: next.clone() });
+        }
+        self.commit(&batch).await?;
+        let seq = batch.messages.first().map(|m| m.seq);
+        // The leaver's connections close once the request is answered.
+        self.members.insert(user.to_owned(), Member { row, conns: 0 });
+        if let Some(msg) = self.presence(PresenceEvent::Leave, user) {
+            self.broadcast(&msg);
+        }
+        if let Some(next) = successor {
+            self.room.owner = next.clone();
+            self.broadcast(&ServerMsg::Owner { user: next });
+        }
+        self.publish(batch.messages);
+        self.update_lobby();
+        Ok(seq)
+    }
+
+    fn successor(&self, leaving: &str) -> Option<String> {
+        let candidates: Vec<Candidate<'_>> = self
+            .members
+            .values()
+            .filter(|m| m.active() && m.row.user != leaving)
+            .map(|m| Candidate { user: &m.row.user, role: m.row.role, online: m.conns > 0, joined_at: m.row.joined_at })
+            .collect();
+        next_owner(&candidates).map(str::to_owned)
+    }
+
+    async fn close_room(&mut self, user: &str) -> Result<Option<u64>, ApiError> {
+        self.require_owner(user)?;
+        let at = now_ms();
+        let mut batch = Batch::default();
+        let text = format!("{} closed the room", self.name_of(user));
+        self.stage_system(&mut batch, SystemEventKind::Closed, user, Some(user), text);
+        batch.writes.push(Write::CloseRoom { room: self.room.id.clone(), at });
+        self.commit(&batch).await?;
+        let seq = batch.messages.first().map(|m| m.seq);
+        self.publish(batch.messages);
+        self.room.closed_at = Some(at);
+        self.closed = true;
+        self.app.lobby.closed(&self.room.id);
+        Ok(seq)
+    }
+}
+
+fn new_message(
+    kind: MessageKind,
+    from: Option<&str>,
+    to: Option<&str>,
+    text: String,
+    upload: Option<jigsync_schema::Attachment>,
+    event: Option<SystemEvent>,
+) -> Message {
+    Message {
+        seq: 0,
+        ts: now_ms(),
+        kind,
+        from: from.map(str::to_owned),
+        to: to.map(str::to_owned),
+        text,
+        upload,
+        event,
+    }
+}
+
+fn count_out(tag: &'static str, n: usize) {
+    if n > 0 {
+        metrics::counter!("jigsync_messages_total", "direction" => "out", "type" => tag).increment(n as u64);
+    }
+}

@@ -1,0 +1,124 @@
+//! Start-up and shutdown: open storage, bind, serve, and on SIGTERM/SIGINT
+//! stop accepting, close every WebSocket with 1001, and close storage.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use jigsync_schema::RoomSummary;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::App;
+use crate::auth::{KeyError, TokenKey};
+use crate::config::Config;
+use crate::lobby::Lobby;
+use crate::rate_limit::Limits;
+use crate::room::RoomRegistry;
+use crate::storage::sqlite::SqliteStorage;
+use crate::storage::{Storage, StorageError};
+use crate::uploads::BlobStore;
+
+/// How long shutdown waits for sockets to finish their close handshake.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often idle rate-limit keys are forgotten.
+const LIMITER_SWEEP: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data dir {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let data_dir = config.data_dir.clone();
+    let dir_error = |source| StartError::DataDir { path: data_dir.display().to_string(), source };
+    std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
+    let keys = TokenKey::load_or_create(&data_dir)?;
+    let storage = SqliteStorage::open(&data_dir.join("jigsync.db")).await?;
+    let blobs = BlobStore::open(data_dir.join("uploads")).map_err(dir_error)?;
+    let open_rooms = storage.open_rooms().await?;
+    let lobby = Lobby::new(
+        open_rooms.into_iter().map(|(room, participants)| RoomSummary { id: room.id, name: room.name, participants, online: 0 }),
+    );
+    let listener =
+        TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
+    let local = listener.local_addr().map_err(StartError::Serve)?;
+    let app = Arc::new(App {
+        limits: Limits::new(&config),
+        config,
+        storage: Arc::new(storage),
+        keys,
+        rooms: RoomRegistry::default(),
+        lobby,
+        blobs,
+        metrics: crate::metrics::install(),
+        shutdown: CancellationToken::new(),
+        sessions: TaskTracker::new(),
+    });
+    tokio::spawn(watch_signals(app.shutdown.clone()));
+    tokio::spawn(sweep_limiters(app.clone()));
+    tracing::info!(addr = %local, data_dir = %data_dir.display(), "listening");
+
+    let listener = listener.tap_io(|tcp| {
+        // Small frames must not wait for Nagle; batching happens in the writer.
+        let _ = tcp.set_nodelay(true);
+    });
+    let router = crate::http::router(app.clone());
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
+        .await
+        .map_err(StartError::Serve)?;
+
+    app.sessions.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, app.sessions.wait()).await.is_err() {
+        tracing::warn!("some connections did not close in time");
+    }
+    app.storage.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn watch_signals(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot watch SIGTERM");
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}
+
+async fn sweep_limiters(app: Arc<App>) {
+    let mut every = tokio::time::interval(LIMITER_SWEEP);
+    loop {
+        tokio::select! {
+            () = app.shutdown.cancelled() => return,
+            _ = every.tick() => app.limits.shrink(),
+        }
+    }
+}

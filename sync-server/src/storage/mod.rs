@@ -1,0 +1,112 @@
+//! The storage seam: everything the server persists goes through [`Storage`].
+//! SQLite ([`sqlite::SqliteStorage`]) is the embedded default; a Postgres
+//! implementation for multi-node deployments plugs in behind the same trait.
+//!
+//! Writes are grouped into one [`Write`] batch per room event and committed
+//! atomically, so a kick, its system message and an ownership change are all
+//! there after a crash, or none is. A batch returns only once it is durable:
+//! that is what lets the room acknowledge.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use jigsync_schema::{Message, Role};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("join code already in use")]
+    DuplicateJoinCode,
+    #[error("stored row is not valid: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRow {
+    pub id: String,
+    pub name: String,
+    pub join_code: String,
+    pub owner: Option<String>,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    Active,
+    Left,
+    Kicked,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Left => "left",
+            MemberStatus::Kicked => "kicked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub room: String,
+    pub user: String,
+    pub name: String,
+    pub role: Role,
+    pub joined_at: i64,
+    pub status: MemberStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRow {
+    /// Hex SHA-256 of the bytes: the file's name and its identity.
+    pub id: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub created_at: i64,
+}
+
+/// One change in a room's persisted state.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Member(MemberRow),
+    Owner { room: String, owner: Option<String> },
+    Message { room: String, message: Message },
+    CloseRoom { room: String, at: i64 },
+}
+
+/// Which of a room's messages to read, for one viewer (whispers are visible
+/// to their two parties only). Returns the newest `limit` messages with
+/// `after < seq < before`, oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryQuery<'a> {
+    pub viewer: &'a str,
+    pub before: Option<u64>,
+    pub after: Option<u64>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Creates a room with its first member; fails with
+    /// [`StorageError::DuplicateJoinCode`] if the code is taken.
+    async fn create_room(&self, room: &RoomRow, owner: &MemberRow) -> Result<(), StorageError>;
+    async fn room(&self, id: &str) -> Result<Option<RoomRow>, StorageError>;
+    async fn room_by_code(&self, code: &str) -> Result<Option<RoomRow>, StorageError>;
+    async fn open_rooms(&self) -> Result<Vec<(RoomRow, u32)>, StorageError>;
+    async fn members(&self, room: &str) -> Result<Vec<MemberRow>, StorageError>;
+    async fn member(&self, room: &str, user: &str) -> Result<Option<MemberRow>, StorageError>;
+    /// Applies the batch in one transaction; returns once it is durable.
+    async fn commit(&self, writes: &[Write]) -> Result<(), StorageError>;
+    async fn last_seq(&self, room: &str) -> Result<u64, StorageError>;
+    async fn messages(&self, room: &str, query: HistoryQuery<'_>) -> Result<Vec<Message>, StorageError>;
+    /// Records an upload; storing the same bytes twice is not an error.
+    async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError>;
+    async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError>;
+    /// Flushes and closes; called once on shutdown.
+    async fn close(&self);
+}

@@ -1,0 +1,104 @@
+//! Uploaded pictures (GIFs in chat, puzzle images later): type sniffing and
+//! content-addressed files under `<data-dir>/uploads`. The name of a file is
+//! the SHA-256 of its bytes, so two uploads never collide and the same
+//! picture uploaded twice is stored once.
+
+use std::path::{Path, PathBuf};
+
+use jigsync_schema::Attachment;
+use sha2::{Digest, Sha256};
+
+/// The only types accepted, as sniffed from the bytes (never from the
+/// client's claimed type or file name).
+const ACCEPTED: &[(&str, &str)] =
+    &[("image/gif", "gif"), ("image/png", "png"), ("image/jpeg", "jpg"), ("image/webp", "webp")];
+
+/// Returns the MIME type of an accepted image, or `None`.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    let kind = infer::get(bytes)?;
+    ACCEPTED.iter().find(|(mime, _)| *mime == kind.mime_type()).map(|(mime, _)| *mime)
+}
+
+fn extension(content_type: &str) -> &'static str {
+    ACCEPTED.iter().find(|(mime, _)| *mime == content_type).map_or("bin", |(_, ext)| *ext)
+}
+
+pub fn content_type_for_extension(ext: &str) -> Option<&'static str> {
+    ACCEPTED.iter().find(|(_, e)| *e == ext).map(|(mime, _)| *mime)
+}
+
+pub fn url_for(id: &str, content_type: &str) -> String {
+    format!("/uploads/{id}.{}", extension(content_type))
+}
+
+pub fn attachment(id: &str, content_type: &str) -> Attachment {
+    Attachment { id: id.to_owned(), url: url_for(id, content_type), content_type: content_type.to_owned() }
+}
+
+pub fn content_id(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// True for strings that can be an upload id (and so a safe file name).
+pub fn is_content_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    dir: PathBuf,
+}
+
+impl BlobStore {
+    pub fn open(dir: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(BlobStore { dir })
+    }
+
+    pub fn path(&self, id: &str) -> PathBuf {
+        self.dir.join(id)
+    }
+
+    /// Writes the bytes under their id, durably, via a temporary file and a
+    /// rename so a reader never sees half a file.
+    pub async fn put(&self, id: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let target = self.path(id);
+        if tokio::fs::try_exists(&target).await? {
+            return Ok(());
+        }
+        let tmp = self.dir.join(format!(".{id}.{}.tmp", std::process::id()));
+        write_synced(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, &target).await
+    }
+}
+
+async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(path).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_accepted_images_and_refuses_the_rest() {
+        assert_eq!(sniff(b"GIF89a\x01\x00\x01\x00"), Some("image/gif"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("image/png"));
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF\0"), Some("image/jpeg"));
+        assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff(b"%PDF-1.7"), None);
+        assert_eq!(sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn ids_are_hex_digests() {
+        let id = content_id(b"abc");
+        assert!(is_content_id(&id));
+        assert!(!is_content_id("../etc/passwd"));
+        assert_eq!(url_for(&id, "image/gif"), format!("/uploads/{id}.gif"));
+    }
+}
