@@ -41,8 +41,9 @@ pub enum ClientMsg {
         r#ref: Option<Ref>,
         user: String,
     },
-    /// Leave the room for good (as opposed to a network drop). The owner's
-    /// leaving hands ownership on.
+    /// Leave the room on purpose (as opposed to a network drop): the
+    /// participant is removed from the list and, if they owned the room,
+    /// ownership passes on. Connecting again with the same token rejoins.
     #[serde(rename = "leave")]
     Leave {
         #[serde(rename = "ref")]

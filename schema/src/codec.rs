@@ -55,7 +55,10 @@ mod tests {
         assert_eq!(peek_ref(&[0xc1, 0x00]), None);
         assert_eq!(peek_ref(&[]), None);
         // {"chat": [nil]}
-        assert_eq!(peek_ref(&[0x81, 0xa4, b'c', b'h', b'a', b't', 0x91, 0xc0]), None);
+        assert_eq!(
+            peek_ref(&[0x81, 0xa4, b'c', b'h', b'a', b't', 0x91, 0xc0]),
+            None
+        );
         // key length runs past the end
         assert_eq!(peek_ref(&[0x81, 0xbf, b'c']), None);
     }

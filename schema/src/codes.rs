@@ -17,8 +17,6 @@ pub enum ErrorCode {
     Forbidden,
     /// The room, participant or upload does not exist.
     NotFound,
-    /// The request conflicts with the room's state (e.g. the room is closed).
-    Conflict,
     /// Too many requests; retry later.
     RateLimited,
     /// A frame, field or upload is over its size limit.
@@ -37,7 +35,6 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
-            ErrorCode::Conflict => "conflict",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -52,7 +49,6 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::Conflict => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,

@@ -4,8 +4,8 @@
 /// Largest frame the server decodes on the room channel; larger ones are
 /// answered with `too_large`.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
-/// Largest frame the WebSocket layer accepts at all; past this the connection
-/// is closed by the transport (1009).
+/// Largest frame the WebSocket layer accepts at all; a larger one ends the
+/// connection without an answer.
 pub const MAX_TRANSPORT_FRAME_BYTES: usize = 1024 * 1024;
 /// Chat and whisper text, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;

@@ -18,12 +18,16 @@ struct Vector<T> {
 }
 
 fn v<T>(name: &'static str, description: &'static str, msg: T) -> Vector<T> {
-    Vector { name, description, msg }
+    Vector {
+        name,
+        description,
+        msg,
+    }
 }
 
 fn alice() -> Participant {
     Participant {
-        id: "u_alice".into(),
+        id: "u7kq2mwx9ahc".into(),
         name: "Alice".into(),
         role: Role::Student,
         color: "#3c8dd2".into(),
@@ -36,12 +40,13 @@ fn chat_message() -> Message {
         seq: 12,
         ts: 1_790_000_000_000,
         kind: MessageKind::Chat,
-        from: Some("u_alice".into()),
+        from: Some("u7kq2mwx9ahc".into()),
         to: None,
         text: "look at this".into(),
         upload: Some(Attachment {
-            id: "9f86d081884c7d65".into(),
-            url: "/uploads/9f86d081884c7d65.gif".into(),
+            id: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            url: "/uploads/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.gif"
+                .into(),
             content_type: "image/gif".into(),
         }),
         event: None,
@@ -59,21 +64,69 @@ fn system_message() -> Message {
         upload: None,
         event: Some(SystemEvent {
             kind: SystemEventKind::Kick,
-            user: "u_bob".into(),
-            by: Some("u_park".into()),
+            user: "ub3n8fzr4tpe".into(),
+            by: Some("up5d6yjs2gkw".into()),
         }),
     }
 }
 
 fn client_vectors() -> Vec<Vector<ClientMsg>> {
     vec![
-        v("chat", "chat text without an upload", ClientMsg::Chat { r#ref: Some(1), text: "hello".into(), upload: None }),
-        v("chat_gif", "chat referencing an upload, no ref", ClientMsg::Chat { r#ref: None, text: "".into(), upload: Some("9f86d081884c7d65".into()) }),
-        v("whisper", "whisper to one participant", ClientMsg::Whisper { r#ref: Some(2), to: "u_bob".into(), text: "psst".into() }),
-        v("kick", "teacher removes a participant", ClientMsg::Kick { r#ref: Some(3), user: "u_bob".into() }),
-        v("owner", "owner hands the room over", ClientMsg::TransferOwner { r#ref: Some(4), user: "u_alice".into() }),
-        v("leave", "leave the room for good", ClientMsg::Leave { r#ref: Some(5) }),
-        v("close", "owner closes the room", ClientMsg::CloseRoom { r#ref: Some(6) }),
+        v(
+            "chat",
+            "chat text without an upload",
+            ClientMsg::Chat {
+                r#ref: Some(1),
+                text: "hello".into(),
+                upload: None,
+            },
+        ),
+        v(
+            "chat_gif",
+            "chat referencing an upload, no ref",
+            ClientMsg::Chat {
+                r#ref: None,
+                text: "".into(),
+                upload: Some(
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+                ),
+            },
+        ),
+        v(
+            "whisper",
+            "whisper to one participant",
+            ClientMsg::Whisper {
+                r#ref: Some(2),
+                to: "ub3n8fzr4tpe".into(),
+                text: "psst".into(),
+            },
+        ),
+        v(
+            "kick",
+            "teacher removes a participant",
+            ClientMsg::Kick {
+                r#ref: Some(3),
+                user: "ub3n8fzr4tpe".into(),
+            },
+        ),
+        v(
+            "owner",
+            "owner hands the room over",
+            ClientMsg::TransferOwner {
+                r#ref: Some(4),
+                user: "u7kq2mwx9ahc".into(),
+            },
+        ),
+        v(
+            "leave",
+            "leave the room for good",
+            ClientMsg::Leave { r#ref: Some(5) },
+        ),
+        v(
+            "close",
+            "owner closes the room",
+            ClientMsg::CloseRoom { r#ref: Some(6) },
+        ),
     ]
 }
 
@@ -84,37 +137,87 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
             "first frame of a connection",
             ServerMsg::Welcome {
                 me: alice(),
-                room: "r_abc".into(),
+                room: "rj4xq8cm3vna".into(),
                 room_name: "5B Maths".into(),
-                owner: Some("u_park".into()),
+                owner: Some("up5d6yjs2gkw".into()),
                 participants: vec![alice()],
                 history: vec![chat_message()],
                 truncated: false,
             },
         ),
-        v("ack", "request 1 stored as message 12", ServerMsg::Ack { r#ref: Some(1), seq: Some(12) }),
+        v(
+            "ack",
+            "request 1 stored as message 12",
+            ServerMsg::Ack {
+                r#ref: Some(1),
+                seq: Some(12),
+            },
+        ),
         v(
             "error",
             "request 3 refused",
-            ServerMsg::Error { r#ref: Some(3), code: ErrorCode::Forbidden, message: "only teachers may remove participants".into() },
+            ServerMsg::Error {
+                r#ref: Some(3),
+                code: ErrorCode::Forbidden,
+                message: "only teachers may do this".into(),
+            },
         ),
-        v("msg_chat", "a chat message with a GIF", ServerMsg::Msg(chat_message())),
-        v("msg_system", "a system message about a kick", ServerMsg::Msg(system_message())),
+        v(
+            "msg_chat",
+            "a chat message with a GIF",
+            ServerMsg::Msg(chat_message()),
+        ),
+        v(
+            "msg_system",
+            "a system message about a kick",
+            ServerMsg::Msg(system_message()),
+        ),
         v(
             "presence",
             "a participant came online",
-            ServerMsg::Presence { event: PresenceEvent::Online, participant: alice(), count: 3 },
+            ServerMsg::Presence {
+                event: PresenceEvent::Online,
+                participant: alice(),
+                count: 3,
+            },
         ),
-        v("owner", "ownership changed", ServerMsg::Owner { user: Some("u_alice".into()) }),
+        v(
+            "owner",
+            "ownership changed",
+            ServerMsg::Owner {
+                user: Some("u7kq2mwx9ahc".into()),
+            },
+        ),
     ]
 }
 
 fn lobby_vectors() -> Vec<Vector<LobbyMsg>> {
-    let summary = RoomSummary { id: "r_abc".into(), name: "5B Maths".into(), participants: 31, online: 29 };
+    let summary = RoomSummary {
+        id: "rj4xq8cm3vna".into(),
+        name: "5B Maths".into(),
+        participants: 31,
+        online: 29,
+    };
     vec![
-        v("rooms", "snapshot of open rooms", LobbyMsg::Rooms { rooms: vec![summary.clone()] }),
-        v("room", "a room was created or its counts changed", LobbyMsg::Room(summary)),
-        v("closed", "a room was closed", LobbyMsg::Closed { room: "r_abc".into() }),
+        v(
+            "rooms",
+            "snapshot of open rooms",
+            LobbyMsg::Rooms {
+                rooms: vec![summary.clone()],
+            },
+        ),
+        v(
+            "room",
+            "a room was created or its counts changed",
+            LobbyMsg::Room(summary),
+        ),
+        v(
+            "closed",
+            "a room was closed",
+            LobbyMsg::Closed {
+                room: "rj4xq8cm3vna".into(),
+            },
+        ),
     ]
 }
 
@@ -137,17 +240,27 @@ fn check<T>(file: &str, vectors: Vec<Vector<T>>)
 where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors").join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors")
+        .join(file);
     let rendered = render(&vectors);
     if std::env::var_os("UPDATE_VECTORS").is_some() {
         std::fs::write(&path, &rendered).unwrap();
     }
-    let stored = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(stored, rendered, "{file} differs from the Rust encoding; see the test's doc comment");
+    let stored =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        stored, rendered,
+        "{file} differs from the Rust encoding; see the test's doc comment"
+    );
     for vector in &vectors {
         let bytes = encode(&vector.msg);
         let back: T = decode(&bytes).unwrap();
-        assert_eq!(back, vector.msg, "{file}: {} does not round-trip", vector.name);
+        assert_eq!(
+            back, vector.msg,
+            "{file}: {} does not round-trip",
+            vector.name
+        );
     }
 }
 

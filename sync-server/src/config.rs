@@ -9,7 +9,11 @@ use clap::Parser;
 use ipnet::IpNet;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "jigsync", version, about = "Real-time sync server for classroom puzzle boards")]
+#[command(
+    name = "jigsync",
+    version,
+    about = "Real-time sync server for classroom puzzle boards"
+)]
 pub struct Config {
     /// Address to serve HTTP and WebSocket on (port 0 picks a free port).
     #[arg(long, env = "JIGSYNC_ADDR", default_value = "127.0.0.1:8080")]
@@ -32,11 +36,11 @@ pub struct Config {
     pub max_upload_bytes: usize,
 
     /// Seconds of silence after which a connection is dropped.
-    #[arg(long, env = "JIGSYNC_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    #[arg(long, env = "JIGSYNC_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout_secs: u64,
 
     /// Seconds between server pings.
-    #[arg(long, env = "JIGSYNC_PING_INTERVAL_SECS", default_value_t = 20)]
+    #[arg(long, env = "JIGSYNC_PING_INTERVAL_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub ping_interval_secs: u64,
 
     /// Reliable frames queued for one connection before it is closed as a

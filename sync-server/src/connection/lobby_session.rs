@@ -1,11 +1,12 @@
 //! One lobby connection (`/ws/lobby`, teacher tokens only): a snapshot of the
-//! open rooms, then every change. The lobby takes no requests.
+//! open rooms, then every change. The lobby takes no requests: frames a
+//! client sends are ignored (they still count as signs of life).
 
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
-use jigsync_schema::{CloseCode, ErrorCode, ServerMsg};
+use jigsync_schema::{CloseCode, ErrorCode};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::timeout;
 
@@ -19,7 +20,12 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
     metrics::gauge!("jigsync_connections", "channel" => "lobby").increment(1.0);
     let (sink, mut stream) = socket.split();
     let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
+    let writer = tokio::spawn(run_writer(
+        sink,
+        rx,
+        app.config.ping_interval(),
+        app.shutdown.clone(),
+    ));
 
     match access::check(&app, token.as_deref().unwrap_or_default()).await {
         Ok(access) if access.is_teacher() => {
@@ -30,6 +36,10 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
                 tokio::select! {
                     biased;
                     _ = outbox.closed() => break,
+                    () = app.shutdown.cancelled() => {
+                        outbox.close(CloseCode::GoingAway, "server shutting down");
+                        break;
+                    }
                     change = changes.recv() => match change {
                         Ok(msg) => { outbox.send(Frame::encode("lobby", &msg)); }
                         Err(RecvError::Lagged(_)) => { outbox.send(Frame::encode("rooms", &app.lobby.snapshot())); }
@@ -38,13 +48,6 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
                     next = timeout(idle, stream.next()) => match next {
                         Err(_) => { outbox.close(CloseCode::IdleTimeout, "nothing heard from the client"); break; }
                         Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
-                        Ok(Some(Ok(Message::Binary(_) | Message::Text(_)))) => {
-                            outbox.send_msg(&ServerMsg::Error {
-                                r#ref: None,
-                                code: ErrorCode::Invalid,
-                                message: "the lobby takes no requests".into(),
-                            });
-                        }
                         Ok(Some(Ok(_))) => {}
                     },
                 }
@@ -56,11 +59,12 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
             let code = match err.code {
                 ErrorCode::Forbidden => CloseCode::Kicked,
                 ErrorCode::NotFound => CloseCode::RoomGone,
+                ErrorCode::Internal => CloseCode::GoingAway,
                 _ => CloseCode::Unauthorized,
             };
             outbox.close(code, &err.message);
         }
     }
-    let _ = writer.await;
+    super::finish(writer, &mut stream).await;
     metrics::gauge!("jigsync_connections", "channel" => "lobby").decrement(1.0);
 }

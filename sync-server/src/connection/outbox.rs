@@ -27,7 +27,10 @@ pub struct Frame {
 
 impl Frame {
     pub fn encode<T: serde::Serialize>(tag: &'static str, msg: &T) -> Frame {
-        Frame { bytes: Bytes::from(encode(msg)), tag }
+        Frame {
+            bytes: Bytes::from(encode(msg)),
+            tag,
+        }
     }
 
     pub fn server(msg: &ServerMsg) -> Frame {
@@ -68,7 +71,17 @@ pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let close = Arc::new(CloseSignal::default());
     let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
-    (Outbox { id, frames: tx, close: close.clone() }, OutboxReceiver { frames: rx, close: CloseWatch(close) })
+    (
+        Outbox {
+            id,
+            frames: tx,
+            close: close.clone(),
+        },
+        OutboxReceiver {
+            frames: rx,
+            close: CloseWatch(close),
+        },
+    )
 }
 
 impl Outbox {
@@ -83,7 +96,10 @@ impl Outbox {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 metrics::counter!("jigsync_queue_overflow_total").increment(1);
-                self.close(CloseCode::SlowConsumer, "reading too slowly; reconnect to resume");
+                self.close(
+                    CloseCode::SlowConsumer,
+                    "reading too slowly; reconnect to resume",
+                );
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -99,7 +115,10 @@ impl Outbox {
     pub fn close(&self, code: CloseCode, reason: &str) {
         let mut slot = self.close.reason.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
-            *slot = Some(CloseReason { code, reason: reason.to_owned() });
+            *slot = Some(CloseReason {
+                code,
+                reason: reason.to_owned(),
+            });
             self.close.notify.notify_waiters();
         }
     }
@@ -119,7 +138,12 @@ impl CloseWatch {
 async fn wait_closed(signal: &CloseSignal) -> CloseReason {
     loop {
         let notified = signal.notify.notified();
-        if let Some(reason) = signal.reason.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(reason) = signal
+            .reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             return reason;
         }
         notified.await;
@@ -133,7 +157,10 @@ mod tests {
     #[tokio::test]
     async fn overflow_closes_as_slow_consumer_and_keeps_memory_bounded() {
         let (outbox, rx) = outbox(2);
-        let frame = Frame { bytes: Bytes::from_static(b"x"), tag: "t" };
+        let frame = Frame {
+            bytes: Bytes::from_static(b"x"),
+            tag: "t",
+        };
         assert!(outbox.send(frame.clone()));
         assert!(outbox.send(frame.clone()));
         assert!(!outbox.send(frame.clone()));
@@ -146,7 +173,13 @@ mod tests {
         let (outbox, rx) = outbox(1);
         outbox.close(CloseCode::Kicked, "removed");
         outbox.close(CloseCode::GoingAway, "shutdown");
-        assert_eq!(rx.close.closed().await, CloseReason { code: CloseCode::Kicked, reason: "removed".into() });
+        assert_eq!(
+            rx.close.closed().await,
+            CloseReason {
+                code: CloseCode::Kicked,
+                reason: "removed".into()
+            }
+        );
         assert_eq!(outbox.closed().await.code, CloseCode::Kicked);
     }
 }

@@ -20,18 +20,38 @@ use crate::room::{RoomCmd, RoomHandle};
 pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since: Option<u64>) {
     let _session = app.sessions.token();
     metrics::gauge!("jigsync_connections", "channel" => "room").increment(1.0);
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
+    let writer = tokio::spawn(run_writer(
+        sink,
+        rx,
+        app.config.ping_interval(),
+        app.shutdown.clone(),
+    ));
 
     if let Some(claims) = token.as_deref().and_then(|t| app.keys.verify(t)) {
-        let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
+        let connect = |reply| RoomCmd::Connect {
+            user: claims.user.clone(),
+            outbox: outbox.clone(),
+            since,
+            reply,
+        };
         match app.rooms.call(&app, &claims.room, connect).await {
             Some(Ok(())) => {
                 if let Some(room) = app.rooms.get(&claims.room) {
-                    let reader = Reader { app: &app, room, outbox: &outbox, user_key: format!("{}/{}", claims.room, claims.user), limits: app.limits.connection() };
-                    reader.run(stream).await;
-                    let _ = reader.room.tx.send(RoomCmd::Disconnect { conn: outbox.id() }).await;
+                    let reader = Reader {
+                        app: &app,
+                        room,
+                        outbox: &outbox,
+                        user_key: format!("{}/{}", claims.room, claims.user),
+                        limits: app.limits.connection(),
+                    };
+                    reader.run(&mut stream).await;
+                    let _ = reader
+                        .room
+                        .tx
+                        .send(RoomCmd::Disconnect { conn: outbox.id() })
+                        .await;
                 }
                 outbox.close(CloseCode::Normal, "");
             }
@@ -41,7 +61,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
     } else {
         outbox.close(CloseCode::Unauthorized, "invalid token");
     }
-    let _ = writer.await;
+    super::finish(writer, &mut stream).await;
     metrics::gauge!("jigsync_connections", "channel" => "room").decrement(1.0);
 }
 
@@ -60,18 +80,22 @@ enum Flow {
 }
 
 impl Reader<'_> {
-    async fn run(&self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
+    async fn run(&self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
         let idle = self.app.config.idle_timeout();
         loop {
             let next = tokio::select! {
                 biased;
                 _ = self.outbox.closed() => return,
-                () = self.app.shutdown.cancelled() => return,
+                () = self.app.shutdown.cancelled() => {
+                    self.outbox.close(CloseCode::GoingAway, "server shutting down");
+                    return;
+                }
                 next = timeout(idle, stream.next()) => next,
             };
             let message = match next {
                 Err(_) => {
-                    self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
+                    self.outbox
+                        .close(CloseCode::IdleTimeout, "nothing heard from the client");
                     return;
                 }
                 Ok(None | Some(Err(_))) => return,
@@ -91,24 +115,35 @@ impl Reader<'_> {
 
     fn refuse(&self, r#ref: Option<Ref>, code: ErrorCode, message: &str) {
         metrics::counter!("jigsync_rejected_total", "code" => code.as_str()).increment(1);
-        self.outbox.send_msg(&ServerMsg::Error { r#ref, code, message: message.to_owned() });
+        self.outbox.send_msg(&ServerMsg::Error {
+            r#ref,
+            code,
+            message: message.to_owned(),
+        });
     }
 
     /// Refuses a request for a rate limit, closing the connection once it
     /// has been refused too often.
     fn rate_limited(&self, r#ref: Option<Ref>, verdict: Verdict) -> Flow {
         if verdict == Verdict::Close {
-            self.outbox.close(CloseCode::RateLimited, "too many requests over the limit");
+            self.outbox
+                .close(CloseCode::RateLimited, "too many requests over the limit");
             return Flow::Stop;
         }
-        self.refuse(r#ref, ErrorCode::RateLimited, "too many requests, slow down");
+        self.refuse(
+            r#ref,
+            ErrorCode::RateLimited,
+            "too many requests, slow down",
+        );
         Flow::Continue
     }
 
     fn malformed(&self, r#ref: Option<Ref>, message: &str) -> Flow {
-        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed").increment(1);
+        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed")
+            .increment(1);
         if self.limits.malformed() == Verdict::Close {
-            self.outbox.close(CloseCode::Malformed, "too many malformed frames");
+            self.outbox
+                .close(CloseCode::Malformed, "too many malformed frames");
             return Flow::Stop;
         }
         self.refuse(r#ref, ErrorCode::Malformed, message);
@@ -121,20 +156,34 @@ impl Reader<'_> {
             verdict => return self.rate_limited(peek_ref(&bytes), verdict),
         }
         if bytes.len() > MAX_FRAME_BYTES {
-            self.refuse(peek_ref(&bytes), ErrorCode::TooLarge, &format!("frames are limited to {MAX_FRAME_BYTES} bytes"));
+            self.refuse(
+                peek_ref(&bytes),
+                ErrorCode::TooLarge,
+                &format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
+            );
             return Flow::Continue;
         }
         let msg = match decode::<ClientMsg>(&bytes) {
             Ok(msg) => msg,
             Err(err) => return self.malformed(peek_ref(&bytes), &err.to_string()),
         };
-        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag()).increment(1);
+        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag())
+            .increment(1);
         if matches!(msg, ClientMsg::Chat { .. } | ClientMsg::Whisper { .. })
             && self.app.limits.chat.check_key(&self.user_key).is_err()
         {
             return self.rate_limited(msg.request_ref(), self.limits.strike());
         }
-        if self.room.tx.send(RoomCmd::Request { conn: self.outbox.id(), msg }).await.is_err() {
+        if self
+            .room
+            .tx
+            .send(RoomCmd::Request {
+                conn: self.outbox.id(),
+                msg,
+            })
+            .await
+            .is_err()
+        {
             return Flow::Stop;
         }
         Flow::Continue

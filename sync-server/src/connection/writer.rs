@@ -52,9 +52,9 @@ pub async fn run_writer(
         }
     };
     let goodbye = async {
-        // Frames queued before a requested close (the ack of a `leave`, the
-        // system message about a kick) still go out; a slow consumer's backlog
-        // does not, since it is the reason for closing.
+        // Frames queued before a requested close (the ack of a `leave` or a
+        // `close`) still go out; a slow consumer's backlog does not, since it
+        // is the reason for closing.
         if reason.code != CloseCode::SlowConsumer {
             while let Ok(frame) = rx.frames.try_recv() {
                 if sink.feed(Message::Binary(frame.bytes)).await.is_err() {
@@ -62,13 +62,20 @@ pub async fn run_writer(
                 }
             }
         }
-        let close = CloseFrame { code: reason.code.code(), reason: reason.reason.into() };
+        let close = CloseFrame {
+            code: reason.code.code(),
+            reason: reason.reason.into(),
+        };
         let _ = sink.send(Message::Close(Some(close))).await;
     };
     let _ = timeout(CLOSE_TIMEOUT, goodbye).await;
 }
 
-async fn feed_batch(sink: &mut SplitSink<WebSocket, Message>, rx: &mut OutboxReceiver, first: bytes::Bytes) -> bool {
+async fn feed_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    rx: &mut OutboxReceiver,
+    first: bytes::Bytes,
+) -> bool {
     if sink.feed(Message::Binary(first)).await.is_err() {
         return false;
     }

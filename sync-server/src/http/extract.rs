@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 
 use crate::access::{self, Access};
 use crate::app::App;
@@ -24,7 +24,14 @@ pub struct Query<T>(pub T);
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        ApiError::invalid(rejection.body_text())
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                jigsync_schema::ErrorCode::TooLarge,
+                "request body is too large",
+            )
+        } else {
+            ApiError::invalid(rejection.body_text())
+        }
     }
 }
 
@@ -45,10 +52,15 @@ impl FromRequestParts<Arc<App>> for Access {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let token = header
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`")
+            })?;
         access::check(app, token.trim()).await
     }
 }
@@ -64,7 +76,13 @@ impl FromRequestParts<Arc<App>> for ClientIp {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| *addr)
-            .ok_or_else(|| ApiError::new(jigsync_schema::ErrorCode::Internal, "peer address unknown"))?;
-        Ok(ClientIp(client_ip(peer, &parts.headers, &app.config.trusted_proxy)))
+            .ok_or_else(|| {
+                ApiError::new(jigsync_schema::ErrorCode::Internal, "peer address unknown")
+            })?;
+        Ok(ClientIp(client_ip(
+            peer,
+            &parts.headers,
+            &app.config.trusted_proxy,
+        )))
     }
 }

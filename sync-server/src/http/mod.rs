@@ -30,7 +30,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/join", post(rooms::join))
         .route("/rooms/{room_id}/teachers", post(rooms::add_teacher))
         .route("/rooms/{room_id}/messages", get(rooms::messages))
-        .route("/rooms/{room_id}/uploads", post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route(
+            "/rooms/{room_id}/uploads",
+            post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()

@@ -40,7 +40,10 @@ pub struct RoomCreated {
 }
 
 fn check_ip_budget(app: &App, ip: ClientIp) -> Result<(), ApiError> {
-    app.limits.joins.check_key(&ip.0).map_err(|_| ApiError::rate_limited())
+    app.limits
+        .joins
+        .check_key(&ip.0)
+        .map_err(|_| ApiError::rate_limited())
 }
 
 pub async fn create_room(
@@ -72,17 +75,34 @@ pub async fn create_room(
         };
         match app.storage.create_room(&room, &owner).await {
             Ok(()) => {
-                app.lobby.update(RoomSummary { id: room.id.clone(), name: room.name.clone(), participants: 1, online: 0 });
-                let teacher_token = app.keys.sign(&Claims { room: room.id.clone(), user: user.clone(), role: Role::Teacher });
+                app.lobby.update(RoomSummary {
+                    id: room.id.clone(),
+                    name: room.name.clone(),
+                    participants: 1,
+                    online: 0,
+                });
+                let teacher_token = app.keys.sign(&Claims {
+                    room: room.id.clone(),
+                    user: user.clone(),
+                    role: Role::Teacher,
+                });
                 tracing::info!(room = %room.id, "room created");
-                let created = RoomCreated { room_id: room.id, join_code: room.join_code, teacher_token, user_id: user };
+                let created = RoomCreated {
+                    room_id: room.id,
+                    join_code: room.join_code,
+                    teacher_token,
+                    user_id: user,
+                };
                 return Ok((StatusCode::CREATED, Json(created)));
             }
             Err(StorageError::DuplicateJoinCode) => continue,
             Err(err) => return Err(err.into()),
         }
     }
-    Err(ApiError::new(jigsync_schema::ErrorCode::Internal, "could not find a free join code, try again"))
+    Err(ApiError::new(
+        jigsync_schema::ErrorCode::Internal,
+        "could not find a free join code, try again",
+    ))
 }
 
 #[derive(Deserialize)]
@@ -104,24 +124,46 @@ pub struct Joined {
 /// Adds a participant through the room actor, so the join is ordered with
 /// everything else in the room and announced to it.
 async fn admit(app: &Arc<App>, room: &str, name: String, role: Role) -> Result<Joined, ApiError> {
-    let add = |reply| RoomCmd::AddMember { name: name.clone(), role, reply };
-    let member = app
-        .rooms
-        .call(app, room, add)
-        .await
-        .ok_or_else(|| ApiError::new(jigsync_schema::ErrorCode::Internal, "the room is unavailable, try again"))??;
-    let token = app.keys.sign(&Claims { room: room.to_owned(), user: member.user.clone(), role });
-    Ok(Joined { room_id: room.to_owned(), token, color: ids::color_for(&member.user), user_id: member.user })
+    let add = |reply| RoomCmd::AddMember {
+        name: name.clone(),
+        role,
+        reply,
+    };
+    let member = app.rooms.call(app, room, add).await.ok_or_else(|| {
+        ApiError::new(
+            jigsync_schema::ErrorCode::Internal,
+            "the room is unavailable, try again",
+        )
+    })??;
+    let token = app.keys.sign(&Claims {
+        room: room.to_owned(),
+        user: member.user.clone(),
+        role,
+    });
+    Ok(Joined {
+        room_id: room.to_owned(),
+        token,
+        color: ids::color_for(&member.user),
+        user_id: member.user,
+    })
 }
 
-pub async fn join(State(app): State<Arc<App>>, ip: ClientIp, Json(body): Json<JoinRoom>) -> Result<Json<Joined>, ApiError> {
+pub async fn join(
+    State(app): State<Arc<App>>,
+    ip: ClientIp,
+    Json(body): Json<JoinRoom>,
+) -> Result<Json<Joined>, ApiError> {
     check_ip_budget(&app, ip)?;
     let name = validate::name("name", &body.name, MAX_NAME_CHARS)?;
     let code = ids::normalize_join_code(&body.join_code);
     if code.len() != ids::JOIN_CODE_LEN {
         return Err(ApiError::not_found("no room has this join code"));
     }
-    let room = app.storage.room_by_code(&code).await?.ok_or_else(|| ApiError::not_found("no room has this join code"))?;
+    let room = app
+        .storage
+        .room_by_code(&code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no room has this join code"))?;
     Ok(Json(admit(&app, &room.id, name, Role::Student).await?))
 }
 
@@ -135,14 +177,19 @@ pub async fn add_teacher(
     State(app): State<Arc<App>>,
     Path(room_id): Path<String>,
     access: Access,
+    ip: ClientIp,
     Json(body): Json<AddTeacher>,
 ) -> Result<(StatusCode, Json<Joined>), ApiError> {
     let access = access.for_room(&room_id)?;
+    check_ip_budget(&app, ip)?;
     if !access.is_teacher() {
         return Err(ApiError::forbidden("only teachers may add teachers"));
     }
     let name = validate::name("name", &body.name, MAX_NAME_CHARS)?;
-    Ok((StatusCode::CREATED, Json(admit(&app, &room_id, name, Role::Teacher).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(admit(&app, &room_id, name, Role::Teacher).await?),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -168,9 +215,16 @@ pub async fn messages(
     let access = access.for_room(&room_id)?;
     let limit = params.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_HISTORY_PAGE {
-        return Err(ApiError::invalid(format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
+        return Err(ApiError::invalid(format!(
+            "limit must be between 1 and {MAX_HISTORY_PAGE}"
+        )));
     }
-    let query = HistoryQuery { viewer: &access.claims.user, before: params.before, after: None, limit: limit + 1 };
+    let query = HistoryQuery {
+        viewer: &access.claims.user,
+        before: params.before,
+        after: None,
+        limit: limit + 1,
+    };
     let mut messages = app.storage.messages(&room_id, query).await?;
     let has_more = messages.len() > limit as usize;
     if has_more {

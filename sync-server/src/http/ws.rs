@@ -20,13 +20,26 @@ pub struct ChannelParams {
     since: Option<u64>,
 }
 
-pub async fn room_channel(State(app): State<Arc<App>>, Query(params): Query<ChannelParams>, ws: WebSocketUpgrade) -> Response {
+pub async fn room_channel(
+    State(app): State<Arc<App>>,
+    Query(params): Query<ChannelParams>,
+    ws: WebSocketUpgrade,
+) -> Response {
     ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
         .max_frame_size(MAX_TRANSPORT_FRAME_BYTES)
         .on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since))
 }
 
-pub async fn lobby_channel(State(app): State<Arc<App>>, Query(params): Query<ChannelParams>, ws: WebSocketUpgrade) -> Response {
+#[derive(Deserialize)]
+pub struct LobbyParams {
+    token: Option<String>,
+}
+
+pub async fn lobby_channel(
+    State(app): State<Arc<App>>,
+    Query(params): Query<LobbyParams>,
+    ws: WebSocketUpgrade,
+) -> Response {
     ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
         .on_upgrade(move |socket| lobby_session::run(app, socket, params.token))
 }

@@ -12,8 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jigsync_schema::limits::{MAX_RESUME_HISTORY, MAX_TEXT_CHARS, WELCOME_HISTORY};
 use jigsync_schema::server::PresenceEvent;
 use jigsync_schema::{
-    ClientMsg, CloseCode, Message, MessageKind, Participant, Role, RoomSummary, ServerMsg, SystemEvent,
-    SystemEventKind,
+    ClientMsg, CloseCode, Message, MessageKind, Participant, Ref, Role, RoomSummary, ServerMsg,
+    SystemEvent, SystemEventKind,
 };
 use tokio::sync::mpsc;
 
@@ -26,7 +26,9 @@ use crate::storage::{HistoryQuery, MemberRow, MemberStatus, RoomRow, StorageErro
 use crate::{ids, uploads};
 
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 struct Member {
@@ -53,6 +55,13 @@ impl Member {
 struct Conn {
     user: String,
     outbox: Outbox,
+}
+
+/// Who sent the request being handled.
+struct Req {
+    conn: ConnId,
+    user: String,
+    r#ref: Option<Ref>,
 }
 
 /// A set of writes and the messages among them, committed together.
@@ -106,7 +115,9 @@ pub async fn run(app: Arc<App>, room_id: String, generation: u64, mut rx: mpsc::
 }
 
 async fn load(app: &Arc<App>, room_id: &str) -> Result<Option<RoomActor>, StorageError> {
-    let Some(room) = app.storage.room(room_id).await? else { return Ok(None) };
+    let Some(room) = app.storage.room(room_id).await? else {
+        return Ok(None);
+    };
     if room.closed_at.is_some() {
         return Ok(None);
     }
@@ -115,7 +126,10 @@ async fn load(app: &Arc<App>, room_id: &str) -> Result<Option<RoomActor>, Storag
     Ok(Some(RoomActor {
         app: app.clone(),
         room,
-        members: members.into_iter().map(|row| (row.user.clone(), Member { row, conns: 0 })).collect(),
+        members: members
+            .into_iter()
+            .map(|row| (row.user.clone(), Member { row, conns: 0 }))
+            .collect(),
         conns: HashMap::new(),
         next_seq,
         closed: false,
@@ -136,7 +150,12 @@ impl RoomActor {
             };
             let Some(cmd) = cmd else { return };
             match cmd {
-                RoomCmd::Connect { user, outbox, since, reply } => {
+                RoomCmd::Connect {
+                    user,
+                    outbox,
+                    since,
+                    reply,
+                } => {
                     let _ = reply.send(self.connect(user, outbox, since).await);
                 }
                 RoomCmd::Disconnect { conn } => self.disconnect(conn),
@@ -173,7 +192,11 @@ impl RoomActor {
     fn send_to_users(&self, users: &[&str], msg: &ServerMsg) {
         let frame = Frame::server(msg);
         let mut sent = 0;
-        for conn in self.conns.values().filter(|c| users.contains(&c.user.as_str())) {
+        for conn in self
+            .conns
+            .values()
+            .filter(|c| users.contains(&c.user.as_str()))
+        {
             conn.outbox.send(frame.clone());
             sent += 1;
         }
@@ -204,18 +227,29 @@ impl RoomActor {
             id: self.room.id.clone(),
             name: self.room.name.clone(),
             participants: self.active_count(),
-            online: u32::try_from(self.members.values().filter(|m| m.active() && m.conns > 0).count())
-                .unwrap_or(u32::MAX),
+            online: u32::try_from(
+                self.members
+                    .values()
+                    .filter(|m| m.active() && m.conns > 0)
+                    .count(),
+            )
+            .unwrap_or(u32::MAX),
         }
     }
 
     fn presence(&self, event: PresenceEvent, user: &str) -> Option<ServerMsg> {
         let member = self.members.get(user)?;
-        Some(ServerMsg::Presence { event, participant: member.participant(), count: self.active_count() })
+        Some(ServerMsg::Presence {
+            event,
+            participant: member.participant(),
+            count: self.active_count(),
+        })
     }
 
     fn name_of(&self, user: &str) -> String {
-        self.members.get(user).map_or_else(|| "someone".to_owned(), |m| m.row.name.clone())
+        self.members
+            .get(user)
+            .map_or_else(|| "someone".to_owned(), |m| m.row.name.clone())
     }
 
     fn is_owner(&self, user: &str) -> bool {
@@ -225,13 +259,30 @@ impl RoomActor {
     fn stage_message(&self, batch: &mut Batch, message: Message) {
         let seq = self.next_seq + batch.messages.len() as u64;
         let message = Message { seq, ..message };
-        batch.writes.push(Write::Message { room: self.room.id.clone(), message: message.clone() });
+        batch.writes.push(Write::Message {
+            room: self.room.id.clone(),
+            message: message.clone(),
+        });
         batch.messages.push(message);
     }
 
-    fn stage_system(&self, batch: &mut Batch, kind: SystemEventKind, user: &str, by: Option<&str>, text: String) {
-        let event = SystemEvent { kind, user: user.to_owned(), by: by.map(str::to_owned) };
-        self.stage_message(batch, new_message(MessageKind::System, None, None, text, None, Some(event)));
+    fn stage_system(
+        &self,
+        batch: &mut Batch,
+        kind: SystemEventKind,
+        user: &str,
+        by: Option<&str>,
+        text: String,
+    ) {
+        let event = SystemEvent {
+            kind,
+            user: user.to_owned(),
+            by: by.map(str::to_owned),
+        };
+        self.stage_message(
+            batch,
+            new_message(MessageKind::System, None, None, text, None, Some(event)),
+        );
     }
 
     /// Commits the batch; on success the staged messages own their seqs.
@@ -251,7 +302,10 @@ impl RoomActor {
             let msg = ServerMsg::Msg(message);
             match recipients {
                 Some([from, to]) => {
-                    let users: Vec<&str> = [from.as_deref(), to.as_deref()].into_iter().flatten().collect();
+                    let users: Vec<&str> = [from.as_deref(), to.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect();
                     self.send_to_users(&users, &msg);
                 }
                 None => self.broadcast(&msg),
@@ -265,32 +319,64 @@ impl RoomActor {
 
     // ---- connections ----
 
-    async fn connect(&mut self, user: String, outbox: Outbox, since: Option<u64>) -> Result<(), ConnectError> {
-        let status = self.members.get(&user).map(|m| m.row.status).ok_or(ConnectError::NotMember)?;
+    async fn connect(
+        &mut self,
+        user: String,
+        outbox: Outbox,
+        since: Option<u64>,
+    ) -> Result<(), ConnectError> {
+        let status = self
+            .members
+            .get(&user)
+            .map(|m| m.row.status)
+            .ok_or(ConnectError::NotMember)?;
         match status {
             MemberStatus::Kicked => return Err(ConnectError::Kicked),
-            MemberStatus::Left => self.rejoin(&user).await.map_err(|_| ConnectError::Unavailable)?,
+            MemberStatus::Left => self
+                .rejoin(&user)
+                .await
+                .map_err(|_| ConnectError::Unavailable)?,
             MemberStatus::Active => {}
         }
         let (limit, after) = match since {
             Some(seq) => (MAX_RESUME_HISTORY, Some(seq)),
             None => (WELCOME_HISTORY, None),
         };
-        let query = HistoryQuery { viewer: &user, before: None, after, limit: limit + 1 };
-        let mut history = self.app.storage.messages(&self.room.id, query).await.map_err(|err| {
-            tracing::error!(room = %self.room.id, error = %err, "cannot read history");
-            ConnectError::Unavailable
-        })?;
+        let query = HistoryQuery {
+            viewer: &user,
+            before: None,
+            after,
+            limit: limit + 1,
+        };
+        let mut history = self
+            .app
+            .storage
+            .messages(&self.room.id, query)
+            .await
+            .map_err(|err| {
+                tracing::error!(room = %self.room.id, error = %err, "cannot read history");
+                ConnectError::Unavailable
+            })?;
         let truncated = history.len() > limit as usize;
         if truncated {
             history.remove(0);
         }
         let conn = outbox.id();
-        let Some(member) = self.members.get_mut(&user) else { return Err(ConnectError::NotMember) };
+        let Some(member) = self.members.get_mut(&user) else {
+            return Err(ConnectError::NotMember);
+        };
         member.conns += 1;
         let came_online = member.conns == 1;
-        self.conns.insert(conn, Conn { user: user.clone(), outbox });
-        let Some(member) = self.members.get(&user) else { return Err(ConnectError::NotMember) };
+        self.conns.insert(
+            conn,
+            Conn {
+                user: user.clone(),
+                outbox,
+            },
+        );
+        let Some(member) = self.members.get(&user) else {
+            return Err(ConnectError::NotMember);
+        };
         let welcome = ServerMsg::Welcome {
             me: member.participant(),
             room: self.room.id.clone(),
@@ -311,8 +397,12 @@ impl RoomActor {
     }
 
     fn disconnect(&mut self, conn: ConnId) {
-        let Some(Conn { user, .. }) = self.conns.remove(&conn) else { return };
-        let Some(member) = self.members.get_mut(&user) else { return };
+        let Some(Conn { user, .. }) = self.conns.remove(&conn) else {
+            return;
+        };
+        let Some(member) = self.members.get_mut(&user) else {
+            return;
+        };
         member.conns = member.conns.saturating_sub(1);
         if member.conns == 0 && member.active() {
             if let Some(msg) = self.presence(PresenceEvent::Offline, &user) {
@@ -336,8 +426,14 @@ impl RoomActor {
     }
 
     async fn rejoin(&mut self, user: &str) -> Result<(), ApiError> {
-        let Some(member) = self.members.get(user) else { return Err(ApiError::not_found("no such participant")) };
-        let row = MemberRow { joined_at: now_ms(), status: MemberStatus::Active, ..member.row.clone() };
+        let Some(member) = self.members.get(user) else {
+            return Err(ApiError::not_found("no such participant"));
+        };
+        let row = MemberRow {
+            joined_at: now_ms(),
+            status: MemberStatus::Active,
+            ..member.row.clone()
+        };
         self.admit(row).await
     }
 
@@ -351,7 +447,12 @@ impl RoomActor {
         let mut became_owner = false;
         if self.room.owner.is_none() && row.role == Role::Teacher {
             // A room whose last owner left gets its next teacher as owner.
-            batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: Some(row.user.clone()) });
+            let text = format!("{} is now the room owner", row.name);
+            self.stage_system(&mut batch, SystemEventKind::Owner, &row.user, None, text);
+            batch.writes.push(Write::Owner {
+                room: self.room.id.clone(),
+                owner: Some(row.user.clone()),
+            });
             became_owner = true;
         }
         self.commit(&batch).await?;
@@ -360,7 +461,9 @@ impl RoomActor {
         self.members.insert(user.clone(), Member { row, conns });
         if became_owner {
             self.room.owner = Some(user.clone());
-            self.broadcast(&ServerMsg::Owner { user: Some(user.clone()) });
+            self.broadcast(&ServerMsg::Owner {
+                user: Some(user.clone()),
+            });
         }
         if let Some(msg) = self.presence(PresenceEvent::Join, &user) {
             self.broadcast(&msg);
@@ -373,23 +476,36 @@ impl RoomActor {
     // ---- requests ----
 
     async fn request(&mut self, conn: ConnId, msg: ClientMsg) {
-        let Some(user) = self.conns.get(&conn).map(|c| c.user.clone()) else { return };
-        let r#ref = msg.request_ref();
-        let result = match msg {
-            ClientMsg::Chat { text, upload, .. } => self.chat(&user, text, upload).await,
-            ClientMsg::Whisper { to, text, .. } => self.whisper(&user, to, text).await,
-            ClientMsg::Kick { user: target, .. } => self.kick(&user, &target).await,
-            ClientMsg::TransferOwner { user: target, .. } => self.transfer_owner(&user, &target).await,
-            ClientMsg::Leave { .. } => self.leave(&user).await,
-            ClientMsg::CloseRoom { .. } => self.close_room(&user).await,
+        let Some(user) = self.conns.get(&conn).map(|c| c.user.clone()) else {
+            return;
         };
-        match result {
-            Ok(seq) => self.reply(conn, &ServerMsg::Ack { r#ref, seq }),
-            Err(err) => {
-                metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
-                self.reply(conn, &ServerMsg::Error { r#ref, code: err.code, message: err.message });
+        let req = Req {
+            conn,
+            user,
+            r#ref: msg.request_ref(),
+        };
+        let result = match msg {
+            ClientMsg::Chat { text, upload, .. } => self.chat(&req, text, upload).await,
+            ClientMsg::Whisper { to, text, .. } => self.whisper(&req, to, text).await,
+            ClientMsg::Kick { user: target, .. } => self.kick(&req, &target).await,
+            ClientMsg::TransferOwner { user: target, .. } => {
+                self.transfer_owner(&req, &target).await
             }
+            ClientMsg::Leave { .. } => self.leave(&req).await,
+            ClientMsg::CloseRoom { .. } => self.close_room(&req).await,
+        };
+        if let Err(err) = result {
+            metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
+            self.reply(
+                conn,
+                &ServerMsg::Error {
+                    r#ref: req.r#ref,
+                    code: err.code,
+                    message: err.message,
+                },
+            );
         }
+        let user = req.user;
         // Closing only now puts the close frame behind the reply above.
         if self.closed {
             for c in self.conns.values() {
@@ -403,29 +519,56 @@ impl RoomActor {
         }
     }
 
+    /// Acknowledges a committed request, before its effects fan out, so the
+    /// requester learns its seq first.
+    fn ack(&self, req: &Req, batch: &Batch) {
+        let seq = batch.messages.first().map(|m| m.seq);
+        self.reply(
+            req.conn,
+            &ServerMsg::Ack {
+                r#ref: req.r#ref,
+                seq,
+            },
+        );
+    }
+
     fn departed(&self, user: &str) -> bool {
         self.members.get(user).is_some_and(|m| !m.active())
     }
 
-    async fn chat(&mut self, user: &str, text: String, upload: Option<String>) -> Result<Option<u64>, ApiError> {
+    async fn chat(
+        &mut self,
+        req: &Req,
+        text: String,
+        upload: Option<String>,
+    ) -> Result<(), ApiError> {
+        let user = req.user.as_str();
         let text = crate::validate::text(&text, MAX_TEXT_CHARS, upload.is_some())?;
         let attachment = match upload {
             Some(id) => {
-                let row = if uploads::is_content_id(&id) { self.app.storage.upload(&id).await? } else { None };
+                let row = if uploads::is_content_id(&id) {
+                    self.app.storage.upload(&id).await?
+                } else {
+                    None
+                };
                 let row = row.ok_or_else(|| ApiError::not_found("no such upload"))?;
                 Some(uploads::attachment(&row.id, &row.content_type))
             }
             None => None,
         };
         let mut batch = Batch::default();
-        self.stage_message(&mut batch, new_message(MessageKind::Chat, Some(user), None, text, attachment, None));
+        self.stage_message(
+            &mut batch,
+            new_message(MessageKind::Chat, Some(user), None, text, attachment, None),
+        );
         self.commit(&batch).await?;
-        let seq = batch.messages.first().map(|m| m.seq);
+        self.ack(req, &batch);
         self.publish(batch.messages);
-        Ok(seq)
+        Ok(())
     }
 
-    async fn whisper(&mut self, user: &str, to: String, text: String) -> Result<Option<u64>, ApiError> {
+    async fn whisper(&mut self, req: &Req, to: String, text: String) -> Result<(), ApiError> {
+        let user = req.user.as_str();
         let text = crate::validate::text(&text, MAX_TEXT_CHARS, false)?;
         if to == user {
             return Err(ApiError::invalid("cannot whisper to yourself"));
@@ -434,11 +577,21 @@ impl RoomActor {
             return Err(ApiError::not_found("no such participant"));
         }
         let mut batch = Batch::default();
-        self.stage_message(&mut batch, new_message(MessageKind::Whisper, Some(user), Some(&to), text, None, None));
+        self.stage_message(
+            &mut batch,
+            new_message(
+                MessageKind::Whisper,
+                Some(user),
+                Some(&to),
+                text,
+                None,
+                None,
+            ),
+        );
         self.commit(&batch).await?;
-        let seq = batch.messages.first().map(|m| m.seq);
+        self.ack(req, &batch);
         self.publish(batch.messages);
-        Ok(seq)
+        Ok(())
     }
 
     fn require_moderator(&self, user: &str) -> Result<(), ApiError> {
@@ -459,10 +612,14 @@ impl RoomActor {
     }
 
     fn active_target(&self, target: &str) -> Result<&Member, ApiError> {
-        self.members.get(target).filter(|m| m.active()).ok_or_else(|| ApiError::not_found("no such participant"))
+        self.members
+            .get(target)
+            .filter(|m| m.active())
+            .ok_or_else(|| ApiError::not_found("no such participant"))
     }
 
-    async fn kick(&mut self, user: &str, target: &str) -> Result<Option<u64>, ApiError> {
+    async fn kick(&mut self, req: &Req, target: &str) -> Result<(), ApiError> {
+        let user = req.user.as_str();
         self.require_moderator(user)?;
         let member = self.active_target(target)?;
         if target == user {
@@ -472,29 +629,37 @@ impl RoomActor {
             return Err(ApiError::forbidden("the room owner cannot be removed"));
         }
         if member.row.role == Role::Teacher && !self.is_owner(user) {
-            return Err(ApiError::forbidden("only the room owner may remove a teacher"));
+            return Err(ApiError::forbidden(
+                "only the room owner may remove a teacher",
+            ));
         }
-        let row = MemberRow { status: MemberStatus::Kicked, ..member.row.clone() };
+        let row = MemberRow {
+            status: MemberStatus::Kicked,
+            ..member.row.clone()
+        };
         let mut batch = Batch::default();
         let text = format!("{} was removed by {}", row.name, self.name_of(user));
         self.stage_system(&mut batch, SystemEventKind::Kick, target, Some(user), text);
         batch.writes.push(Write::Member(row.clone()));
         self.commit(&batch).await?;
+        self.ack(req, &batch);
         for conn in self.conns.values().filter(|c| c.user == target) {
-            conn.outbox.close(CloseCode::Kicked, "removed from the room by a teacher");
+            conn.outbox
+                .close(CloseCode::Kicked, "removed from the room by a teacher");
         }
         self.conns.retain(|_, c| c.user != target);
-        self.members.insert(target.to_owned(), Member { row, conns: 0 });
+        self.members
+            .insert(target.to_owned(), Member { row, conns: 0 });
         if let Some(msg) = self.presence(PresenceEvent::Leave, target) {
             self.broadcast(&msg);
         }
         self.update_lobby();
-        let seq = batch.messages.first().map(|m| m.seq);
         self.publish(batch.messages);
-        Ok(seq)
+        Ok(())
     }
 
-    async fn transfer_owner(&mut self, user: &str, target: &str) -> Result<Option<u64>, ApiError> {
+    async fn transfer_owner(&mut self, req: &Req, target: &str) -> Result<(), ApiError> {
+        let user = req.user.as_str();
         self.require_owner(user)?;
         self.active_target(target)?;
         if target == user {
@@ -503,33 +668,56 @@ impl RoomActor {
         let mut batch = Batch::default();
         let text = format!("{} is now the room owner", self.name_of(target));
         self.stage_system(&mut batch, SystemEventKind::Owner, target, Some(user), text);
-        batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: Some(target.to_owned()) });
+        batch.writes.push(Write::Owner {
+            room: self.room.id.clone(),
+            owner: Some(target.to_owned()),
+        });
         self.commit(&batch).await?;
+        self.ack(req, &batch);
         self.room.owner = Some(target.to_owned());
-        self.broadcast(&ServerMsg::Owner { user: Some(target.to_owned()) });
-        let seq = batch.messages.first().map(|m| m.seq);
+        self.broadcast(&ServerMsg::Owner {
+            user: Some(target.to_owned()),
+        });
         self.publish(batch.messages);
-        Ok(seq)
+        Ok(())
     }
 
-    async fn leave(&mut self, user: &str) -> Result<Option<u64>, ApiError> {
+    async fn leave(&mut self, req: &Req) -> Result<(), ApiError> {
+        let user = req.user.as_str();
         let member = self.active_target(user)?;
-        let row = MemberRow { status: MemberStatus::Left, ..member.row.clone() };
+        let row = MemberRow {
+            status: MemberStatus::Left,
+            ..member.row.clone()
+        };
         let mut batch = Batch::default();
-        self.stage_system(&mut batch, SystemEventKind::Leave, user, None, format!("{} left", row.name));
+        self.stage_system(
+            &mut batch,
+            SystemEventKind::Leave,
+            user,
+            None,
+            format!("{} left", row.name),
+        );
         batch.writes.push(Write::Member(row.clone()));
-        let successor = if self.is_owner(user) { Some(self.successor(user)) } else { None };
+        let successor = if self.is_owner(user) {
+            Some(self.successor(user))
+        } else {
+            None
+        };
         if let Some(next) = &successor {
             if let Some(next) = next {
                 let text = format!("{} is now the room owner", self.name_of(next));
                 self.stage_system(&mut batch, SystemEventKind::Owner, next, Some(user), text);
             }
-            batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: next.clone() });
+            batch.writes.push(Write::Owner {
+                room: self.room.id.clone(),
+                owner: next.clone(),
+            });
         }
         self.commit(&batch).await?;
-        let seq = batch.messages.first().map(|m| m.seq);
+        self.ack(req, &batch);
         // The leaver's connections close once the request is answered.
-        self.members.insert(user.to_owned(), Member { row, conns: 0 });
+        self.members
+            .insert(user.to_owned(), Member { row, conns: 0 });
         if let Some(msg) = self.presence(PresenceEvent::Leave, user) {
             self.broadcast(&msg);
         }
@@ -539,7 +727,7 @@ impl RoomActor {
         }
         self.publish(batch.messages);
         self.update_lobby();
-        Ok(seq)
+        Ok(())
     }
 
     fn successor(&self, leaving: &str) -> Option<String> {
@@ -547,25 +735,34 @@ impl RoomActor {
             .members
             .values()
             .filter(|m| m.active() && m.row.user != leaving)
-            .map(|m| Candidate { user: &m.row.user, role: m.row.role, online: m.conns > 0, joined_at: m.row.joined_at })
+            .map(|m| Candidate {
+                user: &m.row.user,
+                role: m.row.role,
+                online: m.conns > 0,
+                joined_at: m.row.joined_at,
+            })
             .collect();
         next_owner(&candidates).map(str::to_owned)
     }
 
-    async fn close_room(&mut self, user: &str) -> Result<Option<u64>, ApiError> {
+    async fn close_room(&mut self, req: &Req) -> Result<(), ApiError> {
+        let user = req.user.as_str();
         self.require_owner(user)?;
         let at = now_ms();
         let mut batch = Batch::default();
         let text = format!("{} closed the room", self.name_of(user));
         self.stage_system(&mut batch, SystemEventKind::Closed, user, Some(user), text);
-        batch.writes.push(Write::CloseRoom { room: self.room.id.clone(), at });
+        batch.writes.push(Write::CloseRoom {
+            room: self.room.id.clone(),
+            at,
+        });
         self.commit(&batch).await?;
-        let seq = batch.messages.first().map(|m| m.seq);
+        self.ack(req, &batch);
         self.publish(batch.messages);
         self.room.closed_at = Some(at);
         self.closed = true;
         self.app.lobby.closed(&self.room.id);
-        Ok(seq)
+        Ok(())
     }
 }
 
@@ -591,6 +788,7 @@ fn new_message(
 
 fn count_out(tag: &'static str, n: usize) {
     if n > 0 {
-        metrics::counter!("jigsync_messages_total", "direction" => "out", "type" => tag).increment(n as u64);
+        metrics::counter!("jigsync_messages_total", "direction" => "out", "type" => tag)
+            .increment(n as u64);
     }
 }

@@ -25,13 +25,27 @@ use crate::storage::MemberRow;
 pub enum RoomCmd {
     /// A connection opened for `user`; the actor sends it a welcome (with the
     /// messages after `since`, if given) and replies.
-    Connect { user: String, outbox: Outbox, since: Option<u64>, reply: oneshot::Sender<Result<(), ConnectError>> },
-    Disconnect { conn: ConnId },
+    Connect {
+        user: String,
+        outbox: Outbox,
+        since: Option<u64>,
+        reply: oneshot::Sender<Result<(), ConnectError>>,
+    },
+    Disconnect {
+        conn: ConnId,
+    },
     /// A decoded, rate-checked request; the actor answers on the
     /// connection's outbox.
-    Request { conn: ConnId, msg: ClientMsg },
+    Request {
+        conn: ConnId,
+        msg: ClientMsg,
+    },
     /// A new participant joined through the HTTP API.
-    AddMember { name: String, role: Role, reply: oneshot::Sender<Result<MemberRow, ApiError>> },
+    AddMember {
+        name: String,
+        role: Role,
+        reply: oneshot::Sender<Result<MemberRow, ApiError>>,
+    },
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -94,7 +108,11 @@ impl RoomRegistry {
 
     /// The running actor for `room`, if any; never starts one.
     pub fn get(&self, room: &str) -> Option<RoomHandle> {
-        self.rooms.lock().unwrap_or_else(|p| p.into_inner()).get(room).cloned()
+        self.rooms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(room)
+            .cloned()
     }
 
     /// Called by an actor as it stops, so the next command starts a new one.

@@ -32,7 +32,12 @@ mod tests {
     use super::*;
 
     fn c(user: &str, role: Role, online: bool, joined_at: i64) -> Candidate<'_> {
-        Candidate { user, role, online, joined_at }
+        Candidate {
+            user,
+            role,
+            online,
+            joined_at,
+        }
     }
 
     #[test]
@@ -47,9 +52,16 @@ mod tests {
 
     #[test]
     fn then_any_teacher_then_the_longest_present() {
-        let list = [c("s1", Role::Student, true, 1), c("t", Role::Teacher, false, 9)];
+        let list = [
+            c("s1", Role::Student, true, 1),
+            c("t", Role::Teacher, false, 9),
+        ];
         assert_eq!(next_owner(&list), Some("t"));
-        let list = [c("late", Role::Student, true, 9), c("early", Role::Student, true, 1), c("gone", Role::Student, false, 0)];
+        let list = [
+            c("late", Role::Student, true, 9),
+            c("early", Role::Student, true, 1),
+            c("gone", Role::Student, false, 0),
+        ];
         assert_eq!(next_owner(&list), Some("early"));
         assert_eq!(next_owner(&[]), None);
     }

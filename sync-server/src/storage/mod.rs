@@ -103,7 +103,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Applies the batch in one transaction; returns once it is durable.
     async fn commit(&self, writes: &[Write]) -> Result<(), StorageError>;
     async fn last_seq(&self, room: &str) -> Result<u64, StorageError>;
-    async fn messages(&self, room: &str, query: HistoryQuery<'_>) -> Result<Vec<Message>, StorageError>;
+    async fn messages(
+        &self,
+        room: &str,
+        query: HistoryQuery<'_>,
+    ) -> Result<Vec<Message>, StorageError>;
     /// Records an upload; storing the same bytes twice is not an error.
     async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError>;
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError>;

@@ -6,10 +6,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use jigsync_schema::{Message, MessageKind, Role, SystemEvent, SystemEventKind};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 
-use super::{HistoryQuery, MemberRow, MemberStatus, RoomRow, Storage, StorageError, UploadRow, Write};
+use super::{
+    HistoryQuery, MemberRow, MemberStatus, RoomRow, Storage, StorageError, UploadRow, Write,
+};
 use crate::uploads::attachment;
 
 pub struct SqliteStorage {
@@ -25,14 +29,18 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(SqliteStorage { pool })
     }
 }
 
 fn observe(op: &'static str, started: Instant) {
-    metrics::histogram!("jigsync_storage_seconds", "op" => op).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("jigsync_storage_seconds", "op" => op)
+        .record(started.elapsed().as_secs_f64());
 }
 
 fn room_row(row: &SqliteRow) -> Result<RoomRow, StorageError> {
@@ -126,7 +134,9 @@ fn message_row(row: &SqliteRow) -> Result<Message, StorageError> {
         event: match event_kind_col {
             Some(kind) => Some(SystemEvent {
                 kind: event_kind(&kind)?,
-                user: row.try_get::<Option<String>, _>("event_user")?.unwrap_or_default(),
+                user: row
+                    .try_get::<Option<String>, _>("event_user")?
+                    .unwrap_or_default(),
                 by: row.try_get("event_by")?,
             }),
             None => None,
@@ -139,14 +149,16 @@ impl Storage for SqliteStorage {
     async fn create_room(&self, room: &RoomRow, owner: &MemberRow) -> Result<(), StorageError> {
         let started = Instant::now();
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query("INSERT INTO rooms (id, name, join_code, owner_id, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&room.id)
-            .bind(&room.name)
-            .bind(&room.join_code)
-            .bind(&room.owner)
-            .bind(room.created_at)
-            .execute(&mut *tx)
-            .await;
+        let inserted = sqlx::query(
+            "INSERT INTO rooms (id, name, join_code, owner_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&room.id)
+        .bind(&room.name)
+        .bind(&room.join_code)
+        .bind(&room.owner)
+        .bind(room.created_at)
+        .execute(&mut *tx)
+        .await;
         if let Err(sqlx::Error::Database(db)) = &inserted {
             if db.is_unique_violation() {
                 return Err(StorageError::DuplicateJoinCode);
@@ -160,7 +172,10 @@ impl Storage for SqliteStorage {
     }
 
     async fn room(&self, id: &str) -> Result<Option<RoomRow>, StorageError> {
-        let row = sqlx::query("SELECT * FROM rooms WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM rooms WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(room_row).transpose()
     }
 
@@ -188,10 +203,11 @@ impl Storage for SqliteStorage {
     }
 
     async fn members(&self, room: &str) -> Result<Vec<MemberRow>, StorageError> {
-        let rows = sqlx::query("SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, user_id")
-            .bind(room)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, user_id")
+                .bind(room)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(member_row).collect()
     }
 
@@ -218,10 +234,15 @@ impl Storage for SqliteStorage {
                         .await?;
                 }
                 Write::CloseRoom { room, at } => {
-                    sqlx::query("UPDATE rooms SET closed_at = ? WHERE id = ?").bind(at).bind(room).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE rooms SET closed_at = ? WHERE id = ?")
+                        .bind(at)
+                        .bind(room)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 Write::Message { room, message } => {
-                    let seq = i64::try_from(message.seq).map_err(|_| StorageError::Corrupt(format!("seq {}", message.seq)))?;
+                    let seq = i64::try_from(message.seq)
+                        .map_err(|_| StorageError::Corrupt(format!("seq {}", message.seq)))?;
                     let event = message.event.as_ref();
                     sqlx::query(
                         "INSERT INTO messages (room_id, seq, ts, kind, from_id, to_id, text, upload_id, event_kind, event_user, event_by)
@@ -250,13 +271,22 @@ impl Storage for SqliteStorage {
 
     async fn last_seq(&self, room: &str) -> Result<u64, StorageError> {
         let seq: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE room_id = ?").bind(room).fetch_one(&self.pool).await?;
+            sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE room_id = ?")
+                .bind(room)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
     }
 
-    async fn messages(&self, room: &str, query: HistoryQuery<'_>) -> Result<Vec<Message>, StorageError> {
+    async fn messages(
+        &self,
+        room: &str,
+        query: HistoryQuery<'_>,
+    ) -> Result<Vec<Message>, StorageError> {
         let started = Instant::now();
-        let to_i64 = |seq: Option<u64>, default: i64| seq.map_or(default, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        let to_i64 = |seq: Option<u64>, default: i64| {
+            seq.map_or(default, |s| i64::try_from(s).unwrap_or(i64::MAX))
+        };
         let rows = sqlx::query(
             "SELECT m.*, u.content_type FROM messages m LEFT JOIN uploads u ON u.id = m.upload_id
              WHERE m.room_id = ? AND m.seq > ? AND m.seq < ?
@@ -271,7 +301,10 @@ impl Storage for SqliteStorage {
         .bind(i64::from(query.limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut messages = rows.iter().map(message_row).collect::<Result<Vec<_>, _>>()?;
+        let mut messages = rows
+            .iter()
+            .map(message_row)
+            .collect::<Result<Vec<_>, _>>()?;
         messages.reverse();
         observe("messages", started);
         Ok(messages)
@@ -289,7 +322,10 @@ impl Storage for SqliteStorage {
     }
 
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
-        let row = sqlx::query("SELECT * FROM uploads WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM uploads WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|row| {
             Ok(UploadRow {
                 id: row.try_get("id")?,
@@ -306,7 +342,10 @@ impl Storage for SqliteStorage {
     }
 }
 
-async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -> Result<(), StorageError> {
+async fn write_member(
+    tx: &mut sqlx::SqliteConnection,
+    member: &MemberRow,
+) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO members (room_id, user_id, name, role, joined_at, status) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,

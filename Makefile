@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else here is what they are made of.
+
+CARGO ?= cargo
+ADDR ?= 127.0.0.1:8080
+DATA_DIR ?= ./data
+
+.PHONY: run test check lint unit vectors build-release bench-chat
+
+## Start the server with the classroom web app, SQLite under ./data.
+run:
+	$(CARGO) run --release -p jigsync-server --bin jigsync -- --addr $(ADDR) --data-dir $(DATA_DIR)
+
+## Every check CI runs: formatting, lints, unit, golden-vector and integration tests.
+test: lint unit
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+## Regenerate schema/vectors after a deliberate wire change.
+vectors:
+	UPDATE_VECTORS=1 $(CARGO) test -p jigsync-schema --test vectors
+
+build-release:
+	$(CARGO) build --release --workspace
+
+## Chat fan-out benchmark against a fresh release server (prints figures).
+bench-chat: build-release
+	./target/release/chat-load

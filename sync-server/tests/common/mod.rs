@@ -1,0 +1,415 @@
+//! The harness every integration test uses: the real `jigsync` binary on
+//! port 0 with a temporary data dir, HTTP through reqwest, and WebSocket
+//! clients (tokio-tungstenite) speaking the MessagePack protocol.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use jigsync_schema::{decode, encode, ClientMsg, LobbyMsg, Message, ServerMsg};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for something it expects before failing.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    child: Child,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    args: Vec<String>,
+    _temp: Option<tempfile::TempDir>,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(&[]).await
+    }
+
+    /// Starts a server with extra flags (e.g. lower limits).
+    pub async fn start_with(args: &[&str]) -> TestServer {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().to_path_buf();
+        let mut server = TestServer::spawn(&data_dir, args.iter().map(|s| s.to_string()).collect());
+        server._temp = Some(temp);
+        server
+    }
+
+    fn spawn(data_dir: &Path, args: Vec<String>) -> TestServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jigsync"))
+            .arg("--addr")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(&args)
+            .env("JIGSYNC_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start jigsync");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent {
+                    if let Some(addr) = line.split("addr=").nth(1) {
+                        let addr = addr
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
+                        let _ = tx.send(addr);
+                        sent = true;
+                    }
+                }
+                if std::env::var_os("JIGSYNC_TEST_LOG").is_some() {
+                    eprintln!("[server] {line}");
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(WAIT)
+            .expect("server did not report its address")
+            .parse()
+            .expect("address");
+        TestServer {
+            child,
+            addr,
+            data_dir: data_dir.to_path_buf(),
+            args,
+            _temp: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `kill -9`, then a fresh process on the same data dir (new port).
+    pub fn kill9_and_restart(&mut self) {
+        self.child.kill().expect("kill -9");
+        let _ = self.child.wait();
+        let fresh = TestServer::spawn(&self.data_dir, self.args.clone());
+        let old = std::mem::replace(self, fresh);
+        self._temp = old.into_temp();
+    }
+
+    fn into_temp(mut self) -> Option<tempfile::TempDir> {
+        self._temp.take()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.child.wait().expect("wait")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut req = self.http.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn create_room(&self, name: &str, teacher: &str) -> Room {
+        let (status, body) = self
+            .post(
+                "/api/rooms",
+                None,
+                json!({ "name": name, "teacherName": teacher }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        Room {
+            id: body["roomId"].as_str().unwrap().to_owned(),
+            join_code: body["joinCode"].as_str().unwrap().to_owned(),
+            teacher: Person {
+                token: body["teacherToken"].as_str().unwrap().to_owned(),
+                id: body["userId"].as_str().unwrap().to_owned(),
+            },
+        }
+    }
+
+    pub async fn join(&self, room: &Room, name: &str) -> Person {
+        let (status, body) = self
+            .post(
+                "/api/join",
+                None,
+                json!({ "joinCode": room.join_code, "name": name }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["roomId"], room.id.as_str());
+        Person {
+            token: body["token"].as_str().unwrap().to_owned(),
+            id: body["userId"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn add_teacher(&self, room: &Room, name: &str) -> Person {
+        let path = format!("/api/rooms/{}/teachers", room.id);
+        let (status, body) = self
+            .post(&path, Some(&room.teacher.token), json!({ "name": name }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        Person {
+            token: body["token"].as_str().unwrap().to_owned(),
+            id: body["userId"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn history(&self, room: &Room, token: &str, query: &str) -> Vec<Message> {
+        let (status, body) = self
+            .get(
+                &format!("/api/rooms/{}/messages{query}", room.id),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body["messages"].clone()).expect("messages")
+    }
+
+    /// Opens the room channel; does not read the welcome.
+    pub async fn connect_raw(&self, token: &str, since: Option<u64>) -> Client {
+        let since = since.map(|s| format!("&since={s}")).unwrap_or_default();
+        let url = format!("ws://{}/ws?token={token}{since}", self.addr);
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect");
+        Client { ws }
+    }
+
+    /// Opens the room channel and returns the client with its welcome.
+    pub async fn connect(&self, token: &str) -> (Client, ServerMsg) {
+        let mut client = self.connect_raw(token, None).await;
+        let welcome = client.recv().await;
+        assert!(
+            matches!(welcome, ServerMsg::Welcome { .. }),
+            "expected welcome, got {welcome:?}"
+        );
+        (client, welcome)
+    }
+
+    pub async fn lobby(&self, token: &str) -> Client {
+        let url = format!("ws://{}/ws/lobby?token={token}", self.addr);
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect lobby");
+        Client { ws }
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub token: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub id: String,
+    pub join_code: String,
+    pub teacher: Person,
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What ended a connection, as the client saw it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub code: u16,
+    pub reason: String,
+}
+
+impl Client {
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.send_raw(encode(msg)).await;
+    }
+
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) {
+        self.ws
+            .send(WsMessage::Binary(bytes.into()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn chat(&mut self, r#ref: u32, text: &str) {
+        self.send(&ClientMsg::Chat {
+            r#ref: Some(r#ref),
+            text: text.into(),
+            upload: None,
+        })
+        .await;
+    }
+
+    /// The next binary frame, decoded. Panics on close or after [`WAIT`].
+    pub async fn recv_frame(&mut self) -> Vec<u8> {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for a frame");
+            match next {
+                Some(Ok(WsMessage::Binary(bytes))) => return bytes.to_vec(),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                other => panic!("expected a frame, got {other:?}"),
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> ServerMsg {
+        let bytes = self.recv_frame().await;
+        decode(&bytes).expect("server frame decodes")
+    }
+
+    pub async fn recv_lobby(&mut self) -> LobbyMsg {
+        let bytes = self.recv_frame().await;
+        decode(&bytes).expect("lobby frame decodes")
+    }
+
+    /// Skips frames until one matches.
+    pub async fn recv_until(&mut self, mut pred: impl FnMut(&ServerMsg) -> bool) -> ServerMsg {
+        loop {
+            let msg = self.recv().await;
+            if pred(&msg) {
+                return msg;
+            }
+        }
+    }
+
+    /// The answer (ack or error) to request `r#ref`, skipping other frames.
+    pub async fn answer(&mut self, r#ref: u32) -> ServerMsg {
+        self.recv_until(|m| match m {
+            ServerMsg::Ack { r#ref: r, .. } | ServerMsg::Error { r#ref: r, .. } => {
+                *r == Some(r#ref)
+            }
+            _ => false,
+        })
+        .await
+    }
+
+    /// Reads until the server closes the socket; returns the close frame.
+    pub async fn closed(&mut self) -> Closed {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for close");
+            match next {
+                Some(Ok(WsMessage::Close(frame))) => {
+                    let frame = frame.expect("close frame with a code");
+                    return Closed {
+                        code: u16::from(frame.code),
+                        reason: frame.reason.to_string(),
+                    };
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("connection ended without a close frame: {other:?}"),
+            }
+        }
+    }
+
+    /// Asserts nothing matching arrives within `window` (frames that do not
+    /// match are skipped).
+    pub async fn assert_no(&mut self, window: Duration, mut pred: impl FnMut(&ServerMsg) -> bool) {
+        let deadline = tokio::time::Instant::now() + window;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(WsMessage::Binary(bytes)))) => {
+                    let msg: ServerMsg = decode(&bytes).expect("decodes");
+                    assert!(!pred(&msg), "unexpected {msg:?}");
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(other) => panic!("connection ended: {other:?}"),
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self
+            .ws
+            .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: WsCloseCode::Normal,
+                reason: "".into(),
+            }))
+            .await;
+    }
+}
+
+/// The smallest valid GIF (1×1, transparent).
+pub const TINY_GIF: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+];
+
+pub async fn upload(
+    server: &TestServer,
+    room: &Room,
+    token: &str,
+    bytes: Vec<u8>,
+    name: &str,
+) -> (StatusCode, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let res = server
+        .http
+        .post(server.url(&format!("/api/rooms/{}/uploads", room.id)))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
