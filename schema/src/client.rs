@@ -1,8 +1,11 @@
-//! Client → server messages on the room channel (`/ws`). All of them ride the
-//! reliable state lane: they are answered in order with an `ack` or an `error`.
+//! Client → server messages on the room channel (`/ws`). All but `mv` ride the
+//! reliable state lane and are answered in order with an `ack` or an `error`;
+//! `mv` (a drag position) rides the motion lane and is answered only when
+//! refused.
 
 use serde::{Deserialize, Serialize};
 
+use crate::board::{BoardId, Move, PieceId};
 use crate::Ref;
 
 /// A request from a participant. Each variant's fields are encoded as an
@@ -55,6 +58,70 @@ pub enum ClientMsg {
         #[serde(rename = "ref")]
         r#ref: Option<Ref>,
     },
+    /// Ask for a board's document: answered with a `doc` holding what the
+    /// client lacks given its Yjs state vector `sv` (empty: everything).
+    #[serde(rename = "sync")]
+    Sync {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        board: BoardId,
+        #[serde(with = "serde_bytes")]
+        sv: Vec<u8>,
+    },
+    /// Take the soft lock on a piece (and its group) before dragging it.
+    #[serde(rename = "grab")]
+    Grab {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        board: BoardId,
+        piece: PieceId,
+    },
+    /// A drag position (motion lane): coalesced, never stored.
+    #[serde(rename = "mv")]
+    Move(Move),
+    /// A board write: a Yjs update (v1 encoding), typically a drop. `release`
+    /// names the dragged piece whose lock the write ends.
+    #[serde(rename = "update")]
+    Update {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        board: BoardId,
+        #[serde(with = "serde_bytes")]
+        update: Vec<u8>,
+        release: Option<PieceId>,
+    },
+    /// Teacher: which board the dashboard shows full size (full-rate motion);
+    /// the others arrive at thumbnail rate. `None` for none.
+    #[serde(rename = "focus")]
+    Focus {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        board: Option<BoardId>,
+    },
+    /// Teacher: lock or unlock one board, or every board when `board` is `None`.
+    #[serde(rename = "lock")]
+    Lock {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        board: Option<BoardId>,
+        locked: bool,
+    },
+    /// Teacher: show one board to the whole class read-only (`None` ends it).
+    #[serde(rename = "spotlight")]
+    Spotlight {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        board: Option<BoardId>,
+        #[serde(rename = "hideNames")]
+        hide_names: bool,
+    },
+    /// Teacher: scatter a board's pieces again.
+    #[serde(rename = "reset")]
+    Reset {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        board: BoardId,
+    },
 }
 
 impl ClientMsg {
@@ -66,7 +133,15 @@ impl ClientMsg {
             | ClientMsg::Kick { r#ref, .. }
             | ClientMsg::TransferOwner { r#ref, .. }
             | ClientMsg::Leave { r#ref }
-            | ClientMsg::CloseRoom { r#ref } => *r#ref,
+            | ClientMsg::CloseRoom { r#ref }
+            | ClientMsg::Sync { r#ref, .. }
+            | ClientMsg::Grab { r#ref, .. }
+            | ClientMsg::Update { r#ref, .. }
+            | ClientMsg::Focus { r#ref, .. }
+            | ClientMsg::Lock { r#ref, .. }
+            | ClientMsg::Spotlight { r#ref, .. }
+            | ClientMsg::Reset { r#ref, .. } => *r#ref,
+            ClientMsg::Move(_) => None,
         }
     }
 
@@ -79,6 +154,14 @@ impl ClientMsg {
             ClientMsg::TransferOwner { .. } => "owner",
             ClientMsg::Leave { .. } => "leave",
             ClientMsg::CloseRoom { .. } => "close",
+            ClientMsg::Sync { .. } => "sync",
+            ClientMsg::Grab { .. } => "grab",
+            ClientMsg::Move(_) => "mv",
+            ClientMsg::Update { .. } => "update",
+            ClientMsg::Focus { .. } => "focus",
+            ClientMsg::Lock { .. } => "lock",
+            ClientMsg::Spotlight { .. } => "spotlight",
+            ClientMsg::Reset { .. } => "reset",
         }
     }
 }

@@ -15,8 +15,12 @@ pub enum ErrorCode {
     Unauthorized,
     /// The token is valid but its holder may not do this.
     Forbidden,
-    /// The room, participant or upload does not exist.
+    /// The room, participant, upload, board or piece does not exist.
     NotFound,
+    /// Another participant holds the piece (soft lock).
+    Busy,
+    /// A teacher locked the board.
+    Locked,
     /// Too many requests; retry later.
     RateLimited,
     /// A frame, field or upload is over its size limit.
@@ -35,6 +39,8 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Locked => "locked",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
@@ -49,6 +55,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::Busy | ErrorCode::Locked => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
@@ -70,9 +77,11 @@ pub enum CloseCode {
     Malformed = 4400,
     /// The token is missing, unreadable or not signed by this server.
     Unauthorized = 4401,
-    /// The participant was removed from the room; the token is dead.
-    Kicked = 4403,
-    /// The room does not exist or was closed.
+    /// The participant was removed from the room (the token is dead), or the
+    /// token may not open what it asked for (a board on `/yjs`).
+    Forbidden = 4403,
+    /// The room (or, on `/yjs`, the board) does not exist or was closed or
+    /// replaced.
     RoomGone = 4404,
     /// Nothing was heard from the client for the idle timeout.
     IdleTimeout = 4408,
@@ -94,7 +103,7 @@ impl CloseCode {
             CloseCode::GoingAway,
             CloseCode::Malformed,
             CloseCode::Unauthorized,
-            CloseCode::Kicked,
+            CloseCode::Forbidden,
             CloseCode::RoomGone,
             CloseCode::IdleTimeout,
             CloseCode::RateLimited,

@@ -10,11 +10,13 @@
 //! - [`client`]: what a client may send on the room channel.
 //! - [`server`]: what the server sends on the room channel and the lobby.
 //! - [`model`]: the records both directions share (participants, messages).
+//! - [`board`]: puzzle-board records and drag positions (motion lane).
 //! - [`codes`]: stable error codes and WebSocket close codes.
 //! - [`limits`]: size limits the server enforces and clients should respect.
 //! - [`codec`]: encoding, decoding, and recovering a request's `ref` from a
 //!   frame that did not decode.
 
+pub mod board;
 pub mod client;
 pub mod codec;
 pub mod codes;
@@ -22,6 +24,7 @@ pub mod limits;
 pub mod model;
 pub mod server;
 
+pub use board::{BoardId, BoardInfo, BoardMeta, BoardMode, Move, PieceId, Spotlight};
 pub use client::ClientMsg;
 pub use codec::{decode, encode, peek_ref, DecodeError};
 pub use codes::{CloseCode, ErrorCode};

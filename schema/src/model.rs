@@ -65,6 +65,8 @@ pub enum SystemEventKind {
     Kick,
     Owner,
     Closed,
+    /// A board was solved (`user` placed the last piece).
+    Solved,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

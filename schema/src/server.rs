@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::board::{BoardId, BoardInfo, Move, PieceId, Spotlight};
 use crate::codes::ErrorCode;
 use crate::model::{Message, Participant, RoomSummary};
 use crate::Ref;
@@ -58,6 +59,52 @@ pub enum ServerMsg {
     /// The room's owner changed.
     #[serde(rename = "owner")]
     Owner { user: Option<String> },
+    /// The boards this participant may see, and the spotlight. Sent after
+    /// the welcome and again whenever either changes.
+    #[serde(rename = "boards")]
+    Boards {
+        boards: Vec<BoardInfo>,
+        spotlight: Option<Spotlight>,
+    },
+    /// A board's document, or the part of it the client lacked (a Yjs v1
+    /// update to apply).
+    #[serde(rename = "doc")]
+    Doc {
+        board: BoardId,
+        #[serde(with = "serde_bytes")]
+        update: Vec<u8>,
+    },
+    /// A committed board write (Yjs v1 update), from `by` (`None`: the
+    /// server, or names hidden).
+    #[serde(rename = "update")]
+    Update {
+        board: BoardId,
+        #[serde(with = "serde_bytes")]
+        update: Vec<u8>,
+        by: Option<String>,
+    },
+    /// Drag positions since the last batch (motion lane): at most one per
+    /// piece, the latest.
+    #[serde(rename = "motion")]
+    Motion { moves: Vec<Move> },
+    /// A piece's soft lock was taken (`by` is the holder, `None` when names
+    /// are hidden).
+    #[serde(rename = "grab")]
+    Grab {
+        board: BoardId,
+        piece: PieceId,
+        by: Option<String>,
+    },
+    /// A piece's soft lock ended (drop, disconnect, or silence).
+    #[serde(rename = "release")]
+    Release { board: BoardId, piece: PieceId },
+    /// A board's progress changed.
+    #[serde(rename = "progress")]
+    Progress {
+        board: BoardId,
+        progress: f32,
+        done: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +142,13 @@ impl ServerMsg {
             ServerMsg::Msg(_) => "msg",
             ServerMsg::Presence { .. } => "presence",
             ServerMsg::Owner { .. } => "owner",
+            ServerMsg::Boards { .. } => "boards",
+            ServerMsg::Doc { .. } => "doc",
+            ServerMsg::Update { .. } => "update",
+            ServerMsg::Motion { .. } => "motion",
+            ServerMsg::Grab { .. } => "grab",
+            ServerMsg::Release { .. } => "release",
+            ServerMsg::Progress { .. } => "progress",
         }
     }
 }

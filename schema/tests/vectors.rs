@@ -70,6 +70,40 @@ fn system_message() -> Message {
     }
 }
 
+fn drag() -> Move {
+    Move {
+        board: 3,
+        piece: 17,
+        x: 412.5,
+        y: 96.25,
+        seq: 1042,
+        t: 5_000_123,
+    }
+}
+
+fn board_info() -> BoardInfo {
+    BoardInfo {
+        id: 3,
+        puzzle: 1,
+        mode: BoardMode::Individual,
+        members: vec!["u7kq2mwx9ahc".into()],
+        locked: false,
+        progress: 0.25,
+        done: false,
+        meta: BoardMeta {
+            image: "/uploads/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.png"
+                .into(),
+            rows: 6,
+            cols: 8,
+            piece_width: 100.0,
+            piece_height: 75.0,
+            seed: 1234567,
+            width: 1600.0,
+            height: 900.0,
+        },
+    }
+}
+
 fn client_vectors() -> Vec<Vector<ClientMsg>> {
     vec![
         v(
@@ -126,6 +160,69 @@ fn client_vectors() -> Vec<Vector<ClientMsg>> {
             "close",
             "owner closes the room",
             ClientMsg::CloseRoom { r#ref: Some(6) },
+        ),
+        v(
+            "sync",
+            "ask for board 3 given an empty state vector",
+            ClientMsg::Sync {
+                r#ref: Some(7),
+                board: 3,
+                sv: vec![0],
+            },
+        ),
+        v(
+            "grab",
+            "take the lock on piece 17 of board 3",
+            ClientMsg::Grab {
+                r#ref: Some(8),
+                board: 3,
+                piece: 17,
+            },
+        ),
+        v("mv", "drag position (motion lane)", ClientMsg::Move(drag())),
+        v(
+            "update",
+            "a drop: a Yjs update that also releases piece 17",
+            ClientMsg::Update {
+                r#ref: Some(9),
+                board: 3,
+                update: vec![1, 0],
+                release: Some(17),
+            },
+        ),
+        v(
+            "focus",
+            "teacher focuses board 3",
+            ClientMsg::Focus {
+                r#ref: Some(10),
+                board: Some(3),
+            },
+        ),
+        v(
+            "lock",
+            "teacher locks every board",
+            ClientMsg::Lock {
+                r#ref: Some(11),
+                board: None,
+                locked: true,
+            },
+        ),
+        v(
+            "spotlight",
+            "teacher spotlights board 3 with names hidden",
+            ClientMsg::Spotlight {
+                r#ref: Some(12),
+                board: Some(3),
+                hide_names: true,
+            },
+        ),
+        v(
+            "reset",
+            "teacher reshuffles board 3",
+            ClientMsg::Reset {
+                r#ref: Some(13),
+                board: 3,
+            },
         ),
     ]
 }
@@ -186,6 +283,67 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
             "ownership changed",
             ServerMsg::Owner {
                 user: Some("u7kq2mwx9ahc".into()),
+            },
+        ),
+        v(
+            "boards",
+            "the boards a participant may see, and the spotlight",
+            ServerMsg::Boards {
+                boards: vec![board_info()],
+                spotlight: Some(Spotlight {
+                    board: 3,
+                    hide_names: true,
+                }),
+            },
+        ),
+        v(
+            "doc",
+            "board 3's document (a Yjs v1 update)",
+            ServerMsg::Doc {
+                board: 3,
+                update: vec![0, 0],
+            },
+        ),
+        v(
+            "update",
+            "a committed board write",
+            ServerMsg::Update {
+                board: 3,
+                update: vec![1, 0],
+                by: Some("u7kq2mwx9ahc".into()),
+            },
+        ),
+        v(
+            "motion",
+            "a batch of drag positions",
+            ServerMsg::Motion {
+                moves: vec![drag()],
+            },
+        ),
+        v(
+            "grab",
+            "piece 17 was grabbed",
+            ServerMsg::Grab {
+                board: 3,
+                piece: 17,
+                by: Some("u7kq2mwx9ahc".into()),
+            },
+        ),
+        v(
+            "release",
+            "piece 17 was released",
+            ServerMsg::Release {
+                board: 3,
+                piece: 17,
+            },
+        ),
+        v(
+            "progress",
+            "board 3 is half done",
+            ServerMsg::Progress {
+                board: 3,
+                progress: 0.5,
+                done: false,
             },
         ),
     ]
@@ -282,7 +440,22 @@ fn lobby_messages_match_their_vectors() {
 #[test]
 fn every_client_tag_has_a_vector() {
     let names: Vec<&str> = client_vectors().iter().map(|v| v.msg.tag()).collect();
-    for tag in ["chat", "whisper", "kick", "owner", "leave", "close"] {
+    for tag in [
+        "chat",
+        "whisper",
+        "kick",
+        "owner",
+        "leave",
+        "close",
+        "sync",
+        "grab",
+        "mv",
+        "update",
+        "focus",
+        "lock",
+        "spotlight",
+        "reset",
+    ] {
         assert!(names.contains(&tag), "no vector for client message {tag}");
     }
 }

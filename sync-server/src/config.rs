@@ -52,6 +52,11 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_CONN_RATE", default_value_t = 20)]
     pub conn_rate: u32,
 
+    /// Drag positions per second one connection may send (burst: the same);
+    /// past it positions are dropped, never drops (board updates).
+    #[arg(long, env = "JIGSYNC_MOVE_RATE", default_value_t = 60)]
+    pub move_rate: u32,
+
     /// Chat and whisper messages per second one user may send, across all
     /// their connections (burst: `--chat-burst`).
     #[arg(long, env = "JIGSYNC_CHAT_RATE", default_value_t = 2)]

@@ -9,8 +9,10 @@
 //!   (size, rate, decoding) and forwards requests to the room; a writer owns
 //!   the sending half and drains the connection's [`connection::outbox`].
 //! - [`room`]: one actor task per live room. It owns membership, presence,
-//!   ownership and the message sequence; every change is committed to
-//!   storage before it is acknowledged and fanned out.
+//!   ownership, the message sequence and the room's puzzle boards; every
+//!   change is committed to storage before it is acknowledged and fanned out.
+//! - [`board`]: board geometry and progress, the yrs document with its
+//!   validation, and the soft locks on dragged pieces.
 //! - [`storage`]: the persistence seam ([`storage::Storage`]), SQLite by
 //!   default. [`uploads`] keeps pictures as content-addressed files.
 //! - [`lobby`]: the room list teachers watch.
@@ -22,6 +24,7 @@
 pub mod access;
 pub mod app;
 pub mod auth;
+pub mod board;
 pub mod client_ip;
 pub mod config;
 pub mod connection;

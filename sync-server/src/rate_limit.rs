@@ -1,6 +1,7 @@
 //! Rate limits (governor). Per IP for joins and uploads, per user for chat,
-//! and per connection for every request, with a strike budget that closes a
-//! connection which keeps going over.
+//! per connection for every request (with a strike budget that closes a
+//! connection which keeps going over) and for drag positions (past it they
+//! are dropped).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -28,6 +29,7 @@ pub struct Limits {
     /// Keyed by `room/user`, so one user's tabs share one budget.
     pub chat: DefaultKeyedRateLimiter<String>,
     conn_rate: u32,
+    move_rate: u32,
 }
 
 impl Limits {
@@ -43,6 +45,7 @@ impl Limits {
                     .allow_burst(nonzero(config.chat_burst)),
             ),
             conn_rate: config.conn_rate,
+            move_rate: config.move_rate,
         }
     }
 
@@ -56,6 +59,9 @@ impl Limits {
                 Quota::per_second(NonZeroU32::MIN).allow_burst(nonzero(20)),
             ),
             malformed: RateLimiter::direct(per_minute(6, 5)),
+            motion: RateLimiter::direct(
+                Quota::per_second(nonzero(self.move_rate)).allow_burst(nonzero(self.move_rate)),
+            ),
         }
     }
 
@@ -74,6 +80,8 @@ pub struct ConnectionLimits {
     strikes: DefaultDirectRateLimiter,
     /// Undecodable frames: a few are answered, a stream of them closes.
     malformed: DefaultDirectRateLimiter,
+    /// Drag positions (motion lane).
+    motion: DefaultDirectRateLimiter,
 }
 
 /// What to do with a request after checking a budget.
@@ -99,6 +107,15 @@ impl ConnectionLimits {
             Verdict::Refuse
         } else {
             Verdict::Close
+        }
+    }
+
+    /// A drag position: allowed, or dropped (never closes the connection).
+    pub fn motion(&self) -> Verdict {
+        if self.motion.check().is_ok() {
+            Verdict::Allow
+        } else {
+            Verdict::Refuse
         }
     }
 

@@ -57,7 +57,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
         Ok(_) => outbox.close(CloseCode::Unauthorized, "the lobby is for teachers"),
         Err(err) => {
             let code = match err.code {
-                ErrorCode::Forbidden => CloseCode::Kicked,
+                ErrorCode::Forbidden => CloseCode::Forbidden,
                 ErrorCode::NotFound => CloseCode::RoomGone,
                 ErrorCode::Internal => CloseCode::GoingAway,
                 _ => CloseCode::Unauthorized,

@@ -1,12 +1,15 @@
-//! WebSocket connections: the [`outbox`] other tasks send through, the
-//! [`writer`] task that owns the socket's sending half, and the sessions that
-//! read requests for the room channel ([`room_session`]) and the lobby
-//! ([`lobby_session`]).
+//! WebSocket connections: the [`outbox`] other tasks send through (with its
+//! [`motion`] buffer), the [`writer`] task that owns the socket's sending
+//! half, and the sessions that read requests for the room channel
+//! ([`room_session`]), the lobby ([`lobby_session`]) and standard Yjs sync
+//! ([`yjs_session`]).
 
 pub mod lobby_session;
+pub mod motion;
 pub mod outbox;
 pub mod room_session;
 pub mod writer;
+pub mod yjs_session;
 
 use std::time::Duration;
 

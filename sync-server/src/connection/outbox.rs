@@ -4,15 +4,18 @@
 //! broadcast encodes once and every recipient gets a cheap clone of the same
 //! bytes. A receiver too slow to keep its queue below the bound is closed with
 //! [`CloseCode::SlowConsumer`] instead of growing server memory; it resumes
-//! from storage when it reconnects. (Drag motion will get a second, coalescing
-//! buffer beside this queue: see ARCHITECTURE.md.)
+//! from storage when it reconnects. Drag positions take the other path: a
+//! [`MotionBuffer`] that keeps only the latest position per piece, drained by
+//! the writer once per tick.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use jigsync_schema::{encode, CloseCode, ServerMsg};
+use jigsync_schema::{encode, CloseCode, Move, ServerMsg};
 use tokio::sync::{mpsc, Notify};
+
+use super::motion::{MotionBuffer, Rate};
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -50,18 +53,47 @@ struct CloseSignal {
     notify: Notify,
 }
 
+#[derive(Default)]
+struct MotionShared {
+    buffer: Mutex<MotionBuffer>,
+    ready: Notify,
+}
+
 /// Cloneable handle to a connection's writer.
 #[derive(Clone)]
 pub struct Outbox {
     id: ConnId,
     frames: mpsc::Sender<Frame>,
     close: Arc<CloseSignal>,
+    motion: Arc<MotionShared>,
 }
 
 /// The writer's end of an [`Outbox`].
 pub struct OutboxReceiver {
     pub frames: mpsc::Receiver<Frame>,
     pub close: CloseWatch,
+    pub motion: MotionWatch,
+}
+
+/// The writer's view of the motion buffer.
+pub struct MotionWatch(Arc<MotionShared>);
+
+impl MotionWatch {
+    /// Resolves when positions arrive in an empty buffer.
+    pub async fn ready(&self) {
+        self.0.ready.notified().await;
+    }
+
+    /// Takes the full-rate positions, and the thumbnail ones too if
+    /// `thumbnails`; also says whether thumbnails remain pending.
+    pub fn take(&self, thumbnails: bool) -> (Vec<Move>, bool) {
+        let mut buffer = self.0.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut moves = buffer.take_full();
+        if thumbnails {
+            moves.extend(buffer.take_thumbnails());
+        }
+        (moves, buffer.has_thumbnails())
+    }
 }
 
 /// Resolves when someone asks the connection to close.
@@ -70,16 +102,20 @@ pub struct CloseWatch(Arc<CloseSignal>);
 pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let close = Arc::new(CloseSignal::default());
+    let motion = Arc::new(MotionShared::default());
     let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
+    let outbox = Outbox {
+        id,
+        frames: tx,
+        close: close.clone(),
+        motion: motion.clone(),
+    };
     (
-        Outbox {
-            id,
-            frames: tx,
-            close: close.clone(),
-        },
+        outbox,
         OutboxReceiver {
             frames: rx,
             close: CloseWatch(close),
+            motion: MotionWatch(motion),
         },
     )
 }
@@ -108,6 +144,19 @@ impl Outbox {
 
     pub fn send_msg(&self, msg: &ServerMsg) -> bool {
         self.send(Frame::server(msg))
+    }
+
+    /// Records a drag position for the next motion batch (latest wins).
+    pub fn push_motion(&self, mv: Move, rate: Rate) {
+        let wake = self
+            .motion
+            .buffer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(mv, rate);
+        if wake {
+            self.motion.ready.notify_one();
+        }
     }
 
     /// Asks the writer to close the socket with this code. The first reason
@@ -171,15 +220,15 @@ mod tests {
     #[tokio::test]
     async fn first_close_reason_wins() {
         let (outbox, rx) = outbox(1);
-        outbox.close(CloseCode::Kicked, "removed");
+        outbox.close(CloseCode::Forbidden, "removed");
         outbox.close(CloseCode::GoingAway, "shutdown");
         assert_eq!(
             rx.close.closed().await,
             CloseReason {
-                code: CloseCode::Kicked,
+                code: CloseCode::Forbidden,
                 reason: "removed".into()
             }
         );
-        assert_eq!(outbox.closed().await.code, CloseCode::Kicked);
+        assert_eq!(outbox.closed().await.code, CloseCode::Forbidden);
     }
 }

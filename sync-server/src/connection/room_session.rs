@@ -138,6 +138,15 @@ impl Reader<'_> {
         Flow::Continue
     }
 
+    fn rate_limited_if_closing(&self, verdict: Verdict) -> Flow {
+        if verdict == Verdict::Close {
+            self.outbox
+                .close(CloseCode::RateLimited, "too many requests over the limit");
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
     fn malformed(&self, r#ref: Option<Ref>, message: &str) -> Flow {
         metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed")
             .increment(1);
@@ -151,22 +160,34 @@ impl Reader<'_> {
     }
 
     async fn frame(&self, bytes: Bytes) -> Flow {
-        match self.limits.request() {
-            Verdict::Allow => {}
-            verdict => return self.rate_limited(peek_ref(&bytes), verdict),
-        }
         if bytes.len() > MAX_FRAME_BYTES {
+            let r#ref = peek_ref(&bytes);
             self.refuse(
-                peek_ref(&bytes),
+                r#ref,
                 ErrorCode::TooLarge,
                 &format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
             );
-            return Flow::Continue;
+            return self.rate_limited_if_closing(self.limits.strike());
         }
         let msg = match decode::<ClientMsg>(&bytes) {
             Ok(msg) => msg,
             Err(err) => return self.malformed(peek_ref(&bytes), &err.to_string()),
         };
+        // Drag positions have their own budget; past it they are dropped
+        // without an answer (the next one supersedes them anyway).
+        let budget = if matches!(msg, ClientMsg::Move(_)) {
+            self.limits.motion()
+        } else {
+            self.limits.request()
+        };
+        match budget {
+            Verdict::Allow => {}
+            _ if matches!(msg, ClientMsg::Move(_)) => {
+                metrics::counter!("jigsync_motion_dropped_total").increment(1);
+                return Flow::Continue;
+            }
+            verdict => return self.rate_limited(msg.request_ref(), verdict),
+        }
         metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag())
             .increment(1);
         if matches!(msg, ClientMsg::Chat { .. } | ClientMsg::Whisper { .. })

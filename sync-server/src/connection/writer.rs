@@ -1,18 +1,21 @@
 //! The task that owns a socket's sending half. It batches: whatever is queued
 //! when it wakes is fed to the socket and flushed once, so a burst of
-//! broadcasts costs one flush rather than one syscall per message. It also
-//! sends the heartbeat pings and the final close frame.
+//! broadcasts costs one flush rather than one syscall per message. Drag
+//! positions are drained from the motion buffer at most once per tick into a
+//! single `motion` frame. It also sends the heartbeat pings and the final
+//! close frame.
 
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
-use jigsync_schema::CloseCode;
-use tokio::time::{interval, timeout, MissedTickBehavior};
+use jigsync_schema::{CloseCode, ServerMsg};
+use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::outbox::{CloseReason, OutboxReceiver};
+use super::motion::{FULL_TICK, THUMBNAIL_TICK};
+use super::outbox::{CloseReason, Frame, OutboxReceiver};
 
 /// Most frames fed before one flush, so one busy connection still flushes
 /// regularly.
@@ -29,6 +32,12 @@ pub async fn run_writer(
     let mut ping = interval(ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await;
+    // When positions are pending, the next motion flush; the ticks are
+    // measured from the last flushes so a steady drag flushes at the tick
+    // rate, and a lone move goes out at once.
+    let mut motion_due: Option<Instant> = None;
+    let start = Instant::now();
+    let (mut last_full, mut last_thumbnail) = (start - FULL_TICK, start - THUMBNAIL_TICK);
     let reason = loop {
         tokio::select! {
             biased;
@@ -42,6 +51,27 @@ pub async fn run_writer(
                 };
                 if !feed_batch(&mut sink, &mut rx, frame.bytes).await {
                     return;
+                }
+            }
+            () = rx.motion.ready() => {
+                let due = (last_full + FULL_TICK).max(Instant::now());
+                motion_due = Some(motion_due.map_or(due, |d| d.min(due)));
+            }
+            () = sleep_until(motion_due.unwrap_or(start)), if motion_due.is_some() => {
+                let now = Instant::now();
+                let thumbnails = now >= last_thumbnail + THUMBNAIL_TICK;
+                let (moves, thumbnails_left) = rx.motion.take(thumbnails);
+                last_full = now;
+                if thumbnails {
+                    last_thumbnail = now;
+                }
+                motion_due = thumbnails_left.then_some(last_thumbnail + THUMBNAIL_TICK);
+                if !moves.is_empty() {
+                    metrics::counter!("jigsync_motion_sent_total").increment(moves.len() as u64);
+                    let frame = Frame::server(&ServerMsg::Motion { moves });
+                    if !feed_batch(&mut sink, &mut rx, frame.bytes).await {
+                        return;
+                    }
                 }
             }
             _ = ping.tick() => {

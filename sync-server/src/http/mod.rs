@@ -2,6 +2,7 @@
 //! between JSON and the room/storage layers; errors leave as [`ApiError`]
 //! JSON bodies.
 
+mod boards;
 mod extract;
 mod ops;
 mod rooms;
@@ -30,6 +31,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/join", post(rooms::join))
         .route("/rooms/{room_id}/teachers", post(rooms::add_teacher))
         .route("/rooms/{room_id}/messages", get(rooms::messages))
+        .route("/rooms/{room_id}/puzzles", post(boards::start_puzzle))
+        .route("/rooms/{room_id}/boards", get(boards::list_boards))
         .route(
             "/rooms/{room_id}/uploads",
             post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)),
@@ -41,6 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/ws", get(ws::room_channel))
         .route("/ws/lobby", get(ws::lobby_channel))
+        .route("/yjs/{room_id}/{board_id}", get(ws::yjs_channel))
         .route("/uploads/{file}", get(uploads::serve))
         .nest("/api", api)
         .fallback_service(ServeDir::new(&app.config.web_dir))

@@ -64,6 +64,7 @@ pub async fn create_room(
             owner: Some(user.clone()),
             created_at: now,
             closed_at: None,
+            spotlight: None,
         };
         let owner = MemberRow {
             room: room.id.clone(),

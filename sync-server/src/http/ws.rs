@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{Path, State, WebSocketUpgrade};
 use axum::response::Response;
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use serde::Deserialize;
 
 use super::extract::Query;
 use crate::app::App;
-use crate::connection::{lobby_session, room_session};
+use crate::connection::{lobby_session, room_session, yjs_session};
 
 #[derive(Deserialize)]
 pub struct ChannelParams {
@@ -42,4 +42,16 @@ pub async fn lobby_channel(
 ) -> Response {
     ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
         .on_upgrade(move |socket| lobby_session::run(app, socket, params.token))
+}
+
+/// Standard Yjs sync for one board. The path's board id must be a number;
+/// anything else is answered before the upgrade with a 400.
+pub async fn yjs_channel(
+    State(app): State<Arc<App>>,
+    Path((room, board)): Path<(String, jigsync_schema::BoardId)>,
+    Query(params): Query<LobbyParams>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
+        .on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token))
 }

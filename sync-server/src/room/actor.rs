@@ -5,25 +5,31 @@
 //! room waits: acknowledged means durable), then apply it to memory, answer
 //! the requester and fan out. A failed commit changes nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jigsync_schema::limits::{MAX_RESUME_HISTORY, MAX_TEXT_CHARS, WELCOME_HISTORY};
 use jigsync_schema::server::PresenceEvent;
 use jigsync_schema::{
-    ClientMsg, CloseCode, Message, MessageKind, Participant, Ref, Role, RoomSummary, ServerMsg,
-    SystemEvent, SystemEventKind,
+    BoardId, ClientMsg, CloseCode, Message, MessageKind, Participant, Ref, Role, RoomSummary,
+    ServerMsg, SystemEvent, SystemEventKind,
 };
 use tokio::sync::mpsc;
 
+use super::boards::{load_boards, Board, YjsConn};
 use super::ownership::{can_moderate, next_owner, Candidate};
 use super::{ConnectError, RoomCmd};
 use crate::app::App;
 use crate::connection::outbox::{ConnId, Frame, Outbox};
 use crate::error::ApiError;
-use crate::storage::{HistoryQuery, MemberRow, MemberStatus, RoomRow, StorageError, Write};
+use crate::storage::{
+    HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, StorageError, Write,
+};
 use crate::{ids, uploads};
+
+/// How often soft locks are checked for silence.
+const LOCK_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -31,8 +37,8 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-struct Member {
-    row: MemberRow,
+pub(super) struct Member {
+    pub(super) row: MemberRow,
     conns: u32,
 }
 
@@ -47,37 +53,45 @@ impl Member {
         }
     }
 
-    fn active(&self) -> bool {
+    pub(super) fn active(&self) -> bool {
         self.row.status == MemberStatus::Active
     }
 }
 
-struct Conn {
-    user: String,
-    outbox: Outbox,
+pub(super) struct Conn {
+    pub(super) user: String,
+    pub(super) outbox: Outbox,
+    /// A teacher's focused board: its motion comes at full rate.
+    pub(super) focus: Option<BoardId>,
 }
 
 /// Who sent the request being handled.
-struct Req {
-    conn: ConnId,
-    user: String,
-    r#ref: Option<Ref>,
+pub(super) struct Req {
+    pub(super) conn: ConnId,
+    pub(super) user: String,
+    pub(super) r#ref: Option<Ref>,
 }
 
 /// A set of writes and the messages among them, committed together.
 #[derive(Default)]
-struct Batch {
-    writes: Vec<Write>,
-    messages: Vec<Message>,
+pub(super) struct Batch {
+    pub(super) writes: Vec<Write>,
+    pub(super) messages: Vec<Message>,
 }
 
-struct RoomActor {
-    app: Arc<App>,
-    room: RoomRow,
-    members: HashMap<String, Member>,
-    conns: HashMap<ConnId, Conn>,
+pub(super) struct RoomActor {
+    pub(super) app: Arc<App>,
+    pub(super) room: RoomRow,
+    pub(super) members: HashMap<String, Member>,
+    pub(super) conns: HashMap<ConnId, Conn>,
+    pub(super) yjs: HashMap<ConnId, YjsConn>,
     next_seq: u64,
     closed: bool,
+    /// The active puzzle and its boards.
+    pub(super) puzzle: Option<PuzzleRow>,
+    pub(super) boards: BTreeMap<BoardId, Board>,
+    pub(super) next_puzzle_id: u32,
+    pub(super) next_board_id: BoardId,
 }
 
 /// Runs the actor for `room_id` until it goes idle or the room closes.
@@ -107,7 +121,16 @@ pub async fn run(app: Arc<App>, room_id: String, generation: u64, mut rx: mpsc::
                 RoomCmd::AddMember { reply, .. } => {
                     let _ = reply.send(Err(ApiError::not_found(err.to_string())));
                 }
-                RoomCmd::Disconnect { .. } | RoomCmd::Request { .. } => {}
+                RoomCmd::StartPuzzle { reply, .. } | RoomCmd::ListBoards { reply, .. } => {
+                    let _ = reply.send(Err(ApiError::not_found(err.to_string())));
+                }
+                RoomCmd::ConnectYjs { reply, .. } => {
+                    let _ = reply.send(Err(err.clone()));
+                }
+                RoomCmd::Disconnect { .. }
+                | RoomCmd::Request { .. }
+                | RoomCmd::Yjs { .. }
+                | RoomCmd::DisconnectYjs { .. } => {}
             }
         }
     }
@@ -123,6 +146,8 @@ async fn load(app: &Arc<App>, room_id: &str) -> Result<Option<RoomActor>, Storag
     }
     let members = app.storage.members(room_id).await?;
     let next_seq = app.storage.last_seq(room_id).await? + 1;
+    let (next_puzzle_id, next_board_id) = app.storage.last_ids(room_id).await?;
+    let (puzzle, boards) = load_boards(app, room_id).await?;
     Ok(Some(RoomActor {
         app: app.clone(),
         room,
@@ -131,22 +156,30 @@ async fn load(app: &Arc<App>, room_id: &str) -> Result<Option<RoomActor>, Storag
             .map(|row| (row.user.clone(), Member { row, conns: 0 }))
             .collect(),
         conns: HashMap::new(),
+        yjs: HashMap::new(),
         next_seq,
         closed: false,
+        puzzle,
+        boards,
+        next_puzzle_id,
+        next_board_id,
     }))
 }
 
 impl RoomActor {
     async fn serve(&mut self, rx: &mut mpsc::Receiver<RoomCmd>) {
         let idle = self.app.config.room_idle();
+        let mut lock_sweep = tokio::time::interval(LOCK_SWEEP);
         while !self.closed {
-            let cmd = if self.conns.is_empty() {
-                tokio::select! {
-                    cmd = rx.recv() => cmd,
-                    () = tokio::time::sleep(idle) => None,
+            let idle_now = self.conns.is_empty() && self.yjs.is_empty();
+            let sweep = self.has_locks();
+            let cmd = tokio::select! {
+                cmd = rx.recv() => cmd,
+                () = tokio::time::sleep(idle), if idle_now => None,
+                _ = lock_sweep.tick(), if sweep => {
+                    self.expire_locks();
+                    continue;
                 }
-            } else {
-                rx.recv().await
             };
             let Some(cmd) = cmd else { return };
             match cmd {
@@ -163,6 +196,22 @@ impl RoomActor {
                 RoomCmd::AddMember { name, role, reply } => {
                     let _ = reply.send(self.add_member(name, role).await);
                 }
+                RoomCmd::StartPuzzle { by, spec, reply } => {
+                    let _ = reply.send(self.start_puzzle(&by, spec).await);
+                }
+                RoomCmd::ListBoards { user, reply } => {
+                    let _ = reply.send(Ok(self.board_list(&user)));
+                }
+                RoomCmd::ConnectYjs {
+                    user,
+                    board,
+                    outbox,
+                    reply,
+                } => {
+                    let _ = reply.send(self.connect_yjs(user, board, outbox));
+                }
+                RoomCmd::Yjs { conn, msg } => self.yjs_in(conn, msg).await,
+                RoomCmd::DisconnectYjs { conn } => self.disconnect_yjs(conn),
             }
         }
     }
@@ -203,7 +252,7 @@ impl RoomActor {
         count_out(frame.tag, sent);
     }
 
-    fn reply(&self, conn: ConnId, msg: &ServerMsg) {
+    pub(super) fn reply(&self, conn: ConnId, msg: &ServerMsg) {
         if let Some(c) = self.conns.get(&conn) {
             c.outbox.send_msg(msg);
             count_out(msg.tag(), 1);
@@ -246,7 +295,7 @@ impl RoomActor {
         })
     }
 
-    fn name_of(&self, user: &str) -> String {
+    pub(super) fn name_of(&self, user: &str) -> String {
         self.members
             .get(user)
             .map_or_else(|| "someone".to_owned(), |m| m.row.name.clone())
@@ -266,7 +315,7 @@ impl RoomActor {
         batch.messages.push(message);
     }
 
-    fn stage_system(
+    pub(super) fn stage_system(
         &self,
         batch: &mut Batch,
         kind: SystemEventKind,
@@ -286,14 +335,14 @@ impl RoomActor {
     }
 
     /// Commits the batch; on success the staged messages own their seqs.
-    async fn commit(&mut self, batch: &Batch) -> Result<(), ApiError> {
+    pub(super) async fn commit(&mut self, batch: &Batch) -> Result<(), ApiError> {
         self.app.storage.commit(&batch.writes).await?;
         self.next_seq += batch.messages.len() as u64;
         Ok(())
     }
 
     /// Sends committed messages to whoever may see them.
-    fn publish(&self, messages: Vec<Message>) {
+    pub(super) fn publish(&self, messages: Vec<Message>) {
         for message in messages {
             let recipients = match message.kind {
                 MessageKind::Whisper => Some([message.from.clone(), message.to.clone()]),
@@ -372,6 +421,7 @@ impl RoomActor {
             Conn {
                 user: user.clone(),
                 outbox,
+                focus: None,
             },
         );
         let Some(member) = self.members.get(&user) else {
@@ -387,6 +437,10 @@ impl RoomActor {
             truncated,
         };
         self.reply(conn, &welcome);
+        if let Some(c) = self.conns.get(&conn) {
+            // A resuming client asks for board diffs itself (`sync`).
+            self.send_boards_to(c, since.is_none());
+        }
         if came_online {
             if let Some(msg) = self.presence(PresenceEvent::Online, &user) {
                 self.broadcast_except(conn, &msg);
@@ -400,6 +454,7 @@ impl RoomActor {
         let Some(Conn { user, .. }) = self.conns.remove(&conn) else {
             return;
         };
+        self.release_locks_of(conn);
         let Some(member) = self.members.get_mut(&user) else {
             return;
         };
@@ -455,7 +510,27 @@ impl RoomActor {
             });
             became_owner = true;
         }
-        self.commit(&batch).await?;
+        let board_ids_before = self.next_board_id;
+        let own_board = self.stage_own_board(&mut batch, &row.user, row.role);
+        if let Err(err) = self.commit(&batch).await {
+            self.next_board_id = board_ids_before;
+            return Err(err);
+        }
+        if let Some(board) = own_board {
+            let (id, state) = (board.row.id, board.doc.state());
+            self.boards.insert(id, board);
+            self.send_board_lists();
+            for c in self.conns.values().filter(|c| {
+                self.members
+                    .get(&c.user)
+                    .is_some_and(|m| m.row.role == Role::Teacher)
+            }) {
+                c.outbox.send_msg(&ServerMsg::Doc {
+                    board: id,
+                    update: state.clone(),
+                });
+            }
+        }
         let user = row.user.clone();
         let conns = self.members.get(&user).map_or(0, |m| m.conns);
         self.members.insert(user.clone(), Member { row, conns });
@@ -493,6 +568,21 @@ impl RoomActor {
             }
             ClientMsg::Leave { .. } => self.leave(&req).await,
             ClientMsg::CloseRoom { .. } => self.close_room(&req).await,
+            ClientMsg::Sync { board, sv, .. } => self.sync(&req, board, &sv),
+            ClientMsg::Grab { board, piece, .. } => self.grab(&req, board, piece),
+            ClientMsg::Move(mv) => self.motion(conn, &req.user, mv),
+            ClientMsg::Update {
+                board,
+                update,
+                release,
+                ..
+            } => self.board_update(&req, board, &update, release).await,
+            ClientMsg::Focus { board, .. } => self.focus(&req, board),
+            ClientMsg::Lock { board, locked, .. } => self.lock(&req, board, locked).await,
+            ClientMsg::Spotlight {
+                board, hide_names, ..
+            } => self.spotlight(&req, board, hide_names).await,
+            ClientMsg::Reset { board, .. } => self.reset(&req, board).await,
         };
         if let Err(err) = result {
             metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
@@ -645,7 +735,7 @@ impl RoomActor {
         self.ack(req, &batch);
         for conn in self.conns.values().filter(|c| c.user == target) {
             conn.outbox
-                .close(CloseCode::Kicked, "removed from the room by a teacher");
+                .close(CloseCode::Forbidden, "removed from the room by a teacher");
         }
         self.conns.retain(|_, c| c.user != target);
         self.members

@@ -7,13 +7,14 @@
 //! first use; an actor with nobody connected stops after `--room-idle-secs`.
 
 pub mod actor;
+pub mod boards;
 pub mod ownership;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use jigsync_schema::{ClientMsg, CloseCode, Role};
+use jigsync_schema::{BoardId, ClientMsg, CloseCode, Role};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::app::App;
@@ -40,6 +41,32 @@ pub enum RoomCmd {
         conn: ConnId,
         msg: ClientMsg,
     },
+    /// A teacher starts a puzzle (HTTP API).
+    StartPuzzle {
+        by: String,
+        spec: boards::PuzzleSpec,
+        reply: oneshot::Sender<Result<boards::BoardList, ApiError>>,
+    },
+    /// The boards `user` may see (HTTP API).
+    ListBoards {
+        user: String,
+        reply: oneshot::Sender<Result<boards::BoardList, ApiError>>,
+    },
+    /// A standard Yjs sync connection opened on one board.
+    ConnectYjs {
+        user: String,
+        board: BoardId,
+        outbox: Outbox,
+        reply: oneshot::Sender<Result<(), ConnectError>>,
+    },
+    /// A y-protocols message from a Yjs connection.
+    Yjs {
+        conn: ConnId,
+        msg: boards::YjsIn,
+    },
+    DisconnectYjs {
+        conn: ConnId,
+    },
     /// A new participant joined through the HTTP API.
     AddMember {
         name: String,
@@ -58,15 +85,21 @@ pub enum ConnectError {
     NotMember,
     #[error("the room is unavailable, try again")]
     Unavailable,
+    #[error("no such board")]
+    NoBoard,
+    #[error("you may not open this board")]
+    NoAccess,
 }
 
 impl ConnectError {
     pub fn close_code(&self) -> CloseCode {
         match self {
-            ConnectError::Kicked => CloseCode::Kicked,
+            ConnectError::Kicked => CloseCode::Forbidden,
             ConnectError::RoomGone => CloseCode::RoomGone,
             ConnectError::NotMember => CloseCode::Unauthorized,
             ConnectError::Unavailable => CloseCode::GoingAway,
+            ConnectError::NoBoard => CloseCode::RoomGone,
+            ConnectError::NoAccess => CloseCode::Forbidden,
         }
     }
 }

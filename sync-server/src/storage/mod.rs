@@ -10,7 +10,7 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
-use jigsync_schema::{Message, Role};
+use jigsync_schema::{BoardId, BoardMeta, BoardMode, Message, Role, Spotlight};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -32,6 +32,7 @@ pub struct RoomRow {
     pub owner: Option<String>,
     pub created_at: i64,
     pub closed_at: Option<i64>,
+    pub spotlight: Option<Spotlight>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,13 +71,65 @@ pub struct UploadRow {
     pub created_at: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PuzzleRow {
+    pub room: String,
+    pub id: u32,
+    pub upload: String,
+    pub rows: u16,
+    pub cols: u16,
+    pub mode: BoardMode,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardRow {
+    pub room: String,
+    pub id: BoardId,
+    pub puzzle: u32,
+    /// Who may write (empty on a shared board: every student).
+    pub members: Vec<String>,
+    pub locked: bool,
+    pub meta: BoardMeta,
+    pub completed_at: Option<i64>,
+}
+
+/// What rebuilds a board: the latest snapshot, then the updates after it.
+#[derive(Debug, Clone, Default)]
+pub struct BoardLog {
+    pub snapshot: Option<(u64, Vec<u8>)>,
+    pub updates: Vec<(u64, Vec<u8>)>,
+}
+
 /// One change in a room's persisted state.
 #[derive(Debug, Clone)]
 pub enum Write {
     Member(MemberRow),
-    Owner { room: String, owner: Option<String> },
-    Message { room: String, message: Message },
-    CloseRoom { room: String, at: i64 },
+    Owner {
+        room: String,
+        owner: Option<String>,
+    },
+    Message {
+        room: String,
+        message: Message,
+    },
+    CloseRoom {
+        room: String,
+        at: i64,
+    },
+    Spotlight {
+        room: String,
+        spotlight: Option<Spotlight>,
+    },
+    Puzzle(PuzzleRow),
+    Board(BoardRow),
+    BoardUpdate {
+        room: String,
+        board: BoardId,
+        seq: u64,
+        ts: i64,
+        data: Vec<u8>,
+    },
 }
 
 /// Which of a room's messages to read, for one viewer (whispers are visible
@@ -108,6 +161,22 @@ pub trait Storage: Send + Sync + 'static {
         room: &str,
         query: HistoryQuery<'_>,
     ) -> Result<Vec<Message>, StorageError>;
+    /// The room's newest puzzle and its boards.
+    async fn active_puzzle(
+        &self,
+        room: &str,
+    ) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError>;
+    /// The highest puzzle and board numbers used in the room (0 if none).
+    async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError>;
+    async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError>;
+    /// Replaces updates `1..=upto_seq` of a board by one snapshot.
+    async fn compact_board(
+        &self,
+        room: &str,
+        board: BoardId,
+        upto_seq: u64,
+        snapshot: &[u8],
+    ) -> Result<(), StorageError>;
     /// Records an upload; storing the same bytes twice is not an error.
     async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError>;
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError>;

@@ -5,14 +5,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use jigsync_schema::{Message, MessageKind, Role, SystemEvent, SystemEventKind};
+use jigsync_schema::{
+    BoardId, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    HistoryQuery, MemberRow, MemberStatus, RoomRow, Storage, StorageError, UploadRow, Write,
+    BoardLog, BoardRow, HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage,
+    StorageError, UploadRow, Write,
 };
 use crate::uploads::attachment;
 
@@ -44,7 +47,15 @@ fn observe(op: &'static str, started: Instant) {
 }
 
 fn room_row(row: &SqliteRow) -> Result<RoomRow, StorageError> {
+    let spotlight_board: Option<i64> = row.try_get("spotlight_board")?;
+    let hide_names: i64 = row.try_get("spotlight_hide_names")?;
     Ok(RoomRow {
+        spotlight: spotlight_board
+            .and_then(|b| BoardId::try_from(b).ok())
+            .map(|board| Spotlight {
+                board,
+                hide_names: hide_names != 0,
+            }),
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         join_code: row.try_get("join_code")?,
@@ -100,6 +111,7 @@ fn event_kind_str(kind: SystemEventKind) -> &'static str {
         SystemEventKind::Kick => "kick",
         SystemEventKind::Owner => "owner",
         SystemEventKind::Closed => "closed",
+        SystemEventKind::Solved => "solved",
     }
 }
 
@@ -110,8 +122,65 @@ fn event_kind(value: &str) -> Result<SystemEventKind, StorageError> {
         "kick" => SystemEventKind::Kick,
         "owner" => SystemEventKind::Owner,
         "closed" => SystemEventKind::Closed,
+        "solved" => SystemEventKind::Solved,
         other => return Err(StorageError::Corrupt(format!("event kind {other:?}"))),
     })
+}
+
+fn mode_str(mode: BoardMode) -> &'static str {
+    match mode {
+        BoardMode::Individual => "individual",
+        BoardMode::Shared => "shared",
+        BoardMode::Groups => "groups",
+    }
+}
+
+fn board_mode(value: &str) -> Result<BoardMode, StorageError> {
+    Ok(match value {
+        "individual" => BoardMode::Individual,
+        "shared" => BoardMode::Shared,
+        "groups" => BoardMode::Groups,
+        other => return Err(StorageError::Corrupt(format!("board mode {other:?}"))),
+    })
+}
+
+fn small<T: TryFrom<i64>>(row: &SqliteRow, column: &str) -> Result<T, StorageError> {
+    let value: i64 = row.try_get(column)?;
+    T::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column} = {value}")))
+}
+
+fn puzzle_row(row: &SqliteRow) -> Result<PuzzleRow, StorageError> {
+    let mode: String = row.try_get("mode")?;
+    Ok(PuzzleRow {
+        room: row.try_get("room_id")?,
+        id: small(row, "puzzle_id")?,
+        upload: row.try_get("upload_id")?,
+        rows: small(row, "rows")?,
+        cols: small(row, "cols")?,
+        mode: board_mode(&mode)?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn board_row(row: &SqliteRow) -> Result<BoardRow, StorageError> {
+    let members: String = row.try_get("members")?;
+    let meta: String = row.try_get("meta")?;
+    let locked: i64 = row.try_get("locked")?;
+    Ok(BoardRow {
+        room: row.try_get("room_id")?,
+        id: small(row, "board_id")?,
+        puzzle: small(row, "puzzle_id")?,
+        members: serde_json::from_str(&members)
+            .map_err(|e| StorageError::Corrupt(format!("members: {e}")))?,
+        locked: locked != 0,
+        meta: serde_json::from_str(&meta)
+            .map_err(|e| StorageError::Corrupt(format!("meta: {e}")))?,
+        completed_at: row.try_get("completed_at")?,
+    })
+}
+
+fn seq_i64(seq: u64) -> Result<i64, StorageError> {
+    i64::try_from(seq).map_err(|_| StorageError::Corrupt(format!("seq {seq}")))
 }
 
 fn message_row(row: &SqliteRow) -> Result<Message, StorageError> {
@@ -233,6 +302,66 @@ impl Storage for SqliteStorage {
                         .execute(&mut *tx)
                         .await?;
                 }
+                Write::Spotlight { room, spotlight } => {
+                    sqlx::query("UPDATE rooms SET spotlight_board = ?, spotlight_hide_names = ? WHERE id = ?")
+                        .bind(spotlight.map(|s| i64::from(s.board)))
+                        .bind(spotlight.is_some_and(|s| s.hide_names))
+                        .bind(room)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Write::Puzzle(puzzle) => {
+                    sqlx::query(
+                        "INSERT INTO puzzles (room_id, puzzle_id, upload_id, rows, cols, mode, created_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&puzzle.room)
+                    .bind(i64::from(puzzle.id))
+                    .bind(&puzzle.upload)
+                    .bind(i64::from(puzzle.rows))
+                    .bind(i64::from(puzzle.cols))
+                    .bind(mode_str(puzzle.mode))
+                    .bind(puzzle.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Write::Board(board) => {
+                    let members = serde_json::to_string(&board.members)
+                        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    let meta = serde_json::to_string(&board.meta)
+                        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO boards (room_id, board_id, puzzle_id, members, locked, meta, completed_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?)
+                         ON CONFLICT (room_id, board_id) DO UPDATE SET members = excluded.members,
+                             locked = excluded.locked, completed_at = excluded.completed_at",
+                    )
+                    .bind(&board.room)
+                    .bind(i64::from(board.id))
+                    .bind(i64::from(board.puzzle))
+                    .bind(members)
+                    .bind(board.locked)
+                    .bind(meta)
+                    .bind(board.completed_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Write::BoardUpdate {
+                    room,
+                    board,
+                    seq,
+                    ts,
+                    data,
+                } => {
+                    sqlx::query("INSERT INTO board_updates (room_id, board_id, seq, ts, data) VALUES (?, ?, ?, ?, ?)")
+                        .bind(room)
+                        .bind(i64::from(*board))
+                        .bind(seq_i64(*seq)?)
+                        .bind(ts)
+                        .bind(data.as_slice())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 Write::CloseRoom { room, at } => {
                     sqlx::query("UPDATE rooms SET closed_at = ? WHERE id = ?")
                         .bind(at)
@@ -308,6 +437,107 @@ impl Storage for SqliteStorage {
         messages.reverse();
         observe("messages", started);
         Ok(messages)
+    }
+
+    async fn active_puzzle(
+        &self,
+        room: &str,
+    ) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError> {
+        let Some(row) =
+            sqlx::query("SELECT * FROM puzzles WHERE room_id = ? ORDER BY puzzle_id DESC LIMIT 1")
+                .bind(room)
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let puzzle = puzzle_row(&row)?;
+        let boards = sqlx::query(
+            "SELECT * FROM boards WHERE room_id = ? AND puzzle_id = ? ORDER BY board_id",
+        )
+        .bind(room)
+        .bind(i64::from(puzzle.id))
+        .fetch_all(&self.pool)
+        .await?;
+        let boards = boards
+            .iter()
+            .map(board_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((puzzle, boards)))
+    }
+
+    async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError> {
+        let puzzle: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(puzzle_id) FROM puzzles WHERE room_id = ?")
+                .bind(room)
+                .fetch_one(&self.pool)
+                .await?;
+        let board: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(board_id) FROM boards WHERE room_id = ?")
+                .bind(room)
+                .fetch_one(&self.pool)
+                .await?;
+        let id = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+        Ok((id(puzzle), id(board)))
+    }
+
+    async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {
+        let started = Instant::now();
+        let snapshot = sqlx::query(
+            "SELECT upto_seq, data FROM board_snapshots WHERE room_id = ? AND board_id = ?",
+        )
+        .bind(room)
+        .bind(i64::from(board))
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| -> Result<(u64, Vec<u8>), StorageError> {
+            Ok((small(&row, "upto_seq")?, row.try_get("data")?))
+        })
+        .transpose()?;
+        let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
+        let rows = sqlx::query("SELECT seq, data FROM board_updates WHERE room_id = ? AND board_id = ? AND seq > ? ORDER BY seq")
+            .bind(room)
+            .bind(i64::from(board))
+            .bind(seq_i64(after)?)
+            .fetch_all(&self.pool)
+            .await?;
+        let updates = rows
+            .iter()
+            .map(|row| Ok((small(row, "seq")?, row.try_get("data")?)))
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        observe("board_log", started);
+        Ok(BoardLog { snapshot, updates })
+    }
+
+    async fn compact_board(
+        &self,
+        room: &str,
+        board: BoardId,
+        upto_seq: u64,
+        snapshot: &[u8],
+    ) -> Result<(), StorageError> {
+        let started = Instant::now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO board_snapshots (room_id, board_id, upto_seq, data) VALUES (?, ?, ?, ?)
+             ON CONFLICT (room_id, board_id) DO UPDATE SET upto_seq = excluded.upto_seq, data = excluded.data
+             WHERE excluded.upto_seq > board_snapshots.upto_seq",
+        )
+        .bind(room)
+        .bind(i64::from(board))
+        .bind(seq_i64(upto_seq)?)
+        .bind(snapshot)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM board_updates WHERE room_id = ? AND board_id = ? AND seq <= ?")
+            .bind(room)
+            .bind(i64::from(board))
+            .bind(seq_i64(upto_seq)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        observe("compact_board", started);
+        Ok(())
     }
 
     async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError> {

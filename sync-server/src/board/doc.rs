@@ -1,0 +1,407 @@
+//! One board's CRDT document (yrs) and the server's checks on it.
+//!
+//! Layout, shared with every client (and any stock Yjs client):
+//! - map `meta`: image, rows, cols, pieceWidth, pieceHeight, seed, width,
+//!   height (read-only for clients);
+//! - map `pieces`: key = piece index as a decimal string, value = a plain
+//!   object `{x, y, r, z, g}`. A drop replaces the whole object, so the
+//!   last-writer-wins register per key keeps a piece's coordinates together.
+//!
+//! The server keeps a mirror of the last valid piece values. After applying a
+//! client's update it reads every piece back; anything non-finite, off the
+//! board, malformed, or outside the layout is put back by a correcting
+//! update that the server writes (and fans out) itself.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jigsync_schema::{BoardMeta, PieceId};
+use yrs::updates::decoder::Decode;
+use yrs::{
+    Any, Doc, Map, MapRef, Number, Out, ReadTxn, StateVector, Transact, TransactionMut, Update,
+};
+
+use super::geometry::{in_bounds, piece_count, Piece};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    #[error("not a Yjs v1 update")]
+    Undecodable,
+    #[error("not a Yjs state vector")]
+    BadStateVector,
+    #[error("update could not be applied: {0}")]
+    Rejected(String),
+}
+
+/// What applying a client's update did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Pieces whose value the update changed (and that stayed valid).
+    pub moved: Vec<PieceId>,
+    /// Pieces the update set to invalid values (put back by `correction`).
+    pub refused: Vec<PieceId>,
+    /// The server's correcting update, if anything had to be put back.
+    pub correction: Option<Vec<u8>>,
+}
+
+pub struct BoardDoc {
+    doc: Doc,
+    meta_map: MapRef,
+    pieces_map: MapRef,
+    meta: BoardMeta,
+    pieces: Vec<Piece>,
+}
+
+fn key(index: usize) -> String {
+    index.to_string()
+}
+
+fn num(value: f64) -> Any {
+    Any::Number(Number::try_i64(value))
+}
+
+fn piece_any(piece: &Piece) -> Any {
+    let fields = [
+        ("x", piece.x),
+        ("y", piece.y),
+        ("r", piece.r),
+        ("z", piece.z),
+        ("g", piece.g),
+    ];
+    Any::Map(Arc::new(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), num(v)))
+            .collect(),
+    ))
+}
+
+fn meta_entries(meta: &BoardMeta) -> Vec<(&'static str, Any)> {
+    vec![
+        ("image", Any::String(meta.image.as_str().into())),
+        ("rows", num(f64::from(meta.rows))),
+        ("cols", num(f64::from(meta.cols))),
+        ("pieceWidth", num(f64::from(meta.piece_width))),
+        ("pieceHeight", num(f64::from(meta.piece_height))),
+        ("seed", num(f64::from(meta.seed))),
+        ("width", num(f64::from(meta.width))),
+        ("height", num(f64::from(meta.height))),
+    ]
+}
+
+fn read_piece<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<Piece> {
+    let Some(Out::Any(Any::Map(fields))) = map.get(txn, key) else {
+        return None;
+    };
+    let field = |name: &str| match fields.get(name) {
+        Some(Any::Number(n)) => n.as_f64(),
+        _ => None,
+    };
+    Some(Piece {
+        x: field("x")?,
+        y: field("y")?,
+        r: field("r")?,
+        z: field("z")?,
+        g: field("g")?,
+    })
+}
+
+fn same_any(stored: Option<Out>, expected: &Any) -> bool {
+    match (stored, expected) {
+        (Some(Out::Any(Any::Number(a))), Any::Number(b)) => a.as_f64() == b.as_f64(),
+        (Some(Out::Any(a)), b) => &a == b,
+        _ => false,
+    }
+}
+
+impl BoardDoc {
+    /// A new board with its meta and the given piece positions; returns the
+    /// document and the update that creates it (the first log entry).
+    pub fn create(meta: BoardMeta, pieces: Vec<Piece>) -> (BoardDoc, Vec<u8>) {
+        let doc = Doc::new();
+        let meta_map = doc.get_or_insert_map("meta");
+        let pieces_map = doc.get_or_insert_map("pieces");
+        let update = {
+            let mut txn = doc.transact_mut();
+            for (k, v) in meta_entries(&meta) {
+                meta_map.insert(&mut txn, k, v);
+            }
+            for (i, piece) in pieces.iter().enumerate() {
+                pieces_map.insert(&mut txn, key(i), piece_any(piece));
+            }
+            txn.encode_update_v1()
+        };
+        (
+            BoardDoc {
+                doc,
+                meta_map,
+                pieces_map,
+                meta,
+                pieces,
+            },
+            update,
+        )
+    }
+
+    /// Rebuilds a board from its stored updates (snapshot first).
+    pub fn load<'a>(
+        meta: BoardMeta,
+        updates: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<BoardDoc, BoardError> {
+        let doc = Doc::new();
+        let meta_map = doc.get_or_insert_map("meta");
+        let pieces_map = doc.get_or_insert_map("pieces");
+        {
+            let mut txn = doc.transact_mut();
+            for bytes in updates {
+                let update = Update::decode_v1(bytes).map_err(|_| BoardError::Undecodable)?;
+                txn.apply_update(update)
+                    .map_err(|e| BoardError::Rejected(e.to_string()))?;
+            }
+        }
+        let pieces = {
+            let txn = doc.transact();
+            (0..piece_count(&meta))
+                .map(|i| {
+                    read_piece(&pieces_map, &txn, &key(i)).unwrap_or(Piece {
+                        x: 0.0,
+                        y: 0.0,
+                        r: 0.0,
+                        z: 0.0,
+                        g: i as f64,
+                    })
+                })
+                .collect()
+        };
+        Ok(BoardDoc {
+            doc,
+            meta_map,
+            pieces_map,
+            meta,
+            pieces,
+        })
+    }
+
+    pub fn meta(&self) -> &BoardMeta {
+        &self.meta
+    }
+
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// The whole document as one update.
+    pub fn state(&self) -> Vec<u8> {
+        self.doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// What a replica with state vector `sv` (v1-encoded; empty means
+    /// nothing) lacks.
+    pub fn diff(&self, sv: &[u8]) -> Result<Vec<u8>, BoardError> {
+        let sv = if sv.is_empty() {
+            StateVector::default()
+        } else {
+            StateVector::decode_v1(sv).map_err(|_| BoardError::BadStateVector)?
+        };
+        Ok(self.doc.transact().encode_state_as_update_v1(&sv))
+    }
+
+    pub fn state_vector(&self) -> StateVector {
+        self.doc.transact().state_vector()
+    }
+
+    /// Applies a client's update, then checks the result and puts back what
+    /// is not valid.
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<Applied, BoardError> {
+        let update = Update::decode_v1(bytes).map_err(|_| BoardError::Undecodable)?;
+        self.doc
+            .transact_mut()
+            .apply_update(update)
+            .map_err(|e| BoardError::Rejected(e.to_string()))?;
+        let mut applied = Applied::default();
+        let txn = self.doc.transact();
+        for (i, mirror) in self.pieces.iter_mut().enumerate() {
+            let id = PieceId::try_from(i).unwrap_or(PieceId::MAX);
+            match read_piece(&self.pieces_map, &txn, &key(i)) {
+                Some(piece) if in_bounds(&self.meta, &piece) => {
+                    if piece != *mirror {
+                        *mirror = piece;
+                        applied.moved.push(id);
+                    }
+                }
+                _ => applied.refused.push(id),
+            }
+        }
+        let count = self.pieces.len();
+        let extra_keys: Vec<String> = self
+            .pieces_map
+            .keys(&txn)
+            .filter(|k| {
+                k.parse::<usize>()
+                    .map_or(true, |i| i >= count || key(i) != *k)
+            })
+            .map(str::to_owned)
+            .collect();
+        let expected_meta = meta_entries(&self.meta);
+        let meta_intact = self.meta_map.len(&txn) as usize == expected_meta.len()
+            && expected_meta
+                .iter()
+                .all(|(k, v)| same_any(self.meta_map.get(&txn, k), v));
+        drop(txn);
+        if !applied.refused.is_empty() || !extra_keys.is_empty() || !meta_intact {
+            let mut txn = self.doc.transact_mut();
+            for id in &applied.refused {
+                let i = usize::from(*id);
+                self.pieces_map
+                    .insert(&mut txn, key(i), piece_any(&self.pieces[i]));
+            }
+            for k in &extra_keys {
+                self.pieces_map.remove(&mut txn, k);
+            }
+            if !meta_intact {
+                restore_meta(&self.meta_map, &mut txn, &expected_meta);
+            }
+            applied.correction = Some(txn.encode_update_v1());
+        }
+        Ok(applied)
+    }
+
+    /// The server moves pieces itself (a reset); returns the update.
+    pub fn place(&mut self, pieces: Vec<Piece>) -> Vec<u8> {
+        let mut txn = self.doc.transact_mut();
+        for (i, piece) in pieces.iter().enumerate() {
+            self.pieces_map.insert(&mut txn, key(i), piece_any(piece));
+        }
+        let update = txn.encode_update_v1();
+        drop(txn);
+        self.pieces = pieces;
+        update
+    }
+}
+
+fn restore_meta(map: &MapRef, txn: &mut TransactionMut, expected: &[(&'static str, Any)]) {
+    let wanted: HashMap<&str, &Any> = expected.iter().map(|(k, v)| (*k, v)).collect();
+    let present: Vec<String> = map.keys(txn).map(str::to_owned).collect();
+    for k in present {
+        if !wanted.contains_key(k.as_str()) {
+            map.remove(txn, &k);
+        }
+    }
+    for (k, v) in expected {
+        if !same_any(map.get(txn, k), v) {
+            map.insert(txn, *k, v.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::geometry::{meta, scatter};
+    use yrs::updates::encoder::Encode;
+
+    fn board() -> (BoardDoc, Vec<u8>) {
+        let m = meta("/uploads/a.png".into(), 2, 2, 400, 300, 9);
+        let pieces = scatter(&m, 1);
+        BoardDoc::create(m, pieces)
+    }
+
+    /// A client replica that applies `state` and then runs `edit`.
+    fn client_update(
+        state: &[u8],
+        edit: impl FnOnce(&MapRef, &MapRef, &mut TransactionMut),
+    ) -> Vec<u8> {
+        let doc = Doc::new();
+        let pieces = doc.get_or_insert_map("pieces");
+        let meta = doc.get_or_insert_map("meta");
+        doc.transact_mut()
+            .apply_update(Update::decode_v1(state).unwrap())
+            .unwrap();
+        let mut txn = doc.transact_mut();
+        edit(&pieces, &meta, &mut txn);
+        txn.encode_update_v1()
+    }
+
+    fn drop_at(x: f64, y: f64) -> Any {
+        piece_any(&Piece {
+            x,
+            y,
+            r: 0.0,
+            z: 9.0,
+            g: 1.0,
+        })
+    }
+
+    #[test]
+    fn a_valid_drop_moves_the_piece_without_correction() {
+        let (mut board, state) = board();
+        let update = client_update(&state, |p, _, t| {
+            p.insert(t, "1", drop_at(120.0, 80.0));
+        });
+        let applied = board.apply(&update).unwrap();
+        assert_eq!(applied.moved, vec![1]);
+        assert!(applied.correction.is_none());
+        assert_eq!((board.pieces()[1].x, board.pieces()[1].y), (120.0, 80.0));
+    }
+
+    #[test]
+    fn invalid_values_are_put_back_by_a_correcting_update() {
+        let (mut board, state) = board();
+        let before = board.pieces()[0];
+        let update = client_update(&state, |p, m, t| {
+            p.insert(t, "0", drop_at(f64::NAN, 10.0));
+            p.insert(t, "2", drop_at(1e9, 10.0));
+            p.insert(t, "99", drop_at(1.0, 1.0));
+            p.insert(t, "3", Any::String("garbage".into()));
+            m.insert(t, "rows", Any::Number(Number::Int(50)));
+        });
+        let applied = board.apply(&update).unwrap();
+        assert_eq!(applied.refused, vec![0, 2, 3]);
+        let correction = applied.correction.expect("a correction");
+        assert_eq!(board.pieces()[0], before);
+
+        // A replica that got both the bad update and the correction ends up
+        // with the server's state.
+        let replica = Doc::new();
+        let pieces = replica.get_or_insert_map("pieces");
+        let meta = replica.get_or_insert_map("meta");
+        for bytes in [&state, &update, &correction] {
+            replica
+                .transact_mut()
+                .apply_update(Update::decode_v1(bytes).unwrap())
+                .unwrap();
+        }
+        let txn = replica.transact();
+        assert_eq!(read_piece(&pieces, &txn, "0"), Some(before));
+        assert!(pieces.get(&txn, "99").is_none());
+        assert!(same_any(meta.get(&txn, "rows"), &num(2.0)));
+    }
+
+    #[test]
+    fn garbage_is_refused_and_a_reload_gives_the_same_state() {
+        let (mut board, state) = board();
+        assert!(matches!(
+            board.apply(&[1, 2, 3, 250]),
+            Err(BoardError::Undecodable)
+        ));
+        let update = client_update(&state, |p, _, t| {
+            p.insert(t, "3", drop_at(5.0, 6.0));
+        });
+        board.apply(&update).unwrap();
+        let snapshot = board.state();
+        let reloaded = BoardDoc::load(board.meta().clone(), [snapshot.as_slice()]).unwrap();
+        assert_eq!(reloaded.pieces(), board.pieces());
+        let from_log =
+            BoardDoc::load(board.meta().clone(), [state.as_slice(), update.as_slice()]).unwrap();
+        assert_eq!(from_log.pieces(), board.pieces());
+        // A replica that is up to date gets a diff with no new items.
+        let own = board.diff(&board.state_vector().encode_v1()).unwrap();
+        assert!(own.len() < board.diff(&[]).unwrap().len());
+        assert!(matches!(
+            board.diff(&[0xff]),
+            Err(BoardError::BadStateVector)
+        ));
+    }
+}
