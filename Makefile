@@ -5,14 +5,15 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test check lint unit vectors build-release bench-chat
+.PHONY: run test lint unit js vectors build-release bench-chat bench-boards
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run:
 	$(CARGO) run --release -p jigsync-server --bin jigsync -- --addr $(ADDR) --data-dir $(DATA_DIR)
 
-## Every check CI runs: formatting, lints, unit, golden-vector and integration tests.
-test: lint unit
+## Every check CI runs: formatting, lints, unit, golden-vector and integration
+## tests, then the JavaScript interop tests (stock Yjs clients against the server).
+test: lint unit js
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -20,6 +21,11 @@ lint:
 
 unit:
 	$(CARGO) test --workspace
+
+js:
+	$(CARGO) build -p jigsync-server --bin jigsync
+	cd client-js && npm ci --no-audit --no-fund
+	cd client-js && JIGSYNC_BIN=$(CURDIR)/target/debug/jigsync npm test
 
 ## Regenerate schema/vectors after a deliberate wire change.
 vectors:

@@ -59,6 +59,32 @@ function dropFor(doc, meta, index, fx, fy) {
   return { x, y, r: before.r, z: maxZ + 1, g: before.g };
 }
 
+/**
+ * A legitimate teacher drop on `board` over /ws, used as a barrier: once it
+ * has arrived somewhere, anything sent to the board before it would have too.
+ */
+async function teacherWrite(teacherChannel, board, key) {
+  assert.ok(teacherChannel.docs.has(board.id), `the teacher's /ws got no doc for board ${board.id}`);
+  const replica = docFromUpdate(teacherChannel.docs.get(board.id));
+  const value = dropFor(replica, board.meta, key, 0.25, 0.75);
+  const update = captureUpdate(replica, (doc) => doc.getMap('pieces').set(key, value));
+  const { reply } = await teacherChannel.client.request('update', [board.id, update, null]);
+  assert.equal(reply.tag, 'ack', `the teacher's write to board ${board.id} was answered ${reply.tag} ${JSON.stringify(reply.fields)}`);
+  return value;
+}
+
+/** Applies `update` frames for `boardId` to `replica` until piece `key` equals `value`. */
+function waitForUpdateFrame(channel, replica, boardId, key, value, from) {
+  return channel.client.waitFor(
+    (f) => {
+      if (f.tag !== 'update' || !Array.isArray(f.fields) || f.fields[0] !== boardId) return false;
+      Y.applyUpdate(replica, f.fields[1]);
+      return isDeepStrictEqual(pieceOf(replica, key), value);
+    },
+    { from, what: `an update frame on board ${boardId} setting piece ${key} to ${JSON.stringify(value)}` },
+  );
+}
+
 function describePiece(doc, index) {
   return () => JSON.stringify(pieceOf(doc, index));
 }
@@ -171,14 +197,7 @@ serverTest('c: a drop made through a y-websocket provider reaches /ws and is sto
   const from = adaChannel.client.frames.length;
   teacherView.doc.transact(() => teacherView.doc.getMap('pieces').set(key, dropped));
 
-  const frame = await adaChannel.client.waitFor(
-    (f) => {
-      if (f.tag !== 'update' || !Array.isArray(f.fields) || f.fields[0] !== board.id) return false;
-      Y.applyUpdate(adaReplica, f.fields[1]);
-      return isDeepStrictEqual(pieceOf(adaReplica, key), dropped);
-    },
-    { from, what: `an update frame setting piece ${key} to ${JSON.stringify(dropped)}` },
-  );
+  const frame = await waitForUpdateFrame(adaChannel, adaReplica, board.id, key, dropped, from);
   assert.equal(frame.fields.length, 3, `server update frame is [board, update, by]: ${frame.fields.length} fields`);
   assert.ok(
     frame.fields[2] === null || frame.fields[2] === room.userId,
@@ -249,25 +268,9 @@ serverTest('d: a student cannot change another student\'s board over /yjs (nor o
   // teacher write as a barrier and wait until Ada has it.
   await sleep(1_000);
   const teacherChannel = await openRoomChannel(server, room.teacherToken, cleanup);
-  assert.ok(teacherChannel.docs.has(adaBoard.id), `the teacher's /ws got no doc for Ada's board ${adaBoard.id}`);
-  const teacherReplica = docFromUpdate(teacherChannel.docs.get(adaBoard.id));
   const barrierKey = '1';
-  const barrier = dropFor(teacherReplica, adaBoard.meta, barrierKey, 0.25, 0.75);
-  const barrierUpdate = captureUpdate(teacherReplica, (doc) => doc.getMap('pieces').set(barrierKey, barrier));
-  const teacherWrite = await teacherChannel.client.request('update', [adaBoard.id, barrierUpdate, null]);
-  assert.equal(
-    teacherWrite.reply.tag,
-    'ack',
-    `the teacher's write to Ada's board was answered ${teacherWrite.reply.tag} ${JSON.stringify(teacherWrite.reply.fields)}`,
-  );
-  await adaChannel.client.waitFor(
-    (f) => {
-      if (f.tag !== 'update' || f.fields[0] !== adaBoard.id) return false;
-      Y.applyUpdate(adaReplica, f.fields[1]);
-      return isDeepStrictEqual(pieceOf(adaReplica, barrierKey), barrier);
-    },
-    { from: fromAda, what: 'the teacher\'s barrier write on Ada\'s /ws' },
-  );
+  const barrier = await teacherWrite(teacherChannel, adaBoard, barrierKey);
+  await waitForUpdateFrame(adaChannel, adaReplica, adaBoard.id, barrierKey, barrier, fromAda);
 
   // Nothing of Ben's reached Ada's connection...
   const adaUpdates = adaChannel.client.frames.slice(fromAda).filter((f) => f.tag === 'update' && f.fields[0] === adaBoard.id);
@@ -292,4 +295,64 @@ serverTest('d: a student cannot change another student\'s board over /yjs (nor o
     ['forbidden', 'not_found'].includes(benWs.reply.fields[1]),
     `Ben's /ws update to Ada's board was refused with code ${benWs.reply.fields[1]}`,
   );
+});
+
+serverTest('e: a student watching a spotlighted board over /yjs sees it live but cannot change it', async ({ server, cleanup }) => {
+  const rows = 2;
+  const cols = 2;
+  const { room, students: [ada, ben], puzzle } = await classroom(server, cleanup, {
+    students: ['Ada', 'Ben'],
+    mode: 'individual',
+    rows,
+    cols,
+  });
+  const adaBoard = puzzle.boards.find((b) => isDeepStrictEqual(b.members, [ada.userId]));
+  assert.ok(adaBoard, `individual mode: no board for Ada in ${JSON.stringify(puzzle.boards)}`);
+
+  const teacherChannel = await openRoomChannel(server, room.teacherToken, cleanup);
+  const spot = await teacherChannel.client.request('spotlight', [adaBoard.id, false]);
+  assert.equal(spot.reply.tag, 'ack', `spotlight was answered ${spot.reply.tag} ${JSON.stringify(spot.reply.fields)}`);
+
+  const adaChannel = await openRoomChannel(server, ada.token, cleanup);
+  const adaReplica = docFromUpdate(adaChannel.docs.get(adaBoard.id));
+  const key = '0';
+  const original = pieceOf(adaReplica, key);
+  assert.ok(original, `piece ${key} missing from Ada's board`);
+  const fromAda = adaChannel.client.frames.length;
+
+  const teacherView = openProvider(server, room.roomId, adaBoard.id, room.teacherToken, cleanup);
+  await waitSynced(teacherView.provider, 'teacher on /yjs');
+
+  // The board is spotlighted, so Ben may watch it: the provider must sync.
+  const benView = openProvider(server, room.roomId, adaBoard.id, ben.token, cleanup);
+  await waitSynced(benView.provider, 'Ben on the spotlighted board over /yjs');
+  assert.deepEqual(pieceOf(benView.doc, key), original, 'Ben\'s provider syncs Ada\'s board');
+
+  const forged = dropFor(benView.doc, adaBoard.meta, key, 0.8125, 0.6875);
+  benView.doc.transact(() => benView.doc.getMap('pieces').set(key, forged));
+
+  await sleep(1_000);
+  const barrierKey = '1';
+  const barrier = await teacherWrite(teacherChannel, adaBoard, barrierKey);
+  await waitForUpdateFrame(adaChannel, adaReplica, adaBoard.id, barrierKey, barrier, fromAda);
+  for (const view of [teacherView, benView]) {
+    await waitForDoc(view.doc, (doc) => isDeepStrictEqual(pieceOf(doc, barrierKey), barrier), {
+      what: `the teacher's barrier write on ${view === benView ? 'Ben\'s (watching)' : 'the teacher\'s'} provider`,
+      describe: describePiece(view.doc, barrierKey),
+    });
+  }
+
+  // Ben's write was not forwarded: not to Ada's /ws, not to the teacher's provider...
+  const adaUpdates = adaChannel.client.frames.slice(fromAda).filter((f) => f.tag === 'update' && f.fields[0] === adaBoard.id);
+  for (const f of adaUpdates) {
+    assert.notEqual(f.fields[2], ben.userId, 'Ada received an update to her board made by Ben');
+  }
+  assert.deepEqual(pieceOf(adaReplica, key), original, `Ada's piece ${key} changed on her /ws replica`);
+  assert.deepEqual(pieceOf(teacherView.doc, key), original, `Ada's piece ${key} changed on the teacher's provider`);
+
+  // ...and not applied.
+  const fresh = await openRoomChannel(server, room.teacherToken, cleanup);
+  const stored = docFromUpdate(await fresh.client.fetchBoardState(adaBoard.id));
+  assert.deepEqual(pieceOf(stored, key), original, `Ada's piece ${key} changed in the server's state`);
+  assert.deepEqual(pieceOf(stored, barrierKey), barrier, 'the teacher\'s write is stored');
 });

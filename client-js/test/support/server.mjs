@@ -18,7 +18,7 @@ import { WebsocketProvider } from 'y-websocket';
 const CLIENT_JS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Upper bound for any single wait in these tests. */
-export const WAIT_MS = 5_000;
+export const WAIT_MS = 10_000;
 
 // ---------------------------------------------------------------------------
 // The server process
@@ -113,7 +113,7 @@ class Cleanup {
  * On failure the server's log tail is printed as a diagnostic.
  */
 export function serverTest(name, fn) {
-  test(name, { timeout: 40_000 }, async (t) => {
+  test(name, { timeout: 60_000 }, async (t) => {
     const server = await startServer();
     const cleanup = new Cleanup();
     try {
@@ -396,17 +396,21 @@ export class RoomClient {
   }
 }
 
-/** Opens a WebSocket and resolves once it is open. */
-function openSocket(url) {
+/**
+ * Opens a WebSocket and resolves once it is open. `attach` runs on the new
+ * socket before anything can arrive, so no early frame is missed.
+ */
+function openSocket(url, attach) {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
+    const attached = attach(socket);
     const timer = setTimeout(() => {
       socket.terminate();
       reject(new Error(`${url} did not open within ${WAIT_MS} ms`));
     }, WAIT_MS);
     socket.once('open', () => {
       clearTimeout(timer);
-      resolve(socket);
+      resolve(attached);
     });
     socket.once('unexpected-response', (_req, res) => {
       clearTimeout(timer);
@@ -426,8 +430,7 @@ function openSocket(url) {
  * Resolves with { client, boards: [BoardInfo objects], docs: Map(boardId → update) }.
  */
 export async function openRoomChannel(server, token, cleanup) {
-  const socket = await openSocket(`${server.ws}/ws?token=${encodeURIComponent(token)}`);
-  const client = new RoomClient(socket);
+  const client = await openSocket(`${server.ws}/ws?token=${encodeURIComponent(token)}`, (socket) => new RoomClient(socket));
   cleanup.add(() => client.close());
   const first = await client.waitFor(() => true, { what: 'the first frame' });
   if (first.tag !== 'welcome') {

@@ -413,3 +413,168 @@ pub async fn upload(
     let status = res.status();
     (status, res.json().await.unwrap_or(Value::Null))
 }
+
+/// A PNG header with real dimensions (all the server reads of a picture).
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    bytes.extend(width.to_be_bytes());
+    bytes.extend(height.to_be_bytes());
+    bytes.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+/// Uploads a 400×300 picture and starts a puzzle; returns the boards the
+/// teacher sees.
+pub async fn start_puzzle(
+    server: &TestServer,
+    room: &Room,
+    mode: &str,
+    rows: u16,
+    cols: u16,
+    groups: Value,
+) -> Vec<jigsync_schema::BoardInfo> {
+    let (status, up) = upload(server, room, &room.teacher.token, png(400, 300), "pic.png").await;
+    assert_eq!(status, 201, "{up}");
+    let body = json!({ "uploadId": up["uploadId"], "rows": rows, "cols": cols, "mode": mode, "groups": groups });
+    let (status, res) = server
+        .post(
+            &format!("/api/rooms/{}/puzzles", room.id),
+            Some(&room.teacher.token),
+            body,
+        )
+        .await;
+    assert_eq!(status, 201, "{res}");
+    serde_json::from_value(res["boards"].clone()).expect("boards")
+}
+
+/// A client-side replica of one board document, as a Yjs client keeps it.
+pub struct Replica {
+    pub doc: yrs::Doc,
+    pub pieces: yrs::MapRef,
+}
+
+impl Default for Replica {
+    fn default() -> Self {
+        let doc = yrs::Doc::new();
+        let pieces = doc.get_or_insert_map("pieces");
+        doc.get_or_insert_map("meta");
+        Replica { doc, pieces }
+    }
+}
+
+impl Replica {
+    pub fn apply(&self, update: &[u8]) {
+        use yrs::updates::decoder::Decode;
+        use yrs::Transact;
+        let update = yrs::Update::decode_v1(update).expect("a Yjs update");
+        self.doc
+            .transact_mut()
+            .apply_update(update)
+            .expect("applies");
+    }
+
+    /// Drops piece `i` at (x, y): the update to send.
+    pub fn drop_piece(&self, i: usize, x: f64, y: f64) -> Vec<u8> {
+        self.set_pieces(&[(i, x, y)])
+    }
+
+    pub fn set_pieces(&self, moves: &[(usize, f64, f64)]) -> Vec<u8> {
+        use yrs::{Any, Map, Transact};
+        let mut txn = self.doc.transact_mut();
+        for (i, x, y) in moves {
+            let g = *i as f64;
+            let fields: std::collections::HashMap<String, Any> =
+                [("x", *x), ("y", *y), ("r", 0.0), ("z", 1000.0), ("g", g)]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), Any::from(v)))
+                    .collect();
+            self.pieces.insert(
+                &mut txn,
+                i.to_string(),
+                Any::Map(std::sync::Arc::new(fields)),
+            );
+        }
+        txn.encode_update_v1()
+    }
+
+    pub fn piece(&self, i: usize) -> Option<(f64, f64)> {
+        use yrs::{Any, Map, Out, Transact};
+        let txn = self.doc.transact();
+        let Some(Out::Any(Any::Map(fields))) = self.pieces.get(&txn, &i.to_string()) else {
+            return None;
+        };
+        let num = |k: &str| match fields.get(k) {
+            Some(Any::Number(n)) => n.as_f64(),
+            _ => None,
+        };
+        Some((num("x")?, num("y")?))
+    }
+
+    pub fn len(&self) -> u32 {
+        use yrs::{Map, Transact};
+        self.pieces.len(&self.doc.transact())
+    }
+
+    pub fn state_vector(&self) -> Vec<u8> {
+        use yrs::updates::encoder::Encode;
+        use yrs::{ReadTxn, Transact};
+        self.doc.transact().state_vector().encode_v1()
+    }
+}
+
+impl Client {
+    /// Reads until the `doc` of `board` arrives; returns a replica built from it.
+    pub async fn replica_of(&mut self, board: u32) -> Replica {
+        let ServerMsg::Doc { update, .. } = self
+            .recv_until(|m| matches!(m, ServerMsg::Doc { board: b, .. } if *b == board))
+            .await
+        else {
+            unreachable!()
+        };
+        let replica = Replica::default();
+        replica.apply(&update);
+        replica
+    }
+
+    pub async fn send_update(
+        &mut self,
+        r#ref: u32,
+        board: u32,
+        update: Vec<u8>,
+        release: Option<u16>,
+    ) {
+        self.send(&ClientMsg::Update {
+            r#ref: Some(r#ref),
+            board,
+            update,
+            release,
+        })
+        .await;
+    }
+}
+
+/// Resident memory of a process, from /proc (Linux).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+impl TestServer {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Opens `/yjs/{room}/{board}`.
+    pub async fn yjs(&self, room: &Room, board: u32, token: &str) -> Client {
+        let url = format!("ws://{}/yjs/{}/{board}?token={token}", self.addr, room.id);
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("connect yjs");
+        Client { ws }
+    }
+}
