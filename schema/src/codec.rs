@@ -23,13 +23,17 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 
 /// Reads the `ref` of a request that did not decode as a whole, so the error
 /// answering it can still carry it: a one-entry map whose value is an array
-/// starting with an unsigned integer.
+/// starting with an unsigned integer. `mv` carries no ref (its first field
+/// is the board).
 pub fn peek_ref(mut bytes: &[u8]) -> Option<Ref> {
     let rd = &mut bytes;
     if rmp::decode::read_map_len(rd).ok()? != 1 {
         return None;
     }
     let key_len = rmp::decode::read_str_len(rd).ok()? as usize;
+    if rd.get(..key_len)? == b"mv" {
+        return None;
+    }
     *rd = rd.get(key_len..)?;
     if rmp::decode::read_array_len(rd).ok()? == 0 {
         return None;
@@ -55,21 +59,16 @@ mod tests {
         assert_eq!(peek_ref(&[0xc1, 0x00]), None);
         assert_eq!(peek_ref(&[]), None);
         // {"chat": [nil]}
-        assert_eq!(
-            peek_ref(&[0x81, 0xa4, b'c', b'h', b'a', b't', 0x91, 0xc0]),
-            None
-        );
+        assert_eq!(peek_ref(&[0x81, 0xa4, b'c', b'h', b'a', b't', 0x91, 0xc0]), None);
         // key length runs past the end
         assert_eq!(peek_ref(&[0x81, 0xbf, b'c']), None);
+        // {"mv": [3, 17, "x"]}: the 3 is a board, not a ref
+        assert_eq!(peek_ref(&[0x81, 0xa2, b'm', b'v', 0x93, 3, 17, 0xa1, b'x']), None);
     }
 
     #[test]
     fn round_trips_a_request() {
-        let msg = ClientMsg::Chat {
-            r#ref: Some(3),
-            text: "hello".into(),
-            upload: None,
-        };
+        let msg = ClientMsg::Chat { r#ref: Some(3), text: "hello".into(), upload: None };
         assert_eq!(decode::<ClientMsg>(&encode(&msg)).unwrap(), msg);
     }
 }

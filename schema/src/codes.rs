@@ -77,8 +77,9 @@ pub enum CloseCode {
     Malformed = 4400,
     /// The token is missing, unreadable or not signed by this server.
     Unauthorized = 4401,
-    /// The participant was removed from the room (the token is dead), or the
-    /// token may not open what it asked for (a board on `/yjs`).
+    /// The participant was removed from the room (the token is dead), or,
+    /// on `/yjs`, the room's token may not read that board (or no longer
+    /// may: the spotlight moved on).
     Forbidden = 4403,
     /// The room (or, on `/yjs`, the board) does not exist or was closed or
     /// replaced.

@@ -28,9 +28,7 @@ pub use board::{BoardId, BoardInfo, BoardMeta, BoardMode, Move, PieceId, Spotlig
 pub use client::ClientMsg;
 pub use codec::{decode, encode, peek_ref, DecodeError};
 pub use codes::{CloseCode, ErrorCode};
-pub use model::{
-    Attachment, Message, MessageKind, Participant, Role, RoomSummary, SystemEvent, SystemEventKind,
-};
+pub use model::{Attachment, Message, MessageKind, Participant, Role, RoomSummary, SystemEvent, SystemEventKind};
 pub use server::{LobbyMsg, ServerMsg};
 
 /// A client-chosen correlation number; the server echoes it in the `ack` or

@@ -51,21 +51,14 @@ pub enum ServerMsg {
     /// Someone joined, left, came online or went offline. `count` is the
     /// number of participants after the change.
     #[serde(rename = "presence")]
-    Presence {
-        event: PresenceEvent,
-        participant: Participant,
-        count: u32,
-    },
+    Presence { event: PresenceEvent, participant: Participant, count: u32 },
     /// The room's owner changed.
     #[serde(rename = "owner")]
     Owner { user: Option<String> },
     /// The boards this participant may see, and the spotlight. Sent after
     /// the welcome and again whenever either changes.
     #[serde(rename = "boards")]
-    Boards {
-        boards: Vec<BoardInfo>,
-        spotlight: Option<Spotlight>,
-    },
+    Boards { boards: Vec<BoardInfo>, spotlight: Option<Spotlight> },
     /// A board's document, or the part of it the client lacked (a Yjs v1
     /// update to apply).
     #[serde(rename = "doc")]
@@ -90,21 +83,13 @@ pub enum ServerMsg {
     /// A piece's soft lock was taken (`by` is the holder, `None` when names
     /// are hidden).
     #[serde(rename = "grab")]
-    Grab {
-        board: BoardId,
-        piece: PieceId,
-        by: Option<String>,
-    },
+    Grab { board: BoardId, piece: PieceId, by: Option<String> },
     /// A piece's soft lock ended (drop, disconnect, or silence).
     #[serde(rename = "release")]
     Release { board: BoardId, piece: PieceId },
     /// A board's progress changed.
     #[serde(rename = "progress")]
-    Progress {
-        board: BoardId,
-        progress: f32,
-        done: bool,
-    },
+    Progress { board: BoardId, progress: f32, done: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,11 +18,7 @@ struct Vector<T> {
 }
 
 fn v<T>(name: &'static str, description: &'static str, msg: T) -> Vector<T> {
-    Vector {
-        name,
-        description,
-        msg,
-    }
+    Vector { name, description, msg }
 }
 
 fn alice() -> Participant {
@@ -45,8 +41,7 @@ fn chat_message() -> Message {
         text: "look at this".into(),
         upload: Some(Attachment {
             id: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
-            url: "/uploads/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.gif"
-                .into(),
+            url: "/uploads/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.gif".into(),
             content_type: "image/gif".into(),
         }),
         event: None,
@@ -71,14 +66,7 @@ fn system_message() -> Message {
 }
 
 fn drag() -> Move {
-    Move {
-        board: 3,
-        piece: 17,
-        x: 412.5,
-        y: 96.25,
-        seq: 1042,
-        t: 5_000_123,
-    }
+    Move { board: 3, piece: 17, x: 412.5, y: 96.25, seq: 1042, t: 5_000_123 }
 }
 
 fn board_info() -> BoardInfo {
@@ -91,8 +79,7 @@ fn board_info() -> BoardInfo {
         progress: 0.25,
         done: false,
         meta: BoardMeta {
-            image: "/uploads/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.png"
-                .into(),
+            image: "/uploads/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.png".into(),
             rows: 6,
             cols: 8,
             piece_width: 100.0,
@@ -109,11 +96,7 @@ fn client_vectors() -> Vec<Vector<ClientMsg>> {
         v(
             "chat",
             "chat text without an upload",
-            ClientMsg::Chat {
-                r#ref: Some(1),
-                text: "hello".into(),
-                upload: None,
-            },
+            ClientMsg::Chat { r#ref: Some(1), text: "hello".into(), upload: None },
         ),
         v(
             "chat_gif",
@@ -121,109 +104,42 @@ fn client_vectors() -> Vec<Vector<ClientMsg>> {
             ClientMsg::Chat {
                 r#ref: None,
                 text: "".into(),
-                upload: Some(
-                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
-                ),
+                upload: Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into()),
             },
         ),
         v(
             "whisper",
             "whisper to one participant",
-            ClientMsg::Whisper {
-                r#ref: Some(2),
-                to: "ub3n8fzr4tpe".into(),
-                text: "psst".into(),
-            },
+            ClientMsg::Whisper { r#ref: Some(2), to: "ub3n8fzr4tpe".into(), text: "psst".into() },
         ),
-        v(
-            "kick",
-            "teacher removes a participant",
-            ClientMsg::Kick {
-                r#ref: Some(3),
-                user: "ub3n8fzr4tpe".into(),
-            },
-        ),
+        v("kick", "teacher removes a participant", ClientMsg::Kick { r#ref: Some(3), user: "ub3n8fzr4tpe".into() }),
         v(
             "owner",
             "owner hands the room over",
-            ClientMsg::TransferOwner {
-                r#ref: Some(4),
-                user: "u7kq2mwx9ahc".into(),
-            },
+            ClientMsg::TransferOwner { r#ref: Some(4), user: "u7kq2mwx9ahc".into() },
         ),
-        v(
-            "leave",
-            "leave the room for good",
-            ClientMsg::Leave { r#ref: Some(5) },
-        ),
-        v(
-            "close",
-            "owner closes the room",
-            ClientMsg::CloseRoom { r#ref: Some(6) },
-        ),
+        v("leave", "leave the room for good", ClientMsg::Leave { r#ref: Some(5) }),
+        v("close", "owner closes the room", ClientMsg::CloseRoom { r#ref: Some(6) }),
         v(
             "sync",
             "ask for board 3 given an empty state vector",
-            ClientMsg::Sync {
-                r#ref: Some(7),
-                board: 3,
-                sv: vec![0],
-            },
+            ClientMsg::Sync { r#ref: Some(7), board: 3, sv: vec![0] },
         ),
-        v(
-            "grab",
-            "take the lock on piece 17 of board 3",
-            ClientMsg::Grab {
-                r#ref: Some(8),
-                board: 3,
-                piece: 17,
-            },
-        ),
+        v("grab", "take the lock on piece 17 of board 3", ClientMsg::Grab { r#ref: Some(8), board: 3, piece: 17 }),
         v("mv", "drag position (motion lane)", ClientMsg::Move(drag())),
         v(
             "update",
             "a drop: a Yjs update that also releases piece 17",
-            ClientMsg::Update {
-                r#ref: Some(9),
-                board: 3,
-                update: vec![1, 0],
-                release: Some(17),
-            },
+            ClientMsg::Update { r#ref: Some(9), board: 3, update: vec![1, 0], release: Some(17) },
         ),
-        v(
-            "focus",
-            "teacher focuses board 3",
-            ClientMsg::Focus {
-                r#ref: Some(10),
-                board: Some(3),
-            },
-        ),
-        v(
-            "lock",
-            "teacher locks every board",
-            ClientMsg::Lock {
-                r#ref: Some(11),
-                board: None,
-                locked: true,
-            },
-        ),
+        v("focus", "teacher focuses board 3", ClientMsg::Focus { r#ref: Some(10), board: Some(3) }),
+        v("lock", "teacher locks every board", ClientMsg::Lock { r#ref: Some(11), board: None, locked: true }),
         v(
             "spotlight",
             "teacher spotlights board 3 with names hidden",
-            ClientMsg::Spotlight {
-                r#ref: Some(12),
-                board: Some(3),
-                hide_names: true,
-            },
+            ClientMsg::Spotlight { r#ref: Some(12), board: Some(3), hide_names: true },
         ),
-        v(
-            "reset",
-            "teacher reshuffles board 3",
-            ClientMsg::Reset {
-                r#ref: Some(13),
-                board: 3,
-            },
-        ),
+        v("reset", "teacher reshuffles board 3", ClientMsg::Reset { r#ref: Some(13), board: 3 }),
     ]
 }
 
@@ -242,14 +158,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
                 truncated: false,
             },
         ),
-        v(
-            "ack",
-            "request 1 stored as message 12",
-            ServerMsg::Ack {
-                r#ref: Some(1),
-                seq: Some(12),
-            },
-        ),
+        v("ack", "request 1 stored as message 12", ServerMsg::Ack { r#ref: Some(1), seq: Some(12) }),
         v(
             "error",
             "request 3 refused",
@@ -259,123 +168,38 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
                 message: "only teachers may do this".into(),
             },
         ),
-        v(
-            "msg_chat",
-            "a chat message with a GIF",
-            ServerMsg::Msg(chat_message()),
-        ),
-        v(
-            "msg_system",
-            "a system message about a kick",
-            ServerMsg::Msg(system_message()),
-        ),
+        v("msg_chat", "a chat message with a GIF", ServerMsg::Msg(chat_message())),
+        v("msg_system", "a system message about a kick", ServerMsg::Msg(system_message())),
         v(
             "presence",
             "a participant came online",
-            ServerMsg::Presence {
-                event: PresenceEvent::Online,
-                participant: alice(),
-                count: 3,
-            },
+            ServerMsg::Presence { event: PresenceEvent::Online, participant: alice(), count: 3 },
         ),
-        v(
-            "owner",
-            "ownership changed",
-            ServerMsg::Owner {
-                user: Some("u7kq2mwx9ahc".into()),
-            },
-        ),
+        v("owner", "ownership changed", ServerMsg::Owner { user: Some("u7kq2mwx9ahc".into()) }),
         v(
             "boards",
             "the boards a participant may see, and the spotlight",
-            ServerMsg::Boards {
-                boards: vec![board_info()],
-                spotlight: Some(Spotlight {
-                    board: 3,
-                    hide_names: true,
-                }),
-            },
+            ServerMsg::Boards { boards: vec![board_info()], spotlight: Some(Spotlight { board: 3, hide_names: true }) },
         ),
-        v(
-            "doc",
-            "board 3's document (a Yjs v1 update)",
-            ServerMsg::Doc {
-                board: 3,
-                update: vec![0, 0],
-            },
-        ),
+        v("doc", "board 3's document (a Yjs v1 update)", ServerMsg::Doc { board: 3, update: vec![0, 0] }),
         v(
             "update",
             "a committed board write",
-            ServerMsg::Update {
-                board: 3,
-                update: vec![1, 0],
-                by: Some("u7kq2mwx9ahc".into()),
-            },
+            ServerMsg::Update { board: 3, update: vec![1, 0], by: Some("u7kq2mwx9ahc".into()) },
         ),
-        v(
-            "motion",
-            "a batch of drag positions",
-            ServerMsg::Motion {
-                moves: vec![drag()],
-            },
-        ),
-        v(
-            "grab",
-            "piece 17 was grabbed",
-            ServerMsg::Grab {
-                board: 3,
-                piece: 17,
-                by: Some("u7kq2mwx9ahc".into()),
-            },
-        ),
-        v(
-            "release",
-            "piece 17 was released",
-            ServerMsg::Release {
-                board: 3,
-                piece: 17,
-            },
-        ),
-        v(
-            "progress",
-            "board 3 is half done",
-            ServerMsg::Progress {
-                board: 3,
-                progress: 0.5,
-                done: false,
-            },
-        ),
+        v("motion", "a batch of drag positions", ServerMsg::Motion { moves: vec![drag()] }),
+        v("grab", "piece 17 was grabbed", ServerMsg::Grab { board: 3, piece: 17, by: Some("u7kq2mwx9ahc".into()) }),
+        v("release", "piece 17 was released", ServerMsg::Release { board: 3, piece: 17 }),
+        v("progress", "board 3 is half done", ServerMsg::Progress { board: 3, progress: 0.5, done: false }),
     ]
 }
 
 fn lobby_vectors() -> Vec<Vector<LobbyMsg>> {
-    let summary = RoomSummary {
-        id: "rj4xq8cm3vna".into(),
-        name: "5B Maths".into(),
-        participants: 31,
-        online: 29,
-    };
+    let summary = RoomSummary { id: "rj4xq8cm3vna".into(), name: "5B Maths".into(), participants: 31, online: 29 };
     vec![
-        v(
-            "rooms",
-            "snapshot of open rooms",
-            LobbyMsg::Rooms {
-                rooms: vec![summary.clone()],
-            },
-        ),
-        v(
-            "room",
-            "a room was created or its counts changed",
-            LobbyMsg::Room(summary),
-        ),
-        v(
-            "closed",
-            "a room was closed",
-            LobbyMsg::Closed {
-                room: "rj4xq8cm3vna".into(),
-            },
-        ),
+        v("rooms", "snapshot of open rooms", LobbyMsg::Rooms { rooms: vec![summary.clone()] }),
+        v("room", "a room was created or its counts changed", LobbyMsg::Room(summary)),
+        v("closed", "a room was closed", LobbyMsg::Closed { room: "rj4xq8cm3vna".into() }),
     ]
 }
 
@@ -398,27 +222,17 @@ fn check<T>(file: &str, vectors: Vec<Vector<T>>)
 where
     T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("vectors")
-        .join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors").join(file);
     let rendered = render(&vectors);
     if std::env::var_os("UPDATE_VECTORS").is_some() {
         std::fs::write(&path, &rendered).unwrap();
     }
-    let stored =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(
-        stored, rendered,
-        "{file} differs from the Rust encoding; see the test's doc comment"
-    );
+    let stored = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(stored, rendered, "{file} differs from the Rust encoding; see the test's doc comment");
     for vector in &vectors {
         let bytes = encode(&vector.msg);
         let back: T = decode(&bytes).unwrap();
-        assert_eq!(
-            back, vector.msg,
-            "{file}: {} does not round-trip",
-            vector.name
-        );
+        assert_eq!(back, vector.msg, "{file}: {} does not round-trip", vector.name);
     }
 }
 

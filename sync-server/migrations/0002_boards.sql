@@ -10,6 +10,7 @@ CREATE TABLE puzzles (
     rows        INTEGER NOT NULL,
     cols        INTEGER NOT NULL,
     mode        TEXT NOT NULL CHECK (mode IN ('individual', 'shared', 'groups')),
+    meta        TEXT NOT NULL,      -- JSON BoardMeta shared by the puzzle's boards
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (room_id, puzzle_id)
 );

@@ -31,25 +31,15 @@ impl Access {
 }
 
 pub async fn check(app: &App, token: &str) -> Result<Access, ApiError> {
-    let claims = app
-        .keys
-        .verify(token)
-        .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
+    let claims = app.keys.verify(token).ok_or_else(|| ApiError::unauthorized("invalid token"))?;
     let room = app.storage.room(&claims.room).await?;
     if room.is_none_or(|r| r.closed_at.is_some()) {
-        return Err(ApiError::not_found(
-            "this room does not exist or was closed",
-        ));
+        return Err(ApiError::not_found("this room does not exist or was closed"));
     }
     let member = app.storage.member(&claims.room, &claims.user).await?;
     match member {
-        Some(m) if m.status == MemberStatus::Kicked => {
-            Err(ApiError::forbidden("you were removed from this room"))
-        }
-        Some(m) => Ok(Access {
-            claims,
-            name: m.name,
-        }),
+        Some(m) if m.status == MemberStatus::Kicked => Err(ApiError::forbidden("you were removed from this room")),
+        Some(m) => Ok(Access { claims, name: m.name }),
         None => Err(ApiError::unauthorized("not a member of this room")),
     }
 }

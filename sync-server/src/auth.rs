@@ -32,10 +32,7 @@ pub struct Claims {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("signing key {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("signing key {0} is not {KEY_BYTES} bytes; delete it to make a new one (all tokens become invalid)")]
     Corrupt(String),
 }
@@ -49,15 +46,10 @@ impl TokenKey {
     /// Loads the key from the data dir, creating it (mode 0600) on first run.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyError> {
         let path = data_dir.join(KEY_FILE);
-        let io = |source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        };
+        let io = |source| KeyError::Io { path: path.display().to_string(), source };
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let key = bytes
-                    .try_into()
-                    .map_err(|_| KeyError::Corrupt(path.display().to_string()))?;
+                let key = bytes.try_into().map_err(|_| KeyError::Corrupt(path.display().to_string()))?;
                 Ok(TokenKey { key })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -106,11 +98,7 @@ mod tests {
     use super::*;
 
     fn claims() -> Claims {
-        Claims {
-            room: "r1".into(),
-            user: "u1".into(),
-            role: Role::Student,
-        }
+        Claims { room: "r1".into(), user: "u1".into(), role: Role::Student }
     }
 
     #[test]
@@ -128,10 +116,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = TokenKey::load_or_create(dir.path()).unwrap();
         let token = key.sign(&claims());
-        let teacher = Claims {
-            role: Role::Teacher,
-            ..claims()
-        };
+        let teacher = Claims { role: Role::Teacher, ..claims() };
         let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&teacher).unwrap());
         let sig = token.rsplit('.').next().unwrap();
         assert_eq!(key.verify(&format!("v1.{forged_payload}.{sig}")), None);

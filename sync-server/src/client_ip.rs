@@ -23,12 +23,7 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Ip
         .filter_map(|part| part.trim().parse::<IpAddr>().ok())
         .map(|ip| ip.to_canonical())
         .collect();
-    forwarded
-        .iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .copied()
-        .unwrap_or(peer_ip)
+    forwarded.iter().rev().find(|ip| !is_trusted(ip)).copied().unwrap_or(peer_ip)
 }
 
 #[cfg(test)]
@@ -45,10 +40,7 @@ mod tests {
     fn ignores_forwarded_for_from_untrusted_peers() {
         let peer: SocketAddr = "203.0.113.9:5000".parse().unwrap();
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(
-            client_ip(peer, &headers("1.2.3.4"), &trusted),
-            "203.0.113.9".parse::<IpAddr>().unwrap()
-        );
+        assert_eq!(client_ip(peer, &headers("1.2.3.4"), &trusted), "203.0.113.9".parse::<IpAddr>().unwrap());
     }
 
     #[test]
@@ -57,13 +49,7 @@ mod tests {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let ip = client_ip(peer, &headers("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted);
         assert_eq!(ip, "198.51.100.7".parse::<IpAddr>().unwrap());
-        assert_eq!(
-            client_ip(peer, &HeaderMap::new(), &trusted),
-            "10.0.0.2".parse::<IpAddr>().unwrap()
-        );
-        assert_eq!(
-            client_ip(peer, &headers("garbage"), &trusted),
-            "10.0.0.2".parse::<IpAddr>().unwrap()
-        );
+        assert_eq!(client_ip(peer, &HeaderMap::new(), &trusted), "10.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(peer, &headers("garbage"), &trusted), "10.0.0.2".parse::<IpAddr>().unwrap());
     }
 }

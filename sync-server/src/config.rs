@@ -9,11 +9,7 @@ use clap::Parser;
 use ipnet::IpNet;
 
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "jigsync",
-    version,
-    about = "Real-time sync server for classroom puzzle boards"
-)]
+#[command(name = "jigsync", version, about = "Real-time sync server for classroom puzzle boards")]
 pub struct Config {
     /// Address to serve HTTP and WebSocket on (port 0 picks a free port).
     #[arg(long, env = "JIGSYNC_ADDR", default_value = "127.0.0.1:8080")]

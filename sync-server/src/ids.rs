@@ -11,9 +11,7 @@ const ID_ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyz23456789";
 
 fn random_string(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::rng();
-    (0..len)
-        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
-        .collect()
+    (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
 }
 
 pub fn room_id() -> String {
@@ -30,11 +28,7 @@ pub fn join_code() -> String {
 
 /// Accepts what a student types: any case, with spaces or dashes.
 pub fn normalize_join_code(input: &str) -> String {
-    input
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    input.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 /// A color from the user id's hash: the hue varies, saturation and lightness
@@ -81,8 +75,7 @@ mod tests {
     #[test]
     fn colors_are_stable_per_user_and_vary_between_users() {
         assert_eq!(color_for("u_alice"), color_for("u_alice"));
-        let colors: std::collections::HashSet<_> =
-            (0..50).map(|i| color_for(&format!("u{i}"))).collect();
+        let colors: std::collections::HashSet<_> = (0..50).map(|i| color_for(&format!("u{i}"))).collect();
         assert!(colors.len() > 40, "{} distinct colors", colors.len());
         assert!(colors.iter().all(|c| c.len() == 7 && c.starts_with('#')));
     }

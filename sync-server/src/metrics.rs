@@ -1,11 +1,13 @@
 //! Prometheus metrics. The recorder is process-global; `/metrics` renders it.
 //!
-//! - `jigsync_connections{channel}`: open WebSockets (room, lobby, …).
+//! - `jigsync_connections{channel}`: open WebSockets (room, lobby, yjs).
 //! - `jigsync_rooms_live`: running room actors.
 //! - `jigsync_messages_total{direction,type}`: frames in and out by tag.
 //! - `jigsync_rejected_total{code}`: requests answered with an error.
 //! - `jigsync_queue_overflow_total`: connections closed as slow consumers.
 //! - `jigsync_storage_seconds{op}`: storage latency histogram.
+//! - `jigsync_motion_{relayed,sent,dropped}_total`: drag positions put into
+//!   receivers' buffers, written after coalescing, dropped over budget.
 
 use std::sync::OnceLock;
 
@@ -13,19 +15,14 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-const STORAGE_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-];
+const STORAGE_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// Installs the global recorder (once per process) and returns its handle.
 pub fn install() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Full("jigsync_storage_seconds".into()),
-                    STORAGE_BUCKETS,
-                )
+                .set_buckets_for_metric(Matcher::Full("jigsync_storage_seconds".into()), STORAGE_BUCKETS)
                 .expect("bucket list is not empty");
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
@@ -39,32 +36,23 @@ pub fn install() -> PrometheusHandle {
 }
 
 fn describe() {
-    metrics::describe_gauge!(
-        "jigsync_connections",
-        "Open WebSocket connections by channel"
-    );
+    metrics::describe_gauge!("jigsync_connections", "Open WebSocket connections by channel");
     metrics::describe_gauge!("jigsync_rooms_live", "Running room actors");
-    metrics::describe_counter!(
-        "jigsync_messages_total",
-        "Frames by direction and message type"
-    );
-    metrics::describe_counter!(
-        "jigsync_rejected_total",
-        "Requests answered with an error, by code"
-    );
-    metrics::describe_counter!(
-        "jigsync_queue_overflow_total",
-        "Connections closed because their queue overflowed"
-    );
-    metrics::describe_histogram!(
-        "jigsync_storage_seconds",
-        metrics::Unit::Seconds,
-        "Storage operation latency"
-    );
+    metrics::describe_counter!("jigsync_messages_total", "Frames by direction and message type");
+    metrics::describe_counter!("jigsync_rejected_total", "Requests answered with an error, by code");
+    metrics::describe_counter!("jigsync_queue_overflow_total", "Connections closed because their queue overflowed");
+    metrics::describe_histogram!("jigsync_storage_seconds", metrics::Unit::Seconds, "Storage operation latency");
     // Present from the start, so dashboards and tests see them before the
     // first event.
     metrics::counter!("jigsync_queue_overflow_total").increment(0);
     metrics::gauge!("jigsync_rooms_live").set(0.0);
     metrics::gauge!("jigsync_connections", "channel" => "room").set(0.0);
     metrics::gauge!("jigsync_connections", "channel" => "lobby").set(0.0);
+    metrics::gauge!("jigsync_connections", "channel" => "yjs").set(0.0);
+    metrics::describe_counter!("jigsync_motion_relayed_total", "Drag positions put into receivers' motion buffers");
+    metrics::describe_counter!("jigsync_motion_sent_total", "Drag positions written to sockets after coalescing");
+    metrics::describe_counter!("jigsync_motion_dropped_total", "Drag positions dropped over a connection's budget");
+    for name in ["jigsync_motion_relayed_total", "jigsync_motion_sent_total", "jigsync_motion_dropped_total"] {
+        metrics::counter!(name).increment(0);
+    }
 }

@@ -17,9 +17,7 @@ fn nonzero(n: u32) -> NonZeroU32 {
 
 fn per_minute(rate: u32, burst: u32) -> Quota {
     let period = Duration::from_secs(60) / rate.max(1);
-    Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(nonzero(burst))
+    Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(nonzero(burst))
 }
 
 /// Limits shared by every connection and request.
@@ -36,13 +34,9 @@ impl Limits {
     pub fn new(config: &Config) -> Self {
         Limits {
             joins: RateLimiter::keyed(per_minute(config.join_rate_per_min, config.join_burst)),
-            uploads: RateLimiter::keyed(per_minute(
-                config.upload_rate_per_min,
-                config.upload_burst,
-            )),
+            uploads: RateLimiter::keyed(per_minute(config.upload_rate_per_min, config.upload_burst)),
             chat: RateLimiter::keyed(
-                Quota::per_second(nonzero(config.chat_rate))
-                    .allow_burst(nonzero(config.chat_burst)),
+                Quota::per_second(nonzero(config.chat_rate)).allow_burst(nonzero(config.chat_burst)),
             ),
             conn_rate: config.conn_rate,
             move_rate: config.move_rate,
@@ -52,12 +46,9 @@ impl Limits {
     pub fn connection(&self) -> ConnectionLimits {
         ConnectionLimits {
             requests: RateLimiter::direct(
-                Quota::per_second(nonzero(self.conn_rate))
-                    .allow_burst(nonzero(self.conn_rate.saturating_mul(2))),
+                Quota::per_second(nonzero(self.conn_rate)).allow_burst(nonzero(self.conn_rate.saturating_mul(2))),
             ),
-            strikes: RateLimiter::direct(
-                Quota::per_second(NonZeroU32::MIN).allow_burst(nonzero(20)),
-            ),
+            strikes: RateLimiter::direct(Quota::per_second(NonZeroU32::MIN).allow_burst(nonzero(20))),
             malformed: RateLimiter::direct(per_minute(6, 5)),
             motion: RateLimiter::direct(
                 Quota::per_second(nonzero(self.move_rate)).allow_burst(nonzero(self.move_rate)),

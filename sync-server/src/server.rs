@@ -29,50 +29,33 @@ const LIMITER_SWEEP: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("data dir {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server: {0}")]
     Serve(std::io::Error),
 }
 
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let data_dir = config.data_dir.clone();
-    let dir_error = |source| StartError::DataDir {
-        path: data_dir.display().to_string(),
-        source,
-    };
+    let dir_error = |source| StartError::DataDir { path: data_dir.display().to_string(), source };
     std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
     let keys = TokenKey::load_or_create(&data_dir)?;
     let storage = SqliteStorage::open(&data_dir.join("jigsync.db")).await?;
     let blobs = BlobStore::open(data_dir.join("uploads")).map_err(dir_error)?;
     let open_rooms = storage.open_rooms().await?;
-    let lobby = Lobby::new(
-        open_rooms
-            .into_iter()
-            .map(|(room, participants)| RoomSummary {
-                id: room.id,
-                name: room.name,
-                participants,
-                online: 0,
-            }),
-    );
-    let listener = TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.addr,
-            source,
-        })?;
+    let lobby = Lobby::new(open_rooms.into_iter().map(|(room, participants)| RoomSummary {
+        id: room.id,
+        name: room.name,
+        participants,
+        online: 0,
+    }));
+    let listener =
+        TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     let app = Arc::new(App {
         limits: Limits::new(&config),
@@ -95,19 +78,13 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         let _ = tcp.set_nodelay(true);
     });
     let router = crate::http::router(app.clone());
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
-    .await
-    .map_err(StartError::Serve)?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
+        .await
+        .map_err(StartError::Serve)?;
 
     app.sessions.close();
-    if tokio::time::timeout(DRAIN_TIMEOUT, app.sessions.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(DRAIN_TIMEOUT, app.sessions.wait()).await.is_err() {
         tracing::warn!("some connections did not close in time");
     }
     app.storage.close().await;

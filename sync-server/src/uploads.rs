@@ -10,34 +10,21 @@ use sha2::{Digest, Sha256};
 
 /// The only types accepted, as sniffed from the bytes (never from the
 /// client's claimed type or file name).
-const ACCEPTED: &[(&str, &str)] = &[
-    ("image/gif", "gif"),
-    ("image/png", "png"),
-    ("image/jpeg", "jpg"),
-    ("image/webp", "webp"),
-];
+const ACCEPTED: &[(&str, &str)] =
+    &[("image/gif", "gif"), ("image/png", "png"), ("image/jpeg", "jpg"), ("image/webp", "webp")];
 
 /// Returns the MIME type of an accepted image, or `None`.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     let kind = infer::get(bytes)?;
-    ACCEPTED
-        .iter()
-        .find(|(mime, _)| *mime == kind.mime_type())
-        .map(|(mime, _)| *mime)
+    ACCEPTED.iter().find(|(mime, _)| *mime == kind.mime_type()).map(|(mime, _)| *mime)
 }
 
 fn extension(content_type: &str) -> &'static str {
-    ACCEPTED
-        .iter()
-        .find(|(mime, _)| *mime == content_type)
-        .map_or("bin", |(_, ext)| *ext)
+    ACCEPTED.iter().find(|(mime, _)| *mime == content_type).map_or("bin", |(_, ext)| *ext)
 }
 
 pub fn content_type_for_extension(ext: &str) -> Option<&'static str> {
-    ACCEPTED
-        .iter()
-        .find(|(_, e)| *e == ext)
-        .map(|(mime, _)| *mime)
+    ACCEPTED.iter().find(|(_, e)| *e == ext).map(|(mime, _)| *mime)
 }
 
 pub fn url_for(id: &str, content_type: &str) -> String {
@@ -45,11 +32,7 @@ pub fn url_for(id: &str, content_type: &str) -> String {
 }
 
 pub fn attachment(id: &str, content_type: &str) -> Attachment {
-    Attachment {
-        id: id.to_owned(),
-        url: url_for(id, content_type),
-        content_type: content_type.to_owned(),
-    }
+    Attachment { id: id.to_owned(), url: url_for(id, content_type), content_type: content_type.to_owned() }
 }
 
 pub fn content_id(bytes: &[u8]) -> String {
@@ -58,10 +41,7 @@ pub fn content_id(bytes: &[u8]) -> String {
 
 /// True for strings that can be an upload id (and so a safe file name).
 pub fn is_content_id(id: &str) -> bool {
-    id.len() == 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 #[derive(Debug, Clone)]

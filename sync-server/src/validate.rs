@@ -10,14 +10,10 @@ pub fn name(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
         return Err(ApiError::invalid(format!("{field} must not be empty")));
     }
     if trimmed.chars().count() > max {
-        return Err(ApiError::invalid(format!(
-            "{field} must be at most {max} characters"
-        )));
+        return Err(ApiError::invalid(format!("{field} must be at most {max} characters")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(ApiError::invalid(format!(
-            "{field} must not contain control characters"
-        )));
+        return Err(ApiError::invalid(format!("{field} must not contain control characters")));
     }
     Ok(trimmed.to_owned())
 }
@@ -36,13 +32,8 @@ pub fn text(value: &str, max: usize, may_be_empty: bool) -> Result<String, ApiEr
             format!("message text is over {max} characters"),
         ));
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(ApiError::invalid(
-            "message text must not contain control characters",
-        ));
+    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ApiError::invalid("message text must not contain control characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -55,14 +46,8 @@ mod tests {
     #[test]
     fn names_are_trimmed_and_bounded() {
         assert_eq!(name("name", "  Ada ", 10).unwrap(), "Ada");
-        assert_eq!(
-            name("name", "   ", 10).unwrap_err().code,
-            ErrorCode::Invalid
-        );
-        assert_eq!(
-            name("name", "ééééééééééé", 10).unwrap_err().code,
-            ErrorCode::Invalid
-        );
+        assert_eq!(name("name", "   ", 10).unwrap_err().code, ErrorCode::Invalid);
+        assert_eq!(name("name", "ééééééééééé", 10).unwrap_err().code, ErrorCode::Invalid);
         assert!(name("name", "éééééééééé", 10).is_ok());
         assert!(name("name", "a\u{0}b", 10).is_err());
     }
@@ -72,10 +57,7 @@ mod tests {
         assert_eq!(text("a\nb", 5, false).unwrap(), "a\nb");
         assert_eq!(text("", 5, false).unwrap_err().code, ErrorCode::Invalid);
         assert_eq!(text("", 5, true).unwrap(), "");
-        assert_eq!(
-            text("abcdef", 5, false).unwrap_err().code,
-            ErrorCode::TooLarge
-        );
+        assert_eq!(text("abcdef", 5, false).unwrap_err().code, ErrorCode::TooLarge);
         assert!(text("a\u{7}", 5, false).is_err());
     }
 }

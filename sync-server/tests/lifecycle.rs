@@ -19,41 +19,21 @@ async fn acknowledged_chat_rooms_and_tokens_survive_kill_9() {
     let mut acked = Vec::new();
     for i in 0..5u32 {
         a.chat(i, &format!("durable {i}")).await;
-        let ServerMsg::Ack { seq: Some(seq), .. } = a.answer(i).await else {
-            panic!("not acknowledged")
-        };
+        let ServerMsg::Ack { seq: Some(seq), .. } = a.answer(i).await else { panic!("not acknowledged") };
         acked.push(seq);
     }
     server.kill9_and_restart();
 
     let history = server.history(&room, &ann.token, "").await;
-    let chats: Vec<_> = history
-        .iter()
-        .filter(|m| m.kind == MessageKind::Chat)
-        .map(|m| m.seq)
-        .collect();
+    let chats: Vec<_> = history.iter().filter(|m| m.kind == MessageKind::Chat).map(|m| m.seq).collect();
     assert_eq!(chats, acked);
     let (mut a, welcome) = server.connect(&ann.token).await;
-    let ServerMsg::Welcome { participants, .. } = welcome else {
-        unreachable!()
-    };
+    let ServerMsg::Welcome { participants, .. } = welcome else { unreachable!() };
     assert_eq!(participants.len(), 2);
     a.chat(9, "after restart").await;
-    let ServerMsg::Ack { seq: Some(seq), .. } = a.answer(9).await else {
-        panic!()
-    };
-    assert_eq!(
-        seq,
-        acked.last().unwrap() + 1,
-        "sequence continues where it was"
-    );
-    let (status, _) = server
-        .post(
-            "/api/join",
-            None,
-            json!({ "joinCode": room.join_code, "name": "Late" }),
-        )
-        .await;
+    let ServerMsg::Ack { seq: Some(seq), .. } = a.answer(9).await else { panic!() };
+    assert_eq!(seq, acked.last().unwrap() + 1, "sequence continues where it was");
+    let (status, _) = server.post("/api/join", None, json!({ "joinCode": room.join_code, "name": "Late" })).await;
     assert_eq!(status, 200, "the join code survives too");
 }
 
@@ -76,16 +56,13 @@ async fn sigterm_closes_sockets_with_1001_and_exits_cleanly() {
 
 #[tokio::test]
 async fn silent_connections_are_dropped_and_answering_pings_keeps_one_alive() {
-    let server =
-        TestServer::start_with(&["--idle-timeout-secs", "3", "--ping-interval-secs", "1"]).await;
+    let server = TestServer::start_with(&["--idle-timeout-secs", "3", "--ping-interval-secs", "1"]).await;
     let room = server.create_room("Heartbeat", "T").await;
     let ann = server.join(&room, "Ann").await;
     let (mut silent, _) = server.connect(&ann.token).await;
     let (mut alive, _) = server.connect(&room.teacher.token).await;
     // Reading answers pings (as browsers do, even in background tabs).
-    alive
-        .assert_no(Duration::from_millis(4500), |_| false)
-        .await;
+    alive.assert_no(Duration::from_millis(4500), |_| false).await;
     alive.chat(1, "still here").await;
     assert!(matches!(alive.answer(1).await, ServerMsg::Ack { .. }));
     // The silent client read nothing, so it never answered a ping.
@@ -96,10 +73,7 @@ async fn silent_connections_are_dropped_and_answering_pings_keeps_one_alive() {
 async fn create_and_join_validate_their_input() {
     let server = TestServer::start().await;
     let (status, body) = server.get("/healthz", None).await;
-    assert_eq!(
-        (status.as_u16(), body["status"].as_str()),
-        (200, Some("ok"))
-    );
+    assert_eq!((status.as_u16(), body["status"].as_str()), (200, Some("ok")));
 
     for bad in [
         json!({ "name": "", "teacherName": "T" }),
@@ -107,34 +81,17 @@ async fn create_and_join_validate_their_input() {
         json!({ "name": "R" }),
     ] {
         let (status, body) = server.post("/api/rooms", None, bad.clone()).await;
-        assert_eq!(
-            (status.as_u16(), body["error"]["code"].as_str()),
-            (400, Some("invalid")),
-            "{bad}"
-        );
+        assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("invalid")), "{bad}");
     }
     let room = server.create_room("Validation", "T").await;
     assert_eq!(room.join_code.len(), 6);
-    let spaced = format!(
-        " {}-{} ",
-        &room.join_code[..3],
-        room.join_code[3..].to_lowercase()
-    );
-    let (status, body) = server
-        .post(
-            "/api/join",
-            None,
-            json!({ "joinCode": spaced, "name": "Ann" }),
-        )
-        .await;
+    let spaced = format!(" {}-{} ", &room.join_code[..3], room.join_code[3..].to_lowercase());
+    let (status, body) = server.post("/api/join", None, json!({ "joinCode": spaced, "name": "Ann" })).await;
     assert_eq!(status, 200, "codes are read forgivingly: {body}");
     assert!(body["color"].as_str().unwrap().starts_with('#'));
     for (bad, code) in [
         (json!({ "joinCode": room.join_code, "name": "  " }), 400),
-        (
-            json!({ "joinCode": room.join_code, "name": "n".repeat(41) }),
-            400,
-        ),
+        (json!({ "joinCode": room.join_code, "name": "n".repeat(41) }), 400),
         (json!({ "joinCode": "AAAAAA", "name": "Ann" }), 404),
         (json!({ "joinCode": "?", "name": "Ann" }), 404),
     ] {
@@ -142,19 +99,10 @@ async fn create_and_join_validate_their_input() {
         assert_eq!(status.as_u16(), code, "{bad} → {body}");
         assert!(body["error"]["message"].is_string());
     }
-    let res = server
-        .http
-        .post(server.url("/api/join"))
-        .body("not json")
-        .send()
-        .await
-        .unwrap();
+    let res = server.http.post(server.url("/api/join")).body("not json").send().await.unwrap();
     assert_eq!(res.status(), 400);
     let (status, body) = server.get("/api/nope", None).await;
-    assert_eq!(
-        (status.as_u16(), body["error"]["code"].as_str()),
-        (404, Some("not_found"))
-    );
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (404, Some("not_found")));
 }
 
 #[tokio::test]

@@ -20,29 +20,18 @@ async fn chat_over_the_per_user_budget_is_refused_then_sustained_abuse_closes() 
         t.chat(i, "spam").await;
         match t.answer(i).await {
             ServerMsg::Ack { .. } => acked += 1,
-            ServerMsg::Error {
-                code: ErrorCode::RateLimited,
-                r#ref,
-                ..
-            } => {
+            ServerMsg::Error { code: ErrorCode::RateLimited, r#ref, .. } => {
                 assert_eq!(r#ref, Some(i));
                 limited += 1;
             }
             other => panic!("{other:?}"),
         }
     }
-    assert!(
-        (3..=5).contains(&acked),
-        "burst of 3 plus at most a refill or two, got {acked}"
-    );
+    assert!((3..=5).contains(&acked), "burst of 3 plus at most a refill or two, got {acked}");
     assert_eq!(acked + limited, 8);
     // Keep going far past the limit: the connection is closed.
     for i in 100..200u32 {
-        let frame = jigsync_schema::encode(&ClientMsg::Chat {
-            r#ref: Some(i),
-            text: "spam".into(),
-            upload: None,
-        });
+        let frame = jigsync_schema::encode(&ClientMsg::Chat { r#ref: Some(i), text: "spam".into(), upload: None });
         if t.ws.send(Message::Binary(frame.into())).await.is_err() {
             break;
         }
@@ -67,15 +56,9 @@ async fn joins_are_limited_per_ip_and_forwarded_for_counts_only_from_trusted_pro
     // The peer (127.0.0.1) is not a trusted proxy: all three share its bucket.
     assert_eq!(join("3.3.3.3").await, 429);
 
-    let proxied = TestServer::start_with(&[
-        "--join-burst",
-        "2",
-        "--join-rate-per-min",
-        "1",
-        "--trusted-proxy",
-        "127.0.0.0/8",
-    ])
-    .await;
+    let proxied =
+        TestServer::start_with(&["--join-burst", "2", "--join-rate-per-min", "1", "--trusted-proxy", "127.0.0.0/8"])
+            .await;
     let room = proxied.create_room("Proxied", "T").await;
     let join = |xff: &'static str| {
         let req = proxied
@@ -88,18 +71,8 @@ async fn joins_are_limited_per_ip_and_forwarded_for_counts_only_from_trusted_pro
     assert_eq!(join("10.9.0.1").await, 200);
     assert_eq!(join("10.9.0.1").await, 200);
     assert_eq!(join("10.9.0.1").await, 429);
-    assert_eq!(
-        join("10.9.0.2").await,
-        200,
-        "another client behind the proxy has its own budget"
-    );
-    let (status, body) = proxied
-        .post(
-            "/api/join",
-            None,
-            json!({ "joinCode": room.join_code, "name": "S" }),
-        )
-        .await;
+    assert_eq!(join("10.9.0.2").await, 200, "another client behind the proxy has its own budget");
+    let (status, body) = proxied.post("/api/join", None, json!({ "joinCode": room.join_code, "name": "S" })).await;
     assert_eq!(
         (status.as_u16(), body["error"]["code"].as_str()),
         (200, None),

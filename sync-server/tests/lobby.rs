@@ -13,37 +13,19 @@ async fn teachers_see_rooms_appear_fill_and_close_but_no_chat() {
     let server = TestServer::start().await;
     let first = server.create_room("First", "T1").await;
     let mut lobby = server.lobby(&first.teacher.token).await;
-    let LobbyMsg::Rooms { rooms } = lobby.recv_lobby().await else {
-        panic!("snapshot first")
-    };
+    let LobbyMsg::Rooms { rooms } = lobby.recv_lobby().await else { panic!("snapshot first") };
     assert_eq!(rooms.len(), 1);
-    assert_eq!(
-        (rooms[0].id.as_str(), rooms[0].participants, rooms[0].online),
-        (first.id.as_str(), 1, 0)
-    );
+    assert_eq!((rooms[0].id.as_str(), rooms[0].participants, rooms[0].online), (first.id.as_str(), 1, 0));
 
     let second = server.create_room("Second", "T2").await;
-    let LobbyMsg::Room(summary) = lobby.recv_lobby().await else {
-        panic!("room created")
-    };
-    assert_eq!(
-        (
-            summary.id.as_str(),
-            summary.name.as_str(),
-            summary.participants
-        ),
-        (second.id.as_str(), "Second", 1)
-    );
+    let LobbyMsg::Room(summary) = lobby.recv_lobby().await else { panic!("room created") };
+    assert_eq!((summary.id.as_str(), summary.name.as_str(), summary.participants), (second.id.as_str(), "Second", 1));
 
     let ann = server.join(&second, "Ann").await;
-    let LobbyMsg::Room(summary) = lobby.recv_lobby().await else {
-        panic!("count change")
-    };
+    let LobbyMsg::Room(summary) = lobby.recv_lobby().await else { panic!("count change") };
     assert_eq!((summary.participants, summary.online), (2, 0));
     let (mut a, _) = server.connect(&ann.token).await;
-    let LobbyMsg::Room(summary) = lobby.recv_lobby().await else {
-        panic!("online change")
-    };
+    let LobbyMsg::Room(summary) = lobby.recv_lobby().await else { panic!("online change") };
     assert_eq!((summary.participants, summary.online), (2, 1));
 
     a.chat(1, "this stays inside the room").await;
@@ -53,8 +35,7 @@ async fn teachers_see_rooms_appear_fill_and_close_but_no_chat() {
 
     let (mut t2, _) = server.connect(&second.teacher.token).await;
     lobby.recv_lobby().await; // teacher came online
-    t2.send(&jigsync_schema::ClientMsg::CloseRoom { r#ref: Some(1) })
-        .await;
+    t2.send(&jigsync_schema::ClientMsg::CloseRoom { r#ref: Some(1) }).await;
     t2.answer(1).await;
     let closed = loop {
         match lobby.recv_lobby().await {

@@ -23,43 +23,21 @@ async fn a_kicked_student_is_closed_announced_and_locked_out() {
     let (mut a, _) = server.connect(&ann.token).await;
     let (mut b, _) = server.connect(&ben.token).await;
 
-    b.send(&ClientMsg::Kick {
-        r#ref: Some(1),
-        user: ann.id.clone(),
-    })
-    .await;
-    assert!(matches!(
-        b.answer(1).await,
-        ServerMsg::Error {
-            code: ErrorCode::Forbidden,
-            r#ref: Some(1),
-            ..
-        }
-    ));
+    b.send(&ClientMsg::Kick { r#ref: Some(1), user: ann.id.clone() }).await;
+    assert!(matches!(b.answer(1).await, ServerMsg::Error { code: ErrorCode::Forbidden, r#ref: Some(1), .. }));
 
-    teacher
-        .send(&ClientMsg::Kick {
-            r#ref: Some(2),
-            user: ann.id.clone(),
-        })
-        .await;
+    teacher.send(&ClientMsg::Kick { r#ref: Some(2), user: ann.id.clone() }).await;
     assert!(matches!(teacher.answer(2).await, ServerMsg::Ack { .. }));
     assert_eq!(a.closed().await.code, 4403);
     let (mut announced, mut left) = (None, None);
     while announced.is_none() || left.is_none() {
         match b.recv().await {
-            ServerMsg::Msg(m)
-                if m.event
-                    .as_ref()
-                    .is_some_and(|e| e.kind == SystemEventKind::Kick) =>
-            {
+            ServerMsg::Msg(m) if m.event.as_ref().is_some_and(|e| e.kind == SystemEventKind::Kick) => {
                 announced = Some(m.text)
             }
-            ServerMsg::Presence {
-                event: PresenceEvent::Leave,
-                participant,
-                count,
-            } => left = Some((participant.id, count)),
+            ServerMsg::Presence { event: PresenceEvent::Leave, participant, count } => {
+                left = Some((participant.id, count))
+            }
             _ => {}
         }
     }
@@ -68,21 +46,12 @@ async fn a_kicked_student_is_closed_announced_and_locked_out() {
 
     let mut again = server.connect_raw(&ann.token, None).await;
     assert_eq!(again.closed().await.code, 4403);
-    let (status, body) = server
-        .get(
-            &format!("/api/rooms/{}/messages", room.id),
-            Some(&ann.token),
-        )
-        .await;
-    assert_eq!(
-        (status.as_u16(), body["error"]["code"].as_str()),
-        (403, Some("forbidden"))
-    );
+    let (status, body) = server.get(&format!("/api/rooms/{}/messages", room.id), Some(&ann.token)).await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (403, Some("forbidden")));
     let history = server.history(&room, &ben.token, "").await;
-    assert!(history.iter().any(|m| m
-        .event
-        .as_ref()
-        .is_some_and(|e| e.kind == SystemEventKind::Kick && e.user == ann.id)));
+    assert!(history
+        .iter()
+        .any(|m| m.event.as_ref().is_some_and(|e| e.kind == SystemEventKind::Kick && e.user == ann.id)));
 }
 
 #[tokio::test]
@@ -91,48 +60,20 @@ async fn the_owner_can_hand_over_and_only_the_owner() {
     let room = server.create_room("Owner", "T").await;
     let ann = server.join(&room, "Ann").await;
     let (mut teacher, welcome) = server.connect(&room.teacher.token).await;
-    let ServerMsg::Welcome { owner, .. } = welcome else {
-        unreachable!()
-    };
+    let ServerMsg::Welcome { owner, .. } = welcome else { unreachable!() };
     assert_eq!(owner.as_deref(), Some(room.teacher.id.as_str()));
     let (mut a, _) = server.connect(&ann.token).await;
 
-    a.send(&ClientMsg::TransferOwner {
-        r#ref: Some(1),
-        user: ann.id.clone(),
-    })
-    .await;
-    assert!(matches!(
-        a.answer(1).await,
-        ServerMsg::Error {
-            code: ErrorCode::Forbidden,
-            ..
-        }
-    ));
-    teacher
-        .send(&ClientMsg::TransferOwner {
-            r#ref: Some(2),
-            user: ann.id.clone(),
-        })
-        .await;
+    a.send(&ClientMsg::TransferOwner { r#ref: Some(1), user: ann.id.clone() }).await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Error { code: ErrorCode::Forbidden, .. }));
+    teacher.send(&ClientMsg::TransferOwner { r#ref: Some(2), user: ann.id.clone() }).await;
     assert!(matches!(teacher.answer(2).await, ServerMsg::Ack { .. }));
     let owner = a.recv_until(|m| matches!(m, ServerMsg::Owner { .. })).await;
-    assert_eq!(
-        owner,
-        ServerMsg::Owner {
-            user: Some(ann.id.clone())
-        }
-    );
+    assert_eq!(owner, ServerMsg::Owner { user: Some(ann.id.clone()) });
     a.recv_until(is_system(SystemEventKind::Owner)).await;
     // The new owner, a student, now moderates; the old owner no longer owns.
     teacher.send(&ClientMsg::CloseRoom { r#ref: Some(3) }).await;
-    assert!(matches!(
-        teacher.answer(3).await,
-        ServerMsg::Error {
-            code: ErrorCode::Forbidden,
-            ..
-        }
-    ));
+    assert!(matches!(teacher.answer(3).await, ServerMsg::Error { code: ErrorCode::Forbidden, .. }));
 }
 
 #[tokio::test]
@@ -149,15 +90,8 @@ async fn when_the_owner_leaves_a_present_teacher_takes_over() {
     assert!(matches!(owner.answer(1).await, ServerMsg::Ack { .. }));
     assert_eq!(owner.closed().await.code, 1000);
     let msg = a.recv_until(|m| matches!(m, ServerMsg::Owner { .. })).await;
-    assert_eq!(
-        msg,
-        ServerMsg::Owner {
-            user: Some(co.id.clone())
-        }
-    );
-    let ServerMsg::Msg(m) = a.recv_until(is_system(SystemEventKind::Owner)).await else {
-        unreachable!()
-    };
+    assert_eq!(msg, ServerMsg::Owner { user: Some(co.id.clone()) });
+    let ServerMsg::Msg(m) = a.recv_until(is_system(SystemEventKind::Owner)).await else { unreachable!() };
     assert_eq!(m.text, "Co-teacher is now the room owner");
 }
 
@@ -174,42 +108,18 @@ async fn without_a_teacher_the_longest_present_participant_takes_over_and_drops_
     // A network drop is not a departure: ownership stays.
     owner.ws.close(None).await.ok();
     drop(owner);
-    b.recv_until(|m| {
-        matches!(
-            m,
-            ServerMsg::Presence {
-                event: PresenceEvent::Offline,
-                ..
-            }
-        )
-    })
-    .await;
-    b.assert_no(Duration::from_millis(200), |m| {
-        matches!(m, ServerMsg::Owner { .. })
-    })
-    .await;
+    b.recv_until(|m| matches!(m, ServerMsg::Presence { event: PresenceEvent::Offline, .. })).await;
+    b.assert_no(Duration::from_millis(200), |m| matches!(m, ServerMsg::Owner { .. })).await;
 
     let (mut owner, _) = server.connect(&room.teacher.token).await;
     owner.send(&ClientMsg::Leave { r#ref: Some(1) }).await;
     owner.answer(1).await;
     // Ann joined before Ben, so she has been present longest.
     let msg = b.recv_until(|m| matches!(m, ServerMsg::Owner { .. })).await;
-    assert_eq!(
-        msg,
-        ServerMsg::Owner {
-            user: Some(ann.id.clone())
-        }
-    );
+    assert_eq!(msg, ServerMsg::Owner { user: Some(ann.id.clone()) });
     let history = server.history(&room, &ben.token, "").await;
-    let texts: Vec<_> = history
-        .iter()
-        .filter(|m| m.kind == MessageKind::System)
-        .map(|m| m.text.as_str())
-        .collect();
-    assert!(
-        texts.ends_with(&["Owner left", "Ann is now the room owner"]),
-        "{texts:?}"
-    );
+    let texts: Vec<_> = history.iter().filter(|m| m.kind == MessageKind::System).map(|m| m.text.as_str()).collect();
+    assert!(texts.ends_with(&["Owner left", "Ann is now the room owner"]), "{texts:?}");
     drop(a);
 }
 
@@ -220,52 +130,18 @@ async fn two_tabs_are_one_participant_online_until_the_last_closes() {
     let ann = server.join(&room, "Ann").await;
     let (mut teacher, _) = server.connect(&room.teacher.token).await;
     let (tab1, _) = server.connect(&ann.token).await;
-    let online = teacher
-        .recv_until(|m| matches!(m, ServerMsg::Presence { .. }))
-        .await;
-    assert!(
-        matches!(
-            online,
-            ServerMsg::Presence {
-                event: PresenceEvent::Online,
-                count: 2,
-                ..
-            }
-        ),
-        "{online:?}"
-    );
+    let online = teacher.recv_until(|m| matches!(m, ServerMsg::Presence { .. })).await;
+    assert!(matches!(online, ServerMsg::Presence { event: PresenceEvent::Online, count: 2, .. }), "{online:?}");
     let (tab2, welcome) = server.connect(&ann.token).await;
-    let ServerMsg::Welcome { participants, .. } = welcome else {
-        unreachable!()
-    };
+    let ServerMsg::Welcome { participants, .. } = welcome else { unreachable!() };
     assert_eq!(participants.iter().filter(|p| p.id == ann.id).count(), 1);
     tab1.close().await;
-    teacher
-        .assert_no(Duration::from_millis(300), |m| {
-            matches!(m, ServerMsg::Presence { .. })
-        })
-        .await;
+    teacher.assert_no(Duration::from_millis(300), |m| matches!(m, ServerMsg::Presence { .. })).await;
     tab2.close().await;
-    let offline = teacher
-        .recv_until(|m| matches!(m, ServerMsg::Presence { .. }))
-        .await;
-    let ServerMsg::Presence {
-        event,
-        participant,
-        count,
-    } = offline
-    else {
-        unreachable!()
-    };
-    assert_eq!(
-        (event, participant.online, count),
-        (PresenceEvent::Offline, false, 2)
-    );
-    assert_eq!(
-        participant.color,
-        participants.iter().find(|p| p.id == ann.id).unwrap().color,
-        "color is stable"
-    );
+    let offline = teacher.recv_until(|m| matches!(m, ServerMsg::Presence { .. })).await;
+    let ServerMsg::Presence { event, participant, count } = offline else { unreachable!() };
+    assert_eq!((event, participant.online, count), (PresenceEvent::Offline, false, 2));
+    assert_eq!(participant.color, participants.iter().find(|p| p.id == ann.id).unwrap().color, "color is stable");
 }
 
 #[tokio::test]
@@ -281,12 +157,7 @@ async fn closing_a_room_ends_every_connection_and_the_join_code() {
     assert_eq!(a.closed().await.code, 4404);
     let mut again = server.connect_raw(&ann.token, None).await;
     assert_eq!(again.closed().await.code, 4404);
-    let (status, _) = server
-        .post(
-            "/api/join",
-            None,
-            serde_json::json!({ "joinCode": room.join_code, "name": "Late" }),
-        )
-        .await;
+    let (status, _) =
+        server.post("/api/join", None, serde_json::json!({ "joinCode": room.join_code, "name": "Late" })).await;
     assert_eq!(status, 404);
 }

@@ -17,11 +17,7 @@ use yrs::updates::encoder::Encode;
 use yrs::StateVector;
 
 async fn send_y(client: &mut Client, msg: YMessage) {
-    client
-        .ws
-        .send(WsMessage::Binary(msg.encode_v1().into()))
-        .await
-        .unwrap();
+    client.ws.send(WsMessage::Binary(msg.encode_v1().into())).await.unwrap();
 }
 
 async fn recv_y(client: &mut Client) -> YMessage {
@@ -31,15 +27,8 @@ async fn recv_y(client: &mut Client) -> YMessage {
 /// The server's step 1, our step 1, then its step 2 with the whole doc.
 async fn handshake(client: &mut Client) -> Replica {
     let first = recv_y(client).await;
-    assert!(
-        matches!(first, YMessage::Sync(SyncMessage::SyncStep1(_))),
-        "{first:?}"
-    );
-    send_y(
-        client,
-        YMessage::Sync(SyncMessage::SyncStep1(StateVector::default())),
-    )
-    .await;
+    assert!(matches!(first, YMessage::Sync(SyncMessage::SyncStep1(_))), "{first:?}");
+    send_y(client, YMessage::Sync(SyncMessage::SyncStep1(StateVector::default()))).await;
     loop {
         if let YMessage::Sync(SyncMessage::SyncStep2(update)) = recv_y(client).await {
             let replica = Replica::default();
@@ -70,21 +59,13 @@ async fn a_yjs_client_and_the_room_channel_see_each_others_drops() {
 
     let (mut a, _) = server.connect(&ann.token).await;
     let ra = a.replica_of(id).await;
-    a.send_update(1, id, ra.drop_piece(2, 210.0, 20.0), None)
-        .await;
+    a.send_update(1, id, ra.drop_piece(2, 210.0, 20.0), None).await;
     assert!(matches!(a.answer(1).await, ServerMsg::Ack { .. }));
     ry.apply(&next_update(&mut y).await);
     assert_eq!(ry.piece(2), Some((210.0, 20.0)));
 
-    send_y(
-        &mut y,
-        YMessage::Sync(SyncMessage::Update(ry.drop_piece(7, 330.0, 44.0))),
-    )
-    .await;
-    let ServerMsg::Update { update, by, .. } = a
-        .recv_until(|m| matches!(m, ServerMsg::Update { .. }))
-        .await
-    else {
+    send_y(&mut y, YMessage::Sync(SyncMessage::Update(ry.drop_piece(7, 330.0, 44.0)))).await;
+    let ServerMsg::Update { update, by, .. } = a.recv_until(|m| matches!(m, ServerMsg::Update { .. })).await else {
         unreachable!()
     };
     assert_eq!(by.as_deref(), Some(room.teacher.id.as_str()));
@@ -99,11 +80,7 @@ async fn yjs_connections_get_the_room_channels_permissions() {
     let ann = server.join(&room, "Ann").await;
     let ben = server.join(&room, "Ben").await;
     let boards = start_puzzle(&server, &room, "individual", 2, 2, json!([])).await;
-    let ann_board = boards
-        .iter()
-        .find(|b| b.members == [ann.id.clone()])
-        .unwrap()
-        .id;
+    let ann_board = boards.iter().find(|b| b.members == [ann.id.clone()]).unwrap().id;
 
     let mut no_access = server.yjs(&room, ann_board, &ben.token).await;
     assert_eq!(no_access.closed().await.code, 4403);
@@ -115,11 +92,7 @@ async fn yjs_connections_get_the_room_channels_permissions() {
     // Spotlighted, Ben may watch Ann's board, but his writes go nowhere.
     let (mut teacher, _) = server.connect(&room.teacher.token).await;
     teacher
-        .send(&jigsync_schema::ClientMsg::Spotlight {
-            r#ref: Some(1),
-            board: Some(ann_board),
-            hide_names: false,
-        })
+        .send(&jigsync_schema::ClientMsg::Spotlight { r#ref: Some(1), board: Some(ann_board), hide_names: false })
         .await;
     teacher.answer(1).await;
     let (mut a, _) = server.connect(&ann.token).await;
@@ -127,21 +100,29 @@ async fn yjs_connections_get_the_room_channels_permissions() {
     let before = ra.piece(1);
     let mut watcher = server.yjs(&room, ann_board, &ben.token).await;
     let rw = handshake(&mut watcher).await;
-    send_y(
-        &mut watcher,
-        YMessage::Sync(SyncMessage::Update(rw.drop_piece(1, 9.0, 9.0))),
-    )
-    .await;
-    a.assert_no(Duration::from_millis(300), |m| {
-        matches!(m, ServerMsg::Update { .. })
-    })
-    .await;
+    send_y(&mut watcher, YMessage::Sync(SyncMessage::Update(rw.drop_piece(1, 9.0, 9.0)))).await;
+    a.assert_no(Duration::from_millis(300), |m| matches!(m, ServerMsg::Update { .. })).await;
     let (mut check, _) = server.connect(&room.teacher.token).await;
     assert_eq!(check.replica_of(ann_board).await.piece(1), before);
     // And it is still a live reader.
-    a.send_update(2, ann_board, ra.drop_piece(0, 77.0, 7.0), None)
-        .await;
+    a.send_update(2, ann_board, ra.drop_piece(0, 77.0, 7.0), None).await;
     a.answer(2).await;
     rw.apply(&next_update(&mut watcher).await);
     assert_eq!(rw.piece(0), Some((77.0, 7.0)));
+}
+
+#[tokio::test]
+async fn removing_a_student_closes_their_yjs_connection() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Yjs kick", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let id = start_puzzle(&server, &room, "shared", 2, 2, json!([])).await[0].id;
+    let mut y = server.yjs(&room, id, &ann.token).await;
+    handshake(&mut y).await;
+    let (mut teacher, _) = server.connect(&room.teacher.token).await;
+    teacher.send(&jigsync_schema::ClientMsg::Kick { r#ref: Some(1), user: ann.id.clone() }).await;
+    assert!(matches!(teacher.answer(1).await, ServerMsg::Ack { .. }));
+    assert_eq!(y.closed().await.code, 4403);
+    let mut again = server.yjs(&room, id, &ann.token).await;
+    assert_eq!(again.closed().await.code, 4403);
 }

@@ -7,14 +7,14 @@
 //! Run: `make bench-chat` or `cargo run --release -p jigsync-benches --bin
 //! chat-load -- --rooms 10 --students 30`.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
+use jigsync_benches::harness::{post_json, Server};
 use jigsync_schema::{decode, encode, ClientMsg, MessageKind, ServerMsg};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
@@ -31,78 +31,6 @@ struct Args {
     messages: usize,
     #[arg(long, default_value_t = 500)]
     interval_ms: u64,
-}
-
-struct Server {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().expect("temp dir");
-    let exe = std::env::current_exe()
-        .expect("exe")
-        .with_file_name("jigsync");
-    let mut child = Command::new(&exe)
-        .args(["--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .args([
-            "--chat-rate",
-            "100",
-            "--chat-burst",
-            "100",
-            "--join-burst",
-            "100000",
-            "--conn-rate",
-            "1000",
-        ])
-        .env("JIGSYNC_LOG", "warn,jigsync_server::server=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "start {}: {e} (build it with `cargo build --release`)",
-                exe.display()
-            )
-        });
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines.next().expect("server exited").expect("read");
-        if let Some(rest) = line.split("addr=").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Server {
-        child,
-        addr,
-        _dir: dir,
-    }
-}
-
-async fn post(http: &reqwest::Client, url: String, body: Value) -> Value {
-    http.post(url)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json")
 }
 
 #[derive(Default)]
@@ -122,38 +50,33 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let server = if args.addr.is_none() {
-        Some(start_server())
-    } else {
-        None
-    };
-    let addr = args
-        .addr
-        .clone()
-        .unwrap_or_else(|| server.as_ref().map(|s| s.addr.clone()).unwrap_or_default());
+    let limits = ["--chat-rate", "100", "--chat-burst", "100", "--join-burst", "100000", "--conn-rate", "1000"];
+    let server = if args.addr.is_none() { Some(Server::start(&limits)) } else { None };
+    let addr = args.addr.clone().unwrap_or_else(|| server.as_ref().map(|s| s.addr.clone()).unwrap_or_default());
     let http = reqwest::Client::new();
     let samples = Arc::new(Mutex::new(Samples::default()));
     let origin = Instant::now();
     let mut tasks = Vec::new();
     for r in 0..args.rooms {
-        let room = post(
+        let room = post_json(
             &http,
-            format!("http://{addr}/api/rooms"),
+            &format!("http://{addr}/api/rooms"),
+            None,
             json!({"name": format!("Room {r}"), "teacherName": "T"}),
         )
         .await;
         let code = room["joinCode"].as_str().expect("join code").to_owned();
         for s in 0..args.students {
-            let joined = post(
+            let joined = post_json(
                 &http,
-                format!("http://{addr}/api/join"),
+                &format!("http://{addr}/api/join"),
+                None,
                 json!({"joinCode": code, "name": format!("S{s}")}),
             )
             .await;
             let token = joined["token"].as_str().expect("token").to_owned();
-            let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={token}"))
-                .await
-                .expect("connect");
+            let (ws, _) =
+                tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={token}")).await.expect("connect");
             tasks.push((ws, joined["userId"].as_str().unwrap_or_default().to_owned()));
         }
     }
@@ -169,16 +92,8 @@ async fn main() {
             let sender = tokio::spawn(async move {
                 for i in 0..args_messages {
                     let sent_at = origin.elapsed().as_micros();
-                    let msg = ClientMsg::Chat {
-                        r#ref: Some(i as u32),
-                        text: format!("{sent_at}"),
-                        upload: None,
-                    };
-                    if tx
-                        .send(WsMessage::Binary(encode(&msg).into()))
-                        .await
-                        .is_err()
-                    {
+                    let msg = ClientMsg::Chat { r#ref: Some(i as u32), text: format!("{sent_at}"), upload: None };
+                    if tx.send(WsMessage::Binary(encode(&msg).into())).await.is_err() {
                         return;
                     }
                     tokio::time::sleep(interval).await;

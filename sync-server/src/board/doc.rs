@@ -17,9 +17,7 @@ use std::sync::Arc;
 
 use jigsync_schema::{BoardMeta, PieceId};
 use yrs::updates::decoder::Decode;
-use yrs::{
-    Any, Doc, Map, MapRef, Number, Out, ReadTxn, StateVector, Transact, TransactionMut, Update,
-};
+use yrs::{Any, Doc, Map, MapRef, Number, Out, ReadTxn, StateVector, Transact, TransactionMut, Update};
 
 use super::geometry::{in_bounds, piece_count, Piece};
 
@@ -31,11 +29,16 @@ pub enum BoardError {
     BadStateVector,
     #[error("update could not be applied: {0}")]
     Rejected(String),
+    #[error("only the `meta` and `pieces` maps of a board may be written")]
+    ForeignRoot,
 }
 
 /// What applying a client's update did.
 #[derive(Debug, Default)]
 pub struct Applied {
+    /// False when the update added nothing the document did not already
+    /// have (nothing to store or fan out).
+    pub changed: bool,
     /// Pieces whose value the update changed (and that stayed valid).
     pub moved: Vec<PieceId>,
     /// Pieces the update set to invalid values (put back by `correction`).
@@ -61,19 +64,8 @@ fn num(value: f64) -> Any {
 }
 
 fn piece_any(piece: &Piece) -> Any {
-    let fields = [
-        ("x", piece.x),
-        ("y", piece.y),
-        ("r", piece.r),
-        ("z", piece.z),
-        ("g", piece.g),
-    ];
-    Any::Map(Arc::new(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), num(v)))
-            .collect(),
-    ))
+    let fields = [("x", piece.x), ("y", piece.y), ("r", piece.r), ("z", piece.z), ("g", piece.g)];
+    Any::Map(Arc::new(fields.into_iter().map(|(k, v)| (k.to_owned(), num(v))).collect()))
 }
 
 fn meta_entries(meta: &BoardMeta) -> Vec<(&'static str, Any)> {
@@ -97,13 +89,7 @@ fn read_piece<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<Piece> {
         Some(Any::Number(n)) => n.as_f64(),
         _ => None,
     };
-    Some(Piece {
-        x: field("x")?,
-        y: field("y")?,
-        r: field("r")?,
-        z: field("z")?,
-        g: field("g")?,
-    })
+    Some(Piece { x: field("x")?, y: field("y")?, r: field("r")?, z: field("z")?, g: field("g")? })
 }
 
 fn same_any(stored: Option<Out>, expected: &Any) -> bool {
@@ -131,23 +117,11 @@ impl BoardDoc {
             }
             txn.encode_update_v1()
         };
-        (
-            BoardDoc {
-                doc,
-                meta_map,
-                pieces_map,
-                meta,
-                pieces,
-            },
-            update,
-        )
+        (BoardDoc { doc, meta_map, pieces_map, meta, pieces }, update)
     }
 
     /// Rebuilds a board from its stored updates (snapshot first).
-    pub fn load<'a>(
-        meta: BoardMeta,
-        updates: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<BoardDoc, BoardError> {
+    pub fn load<'a>(meta: BoardMeta, updates: impl IntoIterator<Item = &'a [u8]>) -> Result<BoardDoc, BoardError> {
         let doc = Doc::new();
         let meta_map = doc.get_or_insert_map("meta");
         let pieces_map = doc.get_or_insert_map("pieces");
@@ -155,8 +129,7 @@ impl BoardDoc {
             let mut txn = doc.transact_mut();
             for bytes in updates {
                 let update = Update::decode_v1(bytes).map_err(|_| BoardError::Undecodable)?;
-                txn.apply_update(update)
-                    .map_err(|e| BoardError::Rejected(e.to_string()))?;
+                txn.apply_update(update).map_err(|e| BoardError::Rejected(e.to_string()))?;
             }
         }
         let pieces = {
@@ -173,13 +146,7 @@ impl BoardDoc {
                 })
                 .collect()
         };
-        Ok(BoardDoc {
-            doc,
-            meta_map,
-            pieces_map,
-            meta,
-            pieces,
-        })
+        Ok(BoardDoc { doc, meta_map, pieces_map, meta, pieces })
     }
 
     pub fn meta(&self) -> &BoardMeta {
@@ -192,9 +159,7 @@ impl BoardDoc {
 
     /// The whole document as one update.
     pub fn state(&self) -> Vec<u8> {
-        self.doc
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default())
+        self.doc.transact().encode_state_as_update_v1(&StateVector::default())
     }
 
     /// What a replica with state vector `sv` (v1-encoded; empty means
@@ -213,15 +178,22 @@ impl BoardDoc {
     }
 
     /// Applies a client's update, then checks the result and puts back what
-    /// is not valid.
+    /// is not valid. An update that writes outside the two board maps is an
+    /// error and leaves the document changed: the caller must rebuild it
+    /// from storage.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<Applied, BoardError> {
         let update = Update::decode_v1(bytes).map_err(|_| BoardError::Undecodable)?;
-        self.doc
-            .transact_mut()
-            .apply_update(update)
-            .map_err(|e| BoardError::Rejected(e.to_string()))?;
-        let mut applied = Applied::default();
+        // New items move the state vector. A deletion alone does not, but
+        // deleting a piece or a meta entry is put back by a correction, and
+        // anything outside the two maps is refused, so a pure deletion never
+        // slips through as "unchanged".
+        let before = self.state_vector();
+        self.doc.transact_mut().apply_update(update).map_err(|e| BoardError::Rejected(e.to_string()))?;
+        let mut applied = Applied { changed: self.state_vector() != before, ..Applied::default() };
         let txn = self.doc.transact();
+        if txn.root_refs().any(|(name, _)| name != "meta" && name != "pieces") {
+            return Err(BoardError::ForeignRoot);
+        }
         for (i, mirror) in self.pieces.iter_mut().enumerate() {
             let id = PieceId::try_from(i).unwrap_or(PieceId::MAX);
             match read_piece(&self.pieces_map, &txn, &key(i)) {
@@ -238,24 +210,18 @@ impl BoardDoc {
         let extra_keys: Vec<String> = self
             .pieces_map
             .keys(&txn)
-            .filter(|k| {
-                k.parse::<usize>()
-                    .map_or(true, |i| i >= count || key(i) != *k)
-            })
+            .filter(|k| k.parse::<usize>().map_or(true, |i| i >= count || key(i) != *k))
             .map(str::to_owned)
             .collect();
         let expected_meta = meta_entries(&self.meta);
         let meta_intact = self.meta_map.len(&txn) as usize == expected_meta.len()
-            && expected_meta
-                .iter()
-                .all(|(k, v)| same_any(self.meta_map.get(&txn, k), v));
+            && expected_meta.iter().all(|(k, v)| same_any(self.meta_map.get(&txn, k), v));
         drop(txn);
         if !applied.refused.is_empty() || !extra_keys.is_empty() || !meta_intact {
             let mut txn = self.doc.transact_mut();
             for id in &applied.refused {
                 let i = usize::from(*id);
-                self.pieces_map
-                    .insert(&mut txn, key(i), piece_any(&self.pieces[i]));
+                self.pieces_map.insert(&mut txn, key(i), piece_any(&self.pieces[i]));
             }
             for k in &extra_keys {
                 self.pieces_map.remove(&mut txn, k);
@@ -309,29 +275,18 @@ mod tests {
     }
 
     /// A client replica that applies `state` and then runs `edit`.
-    fn client_update(
-        state: &[u8],
-        edit: impl FnOnce(&MapRef, &MapRef, &mut TransactionMut),
-    ) -> Vec<u8> {
+    fn client_update(state: &[u8], edit: impl FnOnce(&MapRef, &MapRef, &mut TransactionMut)) -> Vec<u8> {
         let doc = Doc::new();
         let pieces = doc.get_or_insert_map("pieces");
         let meta = doc.get_or_insert_map("meta");
-        doc.transact_mut()
-            .apply_update(Update::decode_v1(state).unwrap())
-            .unwrap();
+        doc.transact_mut().apply_update(Update::decode_v1(state).unwrap()).unwrap();
         let mut txn = doc.transact_mut();
         edit(&pieces, &meta, &mut txn);
         txn.encode_update_v1()
     }
 
     fn drop_at(x: f64, y: f64) -> Any {
-        piece_any(&Piece {
-            x,
-            y,
-            r: 0.0,
-            z: 9.0,
-            g: 1.0,
-        })
+        piece_any(&Piece { x, y, r: 0.0, z: 9.0, g: 1.0 })
     }
 
     #[test]
@@ -368,10 +323,7 @@ mod tests {
         let pieces = replica.get_or_insert_map("pieces");
         let meta = replica.get_or_insert_map("meta");
         for bytes in [&state, &update, &correction] {
-            replica
-                .transact_mut()
-                .apply_update(Update::decode_v1(bytes).unwrap())
-                .unwrap();
+            replica.transact_mut().apply_update(Update::decode_v1(bytes).unwrap()).unwrap();
         }
         let txn = replica.transact();
         assert_eq!(read_piece(&pieces, &txn, "0"), Some(before));
@@ -380,12 +332,35 @@ mod tests {
     }
 
     #[test]
+    fn an_update_the_board_already_has_changes_nothing() {
+        let (mut board, state) = board();
+        let update = client_update(&state, |p, _, t| {
+            p.insert(t, "1", drop_at(120.0, 80.0));
+        });
+        assert!(board.apply(&update).unwrap().changed);
+        let again = board.apply(&update).unwrap();
+        assert!(!again.changed && again.moved.is_empty() && again.correction.is_none());
+        assert!(!board.apply(&state).unwrap().changed, "the initial state again");
+    }
+
+    #[test]
+    fn writes_outside_the_board_maps_are_refused() {
+        let (mut board, state) = board();
+        let doc = Doc::new();
+        let extra = doc.get_or_insert_map("scribbles");
+        doc.transact_mut().apply_update(Update::decode_v1(&state).unwrap()).unwrap();
+        let update = {
+            let mut txn = doc.transact_mut();
+            extra.insert(&mut txn, "k", Any::String("x".into()));
+            txn.encode_update_v1()
+        };
+        assert!(matches!(board.apply(&update), Err(BoardError::ForeignRoot)));
+    }
+
+    #[test]
     fn garbage_is_refused_and_a_reload_gives_the_same_state() {
         let (mut board, state) = board();
-        assert!(matches!(
-            board.apply(&[1, 2, 3, 250]),
-            Err(BoardError::Undecodable)
-        ));
+        assert!(matches!(board.apply(&[1, 2, 3, 250]), Err(BoardError::Undecodable)));
         let update = client_update(&state, |p, _, t| {
             p.insert(t, "3", drop_at(5.0, 6.0));
         });
@@ -393,15 +368,11 @@ mod tests {
         let snapshot = board.state();
         let reloaded = BoardDoc::load(board.meta().clone(), [snapshot.as_slice()]).unwrap();
         assert_eq!(reloaded.pieces(), board.pieces());
-        let from_log =
-            BoardDoc::load(board.meta().clone(), [state.as_slice(), update.as_slice()]).unwrap();
+        let from_log = BoardDoc::load(board.meta().clone(), [state.as_slice(), update.as_slice()]).unwrap();
         assert_eq!(from_log.pieces(), board.pieces());
         // A replica that is up to date gets a diff with no new items.
         let own = board.diff(&board.state_vector().encode_v1()).unwrap();
         assert!(own.len() < board.diff(&[]).unwrap().len());
-        assert!(matches!(
-            board.diff(&[0xff]),
-            Err(BoardError::BadStateVector)
-        ));
+        assert!(matches!(board.diff(&[0xff]), Err(BoardError::BadStateVector)));
     }
 }

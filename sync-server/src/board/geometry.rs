@@ -28,16 +28,8 @@ pub struct Piece {
     pub g: f64,
 }
 
-pub fn meta(
-    image: String,
-    rows: u16,
-    cols: u16,
-    image_width: u32,
-    image_height: u32,
-    seed: u32,
-) -> BoardMeta {
-    let cell_aspect =
-        (image_height as f32 / f32::from(rows)) / (image_width.max(1) as f32 / f32::from(cols));
+pub fn meta(image: String, rows: u16, cols: u16, image_width: u32, image_height: u32, seed: u32) -> BoardMeta {
+    let cell_aspect = (image_height as f32 / f32::from(rows)) / (image_width.max(1) as f32 / f32::from(cols));
     let piece_height = (PIECE_WIDTH * cell_aspect).clamp(PIECE_WIDTH / 4.0, PIECE_WIDTH * 4.0);
     BoardMeta {
         image,
@@ -57,12 +49,8 @@ pub fn piece_count(meta: &BoardMeta) -> usize {
 
 /// True if the piece's numbers are finite and its top-left lies on the board.
 pub fn in_bounds(meta: &BoardMeta, piece: &Piece) -> bool {
-    let finite = [piece.x, piece.y, piece.r, piece.z, piece.g]
-        .iter()
-        .all(|v| v.is_finite());
-    finite
-        && (0.0..=f64::from(meta.width)).contains(&piece.x)
-        && (0.0..=f64::from(meta.height)).contains(&piece.y)
+    let finite = [piece.x, piece.y, piece.r, piece.z, piece.g].iter().all(|v| v.is_finite());
+    finite && (0.0..=f64::from(meta.width)).contains(&piece.x) && (0.0..=f64::from(meta.height)).contains(&piece.y)
 }
 
 /// Random positions over the whole playing area, each piece its own group.
@@ -130,13 +118,7 @@ mod tests {
         (0..piece_count(meta))
             .map(|i| {
                 let (row, col) = (i / usize::from(meta.cols), i % usize::from(meta.cols));
-                Piece {
-                    x: ox + col as f64 * pw,
-                    y: oy + row as f64 * ph,
-                    r: 0.0,
-                    z: 0.0,
-                    g: 0.0,
-                }
+                Piece { x: ox + col as f64 * pw, y: oy + row as f64 * ph, r: 0.0, z: 0.0, g: 0.0 }
             })
             .collect()
     }
@@ -145,10 +127,7 @@ mod tests {
     fn piece_height_follows_the_picture() {
         let m = board(6, 8);
         assert_eq!(m.piece_width, 100.0);
-        assert!(
-            (m.piece_height - 100.0).abs() < 0.01,
-            "800x600 in 6x8 gives square cells"
-        );
+        assert!((m.piece_height - 100.0).abs() < 0.01, "800x600 in 6x8 gives square cells");
         assert_eq!((m.width, m.height), (1600.0, 1200.0));
     }
 
@@ -178,29 +157,11 @@ mod tests {
     #[test]
     fn bounds_refuse_non_finite_and_off_board_positions() {
         let m = board(2, 2);
-        let ok = Piece {
-            x: 10.0,
-            y: 10.0,
-            r: 0.0,
-            z: 0.0,
-            g: 0.0,
-        };
+        let ok = Piece { x: 10.0, y: 10.0, r: 0.0, z: 0.0, g: 0.0 };
         assert!(in_bounds(&m, &ok));
         assert!(!in_bounds(&m, &Piece { x: f64::NAN, ..ok }));
-        assert!(!in_bounds(
-            &m,
-            &Piece {
-                y: f64::INFINITY,
-                ..ok
-            }
-        ));
+        assert!(!in_bounds(&m, &Piece { y: f64::INFINITY, ..ok }));
         assert!(!in_bounds(&m, &Piece { x: -1.0, ..ok }));
-        assert!(!in_bounds(
-            &m,
-            &Piece {
-                x: f64::from(m.width) + 1.0,
-                ..ok
-            }
-        ));
+        assert!(!in_bounds(&m, &Piece { x: f64::from(m.width) + 1.0, ..ok }));
     }
 }

@@ -39,31 +39,14 @@ impl Locks {
 
     /// Takes (or refreshes) the lock on every piece of `group` for `conn`.
     /// Returns the pieces that were not already held by `conn`.
-    pub fn grab(
-        &mut self,
-        group: &[PieceId],
-        conn: ConnId,
-        user: &str,
-        now: Instant,
-    ) -> Result<Vec<PieceId>, Busy> {
-        let taken_by_other =
-            |hold: &Hold| hold.conn != conn && now.duration_since(hold.touched) < LOCK_TTL;
-        if group
-            .iter()
-            .any(|p| self.held.get(p).is_some_and(taken_by_other))
-        {
+    pub fn grab(&mut self, group: &[PieceId], conn: ConnId, user: &str, now: Instant) -> Result<Vec<PieceId>, Busy> {
+        let taken_by_other = |hold: &Hold| hold.conn != conn && now.duration_since(hold.touched) < LOCK_TTL;
+        if group.iter().any(|p| self.held.get(p).is_some_and(taken_by_other)) {
             return Err(Busy);
         }
         let mut fresh = Vec::new();
         for piece in group {
-            let previous = self.held.insert(
-                *piece,
-                Hold {
-                    conn,
-                    user: user.to_owned(),
-                    touched: now,
-                },
-            );
+            let previous = self.held.insert(*piece, Hold { conn, user: user.to_owned(), touched: now });
             if previous.is_none_or(|h| h.conn != conn) {
                 fresh.push(*piece);
             }
@@ -76,9 +59,7 @@ impl Locks {
         group
             .iter()
             .copied()
-            .filter(|p| {
-                self.held.get(p).is_some_and(|h| h.conn == conn) && self.held.remove(p).is_some()
-            })
+            .filter(|p| self.held.get(p).is_some_and(|h| h.conn == conn) && self.held.remove(p).is_some())
             .collect()
     }
 
@@ -98,12 +79,7 @@ impl Locks {
     }
 
     fn take_where(&mut self, pred: impl Fn(&Hold) -> bool) -> Vec<PieceId> {
-        let mut gone: Vec<PieceId> = self
-            .held
-            .iter()
-            .filter(|(_, h)| pred(h))
-            .map(|(p, _)| *p)
-            .collect();
+        let mut gone: Vec<PieceId> = self.held.iter().filter(|(_, h)| pred(h)).map(|(p, _)| *p).collect();
         gone.sort_unstable();
         for piece in &gone {
             self.held.remove(piece);
@@ -121,29 +97,13 @@ mod tests {
         let mut locks = Locks::default();
         let t0 = Instant::now();
         assert_eq!(locks.grab(&[1, 2], 10, "ann", t0), Ok(vec![1, 2]));
-        assert_eq!(
-            locks.grab(&[2], 11, "ben", t0),
-            Err(Busy),
-            "the group is held"
-        );
-        assert_eq!(
-            locks.grab(&[1], 10, "ann", t0),
-            Ok(vec![]),
-            "re-grab refreshes"
-        );
-        assert_eq!(
-            locks.release(&[1, 2], 11),
-            Vec::<PieceId>::new(),
-            "only the holder releases"
-        );
+        assert_eq!(locks.grab(&[2], 11, "ben", t0), Err(Busy), "the group is held");
+        assert_eq!(locks.grab(&[1], 10, "ann", t0), Ok(vec![]), "re-grab refreshes");
+        assert_eq!(locks.release(&[1, 2], 11), Vec::<PieceId>::new(), "only the holder releases");
         assert_eq!(locks.release(&[1, 2], 10), vec![1, 2]);
         assert_eq!(locks.grab(&[2], 11, "ben", t0), Ok(vec![2]));
         let later = t0 + LOCK_TTL;
-        assert_eq!(
-            locks.grab(&[2], 10, "ann", later),
-            Ok(vec![2]),
-            "a silent hold can be taken over"
-        );
+        assert_eq!(locks.grab(&[2], 10, "ann", later), Ok(vec![2]), "a silent hold can be taken over");
         assert_eq!(locks.expire(later + LOCK_TTL), vec![2]);
         assert!(locks.is_empty());
     }

@@ -20,12 +20,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
     metrics::gauge!("jigsync_connections", "channel" => "lobby").increment(1.0);
     let (sink, mut stream) = socket.split();
     let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(
-        sink,
-        rx,
-        app.config.ping_interval(),
-        app.shutdown.clone(),
-    ));
+    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
 
     match access::check(&app, token.as_deref().unwrap_or_default()).await {
         Ok(access) if access.is_teacher() => {

@@ -43,6 +43,13 @@ impl MotionBuffer {
         first
     }
 
+    pub fn forget(&mut self, board: BoardId, pieces: &[PieceId]) {
+        for piece in pieces {
+            self.full.remove(&(board, *piece));
+            self.thumbnail.remove(&(board, *piece));
+        }
+    }
+
     pub fn take_full(&mut self) -> Vec<Move> {
         self.full.drain().map(|(_, mv)| mv).collect()
     }
@@ -69,30 +76,17 @@ mod tests {
     use super::*;
 
     fn mv(piece: PieceId, seq: u32) -> Move {
-        Move {
-            board: 1,
-            piece,
-            x: seq as f32,
-            y: 0.0,
-            seq,
-            t: 0,
-        }
+        Move { board: 1, piece, x: seq as f32, y: 0.0, seq, t: 0 }
     }
 
     #[test]
     fn keeps_only_the_latest_position_per_piece() {
         let mut buffer = MotionBuffer::default();
-        assert!(
-            buffer.push(mv(1, 1), Rate::Full),
-            "first full-rate position wakes the writer"
-        );
+        assert!(buffer.push(mv(1, 1), Rate::Full), "first full-rate position wakes the writer");
         for seq in 2..1000 {
             assert!(!buffer.push(mv(1, seq), Rate::Full));
         }
-        assert!(
-            buffer.push(mv(2, 5), Rate::Thumbnail),
-            "first thumbnail position wakes it too"
-        );
+        assert!(buffer.push(mv(2, 5), Rate::Thumbnail), "first thumbnail position wakes it too");
         assert_eq!(buffer.len(), 2, "bounded by pieces, not by moves");
         assert_eq!(buffer.take_full(), vec![mv(1, 999)]);
         assert!(buffer.has_thumbnails());
@@ -103,6 +97,9 @@ mod tests {
     #[test]
     fn a_piece_changing_rate_is_not_sent_twice() {
         let mut buffer = MotionBuffer::default();
+        buffer.push(mv(2, 7), Rate::Full);
+        buffer.forget(1, &[2]);
+        assert!(buffer.is_empty(), "a dropped piece's pending position is gone");
         buffer.push(mv(1, 1), Rate::Thumbnail);
         buffer.push(mv(1, 2), Rate::Full);
         assert!(!buffer.has_thumbnails());

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use jigsync_schema::{encode, CloseCode, Move, ServerMsg};
+use jigsync_schema::{encode, BoardId, CloseCode, Move, PieceId, ServerMsg};
 use tokio::sync::{mpsc, Notify};
 
 use super::motion::{MotionBuffer, Rate};
@@ -30,10 +30,7 @@ pub struct Frame {
 
 impl Frame {
     pub fn encode<T: serde::Serialize>(tag: &'static str, msg: &T) -> Frame {
-        Frame {
-            bytes: Bytes::from(encode(msg)),
-            tag,
-        }
+        Frame { bytes: Bytes::from(encode(msg)), tag }
     }
 
     pub fn server(msg: &ServerMsg) -> Frame {
@@ -104,20 +101,8 @@ pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
     let close = Arc::new(CloseSignal::default());
     let motion = Arc::new(MotionShared::default());
     let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
-    let outbox = Outbox {
-        id,
-        frames: tx,
-        close: close.clone(),
-        motion: motion.clone(),
-    };
-    (
-        outbox,
-        OutboxReceiver {
-            frames: rx,
-            close: CloseWatch(close),
-            motion: MotionWatch(motion),
-        },
-    )
+    let outbox = Outbox { id, frames: tx, close: close.clone(), motion: motion.clone() };
+    (outbox, OutboxReceiver { frames: rx, close: CloseWatch(close), motion: MotionWatch(motion) })
 }
 
 impl Outbox {
@@ -132,10 +117,7 @@ impl Outbox {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 metrics::counter!("jigsync_queue_overflow_total").increment(1);
-                self.close(
-                    CloseCode::SlowConsumer,
-                    "reading too slowly; reconnect to resume",
-                );
+                self.close(CloseCode::SlowConsumer, "reading too slowly; reconnect to resume");
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -146,14 +128,17 @@ impl Outbox {
         self.send(Frame::server(msg))
     }
 
+    /// Drops pending positions of these pieces (their drag ended).
+    pub fn forget_motion(&self, board: BoardId, pieces: &[PieceId]) {
+        let mut buffer = self.motion.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        if !buffer.is_empty() {
+            buffer.forget(board, pieces);
+        }
+    }
+
     /// Records a drag position for the next motion batch (latest wins).
     pub fn push_motion(&self, mv: Move, rate: Rate) {
-        let wake = self
-            .motion
-            .buffer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(mv, rate);
+        let wake = self.motion.buffer.lock().unwrap_or_else(|p| p.into_inner()).push(mv, rate);
         if wake {
             self.motion.ready.notify_one();
         }
@@ -164,10 +149,7 @@ impl Outbox {
     pub fn close(&self, code: CloseCode, reason: &str) {
         let mut slot = self.close.reason.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
-            *slot = Some(CloseReason {
-                code,
-                reason: reason.to_owned(),
-            });
+            *slot = Some(CloseReason { code, reason: reason.to_owned() });
             self.close.notify.notify_waiters();
         }
     }
@@ -187,12 +169,7 @@ impl CloseWatch {
 async fn wait_closed(signal: &CloseSignal) -> CloseReason {
     loop {
         let notified = signal.notify.notified();
-        if let Some(reason) = signal
-            .reason
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
+        if let Some(reason) = signal.reason.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             return reason;
         }
         notified.await;
@@ -206,10 +183,7 @@ mod tests {
     #[tokio::test]
     async fn overflow_closes_as_slow_consumer_and_keeps_memory_bounded() {
         let (outbox, rx) = outbox(2);
-        let frame = Frame {
-            bytes: Bytes::from_static(b"x"),
-            tag: "t",
-        };
+        let frame = Frame { bytes: Bytes::from_static(b"x"), tag: "t" };
         assert!(outbox.send(frame.clone()));
         assert!(outbox.send(frame.clone()));
         assert!(!outbox.send(frame.clone()));
@@ -222,13 +196,7 @@ mod tests {
         let (outbox, rx) = outbox(1);
         outbox.close(CloseCode::Forbidden, "removed");
         outbox.close(CloseCode::GoingAway, "shutdown");
-        assert_eq!(
-            rx.close.closed().await,
-            CloseReason {
-                code: CloseCode::Forbidden,
-                reason: "removed".into()
-            }
-        );
+        assert_eq!(rx.close.closed().await, CloseReason { code: CloseCode::Forbidden, reason: "removed".into() });
         assert_eq!(outbox.closed().await.code, CloseCode::Forbidden);
     }
 }

@@ -22,20 +22,10 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
     metrics::gauge!("jigsync_connections", "channel" => "room").increment(1.0);
     let (sink, mut stream) = socket.split();
     let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(
-        sink,
-        rx,
-        app.config.ping_interval(),
-        app.shutdown.clone(),
-    ));
+    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
 
     if let Some(claims) = token.as_deref().and_then(|t| app.keys.verify(t)) {
-        let connect = |reply| RoomCmd::Connect {
-            user: claims.user.clone(),
-            outbox: outbox.clone(),
-            since,
-            reply,
-        };
+        let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
         match app.rooms.call(&app, &claims.room, connect).await {
             Some(Ok(())) => {
                 if let Some(room) = app.rooms.get(&claims.room) {
@@ -47,11 +37,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
                         limits: app.limits.connection(),
                     };
                     reader.run(&mut stream).await;
-                    let _ = reader
-                        .room
-                        .tx
-                        .send(RoomCmd::Disconnect { conn: outbox.id() })
-                        .await;
+                    let _ = reader.room.tx.send(RoomCmd::Disconnect { conn: outbox.id() }).await;
                 }
                 outbox.close(CloseCode::Normal, "");
             }
@@ -94,8 +80,7 @@ impl Reader<'_> {
             };
             let message = match next {
                 Err(_) => {
-                    self.outbox
-                        .close(CloseCode::IdleTimeout, "nothing heard from the client");
+                    self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
                     return;
                 }
                 Ok(None | Some(Err(_))) => return,
@@ -115,44 +100,32 @@ impl Reader<'_> {
 
     fn refuse(&self, r#ref: Option<Ref>, code: ErrorCode, message: &str) {
         metrics::counter!("jigsync_rejected_total", "code" => code.as_str()).increment(1);
-        self.outbox.send_msg(&ServerMsg::Error {
-            r#ref,
-            code,
-            message: message.to_owned(),
-        });
+        self.outbox.send_msg(&ServerMsg::Error { r#ref, code, message: message.to_owned() });
     }
 
     /// Refuses a request for a rate limit, closing the connection once it
     /// has been refused too often.
     fn rate_limited(&self, r#ref: Option<Ref>, verdict: Verdict) -> Flow {
         if verdict == Verdict::Close {
-            self.outbox
-                .close(CloseCode::RateLimited, "too many requests over the limit");
+            self.outbox.close(CloseCode::RateLimited, "too many requests over the limit");
             return Flow::Stop;
         }
-        self.refuse(
-            r#ref,
-            ErrorCode::RateLimited,
-            "too many requests, slow down",
-        );
+        self.refuse(r#ref, ErrorCode::RateLimited, "too many requests, slow down");
         Flow::Continue
     }
 
     fn rate_limited_if_closing(&self, verdict: Verdict) -> Flow {
         if verdict == Verdict::Close {
-            self.outbox
-                .close(CloseCode::RateLimited, "too many requests over the limit");
+            self.outbox.close(CloseCode::RateLimited, "too many requests over the limit");
             return Flow::Stop;
         }
         Flow::Continue
     }
 
     fn malformed(&self, r#ref: Option<Ref>, message: &str) -> Flow {
-        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed")
-            .increment(1);
+        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed").increment(1);
         if self.limits.malformed() == Verdict::Close {
-            self.outbox
-                .close(CloseCode::Malformed, "too many malformed frames");
+            self.outbox.close(CloseCode::Malformed, "too many malformed frames");
             return Flow::Stop;
         }
         self.refuse(r#ref, ErrorCode::Malformed, message);
@@ -162,11 +135,7 @@ impl Reader<'_> {
     async fn frame(&self, bytes: Bytes) -> Flow {
         if bytes.len() > MAX_FRAME_BYTES {
             let r#ref = peek_ref(&bytes);
-            self.refuse(
-                r#ref,
-                ErrorCode::TooLarge,
-                &format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
-            );
+            self.refuse(r#ref, ErrorCode::TooLarge, &format!("frames are limited to {MAX_FRAME_BYTES} bytes"));
             return self.rate_limited_if_closing(self.limits.strike());
         }
         let msg = match decode::<ClientMsg>(&bytes) {
@@ -175,11 +144,7 @@ impl Reader<'_> {
         };
         // Drag positions have their own budget; past it they are dropped
         // without an answer (the next one supersedes them anyway).
-        let budget = if matches!(msg, ClientMsg::Move(_)) {
-            self.limits.motion()
-        } else {
-            self.limits.request()
-        };
+        let budget = if matches!(msg, ClientMsg::Move(_)) { self.limits.motion() } else { self.limits.request() };
         match budget {
             Verdict::Allow => {}
             _ if matches!(msg, ClientMsg::Move(_)) => {
@@ -188,23 +153,13 @@ impl Reader<'_> {
             }
             verdict => return self.rate_limited(msg.request_ref(), verdict),
         }
-        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag())
-            .increment(1);
+        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag()).increment(1);
         if matches!(msg, ClientMsg::Chat { .. } | ClientMsg::Whisper { .. })
             && self.app.limits.chat.check_key(&self.user_key).is_err()
         {
             return self.rate_limited(msg.request_ref(), self.limits.strike());
         }
-        if self
-            .room
-            .tx
-            .send(RoomCmd::Request {
-                conn: self.outbox.id(),
-                msg,
-            })
-            .await
-            .is_err()
-        {
+        if self.room.tx.send(RoomCmd::Request { conn: self.outbox.id(), msg }).await.is_err() {
             return Flow::Stop;
         }
         Flow::Continue

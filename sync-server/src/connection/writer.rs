@@ -92,20 +92,13 @@ pub async fn run_writer(
                 }
             }
         }
-        let close = CloseFrame {
-            code: reason.code.code(),
-            reason: reason.reason.into(),
-        };
+        let close = CloseFrame { code: reason.code.code(), reason: reason.reason.into() };
         let _ = sink.send(Message::Close(Some(close))).await;
     };
     let _ = timeout(CLOSE_TIMEOUT, goodbye).await;
 }
 
-async fn feed_batch(
-    sink: &mut SplitSink<WebSocket, Message>,
-    rx: &mut OutboxReceiver,
-    first: bytes::Bytes,
-) -> bool {
+async fn feed_batch(sink: &mut SplitSink<WebSocket, Message>, rx: &mut OutboxReceiver, first: bytes::Bytes) -> bool {
     if sink.feed(Message::Binary(first)).await.is_err() {
         return false;
     }

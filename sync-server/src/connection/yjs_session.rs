@@ -2,12 +2,14 @@
 //! y-protocols framing that stock Yjs websocket providers speak (sync step
 //! 1/2, update, awareness), on the same board documents and with the same
 //! permission checks as the room channel. Writes from a token that may only
-//! watch are dropped.
+//! watch are dropped, and so are messages over the room channel's size and
+//! rate limits (y-protocols has no way to answer them).
 
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
+use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{BoardId, CloseCode};
 use tokio::time::timeout;
 use yrs::sync::{Message as YMessage, SyncMessage};
@@ -21,35 +23,16 @@ use crate::rate_limit::Verdict;
 use crate::room::boards::YjsIn;
 use crate::room::RoomCmd;
 
-pub async fn run(
-    app: Arc<App>,
-    socket: WebSocket,
-    room: String,
-    board: BoardId,
-    token: Option<String>,
-) {
+pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId, token: Option<String>) {
     let _session = app.sessions.token();
     metrics::gauge!("jigsync_connections", "channel" => "yjs").increment(1.0);
     let (sink, mut stream) = socket.split();
     let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(
-        sink,
-        rx,
-        app.config.ping_interval(),
-        app.shutdown.clone(),
-    ));
+    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
 
-    let claims = token
-        .as_deref()
-        .and_then(|t| app.keys.verify(t))
-        .filter(|c| c.room == room);
+    let claims = token.as_deref().and_then(|t| app.keys.verify(t)).filter(|c| c.room == room);
     if let Some(claims) = claims {
-        let connect = |reply| RoomCmd::ConnectYjs {
-            user: claims.user.clone(),
-            board,
-            outbox: outbox.clone(),
-            reply,
-        };
+        let connect = |reply| RoomCmd::ConnectYjs { user: claims.user.clone(), board, outbox: outbox.clone(), reply };
         match app.rooms.call(&app, &room, connect).await {
             Some(Ok(())) => {
                 if let Some(handle) = app.rooms.get(&room) {
@@ -67,26 +50,38 @@ pub async fn run(
                         };
                         let bytes = match next {
                             Err(_) => {
-                                outbox
-                                    .close(CloseCode::IdleTimeout, "nothing heard from the client");
+                                outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
                                 break;
                             }
                             Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
                             Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
                             Ok(Some(Ok(_))) => continue,
                         };
-                        if limits.request() == Verdict::Close {
-                            outbox
-                                .close(CloseCode::RateLimited, "too many messages over the limit");
-                            break;
+                        // Same budgets as the room channel; a Yjs client has
+                        // no error channel, so refused messages are dropped.
+                        let verdict = if bytes.len() > MAX_FRAME_BYTES { limits.strike() } else { limits.request() };
+                        match verdict {
+                            Verdict::Allow => {}
+                            Verdict::Refuse => {
+                                metrics::counter!("jigsync_rejected_total", "code" => "rate_limited").increment(1);
+                                continue;
+                            }
+                            Verdict::Close => {
+                                outbox.close(CloseCode::RateLimited, "too many messages over the limit");
+                                break;
+                            }
+                        }
+                        if bytes.len() > MAX_FRAME_BYTES {
+                            metrics::counter!("jigsync_rejected_total", "code" => "too_large").increment(1);
+                            continue;
                         }
                         let messages = match decode_all(&bytes) {
                             Ok(messages) => messages,
                             Err(()) => {
-                                metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed").increment(1);
+                                metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed")
+                                    .increment(1);
                                 if limits.malformed() == Verdict::Close {
-                                    outbox
-                                        .close(CloseCode::Malformed, "too many malformed messages");
+                                    outbox.close(CloseCode::Malformed, "too many malformed messages");
                                     break;
                                 }
                                 continue;
@@ -94,37 +89,23 @@ pub async fn run(
                         };
                         for msg in messages {
                             let msg = match msg {
-                                YMessage::Sync(SyncMessage::SyncStep1(sv)) => {
-                                    YjsIn::SyncStep1(sv.encode_v1())
+                                YMessage::Sync(SyncMessage::SyncStep1(sv)) => YjsIn::SyncStep1(sv.encode_v1()),
+                                YMessage::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
+                                    YjsIn::Update(update)
                                 }
-                                YMessage::Sync(
-                                    SyncMessage::SyncStep2(update) | SyncMessage::Update(update),
-                                ) => YjsIn::Update(update),
                                 YMessage::Awareness(update) => {
                                     YjsIn::Awareness(YMessage::Awareness(update).encode_v1())
                                 }
-                                YMessage::Auth(_)
-                                | YMessage::AwarenessQuery
-                                | YMessage::Custom(..) => continue,
+                                YMessage::Auth(_) | YMessage::AwarenessQuery | YMessage::Custom(..) => continue,
                             };
-                            metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "yjs").increment(1);
-                            if handle
-                                .tx
-                                .send(RoomCmd::Yjs {
-                                    conn: outbox.id(),
-                                    msg,
-                                })
-                                .await
-                                .is_err()
-                            {
+                            metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "yjs")
+                                .increment(1);
+                            if handle.tx.send(RoomCmd::Yjs { conn: outbox.id(), msg }).await.is_err() {
                                 break;
                             }
                         }
                     }
-                    let _ = handle
-                        .tx
-                        .send(RoomCmd::DisconnectYjs { conn: outbox.id() })
-                        .await;
+                    let _ = handle.tx.send(RoomCmd::DisconnectYjs { conn: outbox.id() }).await;
                 }
                 outbox.close(CloseCode::Normal, "");
             }

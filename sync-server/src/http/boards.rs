@@ -41,11 +41,7 @@ pub struct Boards {
 
 impl From<BoardList> for Boards {
     fn from(list: BoardList) -> Self {
-        Boards {
-            puzzle_id: list.puzzle,
-            boards: list.boards,
-            spotlight: list.spotlight,
-        }
+        Boards { puzzle_id: list.puzzle, boards: list.boards, spotlight: list.spotlight }
     }
 }
 
@@ -71,38 +67,20 @@ pub async fn start_puzzle(
         )));
     }
     if usize::from(body.rows) * usize::from(body.cols) > MAX_PIECES {
-        return Err(ApiError::invalid(format!(
-            "a puzzle has at most {MAX_PIECES} pieces"
-        )));
+        return Err(ApiError::invalid(format!("a puzzle has at most {MAX_PIECES} pieces")));
     }
     if body.mode != BoardMode::Groups && !body.groups.is_empty() {
         return Err(ApiError::invalid("groups are only for the groups mode"));
     }
     let not_found = || ApiError::not_found("no such upload");
-    let upload = if is_content_id(&body.upload_id) {
-        app.storage.upload(&body.upload_id).await?
-    } else {
-        None
-    };
+    let upload = if is_content_id(&body.upload_id) { app.storage.upload(&body.upload_id).await? } else { None };
     let upload = upload.ok_or_else(not_found)?;
-    let bytes = tokio::fs::read(app.blobs.path(&upload.id))
-        .await
-        .map_err(|_| not_found())?;
-    let size = imagesize::blob_size(&bytes).map_err(|_| {
-        ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "cannot read the picture's size",
-        )
-    })?;
-    let (width, height) = (
-        u32::try_from(size.width).unwrap_or(0),
-        u32::try_from(size.height).unwrap_or(0),
-    );
+    let bytes = tokio::fs::read(app.blobs.path(&upload.id)).await.map_err(|_| not_found())?;
+    let size = imagesize::blob_size(&bytes)
+        .map_err(|_| ApiError::new(ErrorCode::UnsupportedMediaType, "cannot read the picture's size"))?;
+    let (width, height) = (u32::try_from(size.width).unwrap_or(0), u32::try_from(size.height).unwrap_or(0));
     if width == 0 || height == 0 {
-        return Err(ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "the picture has no size",
-        ));
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "the picture has no size"));
     }
     let spec = PuzzleSpec {
         image_url: url_for(&upload.id, &upload.content_type),
@@ -115,16 +93,8 @@ pub async fn start_puzzle(
         groups: body.groups,
     };
     let by = access.claims.user.clone();
-    let start = |reply| RoomCmd::StartPuzzle {
-        by: by.clone(),
-        spec: spec.clone(),
-        reply,
-    };
-    let list = app
-        .rooms
-        .call(&app, &room_id, start)
-        .await
-        .ok_or_else(unavailable)??;
+    let start = |reply| RoomCmd::StartPuzzle { by: by.clone(), spec: spec.clone(), reply };
+    let list = app.rooms.call(&app, &room_id, start).await.ok_or_else(unavailable)??;
     Ok((StatusCode::CREATED, Json(list.into())))
 }
 
@@ -134,14 +104,7 @@ pub async fn list_boards(
     access: Access,
 ) -> Result<Json<Boards>, ApiError> {
     let access = access.for_room(&room_id)?;
-    let list = |reply| RoomCmd::ListBoards {
-        user: access.claims.user.clone(),
-        reply,
-    };
-    let list = app
-        .rooms
-        .call(&app, &room_id, list)
-        .await
-        .ok_or_else(unavailable)??;
+    let list = |reply| RoomCmd::ListBoards { user: access.claims.user.clone(), reply };
+    let list = app.rooms.call(&app, &room_id, list).await.ok_or_else(unavailable)??;
     Ok(Json(list.into()))
 }

@@ -25,10 +25,7 @@ pub struct Query<T>(pub T);
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                jigsync_schema::ErrorCode::TooLarge,
-                "request body is too large",
-            )
+            ApiError::new(jigsync_schema::ErrorCode::TooLarge, "request body is too large")
         } else {
             ApiError::invalid(rejection.body_text())
         }
@@ -52,15 +49,10 @@ impl FromRequestParts<Arc<App>> for Access {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let token = header
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`")
-            })?;
+            .ok_or_else(|| ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`"))?;
         access::check(app, token.trim()).await
     }
 }
@@ -76,13 +68,7 @@ impl FromRequestParts<Arc<App>> for ClientIp {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| *addr)
-            .ok_or_else(|| {
-                ApiError::new(jigsync_schema::ErrorCode::Internal, "peer address unknown")
-            })?;
-        Ok(ClientIp(client_ip(
-            peer,
-            &parts.headers,
-            &app.config.trusted_proxy,
-        )))
+            .ok_or_else(|| ApiError::new(jigsync_schema::ErrorCode::Internal, "peer address unknown"))?;
+        Ok(ClientIp(client_ip(peer, &parts.headers, &app.config.trusted_proxy)))
     }
 }

@@ -33,10 +33,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rooms/{room_id}/messages", get(rooms::messages))
         .route("/rooms/{room_id}/puzzles", post(boards::start_puzzle))
         .route("/rooms/{room_id}/boards", get(boards::list_boards))
-        .route(
-            "/rooms/{room_id}/uploads",
-            post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)),
-        )
+        .route("/rooms/{room_id}/uploads", post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()

@@ -15,8 +15,5 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
 }

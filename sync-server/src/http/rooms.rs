@@ -40,10 +40,7 @@ pub struct RoomCreated {
 }
 
 fn check_ip_budget(app: &App, ip: ClientIp) -> Result<(), ApiError> {
-    app.limits
-        .joins
-        .check_key(&ip.0)
-        .map_err(|_| ApiError::rate_limited())
+    app.limits.joins.check_key(&ip.0).map_err(|_| ApiError::rate_limited())
 }
 
 pub async fn create_room(
@@ -82,28 +79,17 @@ pub async fn create_room(
                     participants: 1,
                     online: 0,
                 });
-                let teacher_token = app.keys.sign(&Claims {
-                    room: room.id.clone(),
-                    user: user.clone(),
-                    role: Role::Teacher,
-                });
+                let teacher_token =
+                    app.keys.sign(&Claims { room: room.id.clone(), user: user.clone(), role: Role::Teacher });
                 tracing::info!(room = %room.id, "room created");
-                let created = RoomCreated {
-                    room_id: room.id,
-                    join_code: room.join_code,
-                    teacher_token,
-                    user_id: user,
-                };
+                let created = RoomCreated { room_id: room.id, join_code: room.join_code, teacher_token, user_id: user };
                 return Ok((StatusCode::CREATED, Json(created)));
             }
             Err(StorageError::DuplicateJoinCode) => continue,
             Err(err) => return Err(err.into()),
         }
     }
-    Err(ApiError::new(
-        jigsync_schema::ErrorCode::Internal,
-        "could not find a free join code, try again",
-    ))
+    Err(ApiError::new(jigsync_schema::ErrorCode::Internal, "could not find a free join code, try again"))
 }
 
 #[derive(Deserialize)]
@@ -125,28 +111,13 @@ pub struct Joined {
 /// Adds a participant through the room actor, so the join is ordered with
 /// everything else in the room and announced to it.
 async fn admit(app: &Arc<App>, room: &str, name: String, role: Role) -> Result<Joined, ApiError> {
-    let add = |reply| RoomCmd::AddMember {
-        name: name.clone(),
-        role,
-        reply,
-    };
-    let member = app.rooms.call(app, room, add).await.ok_or_else(|| {
-        ApiError::new(
-            jigsync_schema::ErrorCode::Internal,
-            "the room is unavailable, try again",
-        )
-    })??;
-    let token = app.keys.sign(&Claims {
-        room: room.to_owned(),
-        user: member.user.clone(),
-        role,
-    });
-    Ok(Joined {
-        room_id: room.to_owned(),
-        token,
-        color: ids::color_for(&member.user),
-        user_id: member.user,
-    })
+    let add = |reply| RoomCmd::AddMember { name: name.clone(), role, reply };
+    let member =
+        app.rooms.call(app, room, add).await.ok_or_else(|| {
+            ApiError::new(jigsync_schema::ErrorCode::Internal, "the room is unavailable, try again")
+        })??;
+    let token = app.keys.sign(&Claims { room: room.to_owned(), user: member.user.clone(), role });
+    Ok(Joined { room_id: room.to_owned(), token, color: ids::color_for(&member.user), user_id: member.user })
 }
 
 pub async fn join(
@@ -160,11 +131,8 @@ pub async fn join(
     if code.len() != ids::JOIN_CODE_LEN {
         return Err(ApiError::not_found("no room has this join code"));
     }
-    let room = app
-        .storage
-        .room_by_code(&code)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no room has this join code"))?;
+    let room =
+        app.storage.room_by_code(&code).await?.ok_or_else(|| ApiError::not_found("no room has this join code"))?;
     Ok(Json(admit(&app, &room.id, name, Role::Student).await?))
 }
 
@@ -187,10 +155,7 @@ pub async fn add_teacher(
         return Err(ApiError::forbidden("only teachers may add teachers"));
     }
     let name = validate::name("name", &body.name, MAX_NAME_CHARS)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(admit(&app, &room_id, name, Role::Teacher).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(admit(&app, &room_id, name, Role::Teacher).await?)))
 }
 
 #[derive(Deserialize)]
@@ -216,16 +181,9 @@ pub async fn messages(
     let access = access.for_room(&room_id)?;
     let limit = params.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_HISTORY_PAGE {
-        return Err(ApiError::invalid(format!(
-            "limit must be between 1 and {MAX_HISTORY_PAGE}"
-        )));
+        return Err(ApiError::invalid(format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
     }
-    let query = HistoryQuery {
-        viewer: &access.claims.user,
-        before: params.before,
-        after: None,
-        limit: limit + 1,
-    };
+    let query = HistoryQuery { viewer: &access.claims.user, before: params.before, after: None, limit: limit + 1 };
     let mut messages = app.storage.messages(&room_id, query).await?;
     let has_more = messages.len() > limit as usize;
     if has_more {

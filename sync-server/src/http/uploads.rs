@@ -32,10 +32,7 @@ pub struct Uploaded {
 }
 
 fn too_large(max: usize) -> ApiError {
-    ApiError::new(
-        ErrorCode::TooLarge,
-        format!("uploads are limited to {max} bytes"),
-    )
+    ApiError::new(ErrorCode::TooLarge, format!("uploads are limited to {max} bytes"))
 }
 
 pub async fn upload(
@@ -46,10 +43,7 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     access.for_room(&room_id)?;
-    app.limits
-        .uploads
-        .check_key(&ip.0)
-        .map_err(|_| ApiError::rate_limited())?;
+    app.limits.uploads.check_key(&ip.0).map_err(|_| ApiError::rate_limited())?;
     let mut multipart = multipart.map_err(|r| ApiError::invalid(r.body_text()))?;
     let max = app.config.max_upload_bytes;
     let multipart_error = |err: axum::extract::multipart::MultipartError| {
@@ -74,13 +68,9 @@ pub async fn upload(
         data = Some(bytes);
         break;
     }
-    let data = data
-        .ok_or_else(|| ApiError::invalid("send the picture in a multipart field named `file`"))?;
+    let data = data.ok_or_else(|| ApiError::invalid("send the picture in a multipart field named `file`"))?;
     let content_type = sniff(&data).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "only GIF, PNG, JPEG and WebP pictures are accepted",
-        )
+        ApiError::new(ErrorCode::UnsupportedMediaType, "only GIF, PNG, JPEG and WebP pictures are accepted")
     })?;
     let id = content_id(&data);
     app.blobs.put(&id, &data).await.map_err(|err| {
@@ -103,10 +93,7 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(uploaded)))
 }
 
-pub async fn serve(
-    State(app): State<Arc<App>>,
-    Path(file): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn serve(State(app): State<Arc<App>>, Path(file): Path<String>) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found("no such upload");
     let (id, ext) = file.split_once('.').ok_or_else(not_found)?;
     let content_type = content_type_for_extension(ext).ok_or_else(not_found)?;
@@ -128,10 +115,7 @@ pub async fn serve(
     };
     let headers = [
         (CONTENT_TYPE, content_type.to_owned()),
-        (
-            CACHE_CONTROL,
-            "public, max-age=31536000, immutable".to_owned(),
-        ),
+        (CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
         (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, bytes).into_response())

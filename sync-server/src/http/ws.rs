@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State, WebSocketUpgrade};
 use axum::response::Response;
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use super::extract::Query;
 use crate::app::App;
 use crate::connection::{lobby_session, room_session, yjs_session};
+use crate::error::ApiError;
 
 #[derive(Deserialize)]
 pub struct ChannelParams {
@@ -31,13 +33,13 @@ pub async fn room_channel(
 }
 
 #[derive(Deserialize)]
-pub struct LobbyParams {
+pub struct TokenParams {
     token: Option<String>,
 }
 
 pub async fn lobby_channel(
     State(app): State<Arc<App>>,
-    Query(params): Query<LobbyParams>,
+    Query(params): Query<TokenParams>,
     ws: WebSocketUpgrade,
 ) -> Response {
     ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
@@ -48,10 +50,12 @@ pub async fn lobby_channel(
 /// anything else is answered before the upgrade with a 400.
 pub async fn yjs_channel(
     State(app): State<Arc<App>>,
-    Path((room, board)): Path<(String, jigsync_schema::BoardId)>,
-    Query(params): Query<LobbyParams>,
+    path: Result<Path<(String, jigsync_schema::BoardId)>, PathRejection>,
+    Query(params): Query<TokenParams>,
     ws: WebSocketUpgrade,
-) -> Response {
-    ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
-        .on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token))
+) -> Result<Response, ApiError> {
+    let Path((room, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
+    Ok(ws
+        .max_message_size(MAX_TRANSPORT_FRAME_BYTES)
+        .on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)))
 }

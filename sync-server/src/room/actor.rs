@@ -12,8 +12,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jigsync_schema::limits::{MAX_RESUME_HISTORY, MAX_TEXT_CHARS, WELCOME_HISTORY};
 use jigsync_schema::server::PresenceEvent;
 use jigsync_schema::{
-    BoardId, ClientMsg, CloseCode, Message, MessageKind, Participant, Ref, Role, RoomSummary,
-    ServerMsg, SystemEvent, SystemEventKind,
+    BoardId, ClientMsg, CloseCode, Message, MessageKind, Participant, Ref, Role, RoomSummary, ServerMsg, SystemEvent,
+    SystemEventKind,
 };
 use tokio::sync::mpsc;
 
@@ -23,18 +23,14 @@ use super::{ConnectError, RoomCmd};
 use crate::app::App;
 use crate::connection::outbox::{ConnId, Frame, Outbox};
 use crate::error::ApiError;
-use crate::storage::{
-    HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, StorageError, Write,
-};
+use crate::storage::{HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, StorageError, Write};
 use crate::{ids, uploads};
 
 /// How often soft locks are checked for silence.
 const LOCK_SWEEP: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 pub(super) struct Member {
@@ -151,10 +147,7 @@ async fn load(app: &Arc<App>, room_id: &str) -> Result<Option<RoomActor>, Storag
     Ok(Some(RoomActor {
         app: app.clone(),
         room,
-        members: members
-            .into_iter()
-            .map(|row| (row.user.clone(), Member { row, conns: 0 }))
-            .collect(),
+        members: members.into_iter().map(|row| (row.user.clone(), Member { row, conns: 0 })).collect(),
         conns: HashMap::new(),
         yjs: HashMap::new(),
         next_seq,
@@ -183,12 +176,7 @@ impl RoomActor {
             };
             let Some(cmd) = cmd else { return };
             match cmd {
-                RoomCmd::Connect {
-                    user,
-                    outbox,
-                    since,
-                    reply,
-                } => {
+                RoomCmd::Connect { user, outbox, since, reply } => {
                     let _ = reply.send(self.connect(user, outbox, since).await);
                 }
                 RoomCmd::Disconnect { conn } => self.disconnect(conn),
@@ -202,12 +190,7 @@ impl RoomActor {
                 RoomCmd::ListBoards { user, reply } => {
                     let _ = reply.send(Ok(self.board_list(&user)));
                 }
-                RoomCmd::ConnectYjs {
-                    user,
-                    board,
-                    outbox,
-                    reply,
-                } => {
+                RoomCmd::ConnectYjs { user, board, outbox, reply } => {
                     let _ = reply.send(self.connect_yjs(user, board, outbox));
                 }
                 RoomCmd::Yjs { conn, msg } => self.yjs_in(conn, msg).await,
@@ -241,11 +224,7 @@ impl RoomActor {
     fn send_to_users(&self, users: &[&str], msg: &ServerMsg) {
         let frame = Frame::server(msg);
         let mut sent = 0;
-        for conn in self
-            .conns
-            .values()
-            .filter(|c| users.contains(&c.user.as_str()))
-        {
+        for conn in self.conns.values().filter(|c| users.contains(&c.user.as_str())) {
             conn.outbox.send(frame.clone());
             sent += 1;
         }
@@ -276,29 +255,18 @@ impl RoomActor {
             id: self.room.id.clone(),
             name: self.room.name.clone(),
             participants: self.active_count(),
-            online: u32::try_from(
-                self.members
-                    .values()
-                    .filter(|m| m.active() && m.conns > 0)
-                    .count(),
-            )
-            .unwrap_or(u32::MAX),
+            online: u32::try_from(self.members.values().filter(|m| m.active() && m.conns > 0).count())
+                .unwrap_or(u32::MAX),
         }
     }
 
     fn presence(&self, event: PresenceEvent, user: &str) -> Option<ServerMsg> {
         let member = self.members.get(user)?;
-        Some(ServerMsg::Presence {
-            event,
-            participant: member.participant(),
-            count: self.active_count(),
-        })
+        Some(ServerMsg::Presence { event, participant: member.participant(), count: self.active_count() })
     }
 
     pub(super) fn name_of(&self, user: &str) -> String {
-        self.members
-            .get(user)
-            .map_or_else(|| "someone".to_owned(), |m| m.row.name.clone())
+        self.members.get(user).map_or_else(|| "someone".to_owned(), |m| m.row.name.clone())
     }
 
     fn is_owner(&self, user: &str) -> bool {
@@ -308,10 +276,7 @@ impl RoomActor {
     fn stage_message(&self, batch: &mut Batch, message: Message) {
         let seq = self.next_seq + batch.messages.len() as u64;
         let message = Message { seq, ..message };
-        batch.writes.push(Write::Message {
-            room: self.room.id.clone(),
-            message: message.clone(),
-        });
+        batch.writes.push(Write::Message { room: self.room.id.clone(), message: message.clone() });
         batch.messages.push(message);
     }
 
@@ -323,15 +288,8 @@ impl RoomActor {
         by: Option<&str>,
         text: String,
     ) {
-        let event = SystemEvent {
-            kind,
-            user: user.to_owned(),
-            by: by.map(str::to_owned),
-        };
-        self.stage_message(
-            batch,
-            new_message(MessageKind::System, None, None, text, None, Some(event)),
-        );
+        let event = SystemEvent { kind, user: user.to_owned(), by: by.map(str::to_owned) };
+        self.stage_message(batch, new_message(MessageKind::System, None, None, text, None, Some(event)));
     }
 
     /// Commits the batch; on success the staged messages own their seqs.
@@ -351,10 +309,7 @@ impl RoomActor {
             let msg = ServerMsg::Msg(message);
             match recipients {
                 Some([from, to]) => {
-                    let users: Vec<&str> = [from.as_deref(), to.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .collect();
+                    let users: Vec<&str> = [from.as_deref(), to.as_deref()].into_iter().flatten().collect();
                     self.send_to_users(&users, &msg);
                 }
                 None => self.broadcast(&msg),
@@ -368,44 +323,22 @@ impl RoomActor {
 
     // ---- connections ----
 
-    async fn connect(
-        &mut self,
-        user: String,
-        outbox: Outbox,
-        since: Option<u64>,
-    ) -> Result<(), ConnectError> {
-        let status = self
-            .members
-            .get(&user)
-            .map(|m| m.row.status)
-            .ok_or(ConnectError::NotMember)?;
+    async fn connect(&mut self, user: String, outbox: Outbox, since: Option<u64>) -> Result<(), ConnectError> {
+        let status = self.members.get(&user).map(|m| m.row.status).ok_or(ConnectError::NotMember)?;
         match status {
             MemberStatus::Kicked => return Err(ConnectError::Kicked),
-            MemberStatus::Left => self
-                .rejoin(&user)
-                .await
-                .map_err(|_| ConnectError::Unavailable)?,
+            MemberStatus::Left => self.rejoin(&user).await.map_err(|_| ConnectError::Unavailable)?,
             MemberStatus::Active => {}
         }
         let (limit, after) = match since {
             Some(seq) => (MAX_RESUME_HISTORY, Some(seq)),
             None => (WELCOME_HISTORY, None),
         };
-        let query = HistoryQuery {
-            viewer: &user,
-            before: None,
-            after,
-            limit: limit + 1,
-        };
-        let mut history = self
-            .app
-            .storage
-            .messages(&self.room.id, query)
-            .await
-            .map_err(|err| {
-                tracing::error!(room = %self.room.id, error = %err, "cannot read history");
-                ConnectError::Unavailable
-            })?;
+        let query = HistoryQuery { viewer: &user, before: None, after, limit: limit + 1 };
+        let mut history = self.app.storage.messages(&self.room.id, query).await.map_err(|err| {
+            tracing::error!(room = %self.room.id, error = %err, "cannot read history");
+            ConnectError::Unavailable
+        })?;
         let truncated = history.len() > limit as usize;
         if truncated {
             history.remove(0);
@@ -416,14 +349,7 @@ impl RoomActor {
         };
         member.conns += 1;
         let came_online = member.conns == 1;
-        self.conns.insert(
-            conn,
-            Conn {
-                user: user.clone(),
-                outbox,
-                focus: None,
-            },
-        );
+        self.conns.insert(conn, Conn { user: user.clone(), outbox, focus: None });
         let Some(member) = self.members.get(&user) else {
             return Err(ConnectError::NotMember);
         };
@@ -484,11 +410,7 @@ impl RoomActor {
         let Some(member) = self.members.get(user) else {
             return Err(ApiError::not_found("no such participant"));
         };
-        let row = MemberRow {
-            joined_at: now_ms(),
-            status: MemberStatus::Active,
-            ..member.row.clone()
-        };
+        let row = MemberRow { joined_at: now_ms(), status: MemberStatus::Active, ..member.row.clone() };
         self.admit(row).await
     }
 
@@ -504,10 +426,7 @@ impl RoomActor {
             // A room whose last owner left gets its next teacher as owner.
             let text = format!("{} is now the room owner", row.name);
             self.stage_system(&mut batch, SystemEventKind::Owner, &row.user, None, text);
-            batch.writes.push(Write::Owner {
-                room: self.room.id.clone(),
-                owner: Some(row.user.clone()),
-            });
+            batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: Some(row.user.clone()) });
             became_owner = true;
         }
         let board_ids_before = self.next_board_id;
@@ -520,15 +439,10 @@ impl RoomActor {
             let (id, state) = (board.row.id, board.doc.state());
             self.boards.insert(id, board);
             self.send_board_lists();
-            for c in self.conns.values().filter(|c| {
-                self.members
-                    .get(&c.user)
-                    .is_some_and(|m| m.row.role == Role::Teacher)
-            }) {
-                c.outbox.send_msg(&ServerMsg::Doc {
-                    board: id,
-                    update: state.clone(),
-                });
+            for c in
+                self.conns.values().filter(|c| self.members.get(&c.user).is_some_and(|m| m.row.role == Role::Teacher))
+            {
+                c.outbox.send_msg(&ServerMsg::Doc { board: id, update: state.clone() });
             }
         }
         let user = row.user.clone();
@@ -536,9 +450,7 @@ impl RoomActor {
         self.members.insert(user.clone(), Member { row, conns });
         if became_owner {
             self.room.owner = Some(user.clone());
-            self.broadcast(&ServerMsg::Owner {
-                user: Some(user.clone()),
-            });
+            self.broadcast(&ServerMsg::Owner { user: Some(user.clone()) });
         }
         if let Some(msg) = self.presence(PresenceEvent::Join, &user) {
             self.broadcast(&msg);
@@ -554,51 +466,34 @@ impl RoomActor {
         let Some(user) = self.conns.get(&conn).map(|c| c.user.clone()) else {
             return;
         };
-        let req = Req {
-            conn,
-            user,
-            r#ref: msg.request_ref(),
-        };
+        let req = Req { conn, user, r#ref: msg.request_ref() };
         let result = match msg {
             ClientMsg::Chat { text, upload, .. } => self.chat(&req, text, upload).await,
             ClientMsg::Whisper { to, text, .. } => self.whisper(&req, to, text).await,
             ClientMsg::Kick { user: target, .. } => self.kick(&req, &target).await,
-            ClientMsg::TransferOwner { user: target, .. } => {
-                self.transfer_owner(&req, &target).await
-            }
+            ClientMsg::TransferOwner { user: target, .. } => self.transfer_owner(&req, &target).await,
             ClientMsg::Leave { .. } => self.leave(&req).await,
             ClientMsg::CloseRoom { .. } => self.close_room(&req).await,
             ClientMsg::Sync { board, sv, .. } => self.sync(&req, board, &sv),
             ClientMsg::Grab { board, piece, .. } => self.grab(&req, board, piece),
             ClientMsg::Move(mv) => self.motion(conn, &req.user, mv),
-            ClientMsg::Update {
-                board,
-                update,
-                release,
-                ..
-            } => self.board_update(&req, board, &update, release).await,
+            ClientMsg::Update { board, update, release, .. } => self.board_update(&req, board, &update, release).await,
             ClientMsg::Focus { board, .. } => self.focus(&req, board),
             ClientMsg::Lock { board, locked, .. } => self.lock(&req, board, locked).await,
-            ClientMsg::Spotlight {
-                board, hide_names, ..
-            } => self.spotlight(&req, board, hide_names).await,
+            ClientMsg::Spotlight { board, hide_names, .. } => self.spotlight(&req, board, hide_names).await,
             ClientMsg::Reset { board, .. } => self.reset(&req, board).await,
         };
         if let Err(err) = result {
             metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
-            self.reply(
-                conn,
-                &ServerMsg::Error {
-                    r#ref: req.r#ref,
-                    code: err.code,
-                    message: err.message,
-                },
-            );
+            self.reply(conn, &ServerMsg::Error { r#ref: req.r#ref, code: err.code, message: err.message });
         }
         let user = req.user;
         // Closing only now puts the close frame behind the reply above.
         if self.closed {
             for c in self.conns.values() {
+                c.outbox.close(CloseCode::RoomGone, "the room was closed");
+            }
+            for c in self.yjs.values() {
                 c.outbox.close(CloseCode::RoomGone, "the room was closed");
             }
         } else if self.departed(&user) {
@@ -613,44 +508,26 @@ impl RoomActor {
     /// requester learns its seq first.
     fn ack(&self, req: &Req, batch: &Batch) {
         let seq = batch.messages.first().map(|m| m.seq);
-        self.reply(
-            req.conn,
-            &ServerMsg::Ack {
-                r#ref: req.r#ref,
-                seq,
-            },
-        );
+        self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq });
     }
 
     fn departed(&self, user: &str) -> bool {
         self.members.get(user).is_some_and(|m| !m.active())
     }
 
-    async fn chat(
-        &mut self,
-        req: &Req,
-        text: String,
-        upload: Option<String>,
-    ) -> Result<(), ApiError> {
+    async fn chat(&mut self, req: &Req, text: String, upload: Option<String>) -> Result<(), ApiError> {
         let user = req.user.as_str();
         let text = crate::validate::text(&text, MAX_TEXT_CHARS, upload.is_some())?;
         let attachment = match upload {
             Some(id) => {
-                let row = if uploads::is_content_id(&id) {
-                    self.app.storage.upload(&id).await?
-                } else {
-                    None
-                };
+                let row = if uploads::is_content_id(&id) { self.app.storage.upload(&id).await? } else { None };
                 let row = row.ok_or_else(|| ApiError::not_found("no such upload"))?;
                 Some(uploads::attachment(&row.id, &row.content_type))
             }
             None => None,
         };
         let mut batch = Batch::default();
-        self.stage_message(
-            &mut batch,
-            new_message(MessageKind::Chat, Some(user), None, text, attachment, None),
-        );
+        self.stage_message(&mut batch, new_message(MessageKind::Chat, Some(user), None, text, attachment, None));
         self.commit(&batch).await?;
         self.ack(req, &batch);
         self.publish(batch.messages);
@@ -667,17 +544,7 @@ impl RoomActor {
             return Err(ApiError::not_found("no such participant"));
         }
         let mut batch = Batch::default();
-        self.stage_message(
-            &mut batch,
-            new_message(
-                MessageKind::Whisper,
-                Some(user),
-                Some(&to),
-                text,
-                None,
-                None,
-            ),
-        );
+        self.stage_message(&mut batch, new_message(MessageKind::Whisper, Some(user), Some(&to), text, None, None));
         self.commit(&batch).await?;
         self.ack(req, &batch);
         self.publish(batch.messages);
@@ -702,10 +569,7 @@ impl RoomActor {
     }
 
     fn active_target(&self, target: &str) -> Result<&Member, ApiError> {
-        self.members
-            .get(target)
-            .filter(|m| m.active())
-            .ok_or_else(|| ApiError::not_found("no such participant"))
+        self.members.get(target).filter(|m| m.active()).ok_or_else(|| ApiError::not_found("no such participant"))
     }
 
     async fn kick(&mut self, req: &Req, target: &str) -> Result<(), ApiError> {
@@ -719,14 +583,9 @@ impl RoomActor {
             return Err(ApiError::forbidden("the room owner cannot be removed"));
         }
         if member.row.role == Role::Teacher && !self.is_owner(user) {
-            return Err(ApiError::forbidden(
-                "only the room owner may remove a teacher",
-            ));
+            return Err(ApiError::forbidden("only the room owner may remove a teacher"));
         }
-        let row = MemberRow {
-            status: MemberStatus::Kicked,
-            ..member.row.clone()
-        };
+        let row = MemberRow { status: MemberStatus::Kicked, ..member.row.clone() };
         let mut batch = Batch::default();
         let text = format!("{} was removed by {}", row.name, self.name_of(user));
         self.stage_system(&mut batch, SystemEventKind::Kick, target, Some(user), text);
@@ -734,12 +593,11 @@ impl RoomActor {
         self.commit(&batch).await?;
         self.ack(req, &batch);
         for conn in self.conns.values().filter(|c| c.user == target) {
-            conn.outbox
-                .close(CloseCode::Forbidden, "removed from the room by a teacher");
+            conn.outbox.close(CloseCode::Forbidden, "removed from the room by a teacher");
         }
         self.conns.retain(|_, c| c.user != target);
-        self.members
-            .insert(target.to_owned(), Member { row, conns: 0 });
+        self.members.insert(target.to_owned(), Member { row, conns: 0 });
+        self.prune_yjs();
         if let Some(msg) = self.presence(PresenceEvent::Leave, target) {
             self.broadcast(&msg);
         }
@@ -758,16 +616,11 @@ impl RoomActor {
         let mut batch = Batch::default();
         let text = format!("{} is now the room owner", self.name_of(target));
         self.stage_system(&mut batch, SystemEventKind::Owner, target, Some(user), text);
-        batch.writes.push(Write::Owner {
-            room: self.room.id.clone(),
-            owner: Some(target.to_owned()),
-        });
+        batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: Some(target.to_owned()) });
         self.commit(&batch).await?;
         self.ack(req, &batch);
         self.room.owner = Some(target.to_owned());
-        self.broadcast(&ServerMsg::Owner {
-            user: Some(target.to_owned()),
-        });
+        self.broadcast(&ServerMsg::Owner { user: Some(target.to_owned()) });
         self.publish(batch.messages);
         Ok(())
     }
@@ -775,39 +628,23 @@ impl RoomActor {
     async fn leave(&mut self, req: &Req) -> Result<(), ApiError> {
         let user = req.user.as_str();
         let member = self.active_target(user)?;
-        let row = MemberRow {
-            status: MemberStatus::Left,
-            ..member.row.clone()
-        };
+        let row = MemberRow { status: MemberStatus::Left, ..member.row.clone() };
         let mut batch = Batch::default();
-        self.stage_system(
-            &mut batch,
-            SystemEventKind::Leave,
-            user,
-            None,
-            format!("{} left", row.name),
-        );
+        self.stage_system(&mut batch, SystemEventKind::Leave, user, None, format!("{} left", row.name));
         batch.writes.push(Write::Member(row.clone()));
-        let successor = if self.is_owner(user) {
-            Some(self.successor(user))
-        } else {
-            None
-        };
+        let successor = if self.is_owner(user) { Some(self.successor(user)) } else { None };
         if let Some(next) = &successor {
             if let Some(next) = next {
                 let text = format!("{} is now the room owner", self.name_of(next));
                 self.stage_system(&mut batch, SystemEventKind::Owner, next, Some(user), text);
             }
-            batch.writes.push(Write::Owner {
-                room: self.room.id.clone(),
-                owner: next.clone(),
-            });
+            batch.writes.push(Write::Owner { room: self.room.id.clone(), owner: next.clone() });
         }
         self.commit(&batch).await?;
         self.ack(req, &batch);
         // The leaver's connections close once the request is answered.
-        self.members
-            .insert(user.to_owned(), Member { row, conns: 0 });
+        self.members.insert(user.to_owned(), Member { row, conns: 0 });
+        self.prune_yjs();
         if let Some(msg) = self.presence(PresenceEvent::Leave, user) {
             self.broadcast(&msg);
         }
@@ -825,12 +662,7 @@ impl RoomActor {
             .members
             .values()
             .filter(|m| m.active() && m.row.user != leaving)
-            .map(|m| Candidate {
-                user: &m.row.user,
-                role: m.row.role,
-                online: m.conns > 0,
-                joined_at: m.row.joined_at,
-            })
+            .map(|m| Candidate { user: &m.row.user, role: m.row.role, online: m.conns > 0, joined_at: m.row.joined_at })
             .collect();
         next_owner(&candidates).map(str::to_owned)
     }
@@ -842,10 +674,7 @@ impl RoomActor {
         let mut batch = Batch::default();
         let text = format!("{} closed the room", self.name_of(user));
         self.stage_system(&mut batch, SystemEventKind::Closed, user, Some(user), text);
-        batch.writes.push(Write::CloseRoom {
-            room: self.room.id.clone(),
-            at,
-        });
+        batch.writes.push(Write::CloseRoom { room: self.room.id.clone(), at });
         self.commit(&batch).await?;
         self.ack(req, &batch);
         self.publish(batch.messages);
@@ -878,7 +707,6 @@ fn new_message(
 
 fn count_out(tag: &'static str, n: usize) {
     if n > 0 {
-        metrics::counter!("jigsync_messages_total", "direction" => "out", "type" => tag)
-            .increment(n as u64);
+        metrics::counter!("jigsync_messages_total", "direction" => "out", "type" => tag).increment(n as u64);
     }
 }

@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use jigsync_schema::{
-    BoardId, BoardInfo, BoardMeta, BoardMode, ErrorCode, Move, PieceId, Role, ServerMsg, Spotlight,
-    SystemEventKind,
+    BoardId, BoardInfo, BoardMeta, BoardMode, ErrorCode, Move, PieceId, Role, ServerMsg, Spotlight, SystemEventKind,
 };
 use rand::Rng;
 use yrs::sync::{Message as YMessage, SyncMessage};
@@ -51,10 +50,7 @@ impl Board {
         let Some(g) = pieces.get(usize::from(piece)).map(|p| p.g) else {
             return vec![piece];
         };
-        (0..pieces.len())
-            .filter(|i| pieces[*i].g == g)
-            .filter_map(|i| PieceId::try_from(i).ok())
-            .collect()
+        (0..pieces.len()).filter(|i| pieces[*i].g == g).filter_map(|i| PieceId::try_from(i).ok()).collect()
     }
 }
 
@@ -121,10 +117,7 @@ fn board_error(err: BoardError) -> ApiError {
 }
 
 fn yjs_frame(msg: YMessage) -> Frame {
-    Frame {
-        bytes: msg.encode_v1().into(),
-        tag: "yjs",
-    }
+    Frame { bytes: msg.encode_v1().into(), tag: "yjs" }
 }
 
 fn duration_text(ms: i64) -> String {
@@ -153,37 +146,15 @@ pub async fn load_boards(
     Ok((Some(puzzle), boards))
 }
 
-fn board_from_log(
-    row: BoardRow,
-    log: crate::storage::BoardLog,
-) -> Result<(Board, u64), StorageError> {
-    let last_seq = log
-        .updates
-        .last()
-        .map(|(seq, _)| *seq)
-        .or(log.snapshot.as_ref().map(|(seq, _)| *seq))
-        .unwrap_or(0);
-    let parts = log
-        .snapshot
-        .iter()
-        .map(|(_, data)| data.as_slice())
-        .chain(log.updates.iter().map(|(_, d)| d.as_slice()));
-    let doc = BoardDoc::load(row.meta.clone(), parts).map_err(|e| {
-        StorageError::Corrupt(format!("board {} of room {}: {e}", row.id, row.room))
-    })?;
+fn board_from_log(row: BoardRow, log: crate::storage::BoardLog) -> Result<(Board, u64), StorageError> {
+    let last_seq = log.updates.last().map(|(seq, _)| *seq).or(log.snapshot.as_ref().map(|(seq, _)| *seq)).unwrap_or(0);
+    let parts =
+        log.snapshot.iter().map(|(_, data)| data.as_slice()).chain(log.updates.iter().map(|(_, d)| d.as_slice()));
+    let doc = BoardDoc::load(row.meta.clone(), parts)
+        .map_err(|e| StorageError::Corrupt(format!("board {} of room {}: {e}", row.id, row.room)))?;
     let progress = geometry::progress(doc.meta(), doc.pieces());
     let since_snapshot = u32::try_from(log.updates.len()).unwrap_or(u32::MAX);
-    Ok((
-        Board {
-            row,
-            doc,
-            locks: Locks::default(),
-            progress,
-            next_seq: last_seq + 1,
-            since_snapshot,
-        },
-        last_seq,
-    ))
+    Ok((Board { row, doc, locks: Locks::default(), progress, next_seq: last_seq + 1, since_snapshot }, last_seq))
 }
 
 impl RoomActor {
@@ -194,9 +165,7 @@ impl RoomActor {
     fn may_write(&self, user: &str, board: &Board) -> bool {
         match self.role_of(user) {
             Role::Teacher => true,
-            Role::Student => {
-                board.row.members.is_empty() || board.row.members.iter().any(|m| m == user)
-            }
+            Role::Student => board.row.members.is_empty() || board.row.members.iter().any(|m| m == user),
         }
     }
 
@@ -208,10 +177,7 @@ impl RoomActor {
     fn names_hidden(&self, viewer: &str, board: &Board) -> bool {
         self.role_of(viewer) == Role::Student
             && !self.may_write(viewer, board)
-            && self
-                .room
-                .spotlight
-                .is_some_and(|s| s.board == board.row.id && s.hide_names)
+            && self.room.spotlight.is_some_and(|s| s.board == board.row.id && s.hide_names)
     }
 
     fn board_info(&self, viewer: &str, board: &Board) -> BoardInfo {
@@ -219,11 +185,7 @@ impl RoomActor {
             id: board.row.id,
             puzzle: board.row.puzzle,
             mode: self.puzzle.as_ref().map_or(BoardMode::Shared, |p| p.mode),
-            members: if self.names_hidden(viewer, board) {
-                Vec::new()
-            } else {
-                board.row.members.clone()
-            },
+            members: if self.names_hidden(viewer, board) { Vec::new() } else { board.row.members.clone() },
             locked: board.row.locked,
             progress: board.progress,
             done: board.done(),
@@ -246,10 +208,7 @@ impl RoomActor {
 
     fn boards_msg(&self, viewer: &str) -> ServerMsg {
         let list = self.board_list(viewer);
-        ServerMsg::Boards {
-            boards: list.boards,
-            spotlight: list.spotlight,
-        }
+        ServerMsg::Boards { boards: list.boards, spotlight: list.spotlight }
     }
 
     /// Everyone's board list changed (a puzzle, a lock, the spotlight).
@@ -263,28 +222,15 @@ impl RoomActor {
     pub(super) fn send_boards_to(&self, conn: &Conn, with_docs: bool) {
         conn.outbox.send_msg(&self.boards_msg(&conn.user));
         if with_docs {
-            for board in self
-                .boards
-                .values()
-                .filter(|b| self.may_read(&conn.user, b))
-            {
-                conn.outbox.send_msg(&ServerMsg::Doc {
-                    board: board.row.id,
-                    update: board.doc.state(),
-                });
+            for board in self.boards.values().filter(|b| self.may_read(&conn.user, b)) {
+                conn.outbox.send_msg(&ServerMsg::Doc { board: board.row.id, update: board.doc.state() });
             }
         }
     }
 
     /// Sends to every room connection that may read the board, except one;
     /// `hidden` replaces `msg` for viewers who must not see names.
-    fn to_readers(
-        &self,
-        board: &Board,
-        except: Option<ConnId>,
-        msg: &ServerMsg,
-        hidden: Option<&ServerMsg>,
-    ) {
+    fn to_readers(&self, board: &Board, except: Option<ConnId>, msg: &ServerMsg, hidden: Option<&ServerMsg>) {
         let frame = Frame::server(msg);
         let hidden_frame = hidden.map(Frame::server);
         for (id, conn) in &self.conns {
@@ -307,42 +253,16 @@ impl RoomActor {
     }
 
     /// Fans out a committed board update to room and Yjs readers.
-    fn publish_update(
-        &self,
-        board: &Board,
-        update: &[u8],
-        by: Option<&str>,
-        except: Option<ConnId>,
-    ) {
-        let named = ServerMsg::Update {
-            board: board.row.id,
-            update: update.to_vec(),
-            by: by.map(str::to_owned),
-        };
-        let hidden = ServerMsg::Update {
-            board: board.row.id,
-            update: update.to_vec(),
-            by: None,
-        };
+    fn publish_update(&self, board: &Board, update: &[u8], by: Option<&str>, except: Option<ConnId>) {
+        let named = ServerMsg::Update { board: board.row.id, update: update.to_vec(), by: by.map(str::to_owned) };
+        let hidden = ServerMsg::Update { board: board.row.id, update: update.to_vec(), by: None };
         self.to_readers(board, except, &named, by.map(|_| &hidden));
-        self.to_yjs(
-            board.row.id,
-            except,
-            &yjs_frame(YMessage::Sync(SyncMessage::Update(update.to_vec()))),
-        );
+        self.to_yjs(board.row.id, except, &yjs_frame(YMessage::Sync(SyncMessage::Update(update.to_vec()))));
     }
 
     fn publish_release(&self, board: &Board, pieces: &[PieceId]) {
         for piece in pieces {
-            self.to_readers(
-                board,
-                None,
-                &ServerMsg::Release {
-                    board: board.row.id,
-                    piece: *piece,
-                },
-                None,
-            );
+            self.to_readers(board, None, &ServerMsg::Release { board: board.row.id, piece: *piece }, None);
         }
     }
 
@@ -350,13 +270,7 @@ impl RoomActor {
 
     /// Creates a board with a fresh scatter; its row and first update go
     /// into `batch`.
-    fn new_board(
-        &mut self,
-        batch: &mut Batch,
-        puzzle: u32,
-        meta: BoardMeta,
-        members: Vec<String>,
-    ) -> Board {
+    fn new_board(&mut self, batch: &mut Batch, puzzle: u32, meta: BoardMeta, members: Vec<String>) -> Board {
         self.next_board_id += 1;
         let pieces = geometry::scatter(&meta, rand::rng().random());
         let (doc, update) = BoardDoc::create(meta.clone(), pieces);
@@ -378,21 +292,10 @@ impl RoomActor {
             data: update,
         });
         let progress = geometry::progress(doc.meta(), doc.pieces());
-        Board {
-            row,
-            doc,
-            locks: Locks::default(),
-            progress,
-            next_seq: 2,
-            since_snapshot: 1,
-        }
+        Board { row, doc, locks: Locks::default(), progress, next_seq: 2, since_snapshot: 1 }
     }
 
-    pub(super) async fn start_puzzle(
-        &mut self,
-        by: &str,
-        spec: PuzzleSpec,
-    ) -> Result<BoardList, ApiError> {
+    pub(super) async fn start_puzzle(&mut self, by: &str, spec: PuzzleSpec) -> Result<BoardList, ApiError> {
         if self.role_of(by) != Role::Teacher {
             return Err(ApiError::forbidden("only teachers may start a puzzle"));
         }
@@ -413,30 +316,17 @@ impl RoomActor {
                 let mut seen = std::collections::HashSet::new();
                 for user in spec.groups.iter().flatten() {
                     if !students.contains(user) {
-                        return Err(ApiError::invalid(format!(
-                            "{user} is not a student in this room"
-                        )));
+                        return Err(ApiError::invalid(format!("{user} is not a student in this room")));
                     }
                     if !seen.insert(user.clone()) {
                         return Err(ApiError::invalid(format!("{user} is in two groups")));
                     }
                 }
                 if spec.groups.is_empty() || spec.groups.iter().any(Vec::is_empty) {
-                    return Err(ApiError::invalid(
-                        "groups mode needs at least one non-empty group",
-                    ));
+                    return Err(ApiError::invalid("groups mode needs at least one non-empty group"));
                 }
                 spec.groups.clone()
             }
-        };
-        let puzzle = PuzzleRow {
-            room: self.room.id.clone(),
-            id: self.next_puzzle_id + 1,
-            upload: spec.upload.clone(),
-            rows: spec.rows,
-            cols: spec.cols,
-            mode: spec.mode,
-            created_at: now_ms(),
         };
         let meta = geometry::meta(
             spec.image_url,
@@ -446,17 +336,22 @@ impl RoomActor {
             spec.image_height,
             rand::rng().random(),
         );
+        let puzzle = PuzzleRow {
+            room: self.room.id.clone(),
+            id: self.next_puzzle_id + 1,
+            upload: spec.upload.clone(),
+            rows: spec.rows,
+            cols: spec.cols,
+            mode: spec.mode,
+            meta: meta.clone(),
+            created_at: now_ms(),
+        };
         let mut batch = Batch::default();
         batch.writes.push(Write::Puzzle(puzzle.clone()));
-        batch.writes.push(Write::Spotlight {
-            room: self.room.id.clone(),
-            spotlight: None,
-        });
+        batch.writes.push(Write::Spotlight { room: self.room.id.clone(), spotlight: None });
         let first_board = self.next_board_id;
-        let boards: Vec<Board> = member_lists
-            .into_iter()
-            .map(|m| self.new_board(&mut batch, puzzle.id, meta.clone(), m))
-            .collect();
+        let boards: Vec<Board> =
+            member_lists.into_iter().map(|m| self.new_board(&mut batch, puzzle.id, meta.clone(), m)).collect();
         if let Err(err) = self.commit(&batch).await {
             self.next_board_id = first_board;
             return Err(err);
@@ -469,53 +364,34 @@ impl RoomActor {
             self.send_boards_to(conn, true);
         }
         for conn in self.yjs.values() {
-            conn.outbox.close(
-                jigsync_schema::CloseCode::RoomGone,
-                "a new puzzle replaced this board",
-            );
+            conn.outbox.close(jigsync_schema::CloseCode::RoomGone, "a new puzzle replaced this board");
         }
         Ok(self.board_list(by))
     }
 
     /// A student joining during an individual puzzle gets a board of their
     /// own, committed with the join.
-    pub(super) fn stage_own_board(
-        &mut self,
-        batch: &mut Batch,
-        user: &str,
-        role: Role,
-    ) -> Option<Board> {
+    pub(super) fn stage_own_board(&mut self, batch: &mut Batch, user: &str, role: Role) -> Option<Board> {
         let puzzle = self.puzzle.as_ref()?;
         if role != Role::Student || puzzle.mode != BoardMode::Individual {
             return None;
         }
-        if self
-            .boards
-            .values()
-            .any(|b| b.row.members.iter().any(|m| m == user))
-        {
+        if self.boards.values().any(|b| b.row.members.iter().any(|m| m == user)) {
             return None;
         }
-        let meta = self.boards.values().next()?.doc.meta().clone();
-        let puzzle = puzzle.id;
-        Some(self.new_board(batch, puzzle, meta, vec![user.to_owned()]))
+        let (id, meta) = (puzzle.id, puzzle.meta.clone());
+        Some(self.new_board(batch, id, meta, vec![user.to_owned()]))
     }
 
     // ---- board access shared by requests ----
 
     fn board_for_write(&self, user: &str, board: BoardId) -> Result<&Board, ApiError> {
-        let b = self
-            .boards
-            .get(&board)
-            .ok_or_else(|| ApiError::not_found("no such board"))?;
-        if !self.may_write(user, b) {
+        let b = self.boards.get(&board).ok_or_else(|| ApiError::not_found("no such board"))?;
+        if !self.may_write(user, b) || !self.members.get(user).is_some_and(|m| m.active()) {
             return Err(ApiError::forbidden("you may not move pieces on this board"));
         }
         if b.row.locked {
-            return Err(ApiError::new(
-                ErrorCode::Locked,
-                "the teacher locked this board",
-            ));
+            return Err(ApiError::new(ErrorCode::Locked, "the teacher locked this board"));
         }
         Ok(b)
     }
@@ -528,22 +404,11 @@ impl RoomActor {
             .ok_or_else(|| ApiError::not_found("no such board"))?;
         let update = b.doc.diff(sv).map_err(board_error)?;
         self.reply(req.conn, &ServerMsg::Doc { board, update });
-        self.reply(
-            req.conn,
-            &ServerMsg::Ack {
-                r#ref: req.r#ref,
-                seq: None,
-            },
-        );
+        self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
         Ok(())
     }
 
-    pub(super) fn grab(
-        &mut self,
-        req: &Req,
-        board: BoardId,
-        piece: PieceId,
-    ) -> Result<(), ApiError> {
+    pub(super) fn grab(&mut self, req: &Req, board: BoardId, piece: PieceId) -> Result<(), ApiError> {
         let b = self.board_for_write(&req.user, board)?;
         if usize::from(piece) >= b.doc.pieces().len() {
             return Err(ApiError::not_found("no such piece"));
@@ -556,13 +421,7 @@ impl RoomActor {
             .locks
             .grab(&group, req.conn, &req.user, Instant::now())
             .map_err(|_| ApiError::new(ErrorCode::Busy, "someone else is holding this piece"))?;
-        self.reply(
-            req.conn,
-            &ServerMsg::Ack {
-                r#ref: req.r#ref,
-                seq: None,
-            },
-        );
+        self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
         self.announce_grab(board, &fresh, &req.user);
         Ok(())
     }
@@ -572,16 +431,8 @@ impl RoomActor {
             return;
         };
         for piece in pieces {
-            let named = ServerMsg::Grab {
-                board,
-                piece: *piece,
-                by: Some(user.to_owned()),
-            };
-            let hidden = ServerMsg::Grab {
-                board,
-                piece: *piece,
-                by: None,
-            };
+            let named = ServerMsg::Grab { board, piece: *piece, by: Some(user.to_owned()) };
+            let hidden = ServerMsg::Grab { board, piece: *piece, by: None };
             self.to_readers(b, None, &named, Some(&hidden));
         }
     }
@@ -640,8 +491,7 @@ impl RoomActor {
         update: &[u8],
         release: Option<PieceId>,
     ) -> Result<(), ApiError> {
-        self.write_board(Origin::Room(req), board, update, release)
-            .await
+        self.write_board(Origin::Room(req), board, update, release).await
     }
 
     async fn write_board(
@@ -656,20 +506,34 @@ impl RoomActor {
         let Some(b) = self.boards.get_mut(&board) else {
             return Err(ApiError::not_found("no such board"));
         };
-        let applied = b.doc.apply(update).map_err(board_error)?;
+        let applied = match b.doc.apply(update) {
+            Ok(applied) => applied,
+            Err(err @ BoardError::ForeignRoot) => {
+                // The document took content it must not keep: rebuild it.
+                self.reload_board(board).await;
+                return Err(board_error(err));
+            }
+            Err(err) => return Err(board_error(err)),
+        };
+        if !applied.changed && applied.correction.is_none() {
+            // Nothing new (e.g. the empty step 2 a Yjs client sends on
+            // connect): nothing to store or fan out.
+            if let Origin::Room(req) = origin {
+                self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
+            }
+            if let Some(piece) = release {
+                self.release_group(board, piece, origin.conn());
+            }
+            return Ok(());
+        }
         let was_done = b.done();
+        let old_progress = b.progress;
         b.progress = geometry::progress(b.doc.meta(), b.doc.pieces());
         let now = now_ms();
         let mut batch = Batch::default();
         let mut seq = b.next_seq;
         for data in std::iter::once(update.to_vec()).chain(applied.correction.clone()) {
-            batch.writes.push(Write::BoardUpdate {
-                room: self.room.id.clone(),
-                board,
-                seq,
-                ts: now,
-                data,
-            });
+            batch.writes.push(Write::BoardUpdate { room: self.room.id.clone(), board, seq, ts: now, data });
             seq += 1;
         }
         let completed = !was_done && b.done();
@@ -681,13 +545,7 @@ impl RoomActor {
         if completed {
             let took = self.puzzle.as_ref().map_or(0, |p| now - p.created_at);
             let text = format!("{by_name} solved board {board} in {}", duration_text(took));
-            self.stage_system(
-                &mut batch,
-                SystemEventKind::Solved,
-                origin.user(),
-                None,
-                text,
-            );
+            self.stage_system(&mut batch, SystemEventKind::Solved, origin.user(), None, text);
         }
         if let Err(err) = self.commit(&batch).await {
             // Memory ran ahead of storage: rebuild the board from what is stored.
@@ -701,27 +559,14 @@ impl RoomActor {
         b.next_seq = seq;
         if let Origin::Room(req) = origin {
             if applied.refused.is_empty() {
-                self.reply(
-                    req.conn,
-                    &ServerMsg::Ack {
-                        r#ref: req.r#ref,
-                        seq: None,
-                    },
-                );
+                self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
             } else {
                 let list: Vec<String> = applied.refused.iter().map(|p| p.to_string()).collect();
                 let message = format!(
-                    "pieces {} are not on the board; they were put back",
+                    "pieces {} were set to positions off the board, not finite or malformed; they were put back",
                     list.join(", ")
                 );
-                self.reply(
-                    req.conn,
-                    &ServerMsg::Error {
-                        r#ref: req.r#ref,
-                        code: ErrorCode::Invalid,
-                        message,
-                    },
-                );
+                self.reply(req.conn, &ServerMsg::Error { r#ref: req.r#ref, code: ErrorCode::Invalid, message });
             }
         }
         let Some(b) = self.boards.get(&board) else {
@@ -731,17 +576,8 @@ impl RoomActor {
         if let Some(correction) = &applied.correction {
             self.publish_update(b, correction, None, None);
         }
-        if !applied.moved.is_empty() || applied.correction.is_some() {
-            self.to_readers(
-                b,
-                None,
-                &ServerMsg::Progress {
-                    board,
-                    progress,
-                    done: b.done(),
-                },
-                None,
-            );
+        if progress != old_progress {
+            self.to_readers(b, None, &ServerMsg::Progress { board, progress, done: b.done() }, None);
         }
         self.publish(batch.messages);
         if let Some(piece) = release {
@@ -757,6 +593,11 @@ impl RoomActor {
         };
         let group = b.group_of(piece);
         let released = b.locks.release(&group, conn);
+        // The drop settles these pieces: positions still waiting in a
+        // reader's motion buffer are stale now.
+        for c in self.conns.values() {
+            c.outbox.forget_motion(board, &group);
+        }
         if let Some(b) = self.boards.get(&board) {
             self.publish_release(b, &released);
         }
@@ -766,13 +607,7 @@ impl RoomActor {
         let Some(row) = self.boards.get(&board).map(|b| b.row.clone()) else {
             return;
         };
-        match self
-            .app
-            .storage
-            .board_log(&self.room.id, board)
-            .await
-            .and_then(|log| board_from_log(row, log))
-        {
+        match self.app.storage.board_log(&self.room.id, board).await.and_then(|log| board_from_log(row, log)) {
             Ok((fresh, _)) => {
                 self.boards.insert(board, fresh);
             }
@@ -792,12 +627,8 @@ impl RoomActor {
             return;
         }
         b.since_snapshot = 0;
-        let (storage, room, upto, state) = (
-            self.app.storage.clone(),
-            self.room.id.clone(),
-            b.next_seq - 1,
-            b.doc.state(),
-        );
+        let (storage, room, upto, state) =
+            (self.app.storage.clone(), self.room.id.clone(), b.next_seq - 1, b.doc.state());
         tokio::spawn(async move {
             if let Err(err) = storage.compact_board(&room, board, upto, &state).await {
                 tracing::warn!(room = %room, board, error = %err, "board compaction failed; will retry later");
@@ -823,22 +654,11 @@ impl RoomActor {
         if let Some(conn) = self.conns.get_mut(&req.conn) {
             conn.focus = board;
         }
-        self.reply(
-            req.conn,
-            &ServerMsg::Ack {
-                r#ref: req.r#ref,
-                seq: None,
-            },
-        );
+        self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
         Ok(())
     }
 
-    pub(super) async fn lock(
-        &mut self,
-        req: &Req,
-        board: Option<BoardId>,
-        locked: bool,
-    ) -> Result<(), ApiError> {
+    pub(super) async fn lock(&mut self, req: &Req, board: Option<BoardId>, locked: bool) -> Result<(), ApiError> {
         self.require_teacher(&req.user)?;
         let targets: Vec<BoardId> = match board {
             Some(id) if self.boards.contains_key(&id) => vec![id],
@@ -848,20 +668,11 @@ impl RoomActor {
         let mut batch = Batch::default();
         for id in &targets {
             if let Some(b) = self.boards.get(id) {
-                batch.writes.push(Write::Board(BoardRow {
-                    locked,
-                    ..b.row.clone()
-                }));
+                batch.writes.push(Write::Board(BoardRow { locked, ..b.row.clone() }));
             }
         }
         self.commit(&batch).await?;
-        self.reply(
-            req.conn,
-            &ServerMsg::Ack {
-                r#ref: req.r#ref,
-                seq: None,
-            },
-        );
+        self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
         for id in targets {
             let Some(b) = self.boards.get_mut(&id) else {
                 continue;
@@ -888,40 +699,22 @@ impl RoomActor {
         }
         let spotlight = board.map(|board| Spotlight { board, hide_names });
         let mut batch = Batch::default();
-        batch.writes.push(Write::Spotlight {
-            room: self.room.id.clone(),
-            spotlight,
-        });
+        batch.writes.push(Write::Spotlight { room: self.room.id.clone(), spotlight });
         self.commit(&batch).await?;
-        self.reply(
-            req.conn,
-            &ServerMsg::Ack {
-                r#ref: req.r#ref,
-                seq: None,
-            },
-        );
+        self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
         let before: HashMap<ConnId, bool> = self
             .conns
             .iter()
-            .map(|(id, c)| {
-                (
-                    *id,
-                    board
-                        .and_then(|b| self.boards.get(&b))
-                        .is_some_and(|b| self.may_read(&c.user, b)),
-                )
-            })
+            .map(|(id, c)| (*id, board.and_then(|b| self.boards.get(&b)).is_some_and(|b| self.may_read(&c.user, b))))
             .collect();
         self.room.spotlight = spotlight;
         self.send_board_lists();
+        self.prune_yjs();
         // Students who can now watch the board get its document.
         if let Some(b) = board.and_then(|b| self.boards.get(&b)) {
             for (id, conn) in &self.conns {
                 if !before.get(id).copied().unwrap_or(false) && self.may_read(&conn.user, b) {
-                    conn.outbox.send_msg(&ServerMsg::Doc {
-                        board: b.row.id,
-                        update: b.doc.state(),
-                    });
+                    conn.outbox.send_msg(&ServerMsg::Doc { board: b.row.id, update: b.doc.state() });
                 }
             }
         }
@@ -950,13 +743,7 @@ impl RoomActor {
             self.reload_board(board).await;
             return Err(err);
         }
-        self.reply(
-            req.conn,
-            &ServerMsg::Ack {
-                r#ref: req.r#ref,
-                seq: None,
-            },
-        );
+        self.reply(req.conn, &ServerMsg::Ack { r#ref: req.r#ref, seq: None });
         let Some(b) = self.boards.get_mut(&board) else {
             return Ok(());
         };
@@ -968,16 +755,7 @@ impl RoomActor {
         };
         self.publish_release(b, &released);
         self.publish_update(b, &update, None, None);
-        self.to_readers(
-            b,
-            None,
-            &ServerMsg::Progress {
-                board,
-                progress: b.progress,
-                done: b.done(),
-            },
-            None,
-        );
+        self.to_readers(b, None, &ServerMsg::Progress { board, progress: b.progress, done: b.done() }, None);
         self.maybe_compact(board);
         Ok(())
     }
@@ -985,11 +763,8 @@ impl RoomActor {
     // ---- lock lifetimes ----
 
     pub(super) fn release_locks_of(&mut self, conn: ConnId) {
-        let released: Vec<(BoardId, Vec<PieceId>)> = self
-            .boards
-            .iter_mut()
-            .map(|(id, b)| (*id, b.locks.release_conn(conn)))
-            .collect();
+        let released: Vec<(BoardId, Vec<PieceId>)> =
+            self.boards.iter_mut().map(|(id, b)| (*id, b.locks.release_conn(conn))).collect();
         for (id, pieces) in released {
             if let Some(b) = self.boards.get(&id) {
                 self.publish_release(b, &pieces);
@@ -1003,11 +778,8 @@ impl RoomActor {
 
     pub(super) fn expire_locks(&mut self) {
         let now = Instant::now();
-        let released: Vec<(BoardId, Vec<PieceId>)> = self
-            .boards
-            .iter_mut()
-            .map(|(id, b)| (*id, b.locks.expire(now)))
-            .collect();
+        let released: Vec<(BoardId, Vec<PieceId>)> =
+            self.boards.iter_mut().map(|(id, b)| (*id, b.locks.expire(now))).collect();
         for (id, pieces) in released {
             if let Some(b) = self.boards.get(&id) {
                 self.publish_release(b, &pieces);
@@ -1035,17 +807,8 @@ impl RoomActor {
             return Err(ConnectError::NoAccess);
         }
         // Our state vector first: the client answers with what we lack.
-        outbox.send(yjs_frame(YMessage::Sync(SyncMessage::SyncStep1(
-            b.doc.state_vector(),
-        ))));
-        self.yjs.insert(
-            outbox.id(),
-            YjsConn {
-                user,
-                board,
-                outbox,
-            },
-        );
+        outbox.send(yjs_frame(YMessage::Sync(SyncMessage::SyncStep1(b.doc.state_vector()))));
+        self.yjs.insert(outbox.id(), YjsConn { user, board, outbox });
         Ok(())
     }
 
@@ -1061,30 +824,22 @@ impl RoomActor {
                 match b.doc.diff(&sv) {
                     Ok(update) => {
                         if let Some(c) = self.yjs.get(&conn) {
-                            c.outbox
-                                .send(yjs_frame(YMessage::Sync(SyncMessage::SyncStep2(update))));
+                            c.outbox.send(yjs_frame(YMessage::Sync(SyncMessage::SyncStep2(update))));
                         }
                     }
                     Err(err) => tracing::debug!(error = %err, "bad state vector from a Yjs client"),
                 }
             }
             YjsIn::Update(update) => {
-                if let Err(err) = self
-                    .write_board(Origin::Yjs(conn, &user), board, &update, None)
-                    .await
-                {
+                if let Err(err) = self.write_board(Origin::Yjs(conn, &user), board, &update, None).await {
                     // Yjs clients have no error channel: a refused write is
                     // dropped (and not forwarded anywhere).
-                    metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str())
-                        .increment(1);
+                    metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
                     tracing::debug!(user = %user, board, error = %err.message, "Yjs write refused");
                 }
             }
             YjsIn::Awareness(bytes) => {
-                let frame = Frame {
-                    bytes: bytes.into(),
-                    tag: "yjs",
-                };
+                let frame = Frame { bytes: bytes.into(), tag: "yjs" };
                 self.to_yjs(board, Some(conn), &frame);
             }
         }
@@ -1092,6 +847,36 @@ impl RoomActor {
 
     pub(super) fn disconnect_yjs(&mut self, conn: ConnId) {
         self.yjs.remove(&conn);
+    }
+
+    /// Closes Yjs connections whose user left, was removed, or may no longer
+    /// read their board (the spotlight moved on). Yjs clients have no other
+    /// way to learn it.
+    pub(super) fn prune_yjs(&mut self) {
+        let gone: Vec<(ConnId, jigsync_schema::CloseCode)> = self
+            .yjs
+            .iter()
+            .filter_map(|(id, c)| {
+                let member = self.members.get(&c.user);
+                let code = match member.map(|m| m.row.status) {
+                    Some(crate::storage::MemberStatus::Kicked) => jigsync_schema::CloseCode::Forbidden,
+                    Some(crate::storage::MemberStatus::Active) => {
+                        let readable = self.boards.get(&c.board).is_some_and(|b| self.may_read(&c.user, b));
+                        if readable {
+                            return None;
+                        }
+                        jigsync_schema::CloseCode::Forbidden
+                    }
+                    _ => jigsync_schema::CloseCode::Normal,
+                };
+                Some((*id, code))
+            })
+            .collect();
+        for (id, code) in gone {
+            if let Some(c) = self.yjs.remove(&id) {
+                c.outbox.close(code, "you may no longer open this board");
+            }
+        }
     }
 }
 

@@ -141,11 +141,7 @@ impl RoomRegistry {
 
     /// The running actor for `room`, if any; never starts one.
     pub fn get(&self, room: &str) -> Option<RoomHandle> {
-        self.rooms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(room)
-            .cloned()
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner()).get(room).cloned()
     }
 
     /// Called by an actor as it stops, so the next command starts a new one.
@@ -159,12 +155,7 @@ impl RoomRegistry {
     /// Sends a command that expects a reply. If the actor stopped before
     /// answering (it went idle at that moment), the command goes to a fresh
     /// actor.
-    pub async fn call<T>(
-        &self,
-        app: &Arc<App>,
-        room: &str,
-        make: impl Fn(oneshot::Sender<T>) -> RoomCmd,
-    ) -> Option<T> {
+    pub async fn call<T>(&self, app: &Arc<App>, room: &str, make: impl Fn(oneshot::Sender<T>) -> RoomCmd) -> Option<T> {
         for _ in 0..ATTEMPTS {
             let handle = self.handle(app, room);
             let (reply, answer) = oneshot::channel();

@@ -15,10 +15,7 @@ pub struct Candidate<'a> {
 /// else any teacher, else the participant present the longest (online before
 /// offline). `None` if nobody remains.
 pub fn next_owner<'a>(candidates: &[Candidate<'a>]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .min_by_key(|c| (c.role != Role::Teacher, !c.online, c.joined_at, c.user))
-        .map(|c| c.user)
+    candidates.iter().min_by_key(|c| (c.role != Role::Teacher, !c.online, c.joined_at, c.user)).map(|c| c.user)
 }
 
 /// Teachers moderate; so does whoever owns the room (a student can inherit
@@ -32,12 +29,7 @@ mod tests {
     use super::*;
 
     fn c(user: &str, role: Role, online: bool, joined_at: i64) -> Candidate<'_> {
-        Candidate {
-            user,
-            role,
-            online,
-            joined_at,
-        }
+        Candidate { user, role, online, joined_at }
     }
 
     #[test]
@@ -52,16 +44,10 @@ mod tests {
 
     #[test]
     fn then_any_teacher_then_the_longest_present() {
-        let list = [
-            c("s1", Role::Student, true, 1),
-            c("t", Role::Teacher, false, 9),
-        ];
+        let list = [c("s1", Role::Student, true, 1), c("t", Role::Teacher, false, 9)];
         assert_eq!(next_owner(&list), Some("t"));
-        let list = [
-            c("late", Role::Student, true, 9),
-            c("early", Role::Student, true, 1),
-            c("gone", Role::Student, false, 0),
-        ];
+        let list =
+            [c("late", Role::Student, true, 9), c("early", Role::Student, true, 1), c("gone", Role::Student, false, 0)];
         assert_eq!(next_owner(&list), Some("early"));
         assert_eq!(next_owner(&[]), None);
     }

@@ -71,7 +71,7 @@ pub struct UploadRow {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PuzzleRow {
     pub room: String,
     pub id: u32,
@@ -79,6 +79,8 @@ pub struct PuzzleRow {
     pub rows: u16,
     pub cols: u16,
     pub mode: BoardMode,
+    /// Shared by every board of the puzzle, including boards made later.
+    pub meta: BoardMeta,
     pub created_at: i64,
 }
 
@@ -105,31 +107,13 @@ pub struct BoardLog {
 #[derive(Debug, Clone)]
 pub enum Write {
     Member(MemberRow),
-    Owner {
-        room: String,
-        owner: Option<String>,
-    },
-    Message {
-        room: String,
-        message: Message,
-    },
-    CloseRoom {
-        room: String,
-        at: i64,
-    },
-    Spotlight {
-        room: String,
-        spotlight: Option<Spotlight>,
-    },
+    Owner { room: String, owner: Option<String> },
+    Message { room: String, message: Message },
+    CloseRoom { room: String, at: i64 },
+    Spotlight { room: String, spotlight: Option<Spotlight> },
     Puzzle(PuzzleRow),
     Board(BoardRow),
-    BoardUpdate {
-        room: String,
-        board: BoardId,
-        seq: u64,
-        ts: i64,
-        data: Vec<u8>,
-    },
+    BoardUpdate { room: String, board: BoardId, seq: u64, ts: i64, data: Vec<u8> },
 }
 
 /// Which of a room's messages to read, for one viewer (whispers are visible
@@ -156,16 +140,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Applies the batch in one transaction; returns once it is durable.
     async fn commit(&self, writes: &[Write]) -> Result<(), StorageError>;
     async fn last_seq(&self, room: &str) -> Result<u64, StorageError>;
-    async fn messages(
-        &self,
-        room: &str,
-        query: HistoryQuery<'_>,
-    ) -> Result<Vec<Message>, StorageError>;
+    async fn messages(&self, room: &str, query: HistoryQuery<'_>) -> Result<Vec<Message>, StorageError>;
     /// The room's newest puzzle and its boards.
-    async fn active_puzzle(
-        &self,
-        room: &str,
-    ) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError>;
+    async fn active_puzzle(&self, room: &str) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError>;
     /// The highest puzzle and board numbers used in the room (0 if none).
     async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError>;
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError>;

@@ -5,17 +5,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use jigsync_schema::{
-    BoardId, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind,
-};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use jigsync_schema::{BoardId, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    BoardLog, BoardRow, HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage,
-    StorageError, UploadRow, Write,
+    BoardLog, BoardRow, HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
+    Write,
 };
 use crate::uploads::attachment;
 
@@ -32,18 +28,14 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(SqliteStorage { pool })
     }
 }
 
 fn observe(op: &'static str, started: Instant) {
-    metrics::histogram!("jigsync_storage_seconds", "op" => op)
-        .record(started.elapsed().as_secs_f64());
+    metrics::histogram!("jigsync_storage_seconds", "op" => op).record(started.elapsed().as_secs_f64());
 }
 
 fn room_row(row: &SqliteRow) -> Result<RoomRow, StorageError> {
@@ -52,10 +44,7 @@ fn room_row(row: &SqliteRow) -> Result<RoomRow, StorageError> {
     Ok(RoomRow {
         spotlight: spotlight_board
             .and_then(|b| BoardId::try_from(b).ok())
-            .map(|board| Spotlight {
-                board,
-                hide_names: hide_names != 0,
-            }),
+            .map(|board| Spotlight { board, hide_names: hide_names != 0 }),
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         join_code: row.try_get("join_code")?,
@@ -151,7 +140,9 @@ fn small<T: TryFrom<i64>>(row: &SqliteRow, column: &str) -> Result<T, StorageErr
 
 fn puzzle_row(row: &SqliteRow) -> Result<PuzzleRow, StorageError> {
     let mode: String = row.try_get("mode")?;
+    let meta: String = row.try_get("meta")?;
     Ok(PuzzleRow {
+        meta: serde_json::from_str(&meta).map_err(|e| StorageError::Corrupt(format!("meta: {e}")))?,
         room: row.try_get("room_id")?,
         id: small(row, "puzzle_id")?,
         upload: row.try_get("upload_id")?,
@@ -170,11 +161,9 @@ fn board_row(row: &SqliteRow) -> Result<BoardRow, StorageError> {
         room: row.try_get("room_id")?,
         id: small(row, "board_id")?,
         puzzle: small(row, "puzzle_id")?,
-        members: serde_json::from_str(&members)
-            .map_err(|e| StorageError::Corrupt(format!("members: {e}")))?,
+        members: serde_json::from_str(&members).map_err(|e| StorageError::Corrupt(format!("members: {e}")))?,
         locked: locked != 0,
-        meta: serde_json::from_str(&meta)
-            .map_err(|e| StorageError::Corrupt(format!("meta: {e}")))?,
+        meta: serde_json::from_str(&meta).map_err(|e| StorageError::Corrupt(format!("meta: {e}")))?,
         completed_at: row.try_get("completed_at")?,
     })
 }
@@ -203,9 +192,7 @@ fn message_row(row: &SqliteRow) -> Result<Message, StorageError> {
         event: match event_kind_col {
             Some(kind) => Some(SystemEvent {
                 kind: event_kind(&kind)?,
-                user: row
-                    .try_get::<Option<String>, _>("event_user")?
-                    .unwrap_or_default(),
+                user: row.try_get::<Option<String>, _>("event_user")?.unwrap_or_default(),
                 by: row.try_get("event_by")?,
             }),
             None => None,
@@ -218,16 +205,15 @@ impl Storage for SqliteStorage {
     async fn create_room(&self, room: &RoomRow, owner: &MemberRow) -> Result<(), StorageError> {
         let started = Instant::now();
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO rooms (id, name, join_code, owner_id, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&room.id)
-        .bind(&room.name)
-        .bind(&room.join_code)
-        .bind(&room.owner)
-        .bind(room.created_at)
-        .execute(&mut *tx)
-        .await;
+        let inserted =
+            sqlx::query("INSERT INTO rooms (id, name, join_code, owner_id, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(&room.id)
+                .bind(&room.name)
+                .bind(&room.join_code)
+                .bind(&room.owner)
+                .bind(room.created_at)
+                .execute(&mut *tx)
+                .await;
         if let Err(sqlx::Error::Database(db)) = &inserted {
             if db.is_unique_violation() {
                 return Err(StorageError::DuplicateJoinCode);
@@ -241,10 +227,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn room(&self, id: &str) -> Result<Option<RoomRow>, StorageError> {
-        let row = sqlx::query("SELECT * FROM rooms WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT * FROM rooms WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(room_row).transpose()
     }
 
@@ -272,11 +255,10 @@ impl Storage for SqliteStorage {
     }
 
     async fn members(&self, room: &str) -> Result<Vec<MemberRow>, StorageError> {
-        let rows =
-            sqlx::query("SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, user_id")
-                .bind(room)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, user_id")
+            .bind(room)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(member_row).collect()
     }
 
@@ -311,9 +293,10 @@ impl Storage for SqliteStorage {
                         .await?;
                 }
                 Write::Puzzle(puzzle) => {
+                    let meta = serde_json::to_string(&puzzle.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                     sqlx::query(
-                        "INSERT INTO puzzles (room_id, puzzle_id, upload_id, rows, cols, mode, created_at)
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO puzzles (room_id, puzzle_id, upload_id, rows, cols, mode, meta, created_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(&puzzle.room)
                     .bind(i64::from(puzzle.id))
@@ -321,15 +304,15 @@ impl Storage for SqliteStorage {
                     .bind(i64::from(puzzle.rows))
                     .bind(i64::from(puzzle.cols))
                     .bind(mode_str(puzzle.mode))
+                    .bind(meta)
                     .bind(puzzle.created_at)
                     .execute(&mut *tx)
                     .await?;
                 }
                 Write::Board(board) => {
-                    let members = serde_json::to_string(&board.members)
-                        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                    let meta = serde_json::to_string(&board.meta)
-                        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    let members =
+                        serde_json::to_string(&board.members).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    let meta = serde_json::to_string(&board.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                     sqlx::query(
                         "INSERT INTO boards (room_id, board_id, puzzle_id, members, locked, meta, completed_at)
                          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -346,13 +329,7 @@ impl Storage for SqliteStorage {
                     .execute(&mut *tx)
                     .await?;
                 }
-                Write::BoardUpdate {
-                    room,
-                    board,
-                    seq,
-                    ts,
-                    data,
-                } => {
+                Write::BoardUpdate { room, board, seq, ts, data } => {
                     sqlx::query("INSERT INTO board_updates (room_id, board_id, seq, ts, data) VALUES (?, ?, ?, ?, ?)")
                         .bind(room)
                         .bind(i64::from(*board))
@@ -399,23 +376,16 @@ impl Storage for SqliteStorage {
     }
 
     async fn last_seq(&self, room: &str) -> Result<u64, StorageError> {
-        let seq: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE room_id = ?")
-                .bind(room)
-                .fetch_one(&self.pool)
-                .await?;
+        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE room_id = ?")
+            .bind(room)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
     }
 
-    async fn messages(
-        &self,
-        room: &str,
-        query: HistoryQuery<'_>,
-    ) -> Result<Vec<Message>, StorageError> {
+    async fn messages(&self, room: &str, query: HistoryQuery<'_>) -> Result<Vec<Message>, StorageError> {
         let started = Instant::now();
-        let to_i64 = |seq: Option<u64>, default: i64| {
-            seq.map_or(default, |s| i64::try_from(s).unwrap_or(i64::MAX))
-        };
+        let to_i64 = |seq: Option<u64>, default: i64| seq.map_or(default, |s| i64::try_from(s).unwrap_or(i64::MAX));
         let rows = sqlx::query(
             "SELECT m.*, u.content_type FROM messages m LEFT JOIN uploads u ON u.id = m.upload_id
              WHERE m.room_id = ? AND m.seq > ? AND m.seq < ?
@@ -430,77 +400,61 @@ impl Storage for SqliteStorage {
         .bind(i64::from(query.limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut messages = rows
-            .iter()
-            .map(message_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut messages = rows.iter().map(message_row).collect::<Result<Vec<_>, _>>()?;
         messages.reverse();
         observe("messages", started);
         Ok(messages)
     }
 
-    async fn active_puzzle(
-        &self,
-        room: &str,
-    ) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError> {
-        let Some(row) =
-            sqlx::query("SELECT * FROM puzzles WHERE room_id = ? ORDER BY puzzle_id DESC LIMIT 1")
-                .bind(room)
-                .fetch_optional(&self.pool)
-                .await?
+    async fn active_puzzle(&self, room: &str) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError> {
+        let Some(row) = sqlx::query("SELECT * FROM puzzles WHERE room_id = ? ORDER BY puzzle_id DESC LIMIT 1")
+            .bind(room)
+            .fetch_optional(&self.pool)
+            .await?
         else {
             return Ok(None);
         };
         let puzzle = puzzle_row(&row)?;
-        let boards = sqlx::query(
-            "SELECT * FROM boards WHERE room_id = ? AND puzzle_id = ? ORDER BY board_id",
-        )
-        .bind(room)
-        .bind(i64::from(puzzle.id))
-        .fetch_all(&self.pool)
-        .await?;
-        let boards = boards
-            .iter()
-            .map(board_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let boards = sqlx::query("SELECT * FROM boards WHERE room_id = ? AND puzzle_id = ? ORDER BY board_id")
+            .bind(room)
+            .bind(i64::from(puzzle.id))
+            .fetch_all(&self.pool)
+            .await?;
+        let boards = boards.iter().map(board_row).collect::<Result<Vec<_>, _>>()?;
         Ok(Some((puzzle, boards)))
     }
 
     async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError> {
-        let puzzle: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(puzzle_id) FROM puzzles WHERE room_id = ?")
-                .bind(room)
-                .fetch_one(&self.pool)
-                .await?;
-        let board: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(board_id) FROM boards WHERE room_id = ?")
-                .bind(room)
-                .fetch_one(&self.pool)
-                .await?;
+        let puzzle: Option<i64> = sqlx::query_scalar("SELECT MAX(puzzle_id) FROM puzzles WHERE room_id = ?")
+            .bind(room)
+            .fetch_one(&self.pool)
+            .await?;
+        let board: Option<i64> = sqlx::query_scalar("SELECT MAX(board_id) FROM boards WHERE room_id = ?")
+            .bind(room)
+            .fetch_one(&self.pool)
+            .await?;
         let id = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
         Ok((id(puzzle), id(board)))
     }
 
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {
         let started = Instant::now();
-        let snapshot = sqlx::query(
-            "SELECT upto_seq, data FROM board_snapshots WHERE room_id = ? AND board_id = ?",
+        let snapshot = sqlx::query("SELECT upto_seq, data FROM board_snapshots WHERE room_id = ? AND board_id = ?")
+            .bind(room)
+            .bind(i64::from(board))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| -> Result<(u64, Vec<u8>), StorageError> { Ok((small(&row, "upto_seq")?, row.try_get("data")?)) })
+            .transpose()?;
+        let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
+        let rows = sqlx::query(
+            "SELECT seq, data FROM board_updates WHERE room_id = ? AND board_id = ? AND seq > ? ORDER BY seq",
         )
         .bind(room)
         .bind(i64::from(board))
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|row| -> Result<(u64, Vec<u8>), StorageError> {
-            Ok((small(&row, "upto_seq")?, row.try_get("data")?))
-        })
-        .transpose()?;
-        let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
-        let rows = sqlx::query("SELECT seq, data FROM board_updates WHERE room_id = ? AND board_id = ? AND seq > ? ORDER BY seq")
-            .bind(room)
-            .bind(i64::from(board))
-            .bind(seq_i64(after)?)
-            .fetch_all(&self.pool)
-            .await?;
+        .bind(seq_i64(after)?)
+        .fetch_all(&self.pool)
+        .await?;
         let updates = rows
             .iter()
             .map(|row| Ok((small(row, "seq")?, row.try_get("data")?)))
@@ -552,10 +506,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
-        let row = sqlx::query("SELECT * FROM uploads WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT * FROM uploads WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.map(|row| {
             Ok(UploadRow {
                 id: row.try_get("id")?,
@@ -572,10 +523,7 @@ impl Storage for SqliteStorage {
     }
 }
 
-async fn write_member(
-    tx: &mut sqlx::SqliteConnection,
-    member: &MemberRow,
-) -> Result<(), StorageError> {
+async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -> Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO members (room_id, user_id, name, role, joined_at, status) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,

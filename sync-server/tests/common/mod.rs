@@ -65,11 +65,7 @@ impl TestServer {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if !sent {
                     if let Some(addr) = line.split("addr=").nth(1) {
-                        let addr = addr
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned();
+                        let addr = addr.split_whitespace().next().unwrap_or_default().to_owned();
                         let _ = tx.send(addr);
                         sent = true;
                     }
@@ -79,19 +75,8 @@ impl TestServer {
                 }
             }
         });
-        let addr = rx
-            .recv_timeout(WAIT)
-            .expect("server did not report its address")
-            .parse()
-            .expect("address");
-        TestServer {
-            child,
-            addr,
-            data_dir: data_dir.to_path_buf(),
-            args,
-            _temp: None,
-            http: reqwest::Client::new(),
-        }
+        let addr = rx.recv_timeout(WAIT).expect("server did not report its address").parse().expect("address");
+        TestServer { child, addr, data_dir: data_dir.to_path_buf(), args, _temp: None, http: reqwest::Client::new() }
     }
 
     /// `kill -9`, then a fresh process on the same data dir (new port).
@@ -109,11 +94,7 @@ impl TestServer {
 
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill");
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
         assert!(status.success());
         self.child.wait().expect("wait")
     }
@@ -143,13 +124,7 @@ impl TestServer {
     }
 
     pub async fn create_room(&self, name: &str, teacher: &str) -> Room {
-        let (status, body) = self
-            .post(
-                "/api/rooms",
-                None,
-                json!({ "name": name, "teacherName": teacher }),
-            )
-            .await;
+        let (status, body) = self.post("/api/rooms", None, json!({ "name": name, "teacherName": teacher })).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         Room {
             id: body["roomId"].as_str().unwrap().to_owned(),
@@ -162,40 +137,21 @@ impl TestServer {
     }
 
     pub async fn join(&self, room: &Room, name: &str) -> Person {
-        let (status, body) = self
-            .post(
-                "/api/join",
-                None,
-                json!({ "joinCode": room.join_code, "name": name }),
-            )
-            .await;
+        let (status, body) = self.post("/api/join", None, json!({ "joinCode": room.join_code, "name": name })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["roomId"], room.id.as_str());
-        Person {
-            token: body["token"].as_str().unwrap().to_owned(),
-            id: body["userId"].as_str().unwrap().to_owned(),
-        }
+        Person { token: body["token"].as_str().unwrap().to_owned(), id: body["userId"].as_str().unwrap().to_owned() }
     }
 
     pub async fn add_teacher(&self, room: &Room, name: &str) -> Person {
         let path = format!("/api/rooms/{}/teachers", room.id);
-        let (status, body) = self
-            .post(&path, Some(&room.teacher.token), json!({ "name": name }))
-            .await;
+        let (status, body) = self.post(&path, Some(&room.teacher.token), json!({ "name": name })).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        Person {
-            token: body["token"].as_str().unwrap().to_owned(),
-            id: body["userId"].as_str().unwrap().to_owned(),
-        }
+        Person { token: body["token"].as_str().unwrap().to_owned(), id: body["userId"].as_str().unwrap().to_owned() }
     }
 
     pub async fn history(&self, room: &Room, token: &str, query: &str) -> Vec<Message> {
-        let (status, body) = self
-            .get(
-                &format!("/api/rooms/{}/messages{query}", room.id),
-                Some(token),
-            )
-            .await;
+        let (status, body) = self.get(&format!("/api/rooms/{}/messages{query}", room.id), Some(token)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_value(body["messages"].clone()).expect("messages")
     }
@@ -204,9 +160,7 @@ impl TestServer {
     pub async fn connect_raw(&self, token: &str, since: Option<u64>) -> Client {
         let since = since.map(|s| format!("&since={s}")).unwrap_or_default();
         let url = format!("ws://{}/ws?token={token}{since}", self.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
         Client { ws }
     }
 
@@ -214,30 +168,18 @@ impl TestServer {
     pub async fn connect(&self, token: &str) -> (Client, ServerMsg) {
         let mut client = self.connect_raw(token, None).await;
         let welcome = client.recv().await;
-        assert!(
-            matches!(welcome, ServerMsg::Welcome { .. }),
-            "expected welcome, got {welcome:?}"
-        );
+        assert!(matches!(welcome, ServerMsg::Welcome { .. }), "expected welcome, got {welcome:?}");
         (client, welcome)
     }
 
     pub async fn lobby(&self, token: &str) -> Client {
         let url = format!("ws://{}/ws/lobby?token={token}", self.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect lobby");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect lobby");
         Client { ws }
     }
 
     pub async fn metrics(&self) -> String {
-        self.http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text")
+        self.http.get(self.url("/metrics")).send().await.expect("metrics").text().await.expect("text")
     }
 }
 
@@ -278,27 +220,17 @@ impl Client {
     }
 
     pub async fn send_raw(&mut self, bytes: Vec<u8>) {
-        self.ws
-            .send(WsMessage::Binary(bytes.into()))
-            .await
-            .expect("send");
+        self.ws.send(WsMessage::Binary(bytes.into())).await.expect("send");
     }
 
     pub async fn chat(&mut self, r#ref: u32, text: &str) {
-        self.send(&ClientMsg::Chat {
-            r#ref: Some(r#ref),
-            text: text.into(),
-            upload: None,
-        })
-        .await;
+        self.send(&ClientMsg::Chat { r#ref: Some(r#ref), text: text.into(), upload: None }).await;
     }
 
     /// The next binary frame, decoded. Panics on close or after [`WAIT`].
     pub async fn recv_frame(&mut self) -> Vec<u8> {
         loop {
-            let next = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("timed out waiting for a frame");
+            let next = tokio::time::timeout(WAIT, self.ws.next()).await.expect("timed out waiting for a frame");
             match next {
                 Some(Ok(WsMessage::Binary(bytes))) => return bytes.to_vec(),
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
@@ -330,9 +262,7 @@ impl Client {
     /// The answer (ack or error) to request `r#ref`, skipping other frames.
     pub async fn answer(&mut self, r#ref: u32) -> ServerMsg {
         self.recv_until(|m| match m {
-            ServerMsg::Ack { r#ref: r, .. } | ServerMsg::Error { r#ref: r, .. } => {
-                *r == Some(r#ref)
-            }
+            ServerMsg::Ack { r#ref: r, .. } | ServerMsg::Error { r#ref: r, .. } => *r == Some(r#ref),
             _ => false,
         })
         .await
@@ -341,16 +271,11 @@ impl Client {
     /// Reads until the server closes the socket; returns the close frame.
     pub async fn closed(&mut self) -> Closed {
         loop {
-            let next = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("timed out waiting for close");
+            let next = tokio::time::timeout(WAIT, self.ws.next()).await.expect("timed out waiting for close");
             match next {
                 Some(Ok(WsMessage::Close(frame))) => {
                     let frame = frame.expect("close frame with a code");
-                    return Closed {
-                        code: u16::from(frame.code),
-                        reason: frame.reason.to_string(),
-                    };
+                    return Closed { code: u16::from(frame.code), reason: frame.reason.to_string() };
                 }
                 Some(Ok(_)) => continue,
                 other => panic!("connection ended without a close frame: {other:?}"),
@@ -388,18 +313,12 @@ impl Client {
 
 /// The smallest valid GIF (1×1, transparent).
 pub const TINY_GIF: &[u8] = &[
-    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
+    0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
-pub async fn upload(
-    server: &TestServer,
-    room: &Room,
-    token: &str,
-    bytes: Vec<u8>,
-    name: &str,
-) -> (StatusCode, Value) {
+pub async fn upload(server: &TestServer, room: &Room, token: &str, bytes: Vec<u8>, name: &str) -> (StatusCode, Value) {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
     let form = reqwest::multipart::Form::new().part("file", part);
     let res = server
@@ -436,13 +355,7 @@ pub async fn start_puzzle(
     let (status, up) = upload(server, room, &room.teacher.token, png(400, 300), "pic.png").await;
     assert_eq!(status, 201, "{up}");
     let body = json!({ "uploadId": up["uploadId"], "rows": rows, "cols": cols, "mode": mode, "groups": groups });
-    let (status, res) = server
-        .post(
-            &format!("/api/rooms/{}/puzzles", room.id),
-            Some(&room.teacher.token),
-            body,
-        )
-        .await;
+    let (status, res) = server.post(&format!("/api/rooms/{}/puzzles", room.id), Some(&room.teacher.token), body).await;
     assert_eq!(status, 201, "{res}");
     serde_json::from_value(res["boards"].clone()).expect("boards")
 }
@@ -467,10 +380,7 @@ impl Replica {
         use yrs::updates::decoder::Decode;
         use yrs::Transact;
         let update = yrs::Update::decode_v1(update).expect("a Yjs update");
-        self.doc
-            .transact_mut()
-            .apply_update(update)
-            .expect("applies");
+        self.doc.transact_mut().apply_update(update).expect("applies");
     }
 
     /// Drops piece `i` at (x, y): the update to send.
@@ -488,11 +398,7 @@ impl Replica {
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), Any::from(v)))
                     .collect();
-            self.pieces.insert(
-                &mut txn,
-                i.to_string(),
-                Any::Map(std::sync::Arc::new(fields)),
-            );
+            self.pieces.insert(&mut txn, i.to_string(), Any::Map(std::sync::Arc::new(fields)));
         }
         txn.encode_update_v1()
     }
@@ -525,9 +431,8 @@ impl Replica {
 impl Client {
     /// Reads until the `doc` of `board` arrives; returns a replica built from it.
     pub async fn replica_of(&mut self, board: u32) -> Replica {
-        let ServerMsg::Doc { update, .. } = self
-            .recv_until(|m| matches!(m, ServerMsg::Doc { board: b, .. } if *b == board))
-            .await
+        let ServerMsg::Doc { update, .. } =
+            self.recv_until(|m| matches!(m, ServerMsg::Doc { board: b, .. } if *b == board)).await
         else {
             unreachable!()
         };
@@ -536,20 +441,8 @@ impl Client {
         replica
     }
 
-    pub async fn send_update(
-        &mut self,
-        r#ref: u32,
-        board: u32,
-        update: Vec<u8>,
-        release: Option<u16>,
-    ) {
-        self.send(&ClientMsg::Update {
-            r#ref: Some(r#ref),
-            board,
-            update,
-            release,
-        })
-        .await;
+    pub async fn send_update(&mut self, r#ref: u32, board: u32, update: Vec<u8>, release: Option<u16>) {
+        self.send(&ClientMsg::Update { r#ref: Some(r#ref), board, update, release }).await;
     }
 }
 
@@ -572,9 +465,7 @@ impl TestServer {
     /// Opens `/yjs/{room}/{board}`.
     pub async fn yjs(&self, room: &Room, board: u32, token: &str) -> Client {
         let url = format!("ws://{}/yjs/{}/{board}?token={token}", self.addr, room.id);
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("connect yjs");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect yjs");
         Client { ws }
     }
 }
