@@ -249,7 +249,7 @@ async fn drops_figure(args: &Args, http: &reqwest::Client) {
         f64::from(acked) / elapsed.as_secs_f64(),
         total_moves as f64 / elapsed.as_secs_f64()
     );
-    println!("  positions relayed to the focused teacher: {relayed} of {total_moves} (coalesced, never stored)");
+    println!("  drag positions that reached the focused teacher: {relayed} of {total_moves} sent (the rest coalesced or superseded by their drop; none stored)");
     println!(
         "  document: {} at start, {} after (server state, full update)",
         human(initial_size as u64),

@@ -10,17 +10,14 @@ use jigsync_schema::{CloseCode, ErrorCode};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::timeout;
 
-use super::outbox::{outbox, Frame};
-use super::writer::run_writer;
+use super::outbox::Frame;
+use super::Connection;
 use crate::access;
 use crate::app::App;
 
 pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
-    let _session = app.sessions.token();
-    metrics::gauge!("jigsync_connections", "channel" => "lobby").increment(1.0);
-    let (sink, mut stream) = socket.split();
-    let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
+    let mut conn = Connection::open(&app, socket, "lobby");
+    let outbox = conn.outbox.clone();
 
     match access::check(&app, token.as_deref().unwrap_or_default()).await {
         Ok(access) if access.is_teacher() => {
@@ -40,7 +37,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
                         Err(RecvError::Lagged(_)) => { outbox.send(Frame::encode("rooms", &app.lobby.snapshot())); }
                         Err(RecvError::Closed) => break,
                     },
-                    next = timeout(idle, stream.next()) => match next {
+                    next = timeout(idle, conn.stream.next()) => match next {
                         Err(_) => { outbox.close(CloseCode::IdleTimeout, "nothing heard from the client"); break; }
                         Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
                         Ok(Some(Ok(_))) => {}
@@ -60,6 +57,5 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
             outbox.close(code, &err.message);
         }
     }
-    super::finish(writer, &mut stream).await;
-    metrics::gauge!("jigsync_connections", "channel" => "lobby").decrement(1.0);
+    conn.finish().await;
 }

@@ -11,18 +11,15 @@ use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
 use tokio::time::timeout;
 
-use super::outbox::{outbox, Outbox};
-use super::writer::run_writer;
+use super::outbox::Outbox;
+use super::Connection;
 use crate::app::App;
 use crate::rate_limit::{ConnectionLimits, Verdict};
 use crate::room::{RoomCmd, RoomHandle};
 
 pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since: Option<u64>) {
-    let _session = app.sessions.token();
-    metrics::gauge!("jigsync_connections", "channel" => "room").increment(1.0);
-    let (sink, mut stream) = socket.split();
-    let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
+    let mut conn = Connection::open(&app, socket, "room");
+    let outbox = conn.outbox.clone();
 
     if let Some(claims) = token.as_deref().and_then(|t| app.keys.verify(t)) {
         let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
@@ -36,7 +33,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
                         user_key: format!("{}/{}", claims.room, claims.user),
                         limits: app.limits.connection(),
                     };
-                    reader.run(&mut stream).await;
+                    reader.run(&mut conn.stream).await;
                     let _ = reader.room.tx.send(RoomCmd::Disconnect { conn: outbox.id() }).await;
                 }
                 outbox.close(CloseCode::Normal, "");
@@ -47,8 +44,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
     } else {
         outbox.close(CloseCode::Unauthorized, "invalid token");
     }
-    super::finish(writer, &mut stream).await;
-    metrics::gauge!("jigsync_connections", "channel" => "room").decrement(1.0);
+    conn.finish().await;
 }
 
 struct Reader<'a> {

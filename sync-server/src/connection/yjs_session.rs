@@ -16,19 +16,15 @@ use yrs::sync::{Message as YMessage, SyncMessage};
 use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
 
-use super::outbox::outbox;
-use super::writer::run_writer;
+use super::Connection;
 use crate::app::App;
 use crate::rate_limit::Verdict;
 use crate::room::boards::YjsIn;
 use crate::room::RoomCmd;
 
 pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId, token: Option<String>) {
-    let _session = app.sessions.token();
-    metrics::gauge!("jigsync_connections", "channel" => "yjs").increment(1.0);
-    let (sink, mut stream) = socket.split();
-    let (outbox, rx) = outbox(app.config.queue_frames);
-    let writer = tokio::spawn(run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
+    let mut conn = Connection::open(&app, socket, "yjs");
+    let outbox = conn.outbox.clone();
 
     let claims = token.as_deref().and_then(|t| app.keys.verify(t)).filter(|c| c.room == room);
     if let Some(claims) = claims {
@@ -46,7 +42,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId,
                                 outbox.close(CloseCode::GoingAway, "server shutting down");
                                 break;
                             }
-                            next = timeout(idle, stream.next()) => next,
+                            next = timeout(idle, conn.stream.next()) => next,
                         };
                         let bytes = match next {
                             Err(_) => {
@@ -115,8 +111,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId,
     } else {
         outbox.close(CloseCode::Unauthorized, "invalid token for this room");
     }
-    super::finish(writer, &mut stream).await;
-    metrics::gauge!("jigsync_connections", "channel" => "yjs").decrement(1.0);
+    conn.finish().await;
 }
 
 /// A WebSocket message may carry several y-protocols messages back to back.
