@@ -37,3 +37,7 @@ build-release:
 ## Chat fan-out benchmark against a fresh release server (prints figures).
 bench-chat: build-release
 	./target/release/chat-load
+
+## Board document size, memory and teacher-join figures (prints figures).
+bench-boards: build-release
+	./target/release/board-figures

@@ -39,8 +39,6 @@ pub struct Applied {
     /// False when the update added nothing the document did not already
     /// have (nothing to store or fan out).
     pub changed: bool,
-    /// Pieces whose value the update changed (and that stayed valid).
-    pub moved: Vec<PieceId>,
     /// Pieces the update set to invalid values (put back by `correction`).
     pub refused: Vec<PieceId>,
     /// The server's correcting update, if anything had to be put back.
@@ -197,12 +195,7 @@ impl BoardDoc {
         for (i, mirror) in self.pieces.iter_mut().enumerate() {
             let id = PieceId::try_from(i).unwrap_or(PieceId::MAX);
             match read_piece(&self.pieces_map, &txn, &key(i)) {
-                Some(piece) if in_bounds(&self.meta, &piece) => {
-                    if piece != *mirror {
-                        *mirror = piece;
-                        applied.moved.push(id);
-                    }
-                }
+                Some(piece) if in_bounds(&self.meta, &piece) => *mirror = piece,
                 _ => applied.refused.push(id),
             }
         }
@@ -296,7 +289,7 @@ mod tests {
             p.insert(t, "1", drop_at(120.0, 80.0));
         });
         let applied = board.apply(&update).unwrap();
-        assert_eq!(applied.moved, vec![1]);
+        assert!(applied.changed && applied.refused.is_empty());
         assert!(applied.correction.is_none());
         assert_eq!((board.pieces()[1].x, board.pieces()[1].y), (120.0, 80.0));
     }
@@ -339,7 +332,7 @@ mod tests {
         });
         assert!(board.apply(&update).unwrap().changed);
         let again = board.apply(&update).unwrap();
-        assert!(!again.changed && again.moved.is_empty() && again.correction.is_none());
+        assert!(!again.changed && again.correction.is_none());
         assert!(!board.apply(&state).unwrap().changed, "the initial state again");
     }
 

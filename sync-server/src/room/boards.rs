@@ -140,13 +140,13 @@ pub async fn load_boards(
     let mut boards = BTreeMap::new();
     for row in rows {
         let log = app.storage.board_log(room, row.id).await?;
-        let (board, _) = board_from_log(row, log)?;
+        let board = board_from_log(row, log)?;
         boards.insert(board.row.id, board);
     }
     Ok((Some(puzzle), boards))
 }
 
-fn board_from_log(row: BoardRow, log: crate::storage::BoardLog) -> Result<(Board, u64), StorageError> {
+fn board_from_log(row: BoardRow, log: crate::storage::BoardLog) -> Result<Board, StorageError> {
     let last_seq = log.updates.last().map(|(seq, _)| *seq).or(log.snapshot.as_ref().map(|(seq, _)| *seq)).unwrap_or(0);
     let parts =
         log.snapshot.iter().map(|(_, data)| data.as_slice()).chain(log.updates.iter().map(|(_, d)| d.as_slice()));
@@ -154,7 +154,7 @@ fn board_from_log(row: BoardRow, log: crate::storage::BoardLog) -> Result<(Board
         .map_err(|e| StorageError::Corrupt(format!("board {} of room {}: {e}", row.id, row.room)))?;
     let progress = geometry::progress(doc.meta(), doc.pieces());
     let since_snapshot = u32::try_from(log.updates.len()).unwrap_or(u32::MAX);
-    Ok((Board { row, doc, locks: Locks::default(), progress, next_seq: last_seq + 1, since_snapshot }, last_seq))
+    Ok(Board { row, doc, locks: Locks::default(), progress, next_seq: last_seq + 1, since_snapshot })
 }
 
 impl RoomActor {
@@ -608,7 +608,7 @@ impl RoomActor {
             return;
         };
         match self.app.storage.board_log(&self.room.id, board).await.and_then(|log| board_from_log(row, log)) {
-            Ok((fresh, _)) => {
+            Ok(fresh) => {
                 self.boards.insert(board, fresh);
             }
             Err(err) => {
