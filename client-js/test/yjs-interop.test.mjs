@@ -64,12 +64,12 @@ function dropFor(doc, meta, index, fx, fy) {
  * has arrived somewhere, anything sent to the board before it would have too.
  */
 async function teacherWrite(teacherChannel, board, key) {
-  assert.ok(teacherChannel.docs.has(board.id), `the teacher's /ws got no doc for board ${board.id}`);
-  const replica = docFromUpdate(teacherChannel.docs.get(board.id));
+  assert.ok(teacherChannel.docs.has(board.boardId), `the teacher's /ws got no doc for board ${board.boardId}`);
+  const replica = docFromUpdate(teacherChannel.docs.get(board.boardId));
   const value = dropFor(replica, board.meta, key, 0.25, 0.75);
   const update = captureUpdate(replica, (doc) => doc.getMap('pieces').set(key, value));
-  const { reply } = await teacherChannel.client.request('update', [board.id, update, null]);
-  assert.equal(reply.tag, 'ack', `the teacher's write to board ${board.id} was answered ${reply.tag} ${JSON.stringify(reply.fields)}`);
+  const { reply } = await teacherChannel.client.request('update', [board.boardId, update, null]);
+  assert.equal(reply.tag, 'ack', `the teacher's write to board ${board.boardId} was answered ${reply.tag} ${JSON.stringify(reply.fields)}`);
   return value;
 }
 
@@ -103,12 +103,12 @@ serverTest('a: a stock y-websocket provider syncs a shared board with its meta a
 
   const listed = await listBoards(server, room.roomId, room.teacherToken);
   assert.deepEqual(
-    listed.boards.map((b) => b.id),
-    [board.id],
+    listed.boards.map((b) => b.boardId),
+    [board.boardId],
     'GET /boards lists the board the puzzle made',
   );
 
-  const teacherView = openProvider(server, room.roomId, board.id, room.teacherToken, cleanup);
+  const teacherView = openProvider(server, room.roomId, board.boardId, room.teacherToken, cleanup);
   await waitSynced(teacherView.provider, 'teacher on /yjs');
 
   const meta = teacherView.doc.getMap('meta');
@@ -153,17 +153,17 @@ serverTest('b: a drop sent over /ws reaches a y-websocket provider', async ({ se
   });
   const [board] = puzzle.boards;
 
-  const teacherView = openProvider(server, room.roomId, board.id, room.teacherToken, cleanup);
+  const teacherView = openProvider(server, room.roomId, board.boardId, room.teacherToken, cleanup);
   await waitSynced(teacherView.provider, 'teacher on /yjs');
 
   const adaChannel = await openRoomChannel(server, ada.token, cleanup);
-  assert.ok(adaChannel.docs.has(board.id), `Ada's fresh /ws got no doc for shared board ${board.id}`);
-  const replica = docFromUpdate(adaChannel.docs.get(board.id));
+  assert.ok(adaChannel.docs.has(board.boardId), `Ada's fresh /ws got no doc for shared board ${board.boardId}`);
+  const replica = docFromUpdate(adaChannel.docs.get(board.boardId));
   const key = String(rows * cols - 1);
   const dropped = dropFor(replica, board.meta, key, 0.3125, 0.4375);
   const update = captureUpdate(replica, (doc) => doc.getMap('pieces').set(key, dropped));
 
-  const { ref, reply } = await adaChannel.client.request('update', [board.id, update, null]);
+  const { ref, reply } = await adaChannel.client.request('update', [board.boardId, update, null]);
   assert.equal(reply.tag, 'ack', `update ref ${ref} answered ${reply.tag} ${JSON.stringify(reply.fields)}`);
 
   await waitForDoc(teacherView.doc, (doc) => isDeepStrictEqual(pieceOf(doc, key), dropped), {
@@ -186,10 +186,10 @@ serverTest('c: a drop made through a y-websocket provider reaches /ws and is sto
   const [board] = puzzle.boards;
 
   const adaChannel = await openRoomChannel(server, ada.token, cleanup);
-  assert.ok(adaChannel.docs.has(board.id), `Ada's fresh /ws got no doc for shared board ${board.id}`);
-  const adaReplica = docFromUpdate(adaChannel.docs.get(board.id));
+  assert.ok(adaChannel.docs.has(board.boardId), `Ada's fresh /ws got no doc for shared board ${board.boardId}`);
+  const adaReplica = docFromUpdate(adaChannel.docs.get(board.boardId));
 
-  const teacherView = openProvider(server, room.roomId, board.id, room.teacherToken, cleanup);
+  const teacherView = openProvider(server, room.roomId, board.boardId, room.teacherToken, cleanup);
   await waitSynced(teacherView.provider, 'teacher on /yjs');
 
   const key = '0';
@@ -197,7 +197,7 @@ serverTest('c: a drop made through a y-websocket provider reaches /ws and is sto
   const from = adaChannel.client.frames.length;
   teacherView.doc.transact(() => teacherView.doc.getMap('pieces').set(key, dropped));
 
-  const frame = await waitForUpdateFrame(adaChannel, adaReplica, board.id, key, dropped, from);
+  const frame = await waitForUpdateFrame(adaChannel, adaReplica, board.boardId, key, dropped, from);
   assert.equal(frame.fields.length, 3, `server update frame is [board, update, by]: ${frame.fields.length} fields`);
   assert.ok(
     frame.fields[2] === null || frame.fields[2] === room.userId,
@@ -206,12 +206,12 @@ serverTest('c: a drop made through a y-websocket provider reaches /ws and is sto
 
   // Stored: a fresh /ws connection's sync with an empty state vector has it...
   const teacherChannel = await openRoomChannel(server, room.teacherToken, cleanup);
-  const stored = docFromUpdate(await teacherChannel.client.fetchBoardState(board.id));
+  const stored = docFromUpdate(await teacherChannel.client.fetchBoardState(board.boardId));
   assert.deepEqual(pieceOf(stored, key), dropped, 'the sync diff carries the provider\'s drop');
   assert.equal(stored.getMap('pieces').size, rows * cols);
 
   // ...and so does a second stock provider.
-  const adaView = openProvider(server, room.roomId, board.id, ada.token, cleanup);
+  const adaView = openProvider(server, room.roomId, board.boardId, ada.token, cleanup);
   await waitSynced(adaView.provider, 'Ada on /yjs');
   assert.deepEqual(pieceOf(adaView.doc, key), dropped, 'a second provider syncs the provider\'s drop');
 });
@@ -228,12 +228,12 @@ serverTest('d: a student cannot change another student\'s board over /yjs (nor o
   const adaBoard = puzzle.boards.find((b) => isDeepStrictEqual(b.members, [ada.userId]));
   const benBoard = puzzle.boards.find((b) => isDeepStrictEqual(b.members, [ben.userId]));
   assert.ok(adaBoard && benBoard, `individual mode: expected one board per student, got ${JSON.stringify(puzzle.boards)}`);
-  assert.notEqual(adaBoard.id, benBoard.id);
+  assert.notEqual(adaBoard.boardId, benBoard.boardId);
   for (const board of puzzle.boards) assert.equal(board.mode, 'individual');
 
   const adaChannel = await openRoomChannel(server, ada.token, cleanup);
-  assert.ok(adaChannel.docs.has(adaBoard.id), `Ada's fresh /ws got no doc for her board ${adaBoard.id}`);
-  const adaState = adaChannel.docs.get(adaBoard.id);
+  assert.ok(adaChannel.docs.has(adaBoard.boardId), `Ada's fresh /ws got no doc for her board ${adaBoard.boardId}`);
+  const adaState = adaChannel.docs.get(adaBoard.boardId);
   const adaReplica = docFromUpdate(adaState);
   const key = '0';
   const original = pieceOf(adaReplica, key);
@@ -241,7 +241,7 @@ serverTest('d: a student cannot change another student\'s board over /yjs (nor o
   const fromAda = adaChannel.client.frames.length;
 
   // Ben opens Ada's board with a stock provider and tries to move her piece.
-  const benView = openProvider(server, room.roomId, adaBoard.id, ben.token, cleanup);
+  const benView = openProvider(server, room.roomId, adaBoard.boardId, ben.token, cleanup);
   const outcome = await providerOutcome(benView.provider);
   if (outcome.synced) {
     t.diagnostic('Ben may read Ada\'s board over /yjs; checking that his write is dropped');
@@ -262,7 +262,7 @@ serverTest('d: a student cannot change another student\'s board over /yjs (nor o
   const forgedReplica = docFromUpdate(adaState);
   const forgedOverWs = dropFor(forgedReplica, adaBoard.meta, key, 0.9375, 0.0625);
   const forgedUpdate = captureUpdate(forgedReplica, (doc) => doc.getMap('pieces').set(key, forgedOverWs));
-  const benWs = await benChannel.client.request('update', [adaBoard.id, forgedUpdate, null]);
+  const benWs = await benChannel.client.request('update', [adaBoard.boardId, forgedUpdate, null]);
 
   // Give a wrongly forwarded write time to arrive, then send a legitimate
   // teacher write as a barrier and wait until Ada has it.
@@ -270,10 +270,10 @@ serverTest('d: a student cannot change another student\'s board over /yjs (nor o
   const teacherChannel = await openRoomChannel(server, room.teacherToken, cleanup);
   const barrierKey = '1';
   const barrier = await teacherWrite(teacherChannel, adaBoard, barrierKey);
-  await waitForUpdateFrame(adaChannel, adaReplica, adaBoard.id, barrierKey, barrier, fromAda);
+  await waitForUpdateFrame(adaChannel, adaReplica, adaBoard.boardId, barrierKey, barrier, fromAda);
 
   // Nothing of Ben's reached Ada's connection...
-  const adaUpdates = adaChannel.client.frames.slice(fromAda).filter((f) => f.tag === 'update' && f.fields[0] === adaBoard.id);
+  const adaUpdates = adaChannel.client.frames.slice(fromAda).filter((f) => f.tag === 'update' && f.fields[0] === adaBoard.boardId);
   for (const f of adaUpdates) {
     assert.notEqual(f.fields[2], ben.userId, 'Ada received an update to her board made by Ben');
   }
@@ -281,7 +281,7 @@ serverTest('d: a student cannot change another student\'s board over /yjs (nor o
 
   // ...nor the server's stored board.
   const fresh = await openRoomChannel(server, ada.token, cleanup);
-  const stored = docFromUpdate(await fresh.client.fetchBoardState(adaBoard.id));
+  const stored = docFromUpdate(await fresh.client.fetchBoardState(adaBoard.boardId));
   assert.deepEqual(pieceOf(stored, key), original, `Ada's piece ${key} changed in the server's state`);
   assert.deepEqual(pieceOf(stored, barrierKey), barrier, 'the teacher\'s write is stored');
 
@@ -310,21 +310,21 @@ serverTest('e: a student watching a spotlighted board over /yjs sees it live but
   assert.ok(adaBoard, `individual mode: no board for Ada in ${JSON.stringify(puzzle.boards)}`);
 
   const teacherChannel = await openRoomChannel(server, room.teacherToken, cleanup);
-  const spot = await teacherChannel.client.request('spotlight', [adaBoard.id, false]);
+  const spot = await teacherChannel.client.request('spotlight', [adaBoard.boardId, false]);
   assert.equal(spot.reply.tag, 'ack', `spotlight was answered ${spot.reply.tag} ${JSON.stringify(spot.reply.fields)}`);
 
   const adaChannel = await openRoomChannel(server, ada.token, cleanup);
-  const adaReplica = docFromUpdate(adaChannel.docs.get(adaBoard.id));
+  const adaReplica = docFromUpdate(adaChannel.docs.get(adaBoard.boardId));
   const key = '0';
   const original = pieceOf(adaReplica, key);
   assert.ok(original, `piece ${key} missing from Ada's board`);
   const fromAda = adaChannel.client.frames.length;
 
-  const teacherView = openProvider(server, room.roomId, adaBoard.id, room.teacherToken, cleanup);
+  const teacherView = openProvider(server, room.roomId, adaBoard.boardId, room.teacherToken, cleanup);
   await waitSynced(teacherView.provider, 'teacher on /yjs');
 
   // The board is spotlighted, so Ben may watch it: the provider must sync.
-  const benView = openProvider(server, room.roomId, adaBoard.id, ben.token, cleanup);
+  const benView = openProvider(server, room.roomId, adaBoard.boardId, ben.token, cleanup);
   await waitSynced(benView.provider, 'Ben on the spotlighted board over /yjs');
   assert.deepEqual(pieceOf(benView.doc, key), original, 'Ben\'s provider syncs Ada\'s board');
 
@@ -334,7 +334,7 @@ serverTest('e: a student watching a spotlighted board over /yjs sees it live but
   await sleep(1_000);
   const barrierKey = '1';
   const barrier = await teacherWrite(teacherChannel, adaBoard, barrierKey);
-  await waitForUpdateFrame(adaChannel, adaReplica, adaBoard.id, barrierKey, barrier, fromAda);
+  await waitForUpdateFrame(adaChannel, adaReplica, adaBoard.boardId, barrierKey, barrier, fromAda);
   for (const view of [teacherView, benView]) {
     await waitForDoc(view.doc, (doc) => isDeepStrictEqual(pieceOf(doc, barrierKey), barrier), {
       what: `the teacher's barrier write on ${view === benView ? 'Ben\'s (watching)' : 'the teacher\'s'} provider`,
@@ -343,7 +343,7 @@ serverTest('e: a student watching a spotlighted board over /yjs sees it live but
   }
 
   // Ben's write was not forwarded: not to Ada's /ws, not to the teacher's provider...
-  const adaUpdates = adaChannel.client.frames.slice(fromAda).filter((f) => f.tag === 'update' && f.fields[0] === adaBoard.id);
+  const adaUpdates = adaChannel.client.frames.slice(fromAda).filter((f) => f.tag === 'update' && f.fields[0] === adaBoard.boardId);
   for (const f of adaUpdates) {
     assert.notEqual(f.fields[2], ben.userId, 'Ada received an update to her board made by Ben');
   }
@@ -352,7 +352,7 @@ serverTest('e: a student watching a spotlighted board over /yjs sees it live but
 
   // ...and not applied.
   const fresh = await openRoomChannel(server, room.teacherToken, cleanup);
-  const stored = docFromUpdate(await fresh.client.fetchBoardState(adaBoard.id));
+  const stored = docFromUpdate(await fresh.client.fetchBoardState(adaBoard.boardId));
   assert.deepEqual(pieceOf(stored, key), original, `Ada's piece ${key} changed in the server's state`);
   assert.deepEqual(pieceOf(stored, barrierKey), barrier, 'the teacher\'s write is stored');
 });

@@ -43,7 +43,9 @@ pub struct BoardMeta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BoardInfo {
+    #[serde(rename = "boardId")]
     pub id: BoardId,
+    #[serde(rename = "puzzleId")]
     pub puzzle: u32,
     pub mode: BoardMode,
     /// Who may write it (empty for a shared board: every student; also empty

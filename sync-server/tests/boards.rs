@@ -512,3 +512,23 @@ async fn writes_outside_the_board_maps_are_refused_and_leave_no_trace() {
     a.send_update(2, id, ra.drop_piece(0, 10.0, 10.0), None).await;
     assert!(matches!(a.answer(2).await, ServerMsg::Ack { .. }));
 }
+
+#[tokio::test]
+async fn a_silent_grab_is_released_after_a_few_seconds() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Silence", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let ben = server.join(&room, "Ben").await;
+    let id = start_puzzle(&server, &room, "shared", 2, 2, json!([])).await[0].id;
+    let (mut a, _) = server.connect(&ann.token).await;
+    let (mut b, _) = server.connect(&ben.token).await;
+    a.send(&ClientMsg::Grab { r#ref: Some(1), board: id, piece: 1 }).await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Ack { .. }));
+    let started = std::time::Instant::now();
+    b.recv_until(|m| matches!(m, ServerMsg::Release { piece: 1, .. })).await;
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(4), "released after {waited:?}, before the lock's time was up");
+    b.send(&ClientMsg::Grab { r#ref: Some(2), board: id, piece: 1 }).await;
+    assert!(matches!(b.answer(2).await, ServerMsg::Ack { .. }));
+    drop(a);
+}

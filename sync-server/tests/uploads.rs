@@ -68,3 +68,14 @@ async fn non_images_oversize_files_and_strangers_are_refused() {
     let (status, body) = upload(&server, &room, &other.teacher.token, TINY_GIF.to_vec(), "a.gif").await;
     assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (403, Some("forbidden")));
 }
+
+#[tokio::test]
+async fn uploads_are_limited_per_ip() {
+    let server = TestServer::start_with(&["--upload-burst", "2", "--upload-rate-per-min", "1"]).await;
+    let room = server.create_room("Upload budget", "T").await;
+    let token = room.teacher.token.clone();
+    assert_eq!(upload(&server, &room, &token, TINY_GIF.to_vec(), "1.gif").await.0, 201);
+    assert_eq!(upload(&server, &room, &token, TINY_GIF.to_vec(), "2.gif").await.0, 201);
+    let (status, body) = upload(&server, &room, &token, TINY_GIF.to_vec(), "3.gif").await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (429, Some("rate_limited")));
+}

@@ -123,8 +123,11 @@ async fn classroom(
     let puzzle = server.post(http, &format!("/api/rooms/{room_id}/puzzles"), Some(&teacher), body).await;
     let boards = puzzle["boards"].as_array().cloned().unwrap_or_default();
     let board_of = |user: &str| {
-        boards.iter().find(|b| b["members"][0] == user).and_then(|b| b["id"].as_u64()).expect("a board per student")
-            as u32
+        boards
+            .iter()
+            .find(|b| b["members"][0] == user)
+            .and_then(|b| b["boardId"].as_u64())
+            .expect("a board per student") as u32
     };
     let students = tokens.iter().map(|(token, user)| (token.clone(), board_of(user))).collect();
     (teacher, students, boards)

@@ -261,10 +261,10 @@ export const META_KEYS = ['image', 'rows', 'cols', 'pieceWidth', 'pieceHeight', 
 
 /** A BoardInfo as the room channel sends it (an array) turned into an object. */
 export function boardInfoFromWire(fields) {
-  const [id, puzzle, mode, members, locked, progress, done, meta] = fields;
+  const [boardId, puzzleId, mode, members, locked, progress, done, meta] = fields;
   return {
-    id,
-    puzzle,
+    boardId,
+    puzzleId,
     mode,
     members,
     locked,
@@ -440,11 +440,11 @@ export async function openRoomChannel(server, token, cleanup) {
   const boards = boardsFrame.fields[0].map(boardInfoFromWire);
   const docs = new Map();
   for (const board of boards) {
-    const frame = await client.waitFor((f) => f.tag === 'doc' && f.fields[0] === board.id, {
+    const frame = await client.waitFor((f) => f.tag === 'doc' && f.fields[0] === board.boardId, {
       from: boardsFrame.index,
-      what: `the doc frame of board ${board.id}`,
+      what: `the doc frame of board ${board.boardId}`,
     });
-    docs.set(board.id, frame.fields[1]);
+    docs.set(board.boardId, frame.fields[1]);
   }
   return { client, boards, docs, spotlight: boardsFrame.fields[1] };
 }
