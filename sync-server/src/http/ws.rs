@@ -15,6 +15,21 @@ use crate::app::App;
 use crate::connection::{lobby_session, room_session, yjs_session};
 use crate::error::ApiError;
 
+/// Socket buffer sizes. The transport's defaults (128 KiB to read, 128 KiB
+/// before a write is pushed out) cost every idle connection well over
+/// 100 KiB; our frames are small and the writer flushes each batch itself,
+/// so a few KiB is plenty (larger frames grow the buffers on demand).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+
+/// Limits and buffer sizes shared by every channel.
+fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
+        .max_frame_size(MAX_TRANSPORT_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+}
+
 #[derive(Deserialize)]
 pub struct ChannelParams {
     token: Option<String>,
@@ -27,9 +42,7 @@ pub async fn room_channel(
     Query(params): Query<ChannelParams>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
-        .max_frame_size(MAX_TRANSPORT_FRAME_BYTES)
-        .on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since))
+    configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since))
 }
 
 #[derive(Deserialize)]
@@ -42,8 +55,7 @@ pub async fn lobby_channel(
     Query(params): Query<TokenParams>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
-        .on_upgrade(move |socket| lobby_session::run(app, socket, params.token))
+    configure(ws).on_upgrade(move |socket| lobby_session::run(app, socket, params.token))
 }
 
 /// Standard Yjs sync for one board. The path's board id must be a number;
@@ -55,7 +67,5 @@ pub async fn yjs_channel(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let Path((room, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
-    Ok(ws
-        .max_message_size(MAX_TRANSPORT_FRAME_BYTES)
-        .on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)))
+    Ok(configure(ws).on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)))
 }
