@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test lint unit js vectors build-release bench-chat bench-boards
+.PHONY: run test lint unit js vectors gen build-release bench-chat bench-boards
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run:
@@ -30,6 +30,12 @@ js:
 ## Regenerate schema/vectors after a deliberate wire change.
 vectors:
 	UPDATE_VECTORS=1 $(CARGO) test -p jigsync-schema --test vectors
+
+## Regenerate everything derived from the schema types: the vectors, and the
+## JavaScript client's client-js/src/generated/schema.js and schema.d.ts.
+gen:
+	UPDATE_VECTORS=1 $(CARGO) test -p jigsync-schema --test vectors && \
+	  UPDATE_GENERATED=1 $(CARGO) test -p jigsync-schema --test generated_js
 
 build-release:
 	$(CARGO) build --release --workspace

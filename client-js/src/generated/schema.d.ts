@@ -1,0 +1,56 @@
+// Generated from the Rust types in schema/src by schema/tests/generated_js.rs. Do not edit;
+// regenerate with `UPDATE_GENERATED=1 cargo test -p jigsync-schema --test generated_js`.
+
+export declare const TYPES: Record<string, unknown>;
+
+export type ClientMsg =
+  | { type: 'chat'; ref: number | null; text: string; upload: string | null }
+  | { type: 'whisper'; ref: number | null; to: string; text: string }
+  | { type: 'kick'; ref: number | null; user: string }
+  | { type: 'owner'; ref: number | null; user: string }
+  | { type: 'leave'; ref: number | null }
+  | { type: 'close'; ref: number | null }
+  | { type: 'sync'; ref: number | null; board: number; sv: Uint8Array }
+  | { type: 'grab'; ref: number | null; board: number; piece: number }
+  | ({ type: 'mv' } & Move)
+  | { type: 'update'; ref: number | null; board: number; update: Uint8Array; release: number | null }
+  | { type: 'focus'; ref: number | null; board: number | null }
+  | { type: 'lock'; ref: number | null; board: number | null; locked: boolean }
+  | { type: 'spotlight'; ref: number | null; board: number | null; hideNames: boolean }
+  | { type: 'reset'; ref: number | null; board: number };
+
+export type ServerMsg =
+  | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean }
+  | { type: 'ack'; ref: number | null; seq: number | null }
+  | { type: 'error'; ref: number | null; code: ErrorCode; message: string }
+  | ({ type: 'msg' } & Message)
+  | { type: 'presence'; event: PresenceEvent; participant: Participant; count: number }
+  | { type: 'owner'; user: string | null }
+  | { type: 'boards'; boards: BoardInfo[]; spotlight: Spotlight | null }
+  | { type: 'doc'; board: number; update: Uint8Array }
+  | { type: 'update'; board: number; update: Uint8Array; by: string | null }
+  | { type: 'motion'; moves: Move[] }
+  | { type: 'grab'; board: number; piece: number; by: string | null }
+  | { type: 'release'; board: number; piece: number }
+  | { type: 'progress'; board: number; progress: number; done: boolean };
+
+export type LobbyMsg =
+  | { type: 'rooms'; rooms: RoomSummary[] }
+  | ({ type: 'room' } & RoomSummary)
+  | { type: 'closed'; room: string };
+
+export interface Attachment { id: string; url: string; contentType: string }
+export interface BoardInfo { boardId: number; puzzleId: number; mode: BoardMode; members: string[]; locked: boolean; progress: number; done: boolean; meta: BoardMeta }
+export interface BoardMeta { image: string; rows: number; cols: number; pieceWidth: number; pieceHeight: number; seed: number; width: number; height: number }
+export type BoardMode = 'individual' | 'shared' | 'groups';
+export type ErrorCode = 'invalid' | 'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'busy' | 'locked' | 'rate_limited' | 'too_large' | 'unsupported_media_type' | 'internal';
+export interface Message { seq: number; ts: number; kind: MessageKind; from: string | null; to: string | null; text: string; upload: Attachment | null; event: SystemEvent | null }
+export type MessageKind = 'chat' | 'whisper' | 'system';
+export interface Move { board: number; piece: number; x: number; y: number; seq: number; t: number }
+export interface Participant { id: string; name: string; role: Role; color: string; online: boolean }
+export type PresenceEvent = 'join' | 'leave' | 'online' | 'offline';
+export type Role = 'teacher' | 'student';
+export interface RoomSummary { id: string; name: string; participants: number; online: number }
+export interface Spotlight { board: number; hideNames: boolean }
+export interface SystemEvent { kind: SystemEventKind; user: string; by: string | null }
+export type SystemEventKind = 'join' | 'leave' | 'kick' | 'owner' | 'closed' | 'solved';
