@@ -23,16 +23,19 @@ export const WAIT_MS = 10_000;
 // ---------------------------------------------------------------------------
 // The server process
 
-/**
- * Starts `jigsync --addr 127.0.0.1:0 --data-dir <fresh temp dir>` and resolves
- * once it has logged the address it listens on.
- */
-export async function startServer({ startTimeoutMs = 10_000 } = {}) {
-  const bin = process.env.JIGSYNC_BIN
+function jigsyncBin() {
+  return process.env.JIGSYNC_BIN
     ? path.resolve(process.env.JIGSYNC_BIN)
     : path.resolve(CLIENT_JS_DIR, '..', 'target', 'debug', 'jigsync');
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'jigsync-interop-'));
-  const child = spawn(bin, ['--addr', '127.0.0.1:0', '--data-dir', dataDir], {
+}
+
+/**
+ * Spawns one `jigsync` process and resolves once it has logged the address
+ * it listens on: { child, exited, port, log() }.
+ */
+async function spawnJigsync({ dataDir, port, startTimeoutMs }) {
+  const bin = jigsyncBin();
+  const child = spawn(bin, ['--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
@@ -46,7 +49,7 @@ export async function startServer({ startTimeoutMs = 10_000 } = {}) {
     spawnError = err;
   });
 
-  const port = await new Promise((resolve, reject) => {
+  const boundPort = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new Error(`jigsync did not log its address within ${startTimeoutMs} ms; log:\n${log}`));
     }, startTimeoutMs);
@@ -67,24 +70,75 @@ export async function startServer({ startTimeoutMs = 10_000 } = {}) {
       const why = spawnError ? spawnError.message : `exit code ${code}, signal ${signal}`;
       reject(new Error(`jigsync (${bin}) stopped before listening (${why}); log:\n${log}`));
     });
-  }).catch(async (err) => {
+  }).catch((err) => {
     child.kill('SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
     throw err;
   });
+  return { child, exited, port: boundPort, log: () => log };
+}
+
+async function stopJigsync({ child, exited }) {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts `jigsync --addr 127.0.0.1:0 --data-dir <fresh temp dir>` and resolves
+ * once it has logged the address it listens on. `stopProcess` and
+ * `startProcess` (or `restart`) stop the process and start a new one on the
+ * same port and data dir, as an operator restarting the server would.
+ */
+export async function startServer({ startTimeoutMs = 10_000 } = {}) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'jigsync-interop-'));
+  let proc;
+  try {
+    proc = await spawnJigsync({ dataDir, port: 0, startTimeoutMs });
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const port = proc.port;
+  let earlierLogs = '';
 
   return {
     port,
+    dataDir,
     http: `http://127.0.0.1:${port}`,
     ws: `ws://127.0.0.1:${port}`,
-    logTail: (chars = 4000) => log.slice(-chars),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
+    logTail: (chars = 4000) => (earlierLogs + (proc ? proc.log() : '')).slice(-chars),
+    /** Stops the process (SIGTERM: sockets close with 1001), keeping the data dir. */
+    async stopProcess() {
+      if (!proc) return;
+      const stopping = proc;
+      proc = null;
+      await stopJigsync(stopping);
+      earlierLogs += stopping.log() + '\n--- jigsync stopped ---\n';
+    },
+    /** Starts a new process on the same port and data dir. */
+    async startProcess() {
+      if (proc) throw new Error('jigsync is already running');
+      // The port was just released; allow a few tries in case it lingers.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          proc = await spawnJigsync({ dataDir, port, startTimeoutMs });
+          return;
+        } catch (err) {
+          if (attempt >= 4) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       }
+    },
+    async restart() {
+      await this.stopProcess();
+      await this.startProcess();
+    },
+    async stop() {
+      if (proc) await stopJigsync(proc);
+      proc = null;
       await rm(dataDir, { recursive: true, force: true });
     },
   };

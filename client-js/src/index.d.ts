@@ -1,0 +1,365 @@
+// Public API of jigsync-client. Message and record shapes come from the
+// generated ./generated/schema.js (produced from the Rust schema crate);
+// nothing here redeclares them.
+
+import type * as Y from 'yjs';
+
+import type {
+  Attachment,
+  BoardInfo,
+  BoardMeta,
+  ClientMsg,
+  ErrorCode,
+  LobbyMsg,
+  Message,
+  Move,
+  Participant,
+  PresenceEvent,
+  ServerMsg,
+  Spotlight,
+} from './generated/schema.js';
+
+export type * from './generated/schema.js';
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** Codes the client itself uses, beside the server's ErrorCode values. */
+export type ClientErrorCode = 'timeout' | 'disconnected' | 'closed' | 'queue_full' | 'http';
+
+export declare const CLIENT_ERROR_CODES: Readonly<{
+  timeout: 'timeout';
+  disconnected: 'disconnected';
+  closed: 'closed';
+  queueFull: 'queue_full';
+  http: 'http';
+}>;
+
+export declare class JigsyncError extends Error {
+  constructor(code: ErrorCode | ClientErrorCode, message: string, details?: { ref?: number | null; status?: number });
+  readonly name: 'JigsyncError';
+  /** The server's error code (PROTOCOL.md §9) or a ClientErrorCode. */
+  code: ErrorCode | ClientErrorCode;
+  /** The request's ref, for errors from the room channel. */
+  ref: number | null;
+  /** The HTTP status, for errors from the HTTP API. */
+  status?: number;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP helpers
+
+export interface HttpOptions {
+  /** ms before the request fails with code 'timeout' (default 10 000). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface CreatedRoom {
+  roomId: string;
+  joinCode: string;
+  teacherToken: string;
+  userId: string;
+}
+
+export interface JoinedRoom {
+  roomId: string;
+  token: string;
+  userId: string;
+  color: string;
+}
+
+export interface UploadInfo {
+  uploadId: string;
+  url: string;
+  contentType: string;
+  bytes: number;
+}
+
+export interface PuzzleStarted {
+  puzzleId: number;
+  boards: BoardInfo[];
+  spotlight: Spotlight | null;
+}
+
+export interface BoardsList {
+  puzzleId: number | null;
+  boards: BoardInfo[];
+  spotlight: Spotlight | null;
+}
+
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** `url`: the server, as http(s)://host:port or ws(s)://host:port. */
+export declare function createRoom(
+  url: string,
+  room: { name: string; teacherName: string },
+  options?: HttpOptions,
+): Promise<CreatedRoom>;
+export declare function joinRoom(
+  url: string,
+  join: { joinCode: string; name: string },
+  options?: HttpOptions,
+): Promise<JoinedRoom>;
+export declare function addTeacher(
+  url: string,
+  teacher: { roomId: string; teacherToken: string; name: string },
+  options?: HttpOptions,
+): Promise<JoinedRoom>;
+
+// ---------------------------------------------------------------------------
+// The client
+
+export interface ReconnectOptions {
+  /** ms; the first retry waits random(0, baseDelay). Default 250. */
+  baseDelay?: number;
+  /** Growth per failed attempt. Default 2. */
+  factor?: number;
+  /** Cap of the backoff window, ms. Default 10 000. */
+  maxDelay?: number;
+  /** Attempts before giving up (state 'closed'). Default Infinity. */
+  maxAttempts?: number;
+}
+
+export declare const RECONNECT_DEFAULTS: Readonly<Required<ReconnectOptions>>;
+export declare const DEFAULTS: Readonly<{ requestTimeout: number; offlineQueueLimit: number; moveHz: number }>;
+
+export interface ConnectOptions {
+  /** A token from createRoom / joinRoom / addTeacher. */
+  token: string;
+  /** ms to wait for a request's ack (default 10 000). */
+  requestTimeout?: number;
+  /** Backoff settings, or false to never reconnect. */
+  reconnect?: ReconnectOptions | false;
+  /** Chat and whisper kept while offline (default 50). */
+  offlineQueueLimit?: number;
+  /** Drag positions per second per piece (default 30). */
+  moveHz?: number;
+  /** Resume after this seq already on the first connection (e.g. a page reload that kept its messages). */
+  since?: number;
+  /** The room id, if known before the welcome (HTTP helpers otherwise wait for it). */
+  roomId?: string;
+  /** A WebSocket implementation (default: the platform's, else the `ws` package). */
+  WebSocket?: unknown;
+  fetch?: typeof fetch;
+}
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+type Variant<U, T> = Omit<Extract<U, { type: T }>, 'type'>;
+
+export type WelcomeEvent = Variant<ServerMsg, 'welcome'> & {
+  /** True when this connection resumed (`since`): history holds only what was missed. */
+  resumed: boolean;
+};
+
+export interface BoardChange {
+  boardId: number;
+  /** 'local': a write made on this client; 'remote': a `doc` or `update` from the server. */
+  origin: 'local' | 'remote';
+  /** The writer of a remote update; null for the server's own writes, whole documents, or hidden names. */
+  by: string | null;
+  /** The replica was rebuilt from the server's whole document: `board.doc` is a new Y.Doc. */
+  replaced: boolean;
+}
+
+export interface ClientEvents {
+  welcome: WelcomeEvent;
+  /** The active members after each change, in joined order. */
+  participants: Participant[];
+  presence: { event: PresenceEvent; participant: Participant; count: number };
+  owner: { user: string | null };
+  /** Chat, whisper and system messages, each exactly once, in seq order (welcome history included). */
+  message: Message;
+  /** Errors that answer no request of this client (e.g. a refused move), and undecodable frames. */
+  error: JigsyncError;
+  boards: { boards: BoardInfo[]; spotlight: Spotlight | null };
+  board: BoardChange;
+  /** Batched drag positions (positions of pieces known to be released are left out). */
+  motion: { moves: Move[] };
+  grab: { board: number; piece: number; by: string | null };
+  release: { board: number; piece: number };
+  progress: { board: number; progress: number; done: boolean };
+  /** Removed from the room (close 4403). The client is closed. */
+  kicked: { code: number; reason: string };
+  /** The room was closed (close 4404). The client is closed. */
+  roomClosed: { code: number; reason: string };
+  connectionState: ConnectionState;
+}
+
+export interface Ack {
+  /** Seq of the first message the request stored; null for board requests. */
+  seq: number | null;
+}
+
+export interface PieceValue {
+  x: number;
+  y: number;
+  r: number;
+  z: number;
+  g: number;
+}
+
+export interface PieceMove extends PieceValue {
+  piece: number;
+}
+
+export interface DropResult {
+  /** Every piece the drop wrote, by ascending id. */
+  moves: PieceMove[];
+  /** True when the group merged with at least one other group. */
+  snapped: boolean;
+}
+
+/** Transaction origin of updates applied from the server. */
+export declare const REMOTE_ORIGIN: Readonly<{ jigsync: 'remote' }>;
+
+/** Transaction origin of drops made through Board.drop. */
+export declare class DropOrigin {
+  constructor(piece: number);
+  piece: number;
+  update: Uint8Array | null;
+}
+
+/** One visible board: a Y.Doc replica and the puzzle API on top. */
+export declare class Board {
+  readonly id: number;
+  /** BoardInfo from the latest `boards` frame (progress follows `progress` frames). */
+  info: BoardInfo | null;
+  /** The replica. A new Y.Doc after a rebuild (see `rebuild`; the `board` event says `replaced`). */
+  readonly doc: Y.Doc;
+  /** True while the replica holds a write the server refused, until it is rebuilt. */
+  readonly needsRebuild: boolean;
+  readonly meta: BoardMeta | null;
+  readonly locked: boolean;
+  readonly progress: number;
+  readonly done: boolean;
+  /** Soft locks from `grab`/`release` frames: piece -> holder (null when names are hidden). */
+  readonly locks: Map<number, string | null>;
+  /** Every piece, indexed by piece id (copies; a missing entry is undefined). */
+  pieces(): Array<PieceValue | undefined>;
+  piece(index: number): PieceValue | undefined;
+  heldBy(piece: number): string | null | undefined;
+  /** Takes the soft lock on the piece's group (rejects with 'busy' or 'locked'). */
+  grab(piece: number): Promise<Ack>;
+  /** Streams a drag position, throttled per piece; the last one is always sent. */
+  move(piece: number, x: number, y: number): void;
+  /**
+   * Snaps with the shared puzzle logic, writes the result in one Yjs
+   * transaction, sends it with the piece's release, and resolves on the ack.
+   */
+  drop(piece: number, x: number, y: number, options?: { tolerance?: number }): Promise<DropResult>;
+  /**
+   * Starts the replica over from the server's whole document. Done
+   * automatically when the server refuses (or does not answer) a write.
+   */
+  rebuild(): Promise<void>;
+}
+
+export declare class JigsyncClient {
+  constructor(url: string, options: ConnectOptions);
+
+  on<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): () => void;
+  once<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): () => void;
+  off<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): void;
+
+  /**
+   * Resolves with the first welcome once every board it lists has its
+   * document (so `boards` and their replicas are filled); rejects (code
+   * unauthorized / forbidden / not_found / closed) if the client ends first.
+   */
+  readonly ready: Promise<Omit<WelcomeEvent, 'resumed'>>;
+  readonly connectionState: ConnectionState;
+  /** Highest message seq seen; reconnects resume after it. */
+  readonly lastSeq: number;
+  readonly me: Participant | null;
+  readonly roomId: string | null;
+  readonly roomName: string | null;
+  readonly owner: string | null;
+  readonly participants: Participant[];
+  readonly participantsById: Map<string, Participant>;
+  readonly currentSpotlight: Spotlight | null;
+  readonly boards: Board[];
+  board(boardId: number): Board | undefined;
+
+  // Chat
+  chat(text: string, uploadId?: string | null): Promise<Ack>;
+  whisper(userId: string, text: string): Promise<Ack>;
+  upload(file: Blob | Uint8Array | ArrayBuffer, name?: string): Promise<UploadInfo>;
+  uploadImage(file: Blob | Uint8Array | ArrayBuffer, name?: string): Promise<Ack & { upload: UploadInfo }>;
+  history(page?: { before?: number; limit?: number }): Promise<HistoryPage>;
+
+  // Teacher controls
+  startPuzzle(puzzle: {
+    uploadId: string;
+    rows: number;
+    cols: number;
+    mode: BoardInfo['mode'];
+    groups?: string[][];
+  }): Promise<PuzzleStarted>;
+  fetchBoards(): Promise<BoardsList>;
+  focus(boardId: number | null): Promise<Ack>;
+  lock(boardId: number | null, locked?: boolean): Promise<Ack>;
+  spotlight(boardId: number | null, hideNames?: boolean): Promise<Ack>;
+  reset(boardId: number): Promise<Ack>;
+  kick(userId: string): Promise<Ack>;
+  transferOwnership(userId: string): Promise<Ack>;
+
+  // Membership
+  leave(): Promise<Ack>;
+  closeRoom(): Promise<Ack>;
+  /** Disconnects for good without leaving the room. */
+  close(): void;
+}
+
+export declare function connect(url: string, options: ConnectOptions): JigsyncClient;
+
+// ---------------------------------------------------------------------------
+// Drag throttle
+
+export interface MoveThrottle {
+  move(board: number, piece: number, x: number, y: number): void;
+  end(board: number, piece: number): void;
+  flush(): void;
+  close(): void;
+}
+
+export declare function createMoveThrottle(options: {
+  send: (move: Move) => void;
+  hz?: number;
+  now?: () => number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+}): MoveThrottle;
+
+// ---------------------------------------------------------------------------
+// Shared puzzle logic (src/puzzle)
+
+export type Side = 'top' | 'right' | 'bottom' | 'left';
+
+export declare function snapDrop(
+  meta: BoardMeta,
+  pieces: Array<PieceValue | undefined>,
+  piece: number,
+  x: number,
+  y: number,
+  options?: { tolerance?: number; isHeld?: (piece: number) => boolean },
+): DropResult;
+export declare function progress(meta: BoardMeta, pieces: Array<PieceValue | undefined>): number;
+export declare function edgeShape(meta: Pick<BoardMeta, 'rows' | 'cols' | 'seed'>): {
+  tab(row: number, col: number, side: Side): -1 | 0 | 1;
+};
+export declare function piecePath(meta: BoardMeta, row: number, col: number): string;
+
+// ---------------------------------------------------------------------------
+// Codec (for bots and tools that speak the room channel directly)
+
+export declare class CodecError extends Error {}
+export declare function encodeClientMsg(msg: ClientMsg): Uint8Array;
+export declare function decodeServerMsg(bytes: Uint8Array): ServerMsg;
+export declare function decodeLobbyMsg(bytes: Uint8Array): LobbyMsg;
+
+export type { Attachment };
