@@ -5,15 +5,16 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 
-.PHONY: run test lint unit js vectors gen build-release bench-chat bench-boards
+.PHONY: run test lint unit js vectors gen build-release bench-chat bench-boards bench-drag bench-smoke
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run:
 	$(CARGO) run --release -p jigsync-server --bin jigsync -- --addr $(ADDR) --data-dir $(DATA_DIR)
 
 ## Every check CI runs: formatting, lints, unit, golden-vector and integration
-## tests, then the JavaScript interop tests (stock Yjs clients against the server).
-test: lint unit js
+## tests, the JavaScript client's tests (against the real server, and stock Yjs
+## clients), and a few seconds of the drag benchmark against every peer.
+test: lint unit js bench-smoke
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -46,3 +47,20 @@ bench-chat: build-release
 ## Board document size, memory and teacher-join figures (prints figures).
 bench-boards: build-release
 	./target/release/board-figures
+
+## Drag-event throughput (benches/README.md): Jigsync, the Socket.IO 4.8
+## peer and the bare relay in turn on the same workload (30 x 30 x 30 Hz),
+## each then raised to the largest load that holds (p99 <= 100 ms, focused
+## delivery >= 99%; at most 6 steps of 5 s), then 10,000 idle connections;
+## prints the ratios. Loopback only; a few minutes. Needs Node.js (the
+## peer's npm packages are installed on first use).
+bench-drag: build-release
+	./target/release/dragbench --compare
+
+## A few seconds of every drag target at a tiny load, so the benchmark never
+## rots. Asserts that it runs, not timings. Uses the debug build the tests
+## already made, so CI compiles no second profile for it.
+bench-smoke:
+	$(CARGO) build -p jigsync-server --bin jigsync -p jigsync-bench --bin dragbench --bin bare-relay
+	./target/debug/dragbench --compare --rooms 1 --students 3 --warmup 0.5 --duration 2 \
+		--max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json

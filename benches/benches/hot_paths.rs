@@ -1,7 +1,7 @@
 //! Micro-benchmarks of the per-message work on the hot paths: encoding and
 //! decoding drag frames, the motion buffer's coalescing, applying a drop's Yjs
 //! update with validation, and the progress formula. Run with
-//! `cargo bench -p jigsync-benches --bench hot_paths`.
+//! `cargo bench -p jigsync-bench --bench hot_paths`.
 
 use std::hint::black_box;
 

@@ -18,14 +18,27 @@ impl Server {
     pub fn start(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let exe = std::env::current_exe().expect("exe").with_file_name("jigsync");
-        let mut child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        command
             .args(["--addr", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .args(extra)
-            .env("JIGSYNC_LOG", "warn,jigsync_server::server=info")
+            .env("JIGSYNC_LOG", "warn,jigsync_server::server=info");
+        Server::spawn(command, dir)
+    }
+
+    /// Starts another server (a benchmark peer). Like Jigsync, it must
+    /// print `addr=<host:port>` on stderr once it listens.
+    pub fn start_peer(command: Command) -> Server {
+        Server::spawn(command, tempfile::tempdir().expect("temp dir"))
+    }
+
+    fn spawn(mut command: Command, dir: tempfile::TempDir) -> Server {
+        let program = command.get_program().to_string_lossy().into_owned();
+        let mut child = command
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e} (build it with `cargo build --release`)", exe.display()));
+            .unwrap_or_else(|e| panic!("start {program}: {e} (build it with `cargo build --release`)"));
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let addr = loop {
@@ -84,4 +97,24 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     bytes.extend(height.to_be_bytes());
     bytes.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
     bytes
+}
+
+/// Installs a Node peer's packages (`npm ci`, from its package-lock.json)
+/// when its `node_modules` is missing, so that a fresh clone runs.
+pub fn npm_ci_if_missing(dir: &std::path::Path) -> Result<(), String> {
+    if dir.join("node_modules").is_dir() {
+        return Ok(());
+    }
+    eprintln!("installing {} (npm ci)", dir.display());
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("npm ci in {}: {e} (is Node.js installed?)", dir.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("npm ci in {} failed: {status}", dir.display()))
+    }
 }

@@ -1,4 +1,15 @@
-//! Shared pieces of the load generators: starting a release server on a
-//! loopback port with a temporary data dir, and small HTTP helpers.
+//! Shared pieces of the load generators: starting a server on a loopback
+//! port, the simulated classrooms of `dragbench` and the protocols they speak.
 
+pub mod classroom;
+pub mod clock;
+pub mod drag;
 pub mod harness;
+pub mod idle;
+pub mod link;
+pub mod procfs;
+pub mod replica;
+pub mod report;
+pub mod socketio;
+pub mod tally;
+pub mod throttle;

@@ -9,7 +9,7 @@
 //! 2. A teacher joining a room of 30 boards × 100 pieces: time from opening
 //!    the socket to holding every board's document, and bytes received.
 //!
-//! Run: `make bench-boards` or `cargo run --release -p jigsync-benches --bin
+//! Run: `make bench-boards` or `cargo run --release -p jigsync-bench --bin
 //! board-figures -- --drops 10000`.
 
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use jigsync_benches::harness::{png, Server};
+use jigsync_bench::harness::{png, Server};
 use jigsync_schema::{decode, encode, ClientMsg, Move, ServerMsg};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as WsMessage;

@@ -4,7 +4,7 @@
 //! every other participant of the room. Starts its own release server on a
 //! loopback port with a temporary data dir unless `--addr` is given.
 //!
-//! Run: `make bench-chat` or `cargo run --release -p jigsync-benches --bin
+//! Run: `make bench-chat` or `cargo run --release -p jigsync-bench --bin
 //! chat-load -- --rooms 10 --students 30`.
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use jigsync_benches::harness::{post_json, Server};
+use jigsync_bench::harness::{post_json, Server};
 use jigsync_schema::{decode, encode, ClientMsg, MessageKind, ServerMsg};
 use serde_json::json;
 use tokio::sync::Mutex;

@@ -1,0 +1,93 @@
+//! One simulated classroom: who connects where, with which board. For
+//! Jigsync it is set up over HTTP (create the room, join the students,
+//! upload a picture, start an individual puzzle); the peers have no setup
+//! and get a synthetic one with the same shape.
+
+use serde_json::{json, Value};
+
+use crate::harness::post_json;
+
+pub struct Classroom {
+    /// Room id (Jigsync) or name (peers).
+    pub room: String,
+    /// The teacher's token (empty for the peers).
+    pub teacher: String,
+    /// Each student's token and board.
+    pub students: Vec<(String, u32)>,
+    pub width: f32,
+    pub height: f32,
+    pub pieces: u16,
+}
+
+impl Classroom {
+    /// The board the teacher focuses: the first student's.
+    pub fn focused(&self) -> u32 {
+        self.students.first().map(|s| s.1).unwrap_or(0)
+    }
+
+    /// A classroom for a peer server: boards numbered per room, an 800×600
+    /// picture cut into `side`×`side` pieces.
+    pub fn synthetic(index: usize, students: usize, side: u16) -> Classroom {
+        let students = (0..students).map(|i| (String::new(), (index * students + i + 1) as u32)).collect();
+        Classroom {
+            room: format!("r{index}"),
+            teacher: String::new(),
+            students,
+            width: 800.0,
+            height: 600.0,
+            pieces: side * side,
+        }
+    }
+
+    /// Creates a Jigsync room with `students` students and an individual
+    /// puzzle of `side`×`side` pieces.
+    pub async fn create(http: &reqwest::Client, addr: &str, students: usize, side: u16) -> Result<Classroom, String> {
+        let base = format!("http://{addr}");
+        let room =
+            post_json(http, &format!("{base}/api/rooms"), None, json!({"name": "Drag", "teacherName": "T"})).await;
+        let room_id = text(&room, "roomId")?;
+        let teacher = text(&room, "teacherToken")?;
+        let mut joined = Vec::new();
+        for i in 0..students {
+            let body = json!({ "joinCode": room["joinCode"], "name": format!("S{i}") });
+            let student = post_json(http, &format!("{base}/api/join"), None, body).await;
+            joined.push((text(&student, "token")?, text(&student, "userId")?));
+        }
+        let part = reqwest::multipart::Part::bytes(crate::harness::png(800, 600)).file_name("p.png");
+        let uploaded: Value = http
+            .post(format!("{base}/api/rooms/{room_id}/uploads"))
+            .bearer_auth(&teacher)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = json!({ "uploadId": uploaded["uploadId"], "rows": side, "cols": side, "mode": "individual" });
+        let puzzle = post_json(http, &format!("{base}/api/rooms/{room_id}/puzzles"), Some(&teacher), body).await;
+        let boards = puzzle["boards"].as_array().ok_or_else(|| format!("no puzzle: {puzzle}"))?;
+        let mut seats = Vec::new();
+        for (token, user) in joined {
+            let board = boards
+                .iter()
+                .find(|b| b["members"][0] == user.as_str())
+                .and_then(|b| b["boardId"].as_u64())
+                .ok_or_else(|| format!("no board for {user}"))?;
+            seats.push((token, board as u32));
+        }
+        let meta = &boards.first().ok_or("no boards")?["meta"];
+        Ok(Classroom {
+            room: room_id,
+            teacher,
+            students: seats,
+            width: meta["width"].as_f64().unwrap_or(800.0) as f32,
+            height: meta["height"].as_f64().unwrap_or(600.0) as f32,
+            pieces: side * side,
+        })
+    }
+}
+
+fn text(v: &Value, key: &str) -> Result<String, String> {
+    v[key].as_str().map(str::to_owned).ok_or_else(|| format!("no {key} in {v}"))
+}
