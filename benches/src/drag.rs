@@ -239,6 +239,9 @@ async fn student(mut link: Link, seat: Seat, w: Workload, tl: Timeline) -> Tally
                         tally.drops_sent += 1;
                         drops.push((r, t));
                     }
+                    if seat.focused {
+                        tally.focused_drop_log.push((seat.board, t));
+                    }
                     alive = link.send_drop(r, seat.board, update, piece).await.is_ok();
                     throttle.end();
                     piece = (piece + 1) % seat.pieces.max(1);

@@ -67,7 +67,7 @@ impl Figures {
             focused_sent: t.focused_sent,
             focused_delivered: t.focused_delivered,
             focused_delivery: ratio(
-                covered(&mut t.focused_sent_log, &mut t.focused_seen_log, FLUSH_US),
+                covered(&mut t.focused_sent_log, &mut t.focused_seen_log, &mut t.focused_drop_log, FLUSH_US),
                 t.focused_sent,
             ),
             focused_delivery_raw: ratio(t.focused_delivered, t.focused_sent),

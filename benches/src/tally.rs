@@ -15,6 +15,9 @@ pub struct Tally {
     /// focused move delivered: see `covered`.
     pub focused_sent_log: Vec<(u32, u32, u32)>,
     pub focused_seen_log: Vec<(u32, u32)>,
+    /// (board, t) of each drop on a focused board: a drop supersedes the
+    /// positions of its piece still waiting to be flushed.
+    pub focused_drop_log: Vec<(u32, u32)>,
     pub focused_latency_us: Vec<u32>,
     pub thumb_latency_us: Vec<u32>,
     /// Drops (`update` with `release`) written by students.
@@ -36,6 +39,7 @@ impl Tally {
         self.thumbs_delivered += other.thumbs_delivered;
         self.focused_sent_log.extend(other.focused_sent_log);
         self.focused_seen_log.extend(other.focused_seen_log);
+        self.focused_drop_log.extend(other.focused_drop_log);
         self.focused_latency_us.extend(other.focused_latency_us);
         self.thumb_latency_us.extend(other.thumb_latency_us);
         self.drops_sent += other.drops_sent;
@@ -49,12 +53,23 @@ impl Tally {
 
 /// How many focused moves sent were delivered, or superseded by a later
 /// move of the same sender that was delivered and sent at most `tick_us`
-/// after it (coalesced into the same flush by design, not lost).
-pub fn covered(sent: &mut [(u32, u32, u32)], seen: &mut [(u32, u32)], tick_us: u32) -> u64 {
+/// after it (coalesced into the same flush by design, not lost), or by the
+/// sender's drop at most `tick_us` after it (a drop discards its piece's
+/// pending positions by design: the committed position replaces them).
+pub fn covered(sent: &mut [(u32, u32, u32)], seen: &mut [(u32, u32)], drops: &mut [(u32, u32)], tick_us: u32) -> u64 {
     sent.sort_unstable();
     seen.sort_unstable();
+    drops.sort_unstable();
+    let dropped_soon_after = |board: u32, t: u32| {
+        let at = drops.partition_point(|&d| d < (board, t));
+        drops.get(at).is_some_and(|&(b, dt)| b == board && dt.wrapping_sub(t) <= tick_us)
+    };
     let mut covered = 0;
     for (i, &(board, seq, t)) in sent.iter().enumerate() {
+        if dropped_soon_after(board, t) {
+            covered += 1;
+            continue;
+        }
         // The first delivered seq >= this one, on the same board.
         let at = seen.partition_point(|&d| d < (board, seq));
         let Some(&(b, next)) = seen.get(at) else { continue };
@@ -100,7 +115,11 @@ mod tests {
         let mut sent = vec![(1, 1, 0), (1, 2, 10_000), (1, 3, 100_000), (1, 4, 200_000), (2, 1, 0)];
         let mut seen = vec![(1, 2), (1, 4), (2, 1)];
         // 1 is covered by 2 (10 ms later); 3 is lost (4 came 100 ms later).
-        assert_eq!(covered(&mut sent, &mut seen, 34_000), 4);
+        assert_eq!(covered(&mut sent, &mut seen, &mut [], 34_000), 4);
+        // A drop 20 ms after 3 supersedes it; one 50 ms after would not.
+        assert_eq!(covered(&mut sent, &mut seen, &mut [(1, 120_000)], 34_000), 5);
+        assert_eq!(covered(&mut sent, &mut seen, &mut [(1, 150_000)], 34_000), 4);
+        assert_eq!(covered(&mut sent, &mut seen, &mut [(2, 120_000)], 34_000), 4, "another board's drop");
     }
 
     #[test]
