@@ -64,7 +64,8 @@ impl Classroom {
             .json()
             .await
             .map_err(|e| e.to_string())?;
-        let body = json!({ "uploadId": uploaded["uploadId"], "rows": side, "cols": side, "mode": "individual" });
+        let upload_id = text(&uploaded, "uploadId").map_err(|_| format!("upload failed: {uploaded}"))?;
+        let body = json!({ "uploadId": upload_id, "rows": side, "cols": side, "mode": "individual" });
         let puzzle = post_json(http, &format!("{base}/api/rooms/{room_id}/puzzles"), Some(&teacher), body).await;
         let boards = puzzle["boards"].as_array().ok_or_else(|| format!("no puzzle: {puzzle}"))?;
         let mut seats = Vec::new();

@@ -66,7 +66,9 @@ impl BlobStore {
         if tokio::fs::try_exists(&target).await? {
             return Ok(());
         }
-        let tmp = self.dir.join(format!(".{id}.{}.tmp", std::process::id()));
+        // A name of its own per write: the same picture may be uploaded
+        // twice at once (a class sharing one GIF), and both must succeed.
+        let tmp = self.dir.join(format!(".{id}.{:016x}.tmp", rand::random::<u64>()));
         write_synced(&tmp, bytes).await?;
         tokio::fs::rename(&tmp, &target).await
     }
@@ -92,6 +94,24 @@ mod tests {
         assert_eq!(sniff(b"%PDF-1.7"), None);
         assert_eq!(sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), None);
         assert_eq!(sniff(b""), None);
+    }
+
+    #[tokio::test]
+    async fn the_same_picture_stored_many_times_at_once_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path().join("uploads")).unwrap();
+        let bytes = b"GIF89a same picture".to_vec();
+        let id = content_id(&bytes);
+        let writes = (0..16).map(|_| {
+            let (blobs, id, bytes) = (blobs.clone(), id.clone(), bytes.clone());
+            tokio::spawn(async move { blobs.put(&id, &bytes).await })
+        });
+        for write in writes.collect::<Vec<_>>() {
+            write.await.unwrap().expect("every concurrent write succeeds");
+        }
+        assert_eq!(std::fs::read(blobs.path(&id)).unwrap(), bytes);
+        let files = std::fs::read_dir(dir.path().join("uploads")).unwrap().count();
+        assert_eq!(files, 1, "no temporary files left behind");
     }
 
     #[test]
