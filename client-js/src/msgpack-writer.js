@@ -175,34 +175,29 @@ export class MsgpackWriter {
   }
 
   arrayHeader(n) {
-    if (n < 0x10) return this.byte(0x90 | n);
-    this.ensure(5);
-    const at = this.length;
-    if (n < 0x10000) {
-      this.bytes[at] = 0xdc;
-      this.view.setUint16(at + 1, n);
-      this.length += 3;
-    } else {
-      this.bytes[at] = 0xdd;
-      this.view.setUint32(at + 1, n);
-      this.length += 5;
-    }
-    return undefined;
+    this.containerHeader(n, 0x90, 0xdc, 0xdd);
   }
 
   mapHeader(n) {
-    if (n < 0x10) return this.byte(0x80 | n);
+    this.containerHeader(n, 0x80, 0xde, 0xdf);
+  }
+
+  /** An array or map header: fix form below 16 entries, else 16- or 32-bit. */
+  containerHeader(n, fix, wide16, wide32) {
+    if (n < 0x10) {
+      this.byte(fix | n);
+      return;
+    }
     this.ensure(5);
     const at = this.length;
     if (n < 0x10000) {
-      this.bytes[at] = 0xde;
+      this.bytes[at] = wide16;
       this.view.setUint16(at + 1, n);
       this.length += 3;
     } else {
-      this.bytes[at] = 0xdf;
+      this.bytes[at] = wide32;
       this.view.setUint32(at + 1, n);
       this.length += 5;
     }
-    return undefined;
   }
 }
