@@ -4,17 +4,21 @@
 CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
+CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js vectors gen build-release bench-chat bench-boards bench-drag bench-smoke
+.PHONY: run test lint unit js web web-test vectors gen build-release bench-chat bench-boards bench-drag bench-smoke
 
 ## Start the server with the classroom web app, SQLite under ./data.
-run:
-	$(CARGO) run --release -p jigsync-server --bin jigsync -- --addr $(ADDR) --data-dir $(DATA_DIR)
+run: web
+	$(CARGO) run --release -p jigsync-server --bin jigsync -- --addr $(ADDR) --data-dir $(DATA_DIR) \
+		--web-dir $(CLASSROOM)/dist
 
 ## Every check CI runs: formatting, lints, unit, golden-vector and integration
 ## tests, the JavaScript client's tests (against the real server, and stock Yjs
-## clients), and a few seconds of the drag benchmark against every peer.
-test: lint unit js bench-smoke
+## clients), the classroom web app in headless Chromium (installed from
+## Debian's packages when missing), and a few seconds of the drag benchmark
+## against every peer.
+test: lint unit js web-test bench-smoke
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -27,6 +31,22 @@ js:
 	$(CARGO) build -p jigsync-server --bin jigsync
 	cd client-js && npm ci --no-audit --no-fund
 	cd client-js && JIGSYNC_BIN=$(CURDIR)/target/debug/jigsync npm test
+
+# npm ci again whenever the lock file changed since the last install.
+$(CLASSROOM)/node_modules/.package-lock.json: $(CLASSROOM)/package-lock.json
+	cd $(CLASSROOM) && npm ci --no-audit --no-fund
+
+## Build the classroom web app into examples/classroom/dist (served at `/`).
+web: $(CLASSROOM)/node_modules/.package-lock.json
+	cd $(CLASSROOM) && npx vite build --logLevel warn
+
+## The classroom app end to end: a teacher and two students in three
+## Chromium contexts against the real server. Screenshots land in
+## examples/classroom/test-results/screenshots.
+web-test: web
+	$(CARGO) build -p jigsync-server --bin jigsync
+	$(CLASSROOM)/scripts/ensure-chromium.sh
+	cd $(CLASSROOM) && JIGSYNC_BIN=$(CURDIR)/target/debug/jigsync npm test
 
 ## Regenerate schema/vectors after a deliberate wire change.
 vectors:

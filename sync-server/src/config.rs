@@ -19,8 +19,8 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// The classroom web app served at `/`.
-    #[arg(long, env = "JIGSYNC_WEB_DIR", default_value = "examples/web")]
+    /// The classroom web app served at `/`: the built files (`make web`).
+    #[arg(long, env = "JIGSYNC_WEB_DIR", default_value = "examples/classroom/dist")]
     pub web_dir: PathBuf,
 
     /// Peers whose `X-Forwarded-For` is believed (CIDR, comma-separated).

@@ -72,6 +72,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     tokio::spawn(watch_signals(app.shutdown.clone()));
     tokio::spawn(sweep_limiters(app.clone()));
     tracing::info!(addr = %local, data_dir = %data_dir.display(), "listening");
+    let web_index = app.config.web_dir.join("index.html");
+    if !web_index.is_file() {
+        // The API still works; only the pages are missing, which `/` would show as a bare 404.
+        tracing::warn!(web_dir = %app.config.web_dir.display(), "no index.html in the web directory: build the classroom app with `make web`");
+    }
 
     let listener = listener.tap_io(|tcp| {
         // Small frames must not wait for Nagle; batching happens in the writer.

@@ -1,0 +1,290 @@
+// The room's conversation, the same for teachers and students: who is here
+// (with the teacher's moderation buttons), the messages (chat in each
+// person's colour, pictures inline, whispers and system notices styled
+// apart), and a composer that can whisper and attach a picture.
+
+import { h, replaceChildren } from './dom.js';
+import { describeError } from './errors.js';
+import { confirmDialog, dot, toast } from './widgets.js';
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+const SYSTEM_ICONS = { join: '👋', leave: '🚪', kick: '⛔', owner: '👑', closed: '🔒', solved: '🎉' };
+
+/**
+ * @param {object} options
+ * @param {import('jigsync-client').JigsyncClient} options.client
+ * @param {(id: string) => {name: string, color: string} | undefined} options.person  names of anyone ever seen
+ */
+export function createChatPanel({ client, person }) {
+  const isTeacher = () => client.me?.role === 'teacher';
+  const nameOf = (id) => (id === client.me?.id ? 'You' : (person(id)?.name ?? 'Someone'));
+
+  // -- People ---------------------------------------------------------------
+  const count = h('span', { class: 'badge', testid: 'participant-count' });
+  const peopleList = h('ul', { class: 'people-list', testid: 'participants' });
+  const people = h(
+    'details',
+    { class: 'people', open: true },
+    h('summary', null, h('span', null, 'People'), count),
+    peopleList,
+  );
+
+  function renderPeople() {
+    const all = client.participants;
+    const online = all.filter((p) => p.online).length;
+    count.textContent = `${all.length} · ${online} online`;
+    count.title = `${all.length} participants, ${online} online`;
+    const sorted = [...all].sort(
+      (a, b) => (a.role === b.role ? 0 : a.role === 'teacher' ? -1 : 1) || Number(b.online) - Number(a.online),
+    );
+    replaceChildren(
+      peopleList,
+      sorted.map((p) => {
+        const me = p.id === client.me?.id;
+        const owner = p.id === client.owner;
+        const actions = [];
+        if (!me) {
+          actions.push(
+            h(
+              'button',
+              { class: 'icon-button', title: `Whisper to ${p.name}`, onclick: () => whisperTo(p.id) },
+              '✉︎',
+            ),
+          );
+        }
+        const iAmOwner = client.owner === client.me?.id;
+        if (isTeacher() && !me && !owner && (p.role === 'student' || iAmOwner)) {
+          actions.push(
+            h('button', { class: 'icon-button danger', testid: 'kick', title: `Remove ${p.name}`, onclick: () => kick(p) }, '✕'),
+          );
+        }
+        if (iAmOwner && !me) {
+          actions.push(
+            h(
+              'button',
+              { class: 'icon-button', testid: 'make-owner', title: `Make ${p.name} the owner`, onclick: () => makeOwner(p) },
+              '👑',
+            ),
+          );
+        }
+        return h(
+          'li',
+          { class: 'person', testid: 'participant', dataset: { user: p.id, online: String(p.online) } },
+          dot(p.color, { class: 'dot avatar' }),
+          h(
+            'span',
+            { class: 'person-name' },
+            p.name,
+            me ? h('span', { class: 'muted' }, ' (you)') : null,
+            owner ? h('span', { class: 'tag', title: 'Owner of this class' }, 'owner') : null,
+            p.role === 'teacher' && !owner ? h('span', { class: 'tag' }, 'teacher') : null,
+          ),
+          h('span', {
+            class: p.online ? 'presence online' : 'presence',
+            title: p.online ? 'Online' : 'Offline',
+            'aria-label': p.online ? 'online' : 'offline',
+          }),
+          h('span', { class: 'person-actions' }, actions),
+        );
+      }),
+    );
+    renderRecipients();
+  }
+
+  async function kick(p) {
+    const ok = await confirmDialog({
+      title: `Remove ${p.name}?`,
+      body: `${p.name} leaves the class at once and cannot join again with this name's session.`,
+      confirm: 'Remove',
+      danger: true,
+    });
+    if (!ok) return;
+    client.kick(p.id).then(
+      () => toast(`${p.name} was removed.`),
+      (err) => toast(describeError(err), 'error'),
+    );
+  }
+
+  async function makeOwner(p) {
+    const ok = await confirmDialog({
+      title: `Make ${p.name} the owner?`,
+      body: 'The owner can close the class and manage teachers. You stay in the class as a teacher.',
+      confirm: 'Transfer',
+    });
+    if (!ok) return;
+    client.transferOwnership(p.id).then(
+      () => toast(`${p.name} now owns the class.`),
+      (err) => toast(describeError(err), 'error'),
+    );
+  }
+
+  // -- Messages -------------------------------------------------------------
+  const list = h('ol', { class: 'messages', testid: 'chat-list', 'aria-live': 'polite' });
+  const earlier = h('button', { class: 'link-button', hidden: true, onclick: loadEarlier }, 'Show earlier messages');
+  const scroller = h('div', { class: 'messages-scroll' }, earlier, list);
+  let firstSeq = null;
+
+  function messageItem(m) {
+    const props = { class: `message ${m.kind}`, testid: 'message', dataset: { kind: m.kind, seq: String(m.seq) } };
+    if (m.kind === 'system') {
+      return h(
+        'li',
+        props,
+        h('span', { 'aria-hidden': 'true' }, SYSTEM_ICONS[m.event?.kind] ?? 'ℹ︎'),
+        h('span', { testid: 'message-text' }, m.text),
+      );
+    }
+    const author = person(m.from);
+    const mine = m.from === client.me?.id;
+    const head = [h('span', { class: 'author', testid: 'message-author', style: { color: author?.color } }, nameOf(m.from))];
+    if (m.kind === 'whisper') {
+      head.push(h('span', { class: 'whisper-to' }, ` → ${m.to === client.me?.id ? 'you' : nameOf(m.to)} · whisper`));
+    }
+    head.push(h('time', { dateTime: new Date(m.ts).toISOString() }, timeFormat.format(m.ts)));
+    const item = h('li', props, h('div', { class: 'message-head' }, head));
+    if (mine) item.classList.add('mine');
+    if (m.text) item.append(h('div', { class: 'message-text', testid: 'message-text' }, m.text));
+    if (m.upload) {
+      item.append(
+        h(
+          'a',
+          { href: m.upload.url, target: '_blank', rel: 'noopener', class: 'message-picture' },
+          h('img', { src: m.upload.url, alt: `Picture from ${nameOf(m.from)}`, loading: 'lazy', testid: 'message-image' }),
+        ),
+      );
+    }
+    return item;
+  }
+
+  function nearBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  }
+
+  function addMessage(m) {
+    const stick = nearBottom();
+    firstSeq ??= m.seq;
+    const item = messageItem(m);
+    list.append(item);
+    // Pictures change the height after loading; keep the newest in view.
+    item.querySelector('img')?.addEventListener('load', () => {
+      if (stick) scroller.scrollTop = scroller.scrollHeight;
+    });
+    if (stick || m.from === client.me?.id) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  async function loadEarlier() {
+    earlier.disabled = true;
+    try {
+      const page = await client.history({ before: firstSeq ?? undefined, limit: 50 });
+      const height = scroller.scrollHeight;
+      list.prepend(...page.messages.map(messageItem));
+      if (page.messages.length > 0) firstSeq = page.messages[0].seq;
+      scroller.scrollTop += scroller.scrollHeight - height;
+      earlier.hidden = !page.hasMore;
+    } catch (err) {
+      toast(describeError(err), 'error');
+    } finally {
+      earlier.disabled = false;
+    }
+  }
+
+  // -- Composer -------------------------------------------------------------
+  const recipients = h('select', { testid: 'chat-to', class: 'recipient', 'aria-label': 'Send to' });
+  const input = h('input', {
+    testid: 'chat-input',
+    class: 'chat-input',
+    placeholder: 'Message the class…',
+    maxLength: 2000,
+    autocomplete: 'off',
+    'aria-label': 'Message',
+  });
+  const attach = h('input', {
+    type: 'file',
+    accept: 'image/gif,image/png,image/jpeg,image/webp',
+    testid: 'chat-attach',
+    class: 'visually-hidden',
+    id: `chat-attach-${Math.random().toString(36).slice(2)}`,
+    onchange: () => sendPicture(),
+  });
+  const attachLabel = h('label', { for: attach.id, class: 'icon-button', title: 'Share a picture or GIF with everyone' }, '🖼︎');
+  const send = h('button', { type: 'submit', class: 'button primary', testid: 'chat-send' }, 'Send');
+  const composer = h('form', { class: 'composer', onsubmit: sendText }, recipients, h('div', { class: 'composer-row' }, attach, attachLabel, input, send));
+
+  function renderRecipients() {
+    const chosen = recipients.value;
+    replaceChildren(
+      recipients,
+      h('option', { value: '' }, 'Everyone'),
+      client.participants.filter((p) => p.id !== client.me?.id).map((p) => h('option', { value: p.id }, p.name)),
+    );
+    recipients.value = [...recipients.options].some((o) => o.value === chosen) ? chosen : '';
+    updatePlaceholder();
+  }
+
+  function updatePlaceholder() {
+    const to = recipients.value;
+    input.placeholder = to ? `Whisper to ${nameOf(to)}…` : 'Message the class…';
+    composer.classList.toggle('whispering', Boolean(to));
+  }
+  recipients.addEventListener('change', updatePlaceholder);
+
+  function whisperTo(id) {
+    recipients.value = id;
+    updatePlaceholder();
+    input.focus();
+  }
+
+  function sendText(event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const to = recipients.value;
+    input.value = '';
+    const sent = to ? client.whisper(to, text) : client.chat(text);
+    sent.catch((err) => {
+      if (!input.value) input.value = text;
+      toast(describeError(err), 'error');
+    });
+  }
+
+  async function sendPicture() {
+    const file = attach.files?.[0];
+    attach.value = '';
+    if (!file) return;
+    const caption = input.value.trim();
+    attachLabel.classList.add('busy');
+    try {
+      const upload = await client.upload(file, file.name || 'picture');
+      await client.chat(caption, upload.uploadId);
+      if (input.value.trim() === caption) input.value = '';
+    } catch (err) {
+      toast(describeError(err, { too_large: 'That picture is too large to share.' }), 'error');
+    } finally {
+      attachLabel.classList.remove('busy');
+    }
+  }
+
+  // -- Wiring ---------------------------------------------------------------
+  const offs = [
+    client.on('welcome', (w) => {
+      if (!w.resumed) {
+        list.replaceChildren();
+        firstSeq = null;
+      }
+      earlier.hidden = !(w.truncated && !w.resumed);
+    }),
+    client.on('message', addMessage),
+    client.on('participants', renderPeople),
+    client.on('owner', renderPeople),
+  ];
+  renderPeople();
+
+  const el = h('aside', { class: 'chat-panel card' }, people, h('div', { class: 'chat' }, scroller, composer));
+  return {
+    el,
+    destroy() {
+      for (const off of offs) off();
+    },
+  };
+}

@@ -1,0 +1,172 @@
+// The student's screen: their puzzle board (or the board the teacher puts in
+// the spotlight), its progress, the paused and solved states, and the chat.
+
+import { createBoardView } from './board-view.js';
+import { h } from './dom.js';
+import { describeError } from './errors.js';
+import { progressBar, toast } from './widgets.js';
+
+export function renderStudent(main, { client, person, chat }) {
+  const myId = () => client.me?.id;
+  const isMember = (info) => info.members.length === 0 || info.members.includes(myId());
+
+  const title = h('h2', { class: 'board-title' }, 'Your puzzle');
+  const tabs = h('div', { class: 'tabs', role: 'tablist', hidden: true });
+  const progress = progressBar({ label: 'Puzzle progress' });
+  const reference = h('img', { class: 'reference', alt: 'The finished picture', hidden: true });
+  const spotlightBanner = h('div', { class: 'spotlight-banner', testid: 'spotlight-banner', hidden: true });
+
+  const lockedOverlay = h(
+    'div',
+    { class: 'locked-overlay', testid: 'locked-overlay', hidden: true },
+    h('div', { class: 'locked-card' }, h('span', { class: 'locked-icon', 'aria-hidden': 'true' }, '⏸'), h('strong', null, 'Paused'), h('span', null, 'Your teacher paused the puzzle. Eyes up front!')),
+  );
+  const solved = h(
+    'div',
+    { class: 'solved-banner', testid: 'solved', hidden: true, role: 'status' },
+    h('span', { class: 'solved-icon', 'aria-hidden': 'true' }, '🎉'),
+    h('strong', null, 'Solved!'),
+    h('span', null, 'Great work. Every piece is in place.'),
+  );
+  const confetti = h('div', { class: 'confetti', 'aria-hidden': 'true' });
+  const waiting = h(
+    'div',
+    { class: 'empty-state', testid: 'waiting' },
+    h('div', { class: 'empty-illustration', 'aria-hidden': 'true' }, '🧩'),
+    h('h3', null, 'Waiting for your teacher'),
+    h('p', { class: 'muted' }, 'Your puzzle appears here as soon as the teacher starts one. Say hello in the chat meanwhile!'),
+  );
+  const stage = h('div', { class: 'board-stage', testid: 'student-board' }, waiting, lockedOverlay, confetti);
+
+  const panel = h(
+    'section',
+    { class: 'board-panel card' },
+    h('div', { class: 'board-toolbar' }, h('div', { class: 'board-heading' }, title, tabs), progress.el, reference),
+    spotlightBanner,
+    solved,
+    stage,
+  );
+  main.append(h('div', { class: 'student-layout' }, panel, chat.el));
+
+  let view = null;
+  /** Which board the student chose to look at while a spotlight is on. */
+  let preferSpotlight = true;
+  let lastSpotlight = null;
+  let wasDone = new Map();
+
+  function boardsNow() {
+    const infos = client.boards.map((b) => b.info).filter(Boolean);
+    const mine = infos.find(isMember) ?? null;
+    const spot = client.currentSpotlight;
+    const spotlighted = spot ? (infos.find((i) => i.boardId === spot.board) ?? null) : null;
+    return { mine, spotlighted, spot };
+  }
+
+  function ownerName(info, hideNames) {
+    if (info.members.length === 0) return hideNames ? 'a board' : 'the class board';
+    if (hideNames) return "a classmate's board";
+    const names = info.members.map((id) => person(id)?.name ?? 'a classmate');
+    return `${names.join(' & ')}'s board`;
+  }
+
+  function update() {
+    const { mine, spotlighted, spot } = boardsNow();
+    const spotKey = spot ? `${spot.board}` : null;
+    if (spotKey !== lastSpotlight) {
+      // A new spotlight takes the screen; the student can switch back.
+      preferSpotlight = true;
+      lastSpotlight = spotKey;
+    }
+    const spotlightIsMine = Boolean(spotlighted && mine && spotlighted.boardId === mine.boardId);
+    const showSpotlight = Boolean(spotlighted && !spotlightIsMine && (preferSpotlight || !mine));
+    const shown = showSpotlight ? spotlighted : mine;
+
+    // Tabs only when there is a choice to make.
+    tabs.hidden = !(spotlighted && !spotlightIsMine && mine);
+    if (!tabs.hidden) {
+      tabs.replaceChildren(
+        h('button', { role: 'tab', class: showSpotlight ? 'tab' : 'tab active', 'aria-selected': String(!showSpotlight), onclick: () => choose(false) }, 'My board'),
+        h('button', { role: 'tab', class: showSpotlight ? 'tab active' : 'tab', 'aria-selected': String(showSpotlight), onclick: () => choose(true) }, '📽 On screen'),
+      );
+    }
+    title.textContent = showSpotlight ? 'On the big screen' : mine && mine.members.length !== 1 ? 'Team puzzle' : 'Your puzzle';
+
+    if (spotlighted) {
+      spotlightBanner.hidden = false;
+      spotlightBanner.textContent = spotlightIsMine
+        ? '✨ Your board is on the big screen!'
+        : `📽 Your teacher is sharing ${ownerName(spotlighted, spot.hideNames)}. You can watch; only its owners can move pieces.`;
+    } else {
+      spotlightBanner.hidden = true;
+    }
+
+    if (!shown) {
+      view?.destroy();
+      view?.el.remove();
+      view = null;
+      waiting.hidden = false;
+      lockedOverlay.hidden = true;
+      solved.hidden = true;
+      reference.hidden = true;
+      progress.set(0);
+      return;
+    }
+    waiting.hidden = true;
+    const interactive = isMember(shown);
+    if (!view || view.boardId !== shown.boardId || view.interactive !== interactive) {
+      view?.destroy();
+      view?.el.remove();
+      const created = createBoardView({
+        client,
+        boardId: shown.boardId,
+        interactive,
+        onRefused: (code) => toast(describeError({ code }), code === 'locked' ? 'info' : 'error'),
+      });
+      view = { ...created, interactive };
+      stage.prepend(view.el);
+    } else {
+      view.refresh();
+    }
+    reference.src = shown.meta.image;
+    reference.hidden = false;
+    lockedOverlay.hidden = !(shown.locked && interactive);
+    progress.set(shown.progress);
+    solved.hidden = !shown.done;
+    const before = wasDone.get(shown.boardId);
+    if (shown.done && before === false) celebrate();
+    wasDone.set(shown.boardId, shown.done);
+  }
+
+  function choose(spotlight) {
+    preferSpotlight = spotlight;
+    update();
+  }
+
+  function celebrate() {
+    confetti.replaceChildren(
+      ...Array.from({ length: 40 }, (_, i) =>
+        h('i', { style: { left: `${(i * 37) % 100}%`, animationDelay: `${(i % 10) * 60}ms`, background: `hsl(${(i * 47) % 360} 85% 60%)` } }),
+      ),
+    );
+    confetti.classList.remove('go');
+    void confetti.offsetWidth;
+    confetti.classList.add('go');
+  }
+
+  const offs = [
+    client.on('boards', update),
+    client.on('progress', update),
+    client.on('participants', update),
+    client.on('board', (e) => {
+      if (e.replaced) update();
+    }),
+  ];
+  update();
+
+  return {
+    destroy() {
+      for (const off of offs) off();
+      view?.destroy();
+    },
+  };
+}
