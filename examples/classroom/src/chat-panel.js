@@ -122,7 +122,8 @@ export function createChatPanel({ client, person }) {
   // -- Messages -------------------------------------------------------------
   const list = h('ol', { class: 'messages', testid: 'chat-list', 'aria-live': 'polite' });
   const earlier = h('button', { class: 'link-button', hidden: true, onclick: loadEarlier }, 'Show earlier messages');
-  const scroller = h('div', { class: 'messages-scroll' }, earlier, list);
+  const pendingList = h('ol', { class: 'messages' });
+  const scroller = h('div', { class: 'messages-scroll' }, earlier, list, pendingList);
   let firstSeq = null;
 
   function messageItem(m) {
@@ -242,10 +243,22 @@ export function createChatPanel({ client, person }) {
     const to = recipients.value;
     input.value = '';
     const sent = to ? client.whisper(to, text) : client.chat(text);
-    sent.catch((err) => {
-      if (!input.value) input.value = text;
-      toast(describeError(err), 'error');
-    });
+    // Shown until the server has it (at once when online; after the
+    // reconnect when the message waits in the offline queue).
+    const pending = h(
+      'li',
+      { class: `message pending ${to ? 'whisper' : 'chat'} mine`, testid: 'message-pending' },
+      h('div', { class: 'message-head' }, h('span', { class: 'author' }, 'You'), h('time', null, 'sending…')),
+      h('div', { class: 'message-text' }, text),
+    );
+    pendingList.append(pending);
+    scroller.scrollTop = scroller.scrollHeight;
+    sent
+      .catch((err) => {
+        if (!input.value) input.value = text;
+        toast(describeError(err), 'error');
+      })
+      .finally(() => pending.remove());
   }
 
   async function sendPicture() {

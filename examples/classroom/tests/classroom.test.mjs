@@ -1,0 +1,720 @@
+// End-to-end test of the classroom web app: a real jigsync server serving
+// dist/, one real Chromium, and three people (a teacher and the students Ann
+// and Bea, later a tablet student Cy) using the pages through the DOM contract
+// (data-testid attributes) with real pointer input.
+//
+// One scenario, run as ordered steps that share state. A step whose
+// prerequisite failed is skipped rather than failing with a misleading
+// message, so one broken feature does not hide the state of the others.
+// Every wait is a bounded poll; none of them is a sleep used as an assertion.
+//
+// Run: cd examples/classroom && npx vite build && npm test
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import {
+  clearScreenshots,
+  dragPiece,
+  launchBrowser,
+  near,
+  openPerson,
+  pieceOf,
+  poll,
+  readBoard,
+  screenshot,
+} from './support/browser.mjs';
+import { APP_DIR, startServer } from './support/server.mjs';
+
+const FIXTURES = path.join(APP_DIR, 'tests', 'fixtures');
+const PUZZLE_PNG = path.join(FIXTURES, 'puzzle.png');
+const ANIMATED_GIF = path.join(FIXTURES, 'wave.gif');
+
+const JOIN_CODE = /^[ABCDEFGHJKMNPQRSTWXYZ23456789]{6}$/;
+/** The latency budget for a drag position to reach the teacher's screen. */
+const MOTION_BUDGET_MS = 1000;
+/** Board units a relayed position may differ from the local one (pixel rounding). */
+const MOTION_TOL = 3;
+
+const tid = (id) => `[data-testid="${id}"]`;
+const STUDENT_BOARD = tid('student-board');
+const thumbnailOf = (boardId) => `${tid('thumbnail')}[data-board="${boardId}"]`;
+const FOCUSED_BOARD = tid('focused-board');
+
+/** Step names, for the `needs` lists. */
+const STEP = {
+  START: '1 (a) teacher starts a class: join code and share link',
+  JOIN: '2 (c) students Ann and Bea join, by code and by share link',
+  PUZZLE: '3 (b) teacher starts a 2x2 individual puzzle; each student gets 4 pieces',
+  THUMBS: '4 (d) dashboard: one thumbnail per student with name, progress, online dot',
+  MOTION: "5 (e) teacher sees Ann's held drag within 1 s: thumbnail and focused view",
+  CHAT: '6 (f) Ann chats and posts an animated GIF; Bea and the teacher see both',
+  WHISPER: '7 (g) Ann whispers to Bea; the teacher does not see it',
+  LOCK: '8 (h) lock-all pauses students; a drag is refused with a notice; unlock',
+  SOLVE: '9 (i) Ann solves her board; everyone is told; progress reaches 1',
+  SHOTS: '10 (j) screenshots: student, teacher grid and focused, tablet student',
+  KICK: '11 (k) teacher kicks Bea; Bea sees the removed screen',
+  RECONNECT: '12 the server restarts: Ann sees "reconnecting", her offline chat arrives once, her board is kept',
+};
+
+/** Everything the steps share. */
+const s = {
+  server: null,
+  browser: null,
+  people: [],
+  teacher: null,
+  ann: null,
+  bea: null,
+  cy: null,
+  code: null,
+  shareLink: null,
+  annBoard: null, // Ann's board id
+  beaBoard: null,
+  beaUser: null, // Bea's user id
+};
+
+const failed = new Set();
+const passed = new Set();
+
+/**
+ * One step of the scenario. `needs` names earlier steps; if any of them did
+ * not pass, this one is skipped. On failure, every page's console errors and
+ * the server's log tail are printed, and each page is screenshotted.
+ */
+function step(name, needs, fn) {
+  test(name, { timeout: 45_000 }, async (t) => {
+    const missing = needs.filter((n) => failed.has(n) || !passed.has(n));
+    if (missing.length > 0) {
+      failed.add(name);
+      t.skip(`needs step(s) ${missing.join(', ')}`);
+      return;
+    }
+    try {
+      await fn(t);
+      passed.add(name);
+    } catch (err) {
+      failed.add(name);
+      for (const person of s.people) {
+        if (person.problems.length > 0) {
+          t.diagnostic(`${person.name}'s page problems:\n  ${person.problems.join('\n  ')}`);
+        }
+        try {
+          const file = await screenshot(person.page, `failure-${name.split(' ')[0].replace(/\W/g, '')}-${person.name}.png`);
+          t.diagnostic(`${person.name}'s page at the failure: ${file}`);
+        } catch {
+          // A page that cannot be photographed must not hide the real error.
+        }
+      }
+      if (s.server) t.diagnostic(`server log tail:\n${s.server.logTail(3000)}`);
+      throw err;
+    }
+  });
+}
+
+before(async () => {
+  await clearScreenshots();
+  s.server = await startServer();
+  s.browser = await launchBrowser();
+  s.teacher = await openPerson(s.browser, 'teacher');
+  s.ann = await openPerson(s.browser, 'ann');
+  s.bea = await openPerson(s.browser, 'bea');
+  s.people.push(s.teacher, s.ann, s.bea);
+});
+
+after(async () => {
+  // Print what the pages complained about even when every step passed: an
+  // error in the console is worth a look.
+  for (const person of s.people) {
+    if (person.problems.length > 0) {
+      console.log(`[${person.name}] page problems:\n  ${person.problems.join('\n  ')}`);
+    }
+  }
+  await s.browser?.close().catch(() => {});
+  await s.server?.stop();
+});
+
+// ---------------------------------------------------------------------------
+// Page helpers
+
+/** Text of the chat messages in `page` as [{kind, author, text, seq}]. */
+function readMessages(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="chat-list"] [data-testid="message"]')].map((m) => ({
+      kind: m.getAttribute('data-kind'),
+      seq: m.getAttribute('data-seq'),
+      author: m.querySelector('[data-testid="message-author"]')?.textContent.trim() ?? null,
+      text: m.querySelector('[data-testid="message-text"]')?.textContent.trim() ?? null,
+    })),
+  );
+}
+
+function waitForMessage(person, what, match, opts) {
+  return poll(
+    `${person.name} to see ${what}`,
+    () => readMessages(person.page),
+    (messages) => messages.some(match),
+    opts,
+  ).then((messages) => messages.find(match));
+}
+
+async function sendChat(person, text) {
+  const { page } = person;
+  await page.locator(tid('chat-input')).fill(text);
+  await page.locator(tid('chat-send')).click();
+}
+
+async function joinAsStudent(person, { code, viaShareLink, name }) {
+  const { page } = person;
+  if (viaShareLink) {
+    await page.goto(s.shareLink);
+    // The share link prefills the code.
+    await poll(
+      `${person.name}'s join-code input to be prefilled from the share link`,
+      () => page.locator(tid('join-code')).inputValue(),
+      (value) => value.replace(/[\s-]/g, '').toUpperCase() === code,
+    );
+  } else {
+    await page.goto(`${s.server.url}/`);
+    await page.locator(tid('join-code')).fill(code);
+  }
+  await page.locator(tid('student-name')).fill(name);
+  await page.locator(tid('join-class')).click();
+  await page.locator(STUDENT_BOARD).waitFor({ state: 'attached' });
+}
+
+/** Waits until the student's board shows `count` pieces with positions. */
+function waitForStudentPieces(person, count) {
+  return poll(
+    `${person.name}'s board to show ${count} pieces`,
+    () => readBoard(person.page, STUDENT_BOARD),
+    (board) =>
+      board !== null &&
+      board.pieces.length === count &&
+      board.pieces.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y)) &&
+      board.pieceWidth > 0 &&
+      board.pieceHeight > 0,
+  );
+}
+
+/** A point for `piece` to be dragged to: `delta` away, kept inside the playing area. */
+function shifted(board, piece, delta) {
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  const maxX = board.width - board.pieceWidth;
+  const maxY = board.height - board.pieceHeight;
+  let x = piece.x + delta.x;
+  let y = piece.y + delta.y;
+  // Bounce off the edge instead of sticking to it, so the piece really moves.
+  if (x > maxX || x < 0) x = piece.x - delta.x;
+  if (y > maxY || y < 0) y = piece.y - delta.y;
+  return { x: Math.round(clamp(x, 5, maxX - 5)), y: Math.round(clamp(y, 5, maxY - 5)) };
+}
+
+/**
+ * Ann holds a piece (mouse still down) at a new spot and we measure how long
+ * until `watcher`'s copy of her board (`scope`) shows it there.
+ */
+async function measureMotion(t, watcher, scope, label, delta) {
+  const { page } = s.ann;
+  const before = await readBoard(page, STUDENT_BOARD);
+  // Any piece will do; the first one that can be grabbed.
+  let drag;
+  let index;
+  let target;
+  for (const piece of before.pieces) {
+    target = shifted(before, piece, delta);
+    // The check must be able to fail: the target is well away from the start.
+    assert.ok(!near(piece, target, 20), `drag target ${JSON.stringify(target)} too close to ${JSON.stringify(piece)}`);
+    try {
+      drag = await dragPiece(page, STUDENT_BOARD, piece.index, target, { release: false });
+      index = piece.index;
+      break;
+    } catch (err) {
+      if (!/cannot be grabbed/.test(err.message)) throw err;
+    }
+  }
+  assert.ok(drag, `no piece of Ann's board could be grabbed: ${JSON.stringify(before)}`);
+  try {
+    // Watch the teacher's copy at once: the clock started at Ann's last move.
+    const budgetLeft = Math.max(1, MOTION_BUDGET_MS - (Date.now() - drag.lastMoveAt));
+    const remoteSeen = watcher.page
+      .waitForFunction(
+        ({ scope, index, target, tol }) => {
+          const g = document.querySelector(`${scope} svg[data-testid="board"] g[data-piece="${index}"]`);
+          if (!g) return false;
+          const x = Number(g.getAttribute('data-x'));
+          const y = Number(g.getAttribute('data-y'));
+          return Math.abs(x - target.x) <= tol && Math.abs(y - target.y) <= tol;
+        },
+        { scope, index, target, tol: MOTION_TOL },
+        { polling: 10, timeout: budgetLeft },
+      )
+      .then(
+        () => ({ ok: true, delay: Date.now() - drag.lastMoveAt }),
+        (err) => ({ ok: false, err }),
+      );
+
+    // Ann's own display follows her pointer (give or take pixel rounding).
+    const local = await poll(
+      `Ann's board to show piece ${index} under her pointer at ${JSON.stringify(target)}`,
+      () => readBoard(page, STUDENT_BOARD),
+      (b) => near(pieceOf(b, index), target, MOTION_TOL),
+      { timeout: 2000 },
+    ).then((b) => pieceOf(b, index));
+
+    const outcome = await remoteSeen;
+    if (!outcome.ok) {
+      const seen = await readBoard(watcher.page, scope).catch(() => null);
+      const remote = seen ? seen.pieces.find((p) => p.index === index) : null;
+      throw new Error(
+        `${label}: piece ${index} of Ann's board was not shown near ${JSON.stringify(target)} (Ann shows ` +
+          `${JSON.stringify(local)}) within ${MOTION_BUDGET_MS} ms of her last move while she held it; ` +
+          `the ${watcher.name} shows ${JSON.stringify(remote)} (${outcome.err.message.split('\n')[0]})`,
+      );
+    }
+    t.diagnostic(`${label}: Ann's held position reached the ${watcher.name} after ${outcome.delay} ms (budget ${MOTION_BUDGET_MS} ms)`);
+    console.log(`[motion] ${label}: ${outcome.delay} ms after Ann's last move`);
+    return { index, local, delay: outcome.delay };
+  } finally {
+    await page.mouse.up();
+  }
+}
+
+/**
+ * Starts recording toasts added to `page` from now on; resolves with a
+ * function that returns their texts so far.
+ */
+async function watchNewToasts(page) {
+  await page.evaluate(() => {
+    window.__e2eToasts?.observer.disconnect();
+    const texts = [];
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          if (node.nodeType !== Node.ELEMENT_NODE) continue;
+          const toasts = node.matches('[data-testid="toast"]') ? [node] : [...node.querySelectorAll('[data-testid="toast"]')];
+          for (const toast of toasts) texts.push(toast.textContent.trim());
+        }
+      }
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    window.__e2eToasts = { observer, texts };
+  });
+  return () => page.evaluate(() => [...(window.__e2eToasts?.texts ?? [])]);
+}
+
+/** Drags a piece of Ann's board; false when no point of it can be grabbed. */
+async function tryDrag(page, index, to) {
+  try {
+    await dragPiece(page, STUDENT_BOARD, index, to);
+    return true;
+  } catch (err) {
+    if (/cannot be grabbed/.test(err.message)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Reads a board once it has stopped changing (two reads 150 ms apart agree):
+ * a drop is applied in steps (local position, snap, group merge).
+ */
+async function readSettled(page, scope) {
+  let previous = null;
+  return poll(
+    `the board in ${scope} to settle`,
+    async () => {
+      const now = await readBoard(page, scope);
+      const same = previous !== null && JSON.stringify(previous) === JSON.stringify(now);
+      previous = now;
+      return same ? now : null;
+    },
+    (b) => b !== null,
+    { interval: 150, timeout: 5000 },
+  );
+}
+
+/** The target top-left of piece `i` when the solved picture's top-left is `origin`. */
+function solvedSpot(board, cols, origin, i) {
+  const row = Math.floor(i / cols);
+  const col = i % cols;
+  return { x: origin.x + col * board.pieceWidth, y: origin.y + row * board.pieceHeight };
+}
+
+// ---------------------------------------------------------------------------
+// The scenario
+
+step(STEP.START, [], async () => {
+  const { page } = s.teacher;
+  await page.goto(`${s.server.url}/`);
+  await page.locator(tid('teacher-name')).fill('Ms Park');
+  await page.locator(tid('room-name')).fill('Class 5B');
+  await page.locator(tid('start-class')).click();
+
+  const code = await poll(
+    'the dashboard to show a 6-character join code',
+    async () => (await page.locator(tid('room-code')).textContent({ timeout: 1000 }))?.trim(),
+    (text) => JOIN_CODE.test(text ?? ''),
+  );
+  const href = await page.locator(tid('share-link')).getAttribute('href');
+  assert.ok(href, 'share-link has no href');
+  const shareLink = new URL(href, page.url());
+  assert.ok(shareLink.href.includes(code), `share link ${shareLink.href} does not contain the code ${code}`);
+  s.code = code;
+  s.shareLink = shareLink.href;
+});
+
+step(STEP.JOIN, [STEP.START], async () => {
+  await joinAsStudent(s.ann, { code: s.code, viaShareLink: false, name: 'Ann' });
+  // Bea uses the share link, which must prefill the code.
+  await joinAsStudent(s.bea, { code: s.code, viaShareLink: true, name: 'Bea' });
+
+  // The teacher's participant list shows all three people.
+  const { page } = s.teacher;
+  await poll(
+    "the teacher's participant count to reach 3",
+    async () => (await page.locator(tid('participant-count')).textContent({ timeout: 1000 })) ?? '',
+    (text) => /\b3\b/.test(text),
+  );
+  for (const name of ['Ann', 'Bea']) {
+    await page.locator(tid('participant')).filter({ hasText: name }).first().waitFor();
+  }
+  s.beaUser = await page.locator(tid('participant')).filter({ hasText: 'Bea' }).first().getAttribute('data-user');
+  assert.ok(s.beaUser, "Bea's participant row has no data-user");
+});
+
+step(STEP.PUZZLE, [STEP.JOIN], async () => {
+  const { page } = s.teacher;
+  await page.locator(tid('open-start-puzzle')).click();
+  await page.locator(tid('puzzle-image')).setInputFiles(PUZZLE_PNG);
+  await page.locator(tid('puzzle-rows')).fill('2');
+  await page.locator(tid('puzzle-cols')).fill('2');
+  await page.locator(tid('puzzle-mode')).selectOption('individual');
+  await page.locator(tid('start-puzzle')).click();
+
+  // Each student present at the start gets a board of 4 pieces.
+  const annBoard = await waitForStudentPieces(s.ann, 4);
+  const beaBoard = await waitForStudentPieces(s.bea, 4);
+  assert.notEqual(annBoard.board, beaBoard.board, 'Ann and Bea share one board in individual mode');
+  // Geometry from PROTOCOL.md §6: pieceWidth 100, pieceHeight 100 × (240/320), area twice the picture.
+  assert.deepEqual(
+    [annBoard.pieceWidth, annBoard.pieceHeight, annBoard.width, annBoard.height],
+    [100, 75, 400, 300],
+    `board geometry of a 640x480 picture cut 2x2: ${JSON.stringify(annBoard)}`,
+  );
+  s.annBoard = annBoard.board;
+  s.beaBoard = beaBoard.board;
+});
+
+step(STEP.THUMBS, [STEP.PUZZLE], async () => {
+  const { page } = s.teacher;
+  const thumbs = await poll(
+    'two thumbnails, one for Ann and one for Bea, online, with progress',
+    () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('[data-testid="thumbnail"]')].map((el) => ({
+          board: el.getAttribute('data-board'),
+          student: el.getAttribute('data-student'),
+          name: el.querySelector('[data-testid="thumb-name"]')?.textContent.trim(),
+          progress: el.querySelector('[data-testid="progress"]')?.getAttribute('data-value'),
+          online: el.querySelector('[data-testid="online-dot"]')?.getAttribute('data-online'),
+          pieces: el.querySelectorAll('svg[data-testid="board"] g[data-piece]').length,
+        })),
+      ),
+    (list) =>
+      list.length === 2 &&
+      ['Ann', 'Bea'].every((name) => list.some((x) => x.name === name)) &&
+      list.every((x) => x.online === 'true' && x.progress !== undefined && x.progress !== null && x.pieces === 4),
+  );
+  for (const thumb of thumbs) {
+    const progress = Number(thumb.progress);
+    assert.ok(progress >= 0 && progress <= 1, `progress ${thumb.progress} of ${thumb.name} is not within 0..1`);
+  }
+  assert.equal(thumbs.find((x) => x.name === 'Ann').board, s.annBoard, "Ann's thumbnail shows another board than hers");
+  assert.equal(thumbs.find((x) => x.name === 'Bea').board, s.beaBoard, "Bea's thumbnail shows another board than hers");
+  assert.equal(thumbs.find((x) => x.name === 'Bea').student, s.beaUser, "Bea's thumbnail data-student is not her user id");
+});
+
+step(STEP.MOTION, [STEP.THUMBS], async (t) => {
+  const { page } = s.teacher;
+  // Thumbnails get positions at the thumbnail rate (4 Hz); still well under a second.
+  await measureMotion(t, s.teacher, thumbnailOf(s.annBoard), 'thumbnail', { x: 70, y: 45 });
+
+  await page.locator(thumbnailOf(s.annBoard)).click();
+  await poll(
+    "the focused view of Ann's board",
+    () => page.locator(FOCUSED_BOARD).getAttribute('data-board', { timeout: 1000 }),
+    (board) => board === s.annBoard,
+  );
+  await poll(
+    "the focused view's board svg with 4 pieces",
+    () => readBoard(page, FOCUSED_BOARD),
+    (b) => b?.board === s.annBoard && b.pieces.length === 4,
+  );
+  // The focused board gets positions at the full rate (30 Hz).
+  await measureMotion(t, s.teacher, FOCUSED_BOARD, 'focused view', { x: -60, y: 50 });
+
+  await page.locator(tid('close-focus')).click();
+  await page.locator(thumbnailOf(s.annBoard)).waitFor({ state: 'visible' });
+});
+
+step(STEP.CHAT, [STEP.JOIN], async () => {
+  const text = `Hello from Ann ${Date.now() % 10000}`;
+  await sendChat(s.ann, text);
+  for (const person of [s.bea, s.teacher]) {
+    const message = await waitForMessage(person, `Ann's chat "${text}"`, (m) => m.kind === 'chat' && m.text?.includes(text));
+    assert.match(message.author ?? '', /Ann/, `${person.name} shows the author of Ann's message as ${message.author}`);
+  }
+  // Ann gets her own message back too (her page may label it "You").
+  await waitForMessage(s.ann, `her own chat "${text}"`, (m) => m.kind === 'chat' && m.text?.includes(text));
+
+  // Choosing a file posts it at once, with the input's text as the caption.
+  await s.ann.page.locator(tid('chat-input')).fill('look at this');
+  await s.ann.page.locator(tid('chat-attach')).setInputFiles(ANIMATED_GIF);
+  for (const person of [s.bea, s.teacher]) {
+    const img = await poll(
+      `${person.name} to see Ann's GIF loaded inline`,
+      () =>
+        person.page.evaluate(() =>
+          [...document.querySelectorAll('[data-testid="chat-list"] [data-testid="message"]')]
+            .map((m) => {
+              const image = m.querySelector('img[data-testid="message-image"]');
+              return image
+                ? {
+                    src: image.currentSrc || image.src,
+                    complete: image.complete,
+                    naturalWidth: image.naturalWidth,
+                    author: m.querySelector('[data-testid="message-author"]')?.textContent.trim(),
+                  }
+                : null;
+            })
+            .filter(Boolean),
+        ),
+      (images) => images.some((i) => /\.gif$/.test(new URL(i.src).pathname) && i.complete && i.naturalWidth > 0),
+    ).then((images) => images.find((i) => /\.gif$/.test(new URL(i.src).pathname)));
+    assert.match(img.author ?? '', /Ann/, `${person.name} shows the GIF's author as ${img.author}`);
+  }
+});
+
+step(STEP.WHISPER, [STEP.JOIN], async () => {
+  const { page } = s.ann;
+  const secret = `psst Bea ${Date.now() % 10000}`;
+  await page.locator(tid('chat-to')).selectOption({ label: 'Bea' });
+  await sendChat(s.ann, secret);
+  const atBea = await waitForMessage(s.bea, `Ann's whisper "${secret}"`, (m) => m.text?.includes(secret));
+  assert.equal(atBea.kind, 'whisper', `Bea shows Ann's whisper with data-kind=${atBea.kind}`);
+  assert.match(atBea.author ?? '', /Ann/);
+  await waitForMessage(s.ann, `her own whisper "${secret}"`, (m) => m.kind === 'whisper' && m.text?.includes(secret));
+
+  // PROTOCOL.md §3: a whisper goes only to the sender's and the recipient's
+  // connections. The room's messages reach the teacher in order, so once a
+  // later public message has arrived, the whisper would have arrived before it.
+  await page.locator(tid('chat-to')).selectOption('');
+  const later = `after the whisper ${Date.now() % 10000}`;
+  await sendChat(s.ann, later);
+  await waitForMessage(s.teacher, `Ann's later message "${later}"`, (m) => m.kind === 'chat' && m.text?.includes(later));
+  const teacherSees = await readMessages(s.teacher.page);
+  assert.ok(
+    !teacherSees.some((m) => m.text?.includes(secret)),
+    `the teacher sees Ann's whisper to Bea: ${JSON.stringify(teacherSees.filter((m) => m.text?.includes(secret)))}`,
+  );
+});
+
+step(STEP.LOCK, [STEP.PUZZLE], async (t) => {
+  const { page } = s.teacher;
+  await page.locator(tid('lock-all')).click();
+  await poll(
+    'lock-all to report data-locked="true"',
+    () => page.locator(tid('lock-all')).getAttribute('data-locked', { timeout: 1000 }),
+    (v) => v === 'true',
+  );
+  for (const person of [s.ann, s.bea]) {
+    await person.page.locator(tid('locked-overlay')).waitFor({ state: 'visible' });
+  }
+
+  // Bea tries anyway. The overlay may or may not let the pointer through;
+  // either way the piece must stay and she must be told why.
+  const before = await readBoard(s.bea.page, STUDENT_BOARD);
+  const piece = before.pieces[0];
+  const target = shifted(before, piece, { x: 80, y: 60 });
+  // Only a notice that appears after the drag counts: one shown when the
+  // lock arrived would prove nothing about the refusal.
+  const newToasts = await watchNewToasts(s.bea.page);
+  const drag = await dragPiece(s.bea.page, STUDENT_BOARD, piece.index, target, { requireHit: false });
+  t.diagnostic(`Bea's drag started on ${drag.grab.ok ? 'the piece itself' : `a covered point`}`);
+  await poll(
+    "a new toast on Bea's page saying the puzzle is paused",
+    newToasts,
+    (texts) => texts.some((text) => /paused/i.test(text)),
+    { timeout: 5000 },
+  ).catch((err) => {
+    err.message += ` (the drag started on ${drag.grab.ok ? 'the piece' : 'a covered point'})`;
+    throw err;
+  });
+  const afterDrag = await readBoard(s.bea.page, STUDENT_BOARD);
+  assert.ok(
+    near(pieceOf(afterDrag, piece.index), piece, 0.5),
+    `piece ${piece.index} moved on a locked board: ${JSON.stringify(piece)} -> ${JSON.stringify(pieceOf(afterDrag, piece.index))}`,
+  );
+  // The teacher's copy of Bea's board did not move either.
+  const teacherCopy = await readBoard(page, thumbnailOf(s.beaBoard));
+  assert.ok(
+    near(pieceOf(teacherCopy, piece.index), piece, 0.5),
+    `the teacher sees piece ${piece.index} of Bea's locked board moved: ${JSON.stringify(pieceOf(teacherCopy, piece.index))}`,
+  );
+
+  await page.locator(tid('lock-all')).click();
+  await poll(
+    'lock-all to report data-locked="false"',
+    () => page.locator(tid('lock-all')).getAttribute('data-locked', { timeout: 1000 }),
+    (v) => v === 'false',
+  );
+  for (const person of [s.ann, s.bea]) {
+    await person.page.locator(tid('locked-overlay')).waitFor({ state: 'hidden' });
+  }
+});
+
+step(STEP.SOLVE, [STEP.PUZZLE], async (t) => {
+  const { page } = s.ann;
+  const rows = 2;
+  const cols = 2;
+  let board = await readSettled(page, STUDENT_BOARD);
+  const count = board.pieces.length;
+  assert.equal(count, rows * cols);
+  const { pieceWidth: pw, pieceHeight: ph } = board;
+  // Where the solved picture's top-left should be: centred at first, later
+  // wherever the anchor (the first piece placed) really is, snapped or not.
+  let origin = { x: (board.width - cols * pw) / 2, y: (board.height - rows * ph) / 2 };
+  let anchor = null;
+  const placed = (b, i) => near(pieceOf(b, i), solvedSpot(b, cols, origin, i), 1);
+  const followAnchor = () => {
+    const at = pieceOf(board, anchor);
+    const spot = solvedSpot(board, cols, { x: 0, y: 0 }, anchor);
+    origin = { x: at.x - spot.x, y: at.y - spot.y };
+  };
+
+  for (let round = 0; round < 4 * count && !board.pieces.every((p) => placed(board, p.index)); round++) {
+    // Piece 0 first (lowest index first), skipping pieces something covers.
+    const todo = board.pieces.filter((p) => !placed(board, p.index)).map((p) => p.index);
+    let moved = null;
+    for (const index of todo) {
+      if (await tryDrag(page, index, solvedSpot(board, cols, origin, index))) {
+        moved = index;
+        break;
+      }
+    }
+    if (moved === null) {
+      // Every piece still to place lies under the part already assembled:
+      // carry the assembled part to the corner that covers them least.
+      const hidden = todo.map((i) => pieceOf(board, i));
+      const corners = [
+        { x: 5, y: 5 },
+        { x: board.width - cols * pw - 5, y: 5 },
+        { x: 5, y: board.height - rows * ph - 5 },
+        { x: board.width - cols * pw - 5, y: board.height - rows * ph - 5 },
+      ];
+      const overlap = (o) =>
+        hidden.reduce((sum, p) => {
+          const w = Math.min(o.x + cols * pw, p.x + pw) - Math.max(o.x, p.x);
+          const h = Math.min(o.y + rows * ph, p.y + ph) - Math.max(o.y, p.y);
+          return sum + Math.max(0, w) * Math.max(0, h);
+        }, 0);
+      const corner = corners.sort((a, b) => overlap(a) - overlap(b))[0];
+      const carriers = board.pieces.filter((p) => placed(board, p.index)).map((p) => p.index);
+      for (const index of carriers) {
+        if (await tryDrag(page, index, solvedSpot(board, cols, corner, index))) {
+          moved = index;
+          anchor = index; // the carried piece defines the new place
+          break;
+        }
+      }
+      assert.ok(moved !== null, `no piece of Ann's board can be grabbed: ${JSON.stringify(board)}`);
+      t.diagnostic(`carried the assembled part (grabbed by piece ${moved}) to ${JSON.stringify(corner)}`);
+    }
+    board = await readSettled(page, STUDENT_BOARD);
+    if (anchor === null) anchor = moved;
+    followAnchor();
+    t.diagnostic(`dropped piece ${moved}; pieces now ${JSON.stringify(board.pieces)}`);
+  }
+  assert.ok(
+    board.pieces.every((p) => placed(board, p.index)),
+    `Ann's pieces are not in their solved places relative to each other: ${JSON.stringify(board)}`,
+  );
+
+  await page.locator(tid('solved')).waitFor({ state: 'visible' });
+  for (const person of [s.ann, s.bea, s.teacher]) {
+    await waitForMessage(person, 'a system message saying the board was solved', (m) => m.kind === 'system' && /solved/i.test(m.text ?? ''));
+  }
+  await poll(
+    "Ann's own progress to read 1",
+    () => page.locator(`${STUDENT_BOARD} ${tid('progress')}, ${tid('progress')}`).first().getAttribute('data-value', { timeout: 1000 }),
+    (v) => Number(v) >= 0.999,
+  );
+  await poll(
+    "the teacher's thumbnail of Ann's board to show progress 1",
+    () => s.teacher.page.locator(`${thumbnailOf(s.annBoard)} ${tid('progress')}`).getAttribute('data-value', { timeout: 1000 }),
+    (v) => Number(v) >= 0.999,
+  );
+});
+
+step(STEP.SHOTS, [STEP.START], async (t) => {
+  const files = [];
+  files.push(await screenshot(s.ann.page, 'student.png'));
+  files.push(await screenshot(s.teacher.page, 'teacher-dashboard.png'));
+  if (s.annBoard) {
+    await s.teacher.page.locator(thumbnailOf(s.annBoard)).click();
+    await s.teacher.page.locator(FOCUSED_BOARD).waitFor({ state: 'visible' });
+    files.push(await screenshot(s.teacher.page, 'teacher-focused.png'));
+    await s.teacher.page.locator(tid('close-focus')).click();
+  }
+
+  // A late student on a tablet: individual mode gives them a board too.
+  s.cy = await openPerson(s.browser, 'cy', { viewport: { width: 820, height: 1180 }, hasTouch: true });
+  s.people.push(s.cy);
+  await joinAsStudent(s.cy, { code: s.code, viaShareLink: true, name: 'Cy' });
+  if (s.annBoard) await waitForStudentPieces(s.cy, 4);
+  await waitForMessage(s.cy, "Ann's chat (history)", (m) => m.author?.includes('Ann'), { timeout: 5000 }).catch(() => {
+    t.diagnostic('Cy (joined late) does not see earlier chat messages from Ann; history may not be shown to late joiners');
+  });
+  files.push(await screenshot(s.cy.page, 'student-tablet.png'));
+  t.diagnostic(`screenshots:\n  ${files.join('\n  ')}`);
+});
+
+step(STEP.KICK, [STEP.JOIN], async () => {
+  const { page } = s.teacher;
+  const row = page.locator(`${tid('participant')}[data-user="${s.beaUser}"]`);
+  await row.locator(tid('kick')).click();
+  await page.locator(tid('confirm-ok')).click();
+  await s.bea.page.locator(tid('removed-screen')).waitFor({ state: 'visible' });
+  // Kicked members are no longer active: the teacher's list drops Bea.
+  await row.waitFor({ state: 'detached' });
+});
+
+
+step(STEP.RECONNECT, [STEP.SOLVE], async () => {
+  const ann = s.ann.page;
+  const banner = ann.locator(tid('connection-banner'));
+  assert.equal(await banner.isVisible(), false, 'no reconnecting banner while connected');
+
+  await s.server.pause();
+  await banner.waitFor({ state: 'visible' });
+  // Written while offline: shown as pending, sent once the connection is back.
+  const text = `typed while offline ${Date.now()}`;
+  await sendChat(s.ann, text);
+  await ann.locator(tid('message-pending')).waitFor({ state: 'visible' });
+
+  await s.server.start();
+  await banner.waitFor({ state: 'hidden', timeout: 20_000 });
+  for (const person of [s.ann, s.teacher]) {
+    await waitForMessage(person, 'the chat Ann wrote while offline', (m) => m.text === text, { timeout: 15_000 });
+    const copies = (await readMessages(person.page)).filter((m) => m.text === text).length;
+    assert.equal(copies, 1, `${person.name} sees the offline chat ${copies} times`);
+  }
+  await ann.locator(tid('message-pending')).waitFor({ state: 'detached' });
+  // Her solved board survived the restart, on her screen and the teacher's.
+  await ann.locator(tid('solved')).waitFor({ state: 'visible' });
+  await poll(
+    "the teacher's thumbnail of Ann's board to show progress 1 after the restart",
+    () => s.teacher.page.locator(`${thumbnailOf(s.annBoard)} ${tid('progress')}`).getAttribute('data-value', { timeout: 1000 }),
+    (v) => Number(v) >= 0.999,
+  );
+});
