@@ -434,7 +434,7 @@ async fn placing_every_piece_completes_the_board_with_a_system_message() {
     else {
         unreachable!()
     };
-    assert!(msg.text.starts_with(&format!("Ann solved board {} in ", board.id)), "{}", msg.text);
+    assert!(msg.text.starts_with("The class puzzle is solved! Ann placed the last piece after "), "{}", msg.text);
     let (status, body) = server.get(&format!("/api/rooms/{}/boards", room.id), Some(&ann.token)).await;
     assert_eq!(status, 200);
     assert_eq!(body["boards"][0]["done"], true);

@@ -24,6 +24,7 @@ import {
   poll,
   readBoard,
   screenshot,
+  touchDragPiece,
 } from './support/browser.mjs';
 import { APP_DIR, startServer } from './support/server.mjs';
 
@@ -53,7 +54,7 @@ const STEP = {
   WHISPER: '7 (g) Ann whispers to Bea; the teacher does not see it',
   LOCK: '8 (h) lock-all pauses students; a drag is refused with a notice; unlock',
   SOLVE: '9 (i) Ann solves her board; everyone is told; progress reaches 1',
-  SHOTS: '10 (j) screenshots: student, teacher grid and focused, tablet student',
+  SHOTS: '10 (j) screenshots: student, teacher grid and focused; a tablet student drags by touch',
   KICK: '11 (k) teacher kicks Bea; Bea sees the removed screen',
   RECONNECT: '12 the server restarts: Ann sees "reconnecting", her offline chat arrives once, her board is kept',
 };
@@ -675,6 +676,24 @@ step(STEP.SHOTS, [STEP.START], async (t) => {
   await waitForMessage(s.cy, "Ann's chat (history)", (m) => m.author?.includes('Ann'), { timeout: 5000 }).catch(() => {
     t.diagnostic('Cy (joined late) does not see earlier chat messages from Ann; history may not be shown to late joiners');
   });
+  if (s.annBoard) {
+    // A finger drag: touch input reaches the board as pointer events.
+    const before = await readBoard(s.cy.page, STUDENT_BOARD);
+    const piece = before.pieces[0];
+    const target = shifted(before, piece, { x: 60, y: 40 });
+    await touchDragPiece(s.cy.page, STUDENT_BOARD, piece.index, target);
+    await poll(
+      `Cy's piece ${piece.index} to land near ${JSON.stringify(target)} after a touch drag`,
+      () => readBoard(s.cy.page, STUDENT_BOARD),
+      (board) => near(pieceOf(board, piece.index), target, MOTION_TOL),
+    );
+    const cyBoard = before.board;
+    await poll(
+      `the teacher's thumbnail of Cy's board to show the touch-dragged piece`,
+      () => readBoard(s.teacher.page, thumbnailOf(cyBoard)),
+      (board) => board !== null && near(pieceOf(board, piece.index), target, MOTION_TOL),
+    );
+  }
   files.push(await screenshot(s.cy.page, 'student-tablet.png'));
   t.diagnostic(`screenshots:\n  ${files.join('\n  ')}`);
 });

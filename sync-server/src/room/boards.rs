@@ -120,6 +120,16 @@ fn yjs_frame(msg: YMessage) -> Frame {
     Frame { bytes: msg.encode_v1().into(), tag: "yjs" }
 }
 
+/// The `solved` system message, worded for the people in the room: board
+/// ids mean nothing to them, whose puzzle it was does.
+fn solved_text(mode: BoardMode, by_name: &str, took: &str) -> String {
+    match mode {
+        BoardMode::Individual => format!("{by_name} solved their puzzle in {took}"),
+        BoardMode::Groups => format!("{by_name}'s team solved their puzzle in {took}"),
+        BoardMode::Shared => format!("The class puzzle is solved! {by_name} placed the last piece after {took}"),
+    }
+}
+
 fn duration_text(ms: i64) -> String {
     let secs = (ms.max(0) / 1000) as u64;
     match (secs / 3600, secs / 60 % 60, secs % 60) {
@@ -544,7 +554,8 @@ impl RoomActor {
         let progress = b.progress;
         if completed {
             let took = self.puzzle.as_ref().map_or(0, |p| now - p.created_at);
-            let text = format!("{by_name} solved board {board} in {}", duration_text(took));
+            let mode = self.puzzle.as_ref().map_or(BoardMode::Shared, |p| p.mode);
+            let text = solved_text(mode, &by_name, &duration_text(took));
             self.stage_system(&mut batch, SystemEventKind::Solved, origin.user(), None, text);
         }
         if let Err(err) = self.commit(&batch).await {

@@ -274,3 +274,29 @@ export async function dragPiece(page, scope, index, to, { release = true, requir
 export function near(a, b, tol) {
   return a != null && b != null && Math.abs(a.x - b.x) <= tol && Math.abs(a.y - b.y) <= tol;
 }
+
+/**
+ * Drags piece `index` to board point `to` with a finger: real touch input
+ * dispatched through Chromium's input pipeline (DevTools `Input.dispatchTouchEvent`),
+ * which the page sees as pointer events of type "touch". The page's context
+ * needs `hasTouch: true`.
+ */
+export async function touchDragPiece(page, scope, index, to, { moves = 12 } = {}) {
+  const grab = await findGrabPoint(page, scope, index);
+  if (!grab.ok) throw new Error(`piece ${index} in ${scope} cannot be touched: every tried point hits ${grab.hits.join(', ')}`);
+  const [target] = await boardToScreen(page, scope, [{ x: to.x + grab.offset.x, y: to.y + grab.offset.y }]);
+  const cdp = await page.context().newCDPSession(page);
+  const touch = (type, x, y) =>
+    cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y, id: 1 }] });
+  try {
+    await touch('touchStart', grab.screen.x, grab.screen.y);
+    for (let i = 1; i <= moves; i++) {
+      const f = i / moves;
+      await touch('touchMove', grab.screen.x + (target.x - grab.screen.x) * f, grab.screen.y + (target.y - grab.screen.y) * f);
+    }
+    await touch('touchEnd', target.x, target.y);
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+  return { grab, target };
+}
