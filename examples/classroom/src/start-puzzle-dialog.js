@@ -37,6 +37,7 @@ export function openStartPuzzleDialog({ client, running, onStarted }) {
     accept: 'image/png,image/jpeg,image/gif,image/webp',
     testid: 'puzzle-image',
     id: 'puzzle-image',
+    class: 'visually-hidden',
     onchange: () => {
       const chosen = file.files?.[0];
       if (chosen) setPicture(chosen, chosen.name);
@@ -80,7 +81,13 @@ export function openStartPuzzleDialog({ client, running, onStarted }) {
     { class: 'start-form', onsubmit: start },
     h('h2', null, 'Start a puzzle'),
     running ? h('p', { class: 'notice' }, 'This replaces the puzzle the class is working on.') : null,
-    h('div', { class: 'field' }, h('label', { for: 'puzzle-image' }, 'Picture'), preview, h('div', { class: 'picture-actions' }, file, sample)),
+    h(
+      'div',
+      { class: 'field' },
+      h('span', { class: 'field-label' }, 'Picture'),
+      preview,
+      h('div', { class: 'picture-actions' }, file, h('label', { for: 'puzzle-image', class: 'button' }, '📁 Upload a picture…'), sample),
+    ),
     h(
       'div',
       { class: 'field-row' },

@@ -62,6 +62,11 @@ export function renderStudent(main, { client, person, chat }) {
     return { mine, spotlighted, spot };
   }
 
+  function puzzleTitle(info) {
+    if (!info || info.members.length === 1) return 'Your puzzle';
+    return info.members.length === 0 ? 'Class puzzle' : 'Team puzzle';
+  }
+
   function ownerName(info, hideNames) {
     if (info.members.length === 0) return hideNames ? 'a board' : 'the class board';
     if (hideNames) return "a classmate's board";
@@ -89,7 +94,7 @@ export function renderStudent(main, { client, person, chat }) {
         h('button', { role: 'tab', class: showSpotlight ? 'tab active' : 'tab', 'aria-selected': String(showSpotlight), onclick: () => choose(true) }, '📽 On screen'),
       );
     }
-    title.textContent = showSpotlight ? 'On the big screen' : mine && mine.members.length !== 1 ? 'Team puzzle' : 'Your puzzle';
+    title.textContent = showSpotlight ? 'On the big screen' : puzzleTitle(mine);
 
     if (spotlighted) {
       spotlightBanner.hidden = false;
