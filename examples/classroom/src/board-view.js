@@ -33,6 +33,30 @@ function offsetPath(d, dx, dy) {
 const clamp = (value, lo, hi) => Math.min(hi, Math.max(lo, value));
 
 /**
+ * Which entries of `seq` form a longest increasing subsequence (a mask).
+ * Used to restack pieces with the fewest DOM moves: moving every node of a
+ * big board on each drop stalls the page for a second.
+ */
+function longestIncreasing(seq) {
+  const tails = []; // tails[k]: index in seq of the smallest tail of a run of length k + 1
+  const prev = new Array(seq.length).fill(-1);
+  for (let i = 0; i < seq.length; i++) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seq[tails[mid]] < seq[i]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[i] = tails[lo - 1];
+    tails[lo] = i;
+  }
+  const keep = new Array(seq.length).fill(false);
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = prev[i]) keep[i] = true;
+  return keep;
+}
+
+/**
  * @param {object} options
  * @param {import('jigsync-client').JigsyncClient} options.client
  * @param {number} options.boardId
@@ -56,7 +80,8 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
   /** @type {SVGGElement[]} */
   let pieceEls = [];
   let meta = null;
-  let lastOrder = '';
+  /** Piece indices in the order they are stacked in the DOM (bottom first). */
+  let stacked = [];
 
   /** Other people's drags in flight: moved piece -> its latest position. */
   const remote = new Map();
@@ -67,7 +92,7 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
     meta = board()?.meta ?? null;
     svg.replaceChildren();
     pieceEls = [];
-    lastOrder = '';
+    stacked = [];
     if (!meta) return;
     const { rows, cols, pieceWidth: pw, pieceHeight: ph, width, height } = meta;
     // A margin the size of a tab, so pieces at the edges are not cut off.
@@ -107,8 +132,23 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
       });
       const el = s('g', { class: 'piece', dataset: { piece: String(i), row: String(row), col: String(col) } }, path);
       pieceEls.push(el);
+      stacked.push(i);
       layer.append(el);
     }
+  }
+
+  /** Restacks the pieces into `order` (piece indices, bottom first), moving as few nodes as it can. */
+  function restack(order) {
+    if (order.length === stacked.length && order.every((piece, k) => piece === stacked[k])) return;
+    const position = new Map(stacked.map((piece, k) => [piece, k]));
+    const keep = longestIncreasing(order.map((piece) => position.get(piece) ?? -1));
+    let next = null;
+    for (let k = order.length - 1; k >= 0; k--) {
+      const el = pieceEls[order[k]];
+      if (!keep[k]) layer.insertBefore(el, next);
+      next = el;
+    }
+    stacked = order;
   }
 
   /** Where each piece is drawn now: committed, or moved by a drag in flight. */
@@ -167,11 +207,7 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
       order.push([lift, at.z, i]);
     }
     order.sort((a, b2) => a[0] - b2[0] || a[1] - b2[1] || a[2] - b2[2]);
-    const key = order.map((o) => o[2]).join(',');
-    if (key !== lastOrder) {
-      lastOrder = key;
-      layer.append(...order.map((o) => pieceEls[o[2]]));
-    }
+    restack(order.map((o) => o[2]));
     svg.classList.toggle('locked', b.locked);
     svg.classList.toggle('solved', b.done);
   }
