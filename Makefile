@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release bench-chat bench-boards bench-drag bench-smoke
+.PHONY: run test lint unit js web web-test vectors gen build-release bench-chat bench-boards bench-drag bench-dashboard bench-smoke
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -76,6 +76,14 @@ bench-boards: build-release
 ## peer's npm packages are installed on first use).
 bench-drag: build-release
 	./target/release/dragbench --compare
+
+## The teacher's dashboard in headless Chromium while 10, then 30 students
+## (client-js bots) drag at 30 Hz: frame rate, frame-time percentiles, long
+## tasks and main-thread load, for the thumbnail grid and a focused board.
+bench-dashboard: build-release web
+	cd client-js && npm ci --no-audit --no-fund
+	$(CLASSROOM)/scripts/ensure-chromium.sh
+	JIGSYNC_BIN=$(CURDIR)/target/release/jigsync node $(CLASSROOM)/bench/dashboard-load.mjs
 
 ## A few seconds of every drag target at a tiny load, so the benchmark never
 ## rots. Asserts that it runs, not timings. Uses the debug build the tests
