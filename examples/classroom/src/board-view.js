@@ -9,6 +9,7 @@
 
 import { piecePath } from 'jigsync-client';
 
+import { attachZoom } from './board-zoom.js';
 import { s } from './dom.js';
 
 let nextViewId = 1;
@@ -63,8 +64,9 @@ function longestIncreasing(seq) {
  * @param {boolean} [options.interactive]  drag pieces (the person may write this board)
  * @param {(code: string) => void} [options.onRefused]  a drag was refused (locked, busy, …)
  * @param {(result: {snapped: boolean}) => void} [options.onDropped]
+ * @param {boolean} [options.zoomable]  wheel, pinch and pan gestures, and zoom buttons (`controls`)
  */
-export function createBoardView({ client, boardId, interactive = false, onRefused, onDropped }) {
+export function createBoardView({ client, boardId, interactive = false, onRefused, onDropped, zoomable = false }) {
   const viewId = nextViewId++;
   const patternId = `picture-${viewId}`;
   const board = () => client.board(boardId);
@@ -77,6 +79,7 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
     role: 'img',
   });
   const layer = s('g', { class: 'pieces' });
+  const zoom = zoomable ? attachZoom(svg) : null;
   /** @type {SVGGElement[]} */
   let pieceEls = [];
   let meta = null;
@@ -97,7 +100,9 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
     const { rows, cols, pieceWidth: pw, pieceHeight: ph, width, height } = meta;
     // A margin the size of a tab, so pieces at the edges are not cut off.
     const margin = Math.ceil(Math.min(pw, ph) * 0.3);
-    svg.setAttribute('viewBox', `${-margin} ${-margin} ${width + 2 * margin} ${height + 2 * margin}`);
+    const area = { x: -margin, y: -margin, w: width + 2 * margin, h: height + 2 * margin };
+    if (zoom) zoom.setArea(area);
+    else svg.setAttribute('viewBox', `${area.x} ${area.y} ${area.w} ${area.h}`);
     svg.setAttribute('aria-label', `Puzzle board, ${rows * cols} pieces`);
     Object.assign(svg.dataset, {
       width: String(width),
@@ -373,6 +378,8 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
 
   return {
     el: svg,
+    /** Zoom buttons to place over the board (null unless zoomable). */
+    controls: zoom ? zoom.controls() : null,
     boardId,
     refresh: schedule,
     destroy() {

@@ -106,9 +106,7 @@ export function renderStudent(main, { client, person, chat }) {
     }
 
     if (!shown) {
-      view?.destroy();
-      view?.el.remove();
-      view = null;
+      dropView();
       waiting.hidden = false;
       lockedOverlay.hidden = true;
       solved.hidden = true;
@@ -119,16 +117,17 @@ export function renderStudent(main, { client, person, chat }) {
     waiting.hidden = true;
     const interactive = isMember(shown);
     if (!view || view.boardId !== shown.boardId || view.interactive !== interactive) {
-      view?.destroy();
-      view?.el.remove();
+      dropView();
       const created = createBoardView({
         client,
         boardId: shown.boardId,
         interactive,
+        zoomable: true,
         onRefused: (code) => toast(describeError({ code }), code === 'locked' ? 'info' : 'error'),
       });
       view = { ...created, interactive };
       stage.prepend(view.el);
+      stage.append(view.controls);
     } else {
       view.refresh();
     }
@@ -140,6 +139,13 @@ export function renderStudent(main, { client, person, chat }) {
     const before = wasDone.get(shown.boardId);
     if (shown.done && before === false) celebrate();
     wasDone.set(shown.boardId, shown.done);
+  }
+
+  function dropView() {
+    view?.destroy();
+    view?.el.remove();
+    view?.controls?.remove();
+    view = null;
   }
 
   function choose(spotlight) {

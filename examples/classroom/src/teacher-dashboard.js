@@ -200,7 +200,13 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     const info = client.board(boardId)?.info;
     if (!info) return;
     client.focus(boardId).catch(fail);
-    const view = createBoardView({ client, boardId, interactive: true, onRefused: (code) => toast(describeError({ code })) });
+    const view = createBoardView({
+      client,
+      boardId,
+      interactive: true,
+      zoomable: true,
+      onRefused: (code) => toast(describeError({ code })),
+    });
     const title = h('h2', { class: 'focus-title' });
     const progress = progressBar({ label: 'Board progress' });
     const lock = h('button', { class: 'button', testid: 'lock-board', onclick: () => toggleLock(boardId) });
@@ -208,7 +214,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     const spotlight = h('button', { class: 'button', testid: 'spotlight', onclick: () => toggleSpotlight(boardId, hideNames.checked) });
     const reset = h('button', { class: 'button', testid: 'reset-board', onclick: () => resetBoard(boardId) }, '↺ Reset');
     const kick = h('button', { class: 'button danger', testid: 'kick-board-owner', hidden: true, onclick: () => removeOwner(boardId) }, 'Remove student');
-    const stage = h('div', { class: 'focus-stage', testid: 'focused-board', dataset: { board: String(boardId) } }, view.el);
+    const stage = h('div', { class: 'focus-stage', testid: 'focused-board', dataset: { board: String(boardId) } }, view.el, view.controls);
     replaceChildren(
       focusView,
       h(
