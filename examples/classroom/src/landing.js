@@ -5,7 +5,7 @@ import { createRoom, joinRoom } from 'jigsync-client';
 
 import { h } from './dom.js';
 import { describeError } from './errors.js';
-import { saveSession } from './session.js';
+import { forgetClass, recentClasses, saveSession, spacedCode } from './session.js';
 import { brand } from './widgets.js';
 
 const CODE_ALPHABET = /[^ABCDEFGHJKMNPQRSTWXYZ23456789]/g;
@@ -118,6 +118,59 @@ export function renderLanding(root, { code, onEnter }) {
     }
   }
 
+  // A teacher's classes from earlier tabs: the way back after closing one.
+  const recentList = h('ul', { class: 'recent-list' });
+  const recentCard = h(
+    'section',
+    { class: 'card recent-card', testid: 'recent-classes', 'aria-labelledby': 'recent-title' },
+    h('h2', { id: 'recent-title' }, 'Your classes'),
+    recentList,
+  );
+  const renderRecent = () => {
+    const classes = recentClasses();
+    recentCard.hidden = classes.length === 0;
+    recentList.replaceChildren(
+      ...classes.map((entry) =>
+        h(
+          'li',
+          { class: 'recent-item' },
+          h(
+            'div',
+            { class: 'recent-text' },
+            h('strong', null, entry.roomName || 'Class'),
+            h('span', { class: 'muted' }, ` · code ${spacedCode(entry.joinCode ?? '')} · as ${entry.name}`),
+          ),
+          h(
+            'button',
+            {
+              class: 'button primary small',
+              testid: 'continue-class',
+              onclick: () => {
+                saveSession(entry);
+                onEnter();
+              },
+            },
+            'Continue',
+          ),
+          h(
+            'button',
+            {
+              class: 'icon-button',
+              title: 'Forget this class on this computer',
+              'aria-label': `Forget ${entry.roomName}`,
+              onclick: () => {
+                forgetClass(entry);
+                renderRecent();
+              },
+            },
+            '✕',
+          ),
+        ),
+      ),
+    );
+  };
+  renderRecent();
+
   root.append(
     h(
       'div',
@@ -139,6 +192,7 @@ export function renderLanding(root, { code, onEnter }) {
         h(
           'div',
           { class: 'landing-cards' },
+          recentCard,
           h(
             'form',
             { class: 'card landing-card', onsubmit: join, 'aria-labelledby': 'join-title' },

@@ -7,7 +7,7 @@ import { connect } from 'jigsync-client';
 import { createChatPanel } from './chat-panel.js';
 import { h } from './dom.js';
 import { describeError } from './errors.js';
-import { clearSession } from './session.js';
+import { clearSession, saveSession } from './session.js';
 import { renderStudent } from './student-view.js';
 import { renderTeacher } from './teacher-dashboard.js';
 import { brand, confirmDialog, dot, fullScreenMessage, toast } from './widgets.js';
@@ -62,16 +62,21 @@ export function renderRoom(root, session, { onExit }) {
   });
 
   client.on('welcome', (welcome) => {
+    if (!ended && session.roomName !== welcome.roomName) {
+      session.roomName = welcome.roomName;
+      saveSession(session);
+    }
     roomTitle.textContent = welcome.roomName;
     document.title = `${welcome.roomName} · Jigsync`;
     meChip.replaceChildren(dot(welcome.me.color), h('span', null, welcome.me.name));
   });
 
-  function end(screen) {
+  /** `forget`: the class cannot be continued (removed, closed, left), so drop it from the recent list. */
+  function end(screen, { forget = true } = {}) {
     if (ended) return;
     ended = true;
     banner.hidden = true;
-    clearSession();
+    clearSession({ forget });
     teardown();
     page.replaceChildren(
       h('header', { class: 'app-header' }, brand()),

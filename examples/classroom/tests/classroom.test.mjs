@@ -57,6 +57,7 @@ const STEP = {
   SHOTS: '10 (j) screenshots: student, teacher grid and focused; a tablet student drags by touch',
   KICK: '11 (k) teacher kicks Bea; Bea sees the removed screen',
   RECONNECT: '12 the server restarts: Ann sees "reconnecting", her offline chat arrives once, her board is kept',
+  RETURN: '13 the teacher closes the tab and gets back to the class from "Your classes"',
 };
 
 /** Everything the steps share. */
@@ -694,16 +695,21 @@ step(STEP.SHOTS, [STEP.START], async (t) => {
     const piece = before.pieces[0];
     const target = shifted(before, piece, { x: 60, y: 40 });
     await touchDragPiece(s.cy.page, STUDENT_BOARD, piece.index, target);
-    await poll(
-      `Cy's piece ${piece.index} to land near ${JSON.stringify(target)} after a touch drag`,
+    // It lands at the target, or snapped onto a neighbour it was dropped next to.
+    const after = await poll(
+      `Cy's piece ${piece.index} to land near ${JSON.stringify(target)} (or snap) after a touch drag`,
       () => readBoard(s.cy.page, STUDENT_BOARD),
-      (board) => near(pieceOf(board, piece.index), target, MOTION_TOL),
+      (board) => {
+        const moved = pieceOf(board, piece.index);
+        return near(moved, target, MOTION_TOL) || (moved.group !== piece.group && !near(moved, piece, 20));
+      },
     );
+    const landed = pieceOf(after, piece.index);
     const cyBoard = before.board;
     await poll(
-      `the teacher's thumbnail of Cy's board to show the touch-dragged piece`,
+      `the teacher's thumbnail of Cy's board to show the touch-dragged piece at ${JSON.stringify(landed)}`,
       () => readBoard(s.teacher.page, thumbnailOf(cyBoard)),
-      (board) => board !== null && near(pieceOf(board, piece.index), target, MOTION_TOL),
+      (board) => board !== null && near(pieceOf(board, piece.index), landed, 0.5),
     );
   }
   files.push(await screenshot(s.cy.page, 'student-tablet.png'));
@@ -755,4 +761,19 @@ step(STEP.RECONNECT, [STEP.SOLVE], async () => {
     () => s.teacher.page.locator(`${thumbnailOf(s.annBoard)} ${tid('progress')}`).getAttribute('data-value', { timeout: 1000 }),
     (v) => Number(v) >= 0.999,
   );
+});
+
+step(STEP.RETURN, [STEP.THUMBS], async () => {
+  const { context } = s.teacher;
+  await s.teacher.page.close();
+  const page = await context.newPage();
+  s.teacher.page = page;
+  await page.goto(`${s.server.url}/`);
+  const recent = page.locator(tid('recent-classes'));
+  await recent.waitFor({ state: 'visible' });
+  assert.match(await recent.textContent(), new RegExp(s.code.slice(0, 3)), 'the class is listed with its code');
+  await recent.locator(tid('continue-class')).first().click();
+  assert.equal((await page.locator(tid('room-code')).textContent()).trim(), s.code);
+  // Still the teacher: the dashboard with Ann's live board.
+  await page.locator(thumbnailOf(s.annBoard)).waitFor({ state: 'visible' });
 });
