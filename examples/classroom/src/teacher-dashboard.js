@@ -86,12 +86,14 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     return { name: people.map((p) => p.name).join(', '), color: people[0].color, online };
   }
 
-  /** Every board's info, oldest board first (in individual mode: students in joining order). */
+  /** Every board's info, in alphabetical order of whose board it is (how a teacher scans a class list). */
   function boardInfos() {
     return client.boards
       .map((b) => b.info)
       .filter(Boolean)
-      .sort((a, b) => a.boardId - b.boardId);
+      .map((info) => ({ info, name: boardOwners(info).name }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.info.boardId - b.info.boardId)
+      .map(({ info }) => info);
   }
 
   // -- Thumbnails -----------------------------------------------------------
