@@ -14,7 +14,7 @@ const SYSTEM_ICONS = { join: '👋', leave: '🚪', kick: '⛔', owner: '👑', 
 /**
  * @param {object} options
  * @param {import('jigsync-client').JigsyncClient} options.client
- * @param {(id: string) => {name: string, color: string} | undefined} options.person  names of anyone ever seen
+ * @param {(id: string) => {name: string, color: string, role: string} | undefined} options.person  anyone seen in this session
  */
 export function createChatPanel({ client, person }) {
   const isTeacher = () => client.me?.role === 'teacher';
@@ -139,6 +139,7 @@ export function createChatPanel({ client, person }) {
     const author = person(m.from);
     const mine = m.from === client.me?.id;
     const head = [h('span', { class: 'author', testid: 'message-author', style: { color: author?.color } }, nameOf(m.from))];
+    if (author?.role === 'teacher' && m.from !== client.me?.id) head.push(h('span', { class: 'tag' }, 'teacher'));
     if (m.kind === 'whisper') {
       head.push(h('span', { class: 'whisper-to' }, ` → ${m.to === client.me?.id ? 'you' : nameOf(m.to)} · whisper`));
     }

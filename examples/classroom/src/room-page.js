@@ -26,7 +26,7 @@ export function renderRoom(root, session, { onExit }) {
   // people who have since left still show who wrote them.
   const people = new Map();
   const rememberPeople = (list) => {
-    for (const p of list) people.set(p.id, { name: p.name, color: p.color });
+    for (const p of list) people.set(p.id, { name: p.name, color: p.color, role: p.role });
   };
   const person = (id) => (id ? people.get(id) : undefined);
   client.on('participants', rememberPeople);
