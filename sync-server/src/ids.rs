@@ -31,8 +31,21 @@ pub fn normalize_join_code(input: &str) -> String {
     input.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
-/// A color from the user id's hash: the hue varies, saturation and lightness
-/// stay where names remain readable on white and on dark backgrounds.
+/// The color of a room's `index`-th member (0 for the creator). Hues step by
+/// the golden angle, so each newcomer's color is far from the previous few,
+/// and the chat and the dashboard tell neighbours apart; lightness alternates
+/// for a second cue. Saturation and lightness keep names readable on white.
+pub fn member_color(index: usize) -> String {
+    const GOLDEN_ANGLE: f64 = 137.507_764;
+    // Start at blue so the first member (the teacher) gets a calm color.
+    let hue = (210.0 + GOLDEN_ANGLE * index as f64) % 360.0;
+    let lightness = if index % 2 == 0 { 0.44 } else { 0.38 };
+    let (r, g, b) = hsl_to_rgb(hue, 0.68, lightness);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// A color from the user id's hash, for members stored before colors were:
+/// the hue varies, saturation and lightness stay where names remain readable.
 pub fn color_for(user_id: &str) -> String {
     let hash = Sha256::digest(user_id.as_bytes());
     let hue = u16::from_be_bytes([hash[0], hash[1]]) % 360;
@@ -77,6 +90,18 @@ mod tests {
         assert_eq!(color_for("u_alice"), color_for("u_alice"));
         let colors: std::collections::HashSet<_> = (0..50).map(|i| color_for(&format!("u{i}"))).collect();
         assert!(colors.len() > 40, "{} distinct colors", colors.len());
+        assert!(colors.iter().all(|c| c.len() == 7 && c.starts_with('#')));
+    }
+
+    #[test]
+    fn members_who_join_one_after_another_get_distant_hues() {
+        let hue = |index: usize| (210.0 + 137.507_764 * index as f64) % 360.0;
+        for i in 0..40 {
+            let gap = (hue(i + 1) - hue(i)).rem_euclid(360.0);
+            assert!(gap.min(360.0 - gap) > 90.0, "members {i} and {} are {gap} degrees apart", i + 1);
+        }
+        let colors: std::collections::HashSet<_> = (0..40).map(member_color).collect();
+        assert_eq!(colors.len(), 40, "every member of a class of 40 gets their own color");
         assert!(colors.iter().all(|c| c.len() == 7 && c.starts_with('#')));
     }
 

@@ -128,3 +128,23 @@ async fn metrics_count_connections_messages_and_storage() {
         assert!(text.contains(needle), "missing {needle} in\n{text}");
     }
 }
+
+#[tokio::test]
+async fn members_keep_the_distinct_colors_they_were_given_at_joining() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Colors", "T").await;
+    let mut given = Vec::new();
+    for name in ["Ann", "Bea", "Cy"] {
+        let (status, body) = server.post("/api/join", None, json!({ "joinCode": room.join_code, "name": name })).await;
+        assert_eq!(status, 200, "{body}");
+        given.push((body["userId"].as_str().unwrap().to_owned(), body["color"].as_str().unwrap().to_owned()));
+    }
+    let (_teacher, welcome) = server.connect(&room.teacher.token).await;
+    let ServerMsg::Welcome { participants, .. } = welcome else { unreachable!() };
+    for (user, color) in &given {
+        let shown = participants.iter().find(|p| &p.id == user).expect("participant listed");
+        assert_eq!(&shown.color, color, "the join response and the room agree on {user}'s color");
+    }
+    let colors: std::collections::HashSet<_> = participants.iter().map(|p| p.color.clone()).collect();
+    assert_eq!(colors.len(), 4, "teacher and three students each have their own color: {participants:?}");
+}

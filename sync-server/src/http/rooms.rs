@@ -70,6 +70,7 @@ pub async fn create_room(
             role: Role::Teacher,
             joined_at: now,
             status: MemberStatus::Active,
+            color: ids::member_color(0),
         };
         match app.storage.create_room(&room, &owner).await {
             Ok(()) => {
@@ -117,7 +118,7 @@ async fn admit(app: &Arc<App>, room: &str, name: String, role: Role) -> Result<J
             ApiError::new(jigsync_schema::ErrorCode::Internal, "the room is unavailable, try again")
         })??;
     let token = app.keys.sign(&Claims { room: room.to_owned(), user: member.user.clone(), role });
-    Ok(Joined { room_id: room.to_owned(), token, color: ids::color_for(&member.user), user_id: member.user })
+    Ok(Joined { room_id: room.to_owned(), token, color: member.display_color(), user_id: member.user })
 }
 
 pub async fn join(

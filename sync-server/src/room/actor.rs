@@ -44,7 +44,7 @@ impl Member {
             id: self.row.user.clone(),
             name: self.row.name.clone(),
             role: self.row.role,
-            color: ids::color_for(&self.row.user),
+            color: self.row.display_color(),
             online: self.conns > 0,
         }
     }
@@ -401,6 +401,8 @@ impl RoomActor {
             role,
             joined_at: now_ms(),
             status: MemberStatus::Active,
+            // Every member ever (those who left included) counts, so colors are never reused in order.
+            color: ids::member_color(self.members.len()),
         };
         self.admit(row.clone()).await?;
         Ok(row)

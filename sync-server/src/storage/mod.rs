@@ -60,6 +60,20 @@ pub struct MemberRow {
     pub role: Role,
     pub joined_at: i64,
     pub status: MemberStatus,
+    /// `#rrggbb`, chosen at the first join; empty for members stored before
+    /// colors were (they get one derived from the user id).
+    pub color: String,
+}
+
+impl MemberRow {
+    /// The color shown for this member.
+    pub fn display_color(&self) -> String {
+        if self.color.is_empty() {
+            crate::ids::color_for(&self.user)
+        } else {
+            self.color.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

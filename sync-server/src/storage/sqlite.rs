@@ -67,6 +67,7 @@ fn member_row(row: &SqliteRow) -> Result<MemberRow, StorageError> {
             other => return Err(StorageError::Corrupt(format!("role {other:?}"))),
         },
         joined_at: row.try_get("joined_at")?,
+        color: row.try_get("color")?,
         status: match status.as_str() {
             "active" => MemberStatus::Active,
             "left" => MemberStatus::Left,
@@ -525,9 +526,9 @@ impl Storage for SqliteStorage {
 
 async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO members (room_id, user_id, name, role, joined_at, status) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO members (room_id, user_id, name, role, joined_at, status, color) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,
-             joined_at = excluded.joined_at, status = excluded.status",
+             joined_at = excluded.joined_at, status = excluded.status, color = excluded.color",
     )
     .bind(&member.room)
     .bind(&member.user)
@@ -535,6 +536,7 @@ async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -> Re
     .bind(member.role.as_str())
     .bind(member.joined_at)
     .bind(member.status.as_str())
+    .bind(&member.color)
     .execute(tx)
     .await?;
     Ok(())
