@@ -733,14 +733,14 @@ step(STEP.RECONNECT, [STEP.SOLVE], async () => {
   assert.equal(await banner.isVisible(), false, 'no reconnecting banner while connected');
 
   const logged = s.people.map((person) => person.problems.length);
-  await s.server.pause();
+  await s.server.stopProcess();
   await banner.waitFor({ state: 'visible' });
   // Written while offline: shown as pending, sent once the connection is back.
   const text = `typed while offline ${Date.now()}`;
   await sendChat(s.ann, text);
   await ann.locator(tid('message-pending')).waitFor({ state: 'visible' });
 
-  await s.server.start();
+  await s.server.startProcess();
   await banner.waitFor({ state: 'hidden', timeout: 20_000 });
   // Refused connection attempts while the server was down are the point of
   // this step, not problems worth printing.
