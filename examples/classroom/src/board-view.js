@@ -63,10 +63,9 @@ function longestIncreasing(seq) {
  * @param {number} options.boardId
  * @param {boolean} [options.interactive]  drag pieces (the person may write this board)
  * @param {(code: string) => void} [options.onRefused]  a drag was refused (locked, busy, …)
- * @param {(result: {snapped: boolean}) => void} [options.onDropped]
  * @param {boolean} [options.zoomable]  wheel, pinch and pan gestures, and zoom buttons (`controls`)
  */
-export function createBoardView({ client, boardId, interactive = false, onRefused, onDropped, zoomable = false }) {
+export function createBoardView({ client, boardId, interactive = false, onRefused, zoomable = false }) {
   const viewId = nextViewId++;
   const patternId = `picture-${viewId}`;
   const board = () => client.board(boardId);
@@ -354,11 +353,9 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
     // Even a drop in place goes out: it releases the lock for everyone else.
     b.drop(done.piece, from.x + done.dx, from.y + done.dy)
       .then((result) => {
-        if (result.snapped) {
-          for (const m of result.moves) pieceEls[m.piece]?.classList.add('snapped');
-          setTimeout(() => pieceEls.forEach((el) => el.classList.remove('snapped')), 450);
-        }
-        onDropped?.(result);
+        if (!result.snapped) return;
+        for (const m of result.moves) pieceEls[m.piece]?.classList.add('snapped');
+        setTimeout(() => pieceEls.forEach((el) => el.classList.remove('snapped')), 450);
       })
       .catch((err) => refuse(err.code, done.el))
       .finally(schedule);

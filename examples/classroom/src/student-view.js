@@ -52,7 +52,8 @@ export function renderStudent(main, { client, person, chat }) {
   /** Which board the student chose to look at while a spotlight is on. */
   let preferSpotlight = true;
   let lastSpotlight = null;
-  let wasDone = new Map();
+  /** Whether each board was done at the last update, to celebrate only the moment it is solved. */
+  const wasDone = new Map();
 
   function boardsNow() {
     const infos = client.boards.map((b) => b.info).filter(Boolean);
