@@ -58,6 +58,10 @@ const STEP = {
   KICK: '11 (k) teacher kicks Bea; Bea sees the removed screen',
   RECONNECT: '12 the server restarts: Ann sees "reconnecting", her offline chat arrives once, her board is kept',
   RETURN: '13 the teacher closes the tab and gets back to the class from "Your classes"',
+  SPOTLIGHT: "14 the teacher spotlights Ann's board with names hidden; Cy watches it read-only",
+  TEACHER_DRAG: "15 the teacher drags a piece on Ann's focused board; Ann sees it",
+  RESET: "16 the teacher resets Ann's board: scattered again, progress 0",
+  OWNER: '17 the teacher makes Ann the owner',
 };
 
 /** Everything the steps share. */
@@ -692,9 +696,20 @@ step(STEP.SHOTS, [STEP.START], async (t) => {
 
     // A finger drag: touch input reaches the board as pointer events.
     const before = await readBoard(s.cy.page, STUDENT_BOARD);
-    const piece = before.pieces[0];
-    const target = shifted(before, piece, { x: 60, y: 40 });
-    await touchDragPiece(s.cy.page, STUDENT_BOARD, piece.index, target);
+    // The first piece a finger can reach (pieces may lie on top of each other).
+    let piece = null;
+    let target = null;
+    for (const candidate of before.pieces) {
+      target = shifted(before, candidate, { x: 60, y: 40 });
+      try {
+        await touchDragPiece(s.cy.page, STUDENT_BOARD, candidate.index, target);
+        piece = candidate;
+        break;
+      } catch (err) {
+        if (!/cannot be touched/.test(err.message)) throw err;
+      }
+    }
+    assert.ok(piece, `no piece of Cy's board could be touched: ${JSON.stringify(before)}`);
     // It lands at the target, or snapped onto a neighbour it was dropped next to.
     const after = await poll(
       `Cy's piece ${piece.index} to land near ${JSON.stringify(target)} (or snap) after a touch drag`,
@@ -776,4 +791,102 @@ step(STEP.RETURN, [STEP.THUMBS], async () => {
   assert.equal((await page.locator(tid('room-code')).textContent()).trim(), s.code);
   // Still the teacher: the dashboard with Ann's live board.
   await page.locator(thumbnailOf(s.annBoard)).waitFor({ state: 'visible' });
+});
+
+/** Opens the teacher's focused view of Ann's board (from the grid, or already open). */
+async function focusAnnBoard() {
+  const { page } = s.teacher;
+  const focused = page.locator(`${FOCUSED_BOARD}[data-board="${s.annBoard}"]`);
+  if (!(await focused.isVisible())) {
+    if (await page.locator(tid('close-focus')).isVisible()) await page.locator(tid('close-focus')).click();
+    await page.locator(thumbnailOf(s.annBoard)).click();
+  }
+  await focused.waitFor({ state: 'visible' });
+  return focused;
+}
+
+step(STEP.SPOTLIGHT, [STEP.RETURN, STEP.SHOTS], async () => {
+  const { page } = s.teacher;
+  await focusAnnBoard();
+  await page.locator(tid('hide-names')).check();
+  await page.locator(tid('spotlight')).click();
+  const cy = s.cy.page;
+  const banner = cy.locator(tid('spotlight-banner'));
+  await banner.waitFor({ state: 'visible' });
+  const text = await banner.textContent();
+  assert.doesNotMatch(text, /Ann/, `names are hidden: ${text}`);
+  // Cy is shown Ann's board, and cannot move its pieces.
+  await poll(
+    "Cy's screen to show Ann's board",
+    () => readBoard(cy, STUDENT_BOARD),
+    (board) => board?.board === String(s.annBoard),
+  );
+  const interactive = await cy.locator(`${STUDENT_BOARD} svg[data-testid=board]`).getAttribute('class');
+  assert.doesNotMatch(interactive, /\binteractive\b/, 'the spotlighted board offers no dragging to a non-member');
+  const before = await readSettled(cy, STUDENT_BOARD);
+  const piece = before.pieces[0];
+  const target = shifted(before, piece, { x: 70, y: 50 });
+  await dragPiece(cy, STUDENT_BOARD, piece.index, target, { requireHit: false });
+  const after = await readSettled(cy, STUDENT_BOARD);
+  assert.ok(near(pieceOf(after, piece.index), piece, 0.5), 'a spotlighted board is read-only for a non-member');
+  // Ann's own screen says her board is on show.
+  await s.ann.page.locator(tid('spotlight-banner')).filter({ hasText: 'Your board' }).waitFor({ state: 'visible' });
+
+  await page.locator(tid('spotlight')).click();
+  await banner.waitFor({ state: 'hidden' });
+  await poll("Cy's screen to show Cy's own board again", () => readBoard(cy, STUDENT_BOARD), (b) => b?.board !== String(s.annBoard));
+});
+
+step(STEP.TEACHER_DRAG, [STEP.RETURN], async () => {
+  const { page } = s.teacher;
+  await focusAnnBoard();
+  const scope = `${FOCUSED_BOARD}[data-board="${s.annBoard}"]`;
+  const before = await readSettled(page, scope);
+  let moved = null;
+  for (const piece of before.pieces) {
+    const target = shifted(before, piece, { x: -80, y: 60 });
+    try {
+      await dragPiece(page, scope, piece.index, target);
+      moved = { piece, target };
+      break;
+    } catch (err) {
+      if (!/cannot be grabbed/.test(err.message)) throw err;
+    }
+  }
+  assert.ok(moved, "no piece of Ann's board could be grabbed in the focused view");
+  const landed = pieceOf(await readSettled(page, scope), moved.piece.index);
+  assert.ok(!near(landed, moved.piece, 20), `the teacher's drag moved the piece: ${JSON.stringify(landed)}`);
+  await poll(
+    `Ann's board to show the teacher's move to ${JSON.stringify(landed)}`,
+    () => readBoard(s.ann.page, STUDENT_BOARD),
+    (board) => board !== null && near(pieceOf(board, moved.piece.index), landed, 0.5),
+  );
+});
+
+step(STEP.RESET, [STEP.SOLVE, STEP.RETURN], async () => {
+  const { page } = s.teacher;
+  await focusAnnBoard();
+  await page.locator(tid('reset-board')).click();
+  await page.locator(tid('confirm-ok')).click();
+  await poll(
+    "Ann's progress to drop back to 0 after the reset",
+    () => s.ann.page.locator(`${STUDENT_BOARD} ${tid('progress')}, ${tid('progress')}`).first().getAttribute('data-value', { timeout: 1000 }),
+    (v) => Number(v) === 0,
+  );
+  await s.ann.page.locator(tid('solved')).waitFor({ state: 'hidden' });
+  const board = await readSettled(s.ann.page, STUDENT_BOARD);
+  assert.equal(new Set(board.pieces.map((p) => p.group)).size, board.pieces.length, 'every piece is its own group again');
+  await page.locator(tid('close-focus')).click();
+});
+
+step(STEP.OWNER, [STEP.RETURN], async () => {
+  const { page } = s.teacher;
+  const annUser = await page.locator(tid('participant')).filter({ hasText: 'Ann' }).first().getAttribute('data-user');
+  await page.locator(`${tid('participant')}[data-user="${annUser}"] ${tid('make-owner')}`).click();
+  await page.locator(tid('confirm-ok')).click();
+  await page.locator(`${tid('participant')}[data-user="${annUser}"]`).filter({ hasText: 'owner' }).waitFor({ state: 'visible' });
+  // Only the owner may end the class: the button moves to Ann.
+  await page.locator(tid('end-class')).waitFor({ state: 'hidden' });
+  await s.ann.page.locator(tid('end-class')).waitFor({ state: 'visible' });
+  await waitForMessage(s.ann, 'the ownership system message', (m) => m.kind === 'system' && /Ann/.test(m.text ?? '') && /own/i.test(m.text ?? ''));
 });
