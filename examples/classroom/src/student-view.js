@@ -8,7 +8,9 @@ import { progressBar, toast } from './widgets.js';
 
 export function renderStudent(main, { client, person, chat }) {
   const myId = () => client.me?.id;
-  const isMember = (info) => info.members.length === 0 || info.members.includes(myId());
+  // A shared board lists no members (every student writes it). So does any
+  // board whose names are hidden from this student: only the mode tells them apart.
+  const isMember = (info) => info.mode === 'shared' || info.members.includes(myId());
 
   const title = h('h2', { class: 'board-title' }, 'Your puzzle');
   const tabs = h('div', { class: 'tabs', role: 'tablist', hidden: true });
@@ -64,12 +66,12 @@ export function renderStudent(main, { client, person, chat }) {
   }
 
   function puzzleTitle(info) {
-    if (!info || info.members.length === 1) return 'Your puzzle';
-    return info.members.length === 0 ? 'Class puzzle' : 'Team puzzle';
+    if (info?.mode === 'shared') return 'Class puzzle';
+    return info?.mode === 'groups' ? 'Team puzzle' : 'Your puzzle';
   }
 
   function ownerName(info, hideNames) {
-    if (info.members.length === 0) return hideNames ? 'a board' : 'the class board';
+    if (info.mode === 'shared') return 'the class board';
     if (hideNames) return "a classmate's board";
     const names = info.members.map((id) => person(id)?.name ?? 'a classmate');
     return `${names.join(' & ')}'s board`;

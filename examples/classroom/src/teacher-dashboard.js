@@ -80,7 +80,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
 
   // -- Names ----------------------------------------------------------------
   function boardOwners(info) {
-    if (info.members.length === 0) return { name: 'Whole class', color: '#2f5bea', online: client.participants.some((p) => p.online && p.role === 'student') };
+    if (info.mode === 'shared') return { name: 'Whole class', color: '#2f5bea', online: client.participants.some((p) => p.online && p.role === 'student') };
     const people = info.members.map((id) => ({ id, ...(person(id) ?? { name: 'Former student', color: '#94a3b8' }) }));
     const online = info.members.some((id) => client.participantsById.get(id)?.online);
     return { name: people.map((p) => p.name).join(', '), color: people[0].color, online };
