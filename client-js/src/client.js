@@ -50,7 +50,7 @@ const CLOSE_NORMAL = 1000;
 const ERROR_CLOSE_GRACE_MS = 500;
 
 /** The room channel's frame limit (MAX_FRAME_BYTES, PROTOCOL.md §10). */
-const MAX_FRAME_BYTES = 16 * 1024;
+const MAX_FRAME_BYTES = 64 * 1024;
 
 export class JigsyncClient extends Emitter {
   #url;

@@ -198,3 +198,39 @@ serverTest('a drop the server refuses is taken back: the replica is rebuilt from
   await annBoard.drop(0, 33.25, 44.75);
   await eventually(() => isDeepStrictEqual(piecesJson(watched), piecesJson(annBoard)), 'Ben\'s rebuilt replica follows Ann\'s drop');
 });
+
+serverTest('one drop can move every piece of a 1000-piece board (the frame limit admits the largest write)', async ({ server, cleanup }) => {
+  const { teacher, students: [ann], puzzle } = await classroom(server, cleanup, {
+    students: ['Ann'],
+    mode: 'individual',
+    rows: 25,
+    cols: 40,
+  });
+  const boardId = puzzle.boards[0].boardId;
+  const student = await openClient(server, ann.token, cleanup);
+  const mine = await boardReady(student, boardId);
+  const watched = await boardReady(teacher, boardId);
+  const { rows, cols, pieceWidth: pw, pieceHeight: ph } = mine.meta;
+  assert.equal(rows * cols, 1000);
+
+  // The whole picture assembled as one group, written straight into the
+  // document (the client sends such a write on its own).
+  const pieces = mine.doc.getMap('pieces');
+  mine.doc.transact(() => {
+    for (let i = 0; i < rows * cols; i++) {
+      const x = 100.125 + (i % cols) * pw;
+      const y = 50.375 + Math.floor(i / cols) * ph;
+      pieces.set(String(i), { x, y, r: 0, z: 1000 + i, g: 0 });
+    }
+  });
+  await eventually(() => watched.piece(999)?.g === 0, 'the assembled picture on the teacher\'s replica');
+
+  // Dragging the picture moves all 1000 pieces in one update: tens of KiB
+  // with fractional coordinates.
+  const dropped = await mine.drop(0, 1234.567, 345.678);
+  assert.equal(dropped.moves.length, 1000);
+  const last = mine.piece(999);
+  assert.ok(Math.abs(last.x - (1234.567 + (cols - 1) * pw)) < 1e-6, `piece 999 moved with its group: ${JSON.stringify(last)}`);
+  await eventually(() => isDeepStrictEqual(watched.piece(999), last), 'the moved picture on the teacher\'s replica');
+  assert.equal(teacher.events.of('error').length + student.events.of('error').length, 0, 'no write was refused');
+});

@@ -114,8 +114,8 @@ async fn bad_requests_get_coded_errors_with_their_ref_and_change_nothing() {
     assert!(matches!(t.answer(10).await, ServerMsg::Error { code: ErrorCode::NotFound, .. }));
     t.send_raw(vec![0x81, 0xa4, b'c', b'h', b'a', b't', 0x92, 42, 7]).await;
     assert!(matches!(t.answer(42).await, ServerMsg::Error { code: ErrorCode::Malformed, .. }));
-    let oversized =
-        jigsync_schema::encode(&ClientMsg::Chat { r#ref: Some(11), text: "y".repeat(20_000), upload: None });
+    let text = "y".repeat(jigsync_schema::limits::MAX_FRAME_BYTES + 1000);
+    let oversized = jigsync_schema::encode(&ClientMsg::Chat { r#ref: Some(11), text, upload: None });
     t.send_raw(oversized).await;
     assert!(matches!(t.answer(11).await, ServerMsg::Error { code: ErrorCode::TooLarge, .. }));
 
