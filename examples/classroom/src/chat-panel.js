@@ -5,7 +5,8 @@
 
 import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
-import { confirmDialog, dot, toast } from './widgets.js';
+import { removeParticipant, transferOwnership } from './moderation.js';
+import { dot, toast } from './widgets.js';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
@@ -56,14 +57,14 @@ export function createChatPanel({ client, person }) {
         const iAmOwner = client.owner === client.me?.id;
         if (isTeacher() && !me && !owner && (p.role === 'student' || iAmOwner)) {
           actions.push(
-            h('button', { class: 'icon-button danger', testid: 'kick', title: `Remove ${p.name}`, onclick: () => kick(p) }, '✕'),
+            h('button', { class: 'icon-button danger', testid: 'kick', title: `Remove ${p.name}`, onclick: () => removeParticipant(client, p) }, '✕'),
           );
         }
         if (iAmOwner && !me) {
           actions.push(
             h(
               'button',
-              { class: 'icon-button', testid: 'make-owner', title: `Make ${p.name} the owner`, onclick: () => makeOwner(p) },
+              { class: 'icon-button', testid: 'make-owner', title: `Make ${p.name} the owner`, onclick: () => transferOwnership(client, p) },
               '👑',
             ),
           );
@@ -90,33 +91,6 @@ export function createChatPanel({ client, person }) {
       }),
     );
     renderRecipients();
-  }
-
-  async function kick(p) {
-    const ok = await confirmDialog({
-      title: `Remove ${p.name}?`,
-      body: `${p.name} leaves the class at once and cannot join again with this name's session.`,
-      confirm: 'Remove',
-      danger: true,
-    });
-    if (!ok) return;
-    client.kick(p.id).then(
-      () => toast(`${p.name} was removed.`),
-      (err) => toast(describeError(err), 'error'),
-    );
-  }
-
-  async function makeOwner(p) {
-    const ok = await confirmDialog({
-      title: `Make ${p.name} the owner?`,
-      body: 'The owner can close the class and manage teachers. You stay in the class as a teacher.',
-      confirm: 'Transfer',
-    });
-    if (!ok) return;
-    client.transferOwnership(p.id).then(
-      () => toast(`${p.name} now owns the class.`),
-      (err) => toast(describeError(err), 'error'),
-    );
   }
 
   // -- Messages -------------------------------------------------------------

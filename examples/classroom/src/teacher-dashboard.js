@@ -6,6 +6,7 @@ import { createBoardView } from './board-view.js';
 import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
 import { shareLink, spacedCode } from './session.js';
+import { removeParticipant } from './moderation.js';
 import { openStartPuzzleDialog } from './start-puzzle-dialog.js';
 import { confirmDialog, dot, progressBar, toast } from './widgets.js';
 
@@ -289,12 +290,10 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     if (ok) client.reset(boardId).catch(fail);
   }
 
-  async function removeOwner(boardId) {
+  function removeOwner(boardId) {
     const id = client.board(boardId)?.info?.members[0];
     const p = id ? client.participantsById.get(id) : null;
-    if (!p) return;
-    const ok = await confirmDialog({ title: `Remove ${p.name}?`, body: `${p.name} leaves the class at once.`, confirm: 'Remove', danger: true });
-    if (ok) client.kick(p.id).then(() => toast(`${p.name} was removed.`), fail);
+    if (p) removeParticipant(client, p);
   }
 
   // -- Projector view -------------------------------------------------------
