@@ -9,7 +9,7 @@
 
 import { piecePath } from 'jigsync-client';
 
-import { attachZoom } from './board-zoom.js';
+import { attachZoom, clientToBoard } from './board-zoom.js';
 import { s } from './dom.js';
 
 let nextViewId = 1;
@@ -262,11 +262,7 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
   // ---------------------------------------------------------------------------
   // Dragging (pointer events: mouse, touch and pen alike)
 
-  function toBoard(event) {
-    const matrix = svg.getScreenCTM();
-    if (!matrix) return null;
-    return new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
-  }
+  const toBoard = (event) => clientToBoard(svg, event.clientX, event.clientY);
 
   function refuse(code, el) {
     if (el) {

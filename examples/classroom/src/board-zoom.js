@@ -10,6 +10,12 @@ import { h } from './dom.js';
 
 const MAX_ZOOM = 8;
 
+/** The board point (viewBox units) under a client point, or null while the svg is not laid out. */
+export function clientToBoard(svg, clientX, clientY) {
+  const matrix = svg.getScreenCTM();
+  return matrix ? new DOMPoint(clientX, clientY).matrixTransform(matrix.inverse()) : null;
+}
+
 /**
  * @param {SVGSVGElement} svg
  * @returns {{ setArea(area: {x: number, y: number, w: number, h: number}): void,
@@ -36,11 +42,6 @@ export function attachZoom(svg) {
     for (const fn of listeners) fn(area.w / view.w);
   }
 
-  function toBoard(clientX, clientY) {
-    const matrix = svg.getScreenCTM();
-    return matrix ? new DOMPoint(clientX, clientY).matrixTransform(matrix.inverse()) : null;
-  }
-
   /** Zooms by `factor` (> 1: closer) keeping board point (cx, cy) where it is. */
   function zoomAt(factor, cx, cy) {
     if (!view) return;
@@ -64,7 +65,7 @@ export function attachZoom(svg) {
       mid,
       spread: points.length === 2 ? Math.hypot(points[0].x - points[1].x, points[0].y - points[1].y) : 0,
       scale: matrix.a, // screen pixels per board unit at the start
-      anchor: toBoard(mid.x, mid.y),
+      anchor: clientToBoard(svg, mid.x, mid.y),
     };
   }
 
@@ -117,7 +118,7 @@ export function attachZoom(svg) {
     (event) => {
       if (!view) return;
       event.preventDefault();
-      const p = toBoard(event.clientX, event.clientY);
+      const p = clientToBoard(svg, event.clientX, event.clientY);
       // Trackpad pinches arrive as ctrl+wheel with small deltas; mouse wheels as big ones.
       const speed = event.ctrlKey ? 0.01 : 0.0015;
       if (p) zoomAt(Math.exp(-event.deltaY * speed), p.x, p.y);
@@ -131,10 +132,9 @@ export function attachZoom(svg) {
 
   return {
     setArea(next) {
-      const first = area === null;
       const sameArea = area && area.w === next.w && area.h === next.h && area.x === next.x && area.y === next.y;
       area = next;
-      if (first || !sameArea) apply({ ...next });
+      if (!sameArea) apply({ ...next });
     },
     zoomBy(factor) {
       if (!view) return;
