@@ -224,22 +224,15 @@ async function measureMotion(t, watcher, scope, label, delta) {
   const { page } = s.ann;
   const before = await readBoard(page, STUDENT_BOARD);
   // Any piece will do; the first one that can be grabbed.
-  let drag;
-  let index;
-  let target;
-  for (const piece of before.pieces) {
-    target = shifted(before, piece, delta);
+  const {
+    piece: { index },
+    result: { drag, target },
+  } = await firstReachable(before.pieces, "Ann's board", async (piece) => {
+    const target = shifted(before, piece, delta);
     // The check must be able to fail: the target is well away from the start.
     assert.ok(!near(piece, target, 20), `drag target ${JSON.stringify(target)} too close to ${JSON.stringify(piece)}`);
-    try {
-      drag = await dragPiece(page, STUDENT_BOARD, piece.index, target, { release: false });
-      index = piece.index;
-      break;
-    } catch (err) {
-      if (!/cannot be grabbed/.test(err.message)) throw err;
-    }
-  }
-  assert.ok(drag, `no piece of Ann's board could be grabbed: ${JSON.stringify(before)}`);
+    return { drag: await dragPiece(page, STUDENT_BOARD, piece.index, target, { release: false }), target };
+  });
   try {
     // Watch the teacher's copy at once: the clock started at Ann's last move.
     const budgetLeft = Math.max(1, MOTION_BUDGET_MS - (Date.now() - drag.lastMoveAt));
@@ -318,6 +311,22 @@ async function tryDrag(page, index, to) {
     if (/cannot be grabbed/.test(err.message)) return false;
     throw err;
   }
+}
+
+/**
+ * Runs `attempt(piece)` on each piece in turn until one is not covered (the
+ * drag helpers throw "cannot be grabbed" / "cannot be touched" for covered
+ * pieces): resolves with { piece, result }, or fails naming `what`.
+ */
+async function firstReachable(pieces, what, attempt) {
+  for (const piece of pieces) {
+    try {
+      return { piece, result: await attempt(piece) };
+    } catch (err) {
+      if (!/cannot be (grabbed|touched)/.test(err.message)) throw err;
+    }
+  }
+  assert.fail(`no piece of ${what} could be reached: ${JSON.stringify(pieces)}`);
 }
 
 /**
@@ -697,19 +706,11 @@ step(STEP.SHOTS, [STEP.START], async (t) => {
     // A finger drag: touch input reaches the board as pointer events.
     const before = await readBoard(s.cy.page, STUDENT_BOARD);
     // The first piece a finger can reach (pieces may lie on top of each other).
-    let piece = null;
-    let target = null;
-    for (const candidate of before.pieces) {
-      target = shifted(before, candidate, { x: 60, y: 40 });
-      try {
-        await touchDragPiece(s.cy.page, STUDENT_BOARD, candidate.index, target);
-        piece = candidate;
-        break;
-      } catch (err) {
-        if (!/cannot be touched/.test(err.message)) throw err;
-      }
-    }
-    assert.ok(piece, `no piece of Cy's board could be touched: ${JSON.stringify(before)}`);
+    const { piece, result: target } = await firstReachable(before.pieces, "Cy's board", async (candidate) => {
+      const to = shifted(before, candidate, { x: 60, y: 40 });
+      await touchDragPiece(s.cy.page, STUDENT_BOARD, candidate.index, to);
+      return to;
+    });
     // It lands at the target, or snapped onto a neighbour it was dropped next to.
     const after = await poll(
       `Cy's piece ${piece.index} to land near ${JSON.stringify(target)} (or snap) after a touch drag`,
@@ -842,18 +843,9 @@ step(STEP.TEACHER_DRAG, [STEP.RETURN], async () => {
   await focusAnnBoard();
   const scope = `${FOCUSED_BOARD}[data-board="${s.annBoard}"]`;
   const before = await readSettled(page, scope);
-  let moved = null;
-  for (const piece of before.pieces) {
-    const target = shifted(before, piece, { x: -80, y: 60 });
-    try {
-      await dragPiece(page, scope, piece.index, target);
-      moved = { piece, target };
-      break;
-    } catch (err) {
-      if (!/cannot be grabbed/.test(err.message)) throw err;
-    }
-  }
-  assert.ok(moved, "no piece of Ann's board could be grabbed in the focused view");
+  const moved = await firstReachable(before.pieces, "Ann's board in the focused view", (piece) =>
+    dragPiece(page, scope, piece.index, shifted(before, piece, { x: -80, y: 60 })),
+  );
   const landed = pieceOf(await readSettled(page, scope), moved.piece.index);
   assert.ok(!near(landed, moved.piece, 20), `the teacher's drag moved the piece: ${JSON.stringify(landed)}`);
   await poll(
