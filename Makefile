@@ -27,14 +27,13 @@ lint:
 unit:
 	$(CARGO) test --workspace
 
-js:
+js: client-js/node_modules/.package-lock.json
 	$(CARGO) build -p jigsync-server --bin jigsync
-	cd client-js && npm ci --no-audit --no-fund
 	cd client-js && JIGSYNC_BIN=$(CURDIR)/target/debug/jigsync npm test
 
-# npm ci again whenever the lock file changed since the last install.
-$(CLASSROOM)/node_modules/.package-lock.json: $(CLASSROOM)/package-lock.json
-	cd $(CLASSROOM) && npm ci --no-audit --no-fund
+# A package's npm ci, again whenever its lock file changed since the last install.
+%/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund
 
 ## Build the classroom web app into examples/classroom/dist (served at `/`).
 web: $(CLASSROOM)/node_modules/.package-lock.json
@@ -80,8 +79,7 @@ bench-drag: build-release
 ## The teacher's dashboard in headless Chromium while 10, then 30 students
 ## (client-js bots) drag at 30 Hz: frame rate, frame-time percentiles, long
 ## tasks and main-thread load, for the thumbnail grid and a focused board.
-bench-dashboard: build-release web
-	cd client-js && npm ci --no-audit --no-fund
+bench-dashboard: build-release web client-js/node_modules/.package-lock.json
 	$(CLASSROOM)/scripts/ensure-chromium.sh
 	JIGSYNC_BIN=$(CURDIR)/target/release/jigsync node $(CLASSROOM)/bench/dashboard-load.mjs
 
