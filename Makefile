@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release bench-chat bench-boards bench-drag bench-dashboard bench-smoke
+.PHONY: run test lint unit js web web-test vectors gen build-release bench-chat bench-boards bench-drag bench-dashboard bench-smoke fuzz fuzz-tools
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -16,9 +16,9 @@ run: web
 ## Every check CI runs: formatting, lints, unit, golden-vector and integration
 ## tests, the JavaScript client's tests (against the real server, and stock Yjs
 ## clients), the classroom web app in headless Chromium (installed from
-## Debian's packages when missing), and a few seconds of the drag benchmark
-## against every peer.
-test: lint unit js web-test bench-smoke
+## Debian's packages when missing), a few seconds of the drag benchmark
+## against every peer, and 30 s of each fuzz target.
+test: lint unit js web-test bench-smoke fuzz
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -90,3 +90,27 @@ bench-smoke:
 	$(CARGO) build -p jigsync-server --bin jigsync -p jigsync-bench --bin dragbench --bin bare-relay
 	./target/debug/dragbench --compare --rooms 1 --students 3 --warmup 0.5 --duration 2 \
 		--max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json
+
+FUZZ_TARGETS := room_frame yjs_bytes board_write
+## How long each fuzz target runs: libFuzzer's own options, e.g.
+## `make fuzz FUZZ_LIMIT=-runs=10000000` or `FUZZ_LIMIT=-max_total_time=3600`.
+FUZZ_LIMIT ?= -max_total_time=30
+
+## cargo-fuzz from crates.io, when missing.
+fuzz-tools:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+
+## The coverage-guided fuzz targets (libFuzzer through cargo fuzz, on the
+## stable toolchain with RUSTC_BOOTSTRAP, no sanitizer, debug assertions on),
+## one after another for FUZZ_LIMIT each, starting from the checked-in seeds
+## in sync-server/fuzz/seeds. A crash fails the run and leaves the input in
+## sync-server/fuzz/artifacts/<target>/; copy it to
+## sync-server/fuzz/regressions/<target>/ and `tests/fuzz_regressions.rs`
+## runs it from then on.
+fuzz: fuzz-tools
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p sync-server/fuzz/corpus/$$target && \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --fuzz-dir sync-server/fuzz -s none -a $$target \
+			sync-server/fuzz/corpus/$$target sync-server/fuzz/seeds/$$target \
+			-- $(FUZZ_LIMIT) -print_final_stats=1 || exit 1; \
+	done

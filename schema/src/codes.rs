@@ -73,6 +73,11 @@ pub enum CloseCode {
     Normal = 1000,
     /// The server is shutting down; reconnect later and resume.
     GoingAway = 1001,
+    /// The client sent a message over the transport limit (1 MiB).
+    TooBig = 1009,
+    /// The room's task failed on the server. Nothing acknowledged was lost:
+    /// reconnect with `since` and a fresh task resumes from storage.
+    InternalError = 1011,
     /// Too many undecodable frames.
     Malformed = 4400,
     /// The token is missing, unreadable or not signed by this server.
@@ -102,6 +107,8 @@ impl CloseCode {
         [
             CloseCode::Normal,
             CloseCode::GoingAway,
+            CloseCode::TooBig,
+            CloseCode::InternalError,
             CloseCode::Malformed,
             CloseCode::Unauthorized,
             CloseCode::Forbidden,

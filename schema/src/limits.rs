@@ -21,3 +21,20 @@ pub const MAX_HISTORY_PAGE: u32 = 200;
 pub const WELCOME_HISTORY: u32 = 50;
 /// Messages sent in a welcome when resuming with `since`.
 pub const MAX_RESUME_HISTORY: u32 = 1000;
+
+// Limits at the HTTP edge (PROTOCOL.md §10, §11).
+
+/// Largest body of a JSON request to `/api`, in bytes. A larger one is
+/// answered 413 `too_large` with `Connection: close`.
+pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+/// What an upload's body may carry on top of `--max-upload-bytes`: the
+/// multipart boundaries, part headers and any small extra fields.
+pub const UPLOAD_MULTIPART_OVERHEAD_BYTES: usize = 64 * 1024;
+/// Longest side of a picture, in pixels, checked from its header at upload
+/// (when the header can be read) and at puzzle start; over it is `invalid`.
+/// Every client that shows a board decodes the whole picture, so its size
+/// bounds what each of them has to hold.
+pub const MAX_PICTURE_SIDE: u32 = 8192;
+/// Most pixels in a picture (8192 × 4096 = 33,554,432), checked like
+/// [`MAX_PICTURE_SIDE`]: 128 MiB once decoded as RGBA.
+pub const MAX_PICTURE_PIXELS: u64 = 32 * 1024 * 1024;

@@ -39,6 +39,11 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_PING_INTERVAL_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub ping_interval_secs: u64,
 
+    /// Seconds one socket write may take: a client that does not take its
+    /// data in time is disconnected and its resources freed.
+    #[arg(long, env = "JIGSYNC_WRITE_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_secs: u64,
+
     /// Reliable frames queued for one connection before it is closed as a
     /// slow consumer.
     #[arg(long, env = "JIGSYNC_QUEUE_FRAMES", default_value_t = 1024)]
@@ -76,6 +81,11 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_UPLOAD_BURST", default_value_t = 20)]
     pub upload_burst: u32,
 
+    /// Serves `POST /test-hooks/rooms/{roomId}/fail`, which makes a room's
+    /// task panic. For the failure tests only; never in production.
+    #[arg(long, env = "JIGSYNC_TEST_HOOKS", hide = true)]
+    pub test_hooks: bool,
+
     /// Seconds a room's task stays alive with nobody connected.
     #[arg(long, env = "JIGSYNC_ROOM_IDLE_SECS", default_value_t = 30)]
     pub room_idle_secs: u64,
@@ -88,6 +98,10 @@ impl Config {
 
     pub fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ping_interval_secs)
+    }
+
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_secs)
     }
 
     pub fn room_idle(&self) -> Duration {

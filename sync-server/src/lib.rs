@@ -13,13 +13,17 @@
 //!   change is committed to storage before it is acknowledged and fanned out.
 //! - [`board`]: board geometry and progress, the yrs document with its
 //!   validation, and the soft locks on dragged pieces.
+//! - [`yjs_wire`]: our own bounded reading of the Yjs bytes clients send
+//!   (updates, state vectors, y-protocols framing), before yrs sees them.
 //! - [`storage`]: the persistence seam ([`storage::Storage`]), SQLite by
 //!   default. [`uploads`] keeps pictures as content-addressed files.
 //! - [`lobby`]: the room list teachers watch.
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
-//!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`].
+//!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
+//!   [`panics`].
 //!
-//! [`server::serve`] wires them together and handles shutdown.
+//! [`server::serve`] wires them together and handles shutdown; [`fuzzing`]
+//! holds the entry points of the fuzz targets in `sync-server/fuzz`.
 
 pub mod access;
 pub mod app;
@@ -29,13 +33,16 @@ pub mod client_ip;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod lobby;
 pub mod metrics;
+pub mod panics;
 pub mod rate_limit;
 pub mod room;
 pub mod server;
 pub mod storage;
 pub mod uploads;
 pub mod validate;
+pub mod yjs_wire;

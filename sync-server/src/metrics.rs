@@ -8,6 +8,11 @@
 //! - `jigsync_storage_seconds{op}`: storage latency histogram.
 //! - `jigsync_motion_{relayed,sent,dropped}_total`: drag positions put into
 //!   receivers' buffers, written after coalescing, dropped over budget.
+//! - `jigsync_write_timeouts_total`: sockets given up because a write missed
+//!   its deadline.
+//! - `jigsync_yrs_panics_total{op}`: panics caught inside yrs (the board was
+//!   rebuilt from storage); `jigsync_room_actor_failures_total`: room actors
+//!   that ended unexpectedly (their connections closed with 1011).
 
 use std::sync::OnceLock;
 
@@ -52,7 +57,16 @@ fn describe() {
     metrics::describe_counter!("jigsync_motion_relayed_total", "Drag positions put into receivers' motion buffers");
     metrics::describe_counter!("jigsync_motion_sent_total", "Drag positions written to sockets after coalescing");
     metrics::describe_counter!("jigsync_motion_dropped_total", "Drag positions dropped over a connection's budget");
-    for name in ["jigsync_motion_relayed_total", "jigsync_motion_sent_total", "jigsync_motion_dropped_total"] {
+    metrics::describe_counter!("jigsync_write_timeouts_total", "Sockets given up because a write missed its deadline");
+    metrics::describe_counter!("jigsync_yrs_panics_total", "Panics caught inside yrs, by operation");
+    metrics::describe_counter!("jigsync_room_actor_failures_total", "Room actors that ended unexpectedly");
+    for name in [
+        "jigsync_motion_relayed_total",
+        "jigsync_motion_sent_total",
+        "jigsync_motion_dropped_total",
+        "jigsync_write_timeouts_total",
+        "jigsync_room_actor_failures_total",
+    ] {
         metrics::counter!(name).increment(0);
     }
 }

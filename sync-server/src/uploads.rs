@@ -5,8 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use jigsync_schema::limits::{MAX_PICTURE_PIXELS, MAX_PICTURE_SIDE};
 use jigsync_schema::Attachment;
 use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
 
 /// The only types accepted, as sniffed from the bytes (never from the
 /// client's claimed type or file name).
@@ -33,6 +36,24 @@ pub fn url_for(id: &str, content_type: &str) -> String {
 
 pub fn attachment(id: &str, content_type: &str) -> Attachment {
     Attachment { id: id.to_owned(), url: url_for(id, content_type), content_type: content_type.to_owned() }
+}
+
+/// A picture's size as its header states it, refused (400 `invalid`) when
+/// over the caps: [`MAX_PICTURE_SIDE`] pixels a side and
+/// [`MAX_PICTURE_PIXELS`] in all. Every client that shows a board decodes
+/// the whole picture, so a header claiming a huge size is refused on its
+/// word; the server never decodes the bytes. Within the caps both sides fit
+/// in `u32`.
+pub fn checked_dimensions(width: usize, height: usize) -> Result<(u32, u32), ApiError> {
+    let side = |n: usize| u32::try_from(n).ok().filter(|&n| n <= MAX_PICTURE_SIDE);
+    match (side(width), side(height)) {
+        (Some(w), Some(h)) if u64::from(w) * u64::from(h) <= MAX_PICTURE_PIXELS => Ok((w, h)),
+        _ => Err(ApiError::invalid(format!(
+            "pictures may be at most {MAX_PICTURE_SIDE} pixels on a side and {MAX_PICTURE_PIXELS} pixels in all \
+             ({MAX_PICTURE_SIDE} × {}); this one is {width} × {height}",
+            MAX_PICTURE_PIXELS / u64::from(MAX_PICTURE_SIDE)
+        ))),
+    }
 }
 
 pub fn content_id(bytes: &[u8]) -> String {
@@ -112,6 +133,18 @@ mod tests {
         assert_eq!(std::fs::read(blobs.path(&id)).unwrap(), bytes);
         let files = std::fs::read_dir(dir.path().join("uploads")).unwrap().count();
         assert_eq!(files, 1, "no temporary files left behind");
+    }
+
+    #[test]
+    fn dimensions_are_capped_per_side_and_in_total() {
+        assert_eq!(checked_dimensions(8192, 4096).unwrap(), (8192, 4096));
+        assert_eq!(checked_dimensions(4096, 8192).unwrap(), (4096, 8192));
+        assert_eq!(checked_dimensions(1, 1).unwrap(), (1, 1));
+        for (w, h) in [(8193, 1), (1, 8193), (8192, 4097), (6000, 6000), (100_000, 100_000), (usize::MAX, 1)] {
+            let err = checked_dimensions(w, h).unwrap_err();
+            assert_eq!(err.code, jigsync_schema::ErrorCode::Invalid, "{w}×{h}");
+            assert!(err.message.contains("8192"), "{}", err.message);
+        }
     }
 
     #[test]

@@ -508,9 +508,23 @@ async fn writes_outside_the_board_maps_are_refused_and_leave_no_trace() {
     let fresh = t.replica_of(id).await;
     let roots: Vec<String> = fresh.doc.transact().root_refs().map(|(name, _)| name.to_owned()).collect();
     assert!(!roots.contains(&"scribbles".to_owned()), "{roots:?}");
-    // The board still takes ordinary drops.
+    // A replica that kept the refused write cannot build on it: its next
+    // drop is refused until it starts over from the server's document, as
+    // client-js does after any refusal.
     a.send_update(2, id, ra.drop_piece(0, 10.0, 10.0), None).await;
-    assert!(matches!(a.answer(2).await, ServerMsg::Ack { .. }));
+    let ServerMsg::Error { code: ErrorCode::Invalid, message, .. } = a.answer(2).await else {
+        panic!("a drop built on a refused write must be refused");
+    };
+    assert!(message.contains("sync the board again"), "{message}");
+    // The board still takes ordinary drops.
+    a.send(&ClientMsg::Sync { r#ref: Some(3), board: id, sv: Vec::new() }).await;
+    let ServerMsg::Doc { update: whole, .. } = a.recv_until(|m| matches!(m, ServerMsg::Doc { .. })).await else {
+        unreachable!()
+    };
+    let rebuilt = Replica::default();
+    rebuilt.apply(&whole);
+    a.send_update(4, id, rebuilt.drop_piece(0, 10.0, 10.0), None).await;
+    assert!(matches!(a.answer(4).await, ServerMsg::Ack { .. }));
 }
 
 #[tokio::test]

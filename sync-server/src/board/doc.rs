@@ -7,30 +7,56 @@
 //!   object `{x, y, r, z, g}`. A drop replaces the whole object, so the
 //!   last-writer-wins register per key keeps a piece's coordinates together.
 //!
+//! A client's update is first checked by our own reader
+//! ([`crate::yjs_wire::update`]): limits, shapes, and nothing the board lacks.
+//! Every yrs call then runs under a panic guard: a panic refuses the request,
+//! is counted in `jigsync_yrs_panics_total`, and marks the document poisoned
+//! so its owner rebuilds it from storage.
+//!
 //! The server keeps a mirror of the last valid piece values. After applying a
 //! client's update it reads every piece back; anything non-finite, off the
-//! board, malformed, or outside the layout is put back by a correcting
-//! update that the server writes (and fans out) itself.
+//! board, or outside the layout is put back by a correcting update that the
+//! server writes (and fans out) itself.
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use jigsync_schema::{BoardMeta, PieceId};
 use yrs::updates::decoder::Decode;
-use yrs::{Any, Doc, Map, MapRef, Number, Out, ReadTxn, StateVector, Transact, TransactionMut, Update};
+use yrs::{Any, ClientID, Doc, Map, MapRef, Number, Out, ReadTxn, StateVector, Transact, TransactionMut, Update};
 
 use super::geometry::{in_bounds, piece_count, Piece};
+use crate::yjs_wire::{self, WireError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BoardError {
+    #[error("the update was refused: {0}")]
+    Refused(WireError),
+    #[error("the state vector was refused: {0}")]
+    BadStateVector(WireError),
     #[error("not a Yjs v1 update")]
     Undecodable,
-    #[error("not a Yjs state vector")]
-    BadStateVector,
     #[error("update could not be applied: {0}")]
     Rejected(String),
     #[error("only the `meta` and `pieces` maps of a board may be written")]
     ForeignRoot,
+    #[error("the update builds on changes this board does not have; sync the board again")]
+    Incomplete,
+    #[error("the board document failed while {0}")]
+    Panicked(&'static str),
+}
+
+impl BoardError {
+    /// The document may now hold content that was never stored: the caller
+    /// must rebuild it from storage.
+    pub fn needs_reload(&self) -> bool {
+        matches!(
+            self,
+            BoardError::Rejected(_) | BoardError::ForeignRoot | BoardError::Incomplete | BoardError::Panicked(_)
+        )
+    }
 }
 
 /// What applying a client's update did.
@@ -51,6 +77,23 @@ pub struct BoardDoc {
     pieces_map: MapRef,
     meta: BoardMeta,
     pieces: Vec<Piece>,
+    /// Set when yrs panicked on this document: its state is unknown and the
+    /// owner must rebuild it from storage.
+    poisoned: AtomicBool,
+    /// Makes the next write panic inside the guard (only `--test-hooks`
+    /// sets it), so tests can watch a yrs panic being contained.
+    fail_next_write: AtomicBool,
+}
+
+/// Runs yrs code that may panic. yrs is third-party code fed by clients; a
+/// panic in it must cost one request, not the room's task.
+fn guarded<T>(op: &'static str, f: impl FnOnce() -> T) -> Result<T, BoardError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let message = crate::panics::message(&*payload);
+        metrics::counter!("jigsync_yrs_panics_total", "op" => op).increment(1);
+        tracing::error!(op, panic = %message, "yrs panicked; the board is rebuilt from storage");
+        BoardError::Panicked(op)
+    })
 }
 
 fn key(index: usize) -> String {
@@ -102,7 +145,16 @@ impl BoardDoc {
     /// A new board with its meta and the given piece positions; returns the
     /// document and the update that creates it (the first log entry).
     pub fn create(meta: BoardMeta, pieces: Vec<Piece>) -> (BoardDoc, Vec<u8>) {
-        let doc = Doc::new();
+        Self::create_in(Doc::new(), meta, pieces)
+    }
+
+    /// [`BoardDoc::create`] with a fixed client id, so the fuzz targets and
+    /// their seed updates build on the same document every run.
+    pub fn create_with_client_id(client_id: u64, meta: BoardMeta, pieces: Vec<Piece>) -> (BoardDoc, Vec<u8>) {
+        Self::create_in(Doc::with_client_id(client_id), meta, pieces)
+    }
+
+    fn create_in(doc: Doc, meta: BoardMeta, pieces: Vec<Piece>) -> (BoardDoc, Vec<u8>) {
         let meta_map = doc.get_or_insert_map("meta");
         let pieces_map = doc.get_or_insert_map("pieces");
         let update = {
@@ -115,7 +167,18 @@ impl BoardDoc {
             }
             txn.encode_update_v1()
         };
-        (BoardDoc { doc, meta_map, pieces_map, meta, pieces }, update)
+        (
+            BoardDoc {
+                doc,
+                meta_map,
+                pieces_map,
+                meta,
+                pieces,
+                poisoned: AtomicBool::new(false),
+                fail_next_write: AtomicBool::new(false),
+            },
+            update,
+        )
     }
 
     /// Rebuilds a board from its stored updates (snapshot first).
@@ -123,14 +186,15 @@ impl BoardDoc {
         let doc = Doc::new();
         let meta_map = doc.get_or_insert_map("meta");
         let pieces_map = doc.get_or_insert_map("pieces");
-        {
+        guarded("loading a board", || {
             let mut txn = doc.transact_mut();
             for bytes in updates {
                 let update = Update::decode_v1(bytes).map_err(|_| BoardError::Undecodable)?;
                 txn.apply_update(update).map_err(|e| BoardError::Rejected(e.to_string()))?;
             }
-        }
-        let pieces = {
+            Ok(())
+        })??;
+        let pieces = guarded("loading a board", || {
             let txn = doc.transact();
             (0..piece_count(&meta))
                 .map(|i| {
@@ -143,8 +207,16 @@ impl BoardDoc {
                     })
                 })
                 .collect()
-        };
-        Ok(BoardDoc { doc, meta_map, pieces_map, meta, pieces })
+        })?;
+        Ok(BoardDoc {
+            doc,
+            meta_map,
+            pieces_map,
+            meta,
+            pieces,
+            poisoned: AtomicBool::new(false),
+            fail_next_write: AtomicBool::new(false),
+        })
     }
 
     pub fn meta(&self) -> &BoardMeta {
@@ -155,89 +227,148 @@ impl BoardDoc {
         &self.pieces
     }
 
+    /// The next client write panics where yrs would (test hook).
+    pub fn fail_next_write(&self) {
+        self.fail_next_write.store(true, Ordering::Relaxed);
+    }
+
+    /// True once yrs panicked on this document; rebuild it from storage.
+    pub fn poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Relaxed)
+    }
+
+    /// Runs yrs code on this document under the panic guard; a panic marks
+    /// the document poisoned.
+    fn run<T>(&self, op: &'static str, f: impl FnOnce(&Doc) -> T) -> Result<T, BoardError> {
+        if self.poisoned() {
+            return Err(BoardError::Panicked(op));
+        }
+        guarded(op, || f(&self.doc)).inspect_err(|_| self.poisoned.store(true, Ordering::Relaxed))
+    }
+
     /// The whole document as one update.
-    pub fn state(&self) -> Vec<u8> {
-        self.doc.transact().encode_state_as_update_v1(&StateVector::default())
+    pub fn state(&self) -> Result<Vec<u8>, BoardError> {
+        self.run("encoding the document", |doc| doc.transact().encode_state_as_update_v1(&StateVector::default()))
     }
 
     /// What a replica with state vector `sv` (v1-encoded; empty means
-    /// nothing) lacks.
+    /// nothing) lacks. The state vector comes from a client: it is checked
+    /// by our own reader before yrs decodes it.
     pub fn diff(&self, sv: &[u8]) -> Result<Vec<u8>, BoardError> {
-        let sv = if sv.is_empty() {
-            StateVector::default()
-        } else {
-            StateVector::decode_v1(sv).map_err(|_| BoardError::BadStateVector)?
-        };
-        Ok(self.doc.transact().encode_state_as_update_v1(&sv))
+        if !sv.is_empty() {
+            yjs_wire::state_vector::check(sv).map_err(BoardError::BadStateVector)?;
+        }
+        self.run("encoding a diff", |doc| {
+            let sv = if sv.is_empty() {
+                StateVector::default()
+            } else {
+                StateVector::decode_v1(sv).map_err(|_| BoardError::BadStateVector(WireError::Truncated))?
+            };
+            Ok(doc.transact().encode_state_as_update_v1(&sv))
+        })?
     }
 
-    pub fn state_vector(&self) -> StateVector {
-        self.doc.transact().state_vector()
+    pub fn state_vector(&self) -> Result<StateVector, BoardError> {
+        self.run("reading the state vector", |doc| doc.transact().state_vector())
     }
 
     /// Applies a client's update, then checks the result and puts back what
-    /// is not valid. An update that writes outside the two board maps is an
-    /// error and leaves the document changed: the caller must rebuild it
-    /// from storage.
+    /// is not valid. The bytes are checked by our own reader first (limits,
+    /// shapes, nothing the board lacks), so yrs only ever sees updates it can
+    /// integrate at once. An error for which [`BoardError::needs_reload`]
+    /// holds leaves the document changed: the caller must rebuild it from
+    /// storage.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<Applied, BoardError> {
-        let update = Update::decode_v1(bytes).map_err(|_| BoardError::Undecodable)?;
-        // New items move the state vector. A deletion alone does not, but
-        // deleting a piece or a meta entry is put back by a correction, and
-        // anything outside the two maps is refused, so a pure deletion never
-        // slips through as "unchanged".
-        let before = self.state_vector();
-        self.doc.transact_mut().apply_update(update).map_err(|e| BoardError::Rejected(e.to_string()))?;
-        let mut applied = Applied { changed: self.state_vector() != before, ..Applied::default() };
-        let txn = self.doc.transact();
-        if txn.root_refs().any(|(name, _)| name != "meta" && name != "pieces") {
-            return Err(BoardError::ForeignRoot);
-        }
-        for (i, mirror) in self.pieces.iter_mut().enumerate() {
-            let id = PieceId::try_from(i).unwrap_or(PieceId::MAX);
-            match read_piece(&self.pieces_map, &txn, &key(i)) {
-                Some(piece) if in_bounds(&self.meta, &piece) => *mirror = piece,
-                _ => applied.refused.push(id),
+        let before = self.state_vector()?;
+        yjs_wire::update::check(bytes, |client| before.get(&ClientID::new(client))).map_err(BoardError::Refused)?;
+        let (meta, mirror, meta_map, pieces_map) = (&self.meta, &self.pieces, &self.meta_map, &self.pieces_map);
+        let fail = self.fail_next_write.swap(false, Ordering::Relaxed);
+        let (applied, pieces) = self.run("applying an update", |doc| {
+            if fail {
+                panic!("a board write failed on purpose (test hook)");
             }
-        }
-        let count = self.pieces.len();
-        let extra_keys: Vec<String> = self
-            .pieces_map
-            .keys(&txn)
-            .filter(|k| k.parse::<usize>().map_or(true, |i| i >= count || key(i) != *k))
-            .map(str::to_owned)
-            .collect();
-        let expected_meta = meta_entries(&self.meta);
-        let meta_intact = self.meta_map.len(&txn) as usize == expected_meta.len()
-            && expected_meta.iter().all(|(k, v)| same_any(self.meta_map.get(&txn, k), v));
-        drop(txn);
-        if !applied.refused.is_empty() || !extra_keys.is_empty() || !meta_intact {
-            let mut txn = self.doc.transact_mut();
-            for id in &applied.refused {
-                let i = usize::from(*id);
-                self.pieces_map.insert(&mut txn, key(i), piece_any(&self.pieces[i]));
+            let update = Update::decode_v1(bytes).map_err(|_| BoardError::Undecodable)?;
+            {
+                let mut txn = doc.transact_mut();
+                txn.apply_update(update).map_err(|e| BoardError::Rejected(e.to_string()))?;
+                if txn.has_missing_updates() {
+                    return Err(BoardError::Incomplete);
+                }
             }
-            for k in &extra_keys {
-                self.pieces_map.remove(&mut txn, k);
-            }
-            if !meta_intact {
-                restore_meta(&self.meta_map, &mut txn, &expected_meta);
-            }
-            applied.correction = Some(txn.encode_update_v1());
-        }
+            validate(doc, &before, meta, mirror, meta_map, pieces_map)
+        })??;
+        self.pieces = pieces;
         Ok(applied)
     }
 
     /// The server moves pieces itself (a reset); returns the update.
-    pub fn place(&mut self, pieces: Vec<Piece>) -> Vec<u8> {
-        let mut txn = self.doc.transact_mut();
-        for (i, piece) in pieces.iter().enumerate() {
-            self.pieces_map.insert(&mut txn, key(i), piece_any(piece));
-        }
-        let update = txn.encode_update_v1();
-        drop(txn);
+    pub fn place(&mut self, pieces: Vec<Piece>) -> Result<Vec<u8>, BoardError> {
+        let pieces_map = &self.pieces_map;
+        let update = self.run("placing pieces", |doc| {
+            let mut txn = doc.transact_mut();
+            for (i, piece) in pieces.iter().enumerate() {
+                pieces_map.insert(&mut txn, key(i), piece_any(piece));
+            }
+            txn.encode_update_v1()
+        })?;
         self.pieces = pieces;
-        update
+        Ok(update)
     }
+}
+
+/// Reads every piece back after a client's update, and writes the
+/// correction that puts back whatever is not valid. `mirror` holds the last
+/// valid pieces; returns the new mirror.
+fn validate(
+    doc: &Doc,
+    before: &StateVector,
+    meta: &BoardMeta,
+    mirror: &[Piece],
+    meta_map: &MapRef,
+    pieces_map: &MapRef,
+) -> Result<(Applied, Vec<Piece>), BoardError> {
+    // New items move the state vector. A deletion alone does not, but
+    // deleting a piece or a meta entry is put back by a correction, and
+    // anything outside the two maps is refused, so a pure deletion never
+    // slips through as "unchanged".
+    let txn = doc.transact();
+    let mut applied = Applied { changed: txn.state_vector() != *before, ..Applied::default() };
+    if txn.root_refs().any(|(name, _)| name != "meta" && name != "pieces") {
+        return Err(BoardError::ForeignRoot);
+    }
+    let mut pieces = mirror.to_vec();
+    for (i, mirror) in pieces.iter_mut().enumerate() {
+        let id = PieceId::try_from(i).unwrap_or(PieceId::MAX);
+        match read_piece(pieces_map, &txn, &key(i)) {
+            Some(piece) if in_bounds(meta, &piece) => *mirror = piece,
+            _ => applied.refused.push(id),
+        }
+    }
+    let count = pieces.len();
+    let extra_keys: Vec<String> = pieces_map
+        .keys(&txn)
+        .filter(|k| k.parse::<usize>().map_or(true, |i| i >= count || key(i) != *k))
+        .map(str::to_owned)
+        .collect();
+    let expected_meta = meta_entries(meta);
+    let meta_intact = meta_map.len(&txn) as usize == expected_meta.len()
+        && expected_meta.iter().all(|(k, v)| same_any(meta_map.get(&txn, k), v));
+    drop(txn);
+    if !applied.refused.is_empty() || !extra_keys.is_empty() || !meta_intact {
+        let mut txn = doc.transact_mut();
+        for id in &applied.refused {
+            let i = usize::from(*id);
+            pieces_map.insert(&mut txn, key(i), piece_any(&pieces[i]));
+        }
+        for k in &extra_keys {
+            pieces_map.remove(&mut txn, k);
+        }
+        if !meta_intact {
+            restore_meta(meta_map, &mut txn, &expected_meta);
+        }
+        applied.correction = Some(txn.encode_update_v1());
+    }
+    Ok((applied, pieces))
 }
 
 fn restore_meta(map: &MapRef, txn: &mut TransactionMut, expected: &[(&'static str, Any)]) {
@@ -347,25 +478,40 @@ mod tests {
             extra.insert(&mut txn, "k", Any::String("x".into()));
             txn.encode_update_v1()
         };
-        assert!(matches!(board.apply(&update), Err(BoardError::ForeignRoot)));
+        assert!(matches!(board.apply(&update), Err(BoardError::Refused(WireError::Parent))));
+        assert!(!board.poisoned(), "refused before yrs saw it");
+    }
+
+    #[test]
+    fn a_panic_in_yrs_is_contained_and_poisons_the_document() {
+        let (mut board, state) = board();
+        let update = client_update(&state, |p, _, t| {
+            p.insert(t, "1", drop_at(120.0, 80.0));
+        });
+        board.fail_next_write();
+        let err = board.apply(&update).unwrap_err();
+        assert!(matches!(err, BoardError::Panicked(_)) && err.needs_reload(), "{err:?}");
+        assert!(board.poisoned());
+        assert!(matches!(board.state(), Err(BoardError::Panicked(_))), "a poisoned document is not used again");
+        assert!(matches!(board.apply(&update), Err(BoardError::Panicked(_))));
     }
 
     #[test]
     fn garbage_is_refused_and_a_reload_gives_the_same_state() {
         let (mut board, state) = board();
-        assert!(matches!(board.apply(&[1, 2, 3, 250]), Err(BoardError::Undecodable)));
+        assert!(matches!(board.apply(&[1, 2, 3, 250]), Err(BoardError::Refused(_))));
         let update = client_update(&state, |p, _, t| {
             p.insert(t, "3", drop_at(5.0, 6.0));
         });
         board.apply(&update).unwrap();
-        let snapshot = board.state();
+        let snapshot = board.state().unwrap();
         let reloaded = BoardDoc::load(board.meta().clone(), [snapshot.as_slice()]).unwrap();
         assert_eq!(reloaded.pieces(), board.pieces());
         let from_log = BoardDoc::load(board.meta().clone(), [state.as_slice(), update.as_slice()]).unwrap();
         assert_eq!(from_log.pieces(), board.pieces());
         // A replica that is up to date gets a diff with no new items.
-        let own = board.diff(&board.state_vector().encode_v1()).unwrap();
+        let own = board.diff(&board.state_vector().unwrap().encode_v1()).unwrap();
         assert!(own.len() < board.diff(&[]).unwrap().len());
-        assert!(matches!(board.diff(&[0xff]), Err(BoardError::BadStateVector)));
+        assert!(matches!(board.diff(&[0xff]), Err(BoardError::BadStateVector(_))));
     }
 }

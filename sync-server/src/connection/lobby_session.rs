@@ -4,11 +4,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket};
-use futures_util::StreamExt;
+use axum::extract::ws::WebSocket;
 use jigsync_schema::{CloseCode, ErrorCode};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::time::timeout;
 
 use super::outbox::Frame;
 use super::Connection;
@@ -23,25 +21,15 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
         Ok(access) if access.is_teacher() => {
             let (snapshot, mut changes) = app.lobby.subscribe();
             outbox.send(Frame::encode("rooms", &snapshot));
-            let idle = app.config.idle_timeout();
             loop {
                 tokio::select! {
-                    biased;
-                    _ = outbox.closed() => break,
-                    () = app.shutdown.cancelled() => {
-                        outbox.close(CloseCode::GoingAway, "server shutting down");
-                        break;
-                    }
                     change = changes.recv() => match change {
                         Ok(msg) => { outbox.send(Frame::encode("lobby", &msg)); }
                         Err(RecvError::Lagged(_)) => { outbox.send(Frame::encode("rooms", &app.lobby.snapshot())); }
                         Err(RecvError::Closed) => break,
                     },
-                    next = timeout(idle, conn.stream.next()) => match next {
-                        Err(_) => { outbox.close(CloseCode::IdleTimeout, "nothing heard from the client"); break; }
-                        Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
-                        Ok(Some(Ok(_))) => {}
-                    },
+                    // Frames from the client are ignored; they only show it is alive.
+                    next = conn.next(&app, None) => if next.is_none() { break },
                 }
             }
             outbox.close(CloseCode::Normal, "");

@@ -11,29 +11,44 @@ pub mod room_session;
 pub mod writer;
 pub mod yjs_session;
 
+use std::error::Error as _;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::stream::SplitStream;
 use futures_util::StreamExt;
+use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
+use jigsync_schema::CloseCode;
 use tokio::task::JoinHandle;
+use tokio::time::timeout;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::app::App;
+use crate::room::RoomHandle;
 use outbox::{outbox, Outbox};
+use writer::{WriterEnd, WriterSettings};
 
 /// How long a closing socket waits for the client's close reply.
 const CLOSE_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a socket whose client sent a message over the transport limit
+/// is kept open, unread, after our close frame: the rest of the oversized
+/// message is still arriving, and closing at once would reset the
+/// connection before the client reads why.
+const OVERSIZED_LINGER: Duration = Duration::from_secs(2);
 
 /// An accepted WebSocket: its sending half runs in a writer task fed by
-/// `outbox`; `stream` is the reading half the session reads. Counted in
-/// `jigsync_connections{channel}` and kept in the shutdown tracker until
-/// [`Connection::finish`].
+/// `outbox`; the session reads the other half with [`Connection::next`].
+/// Counted in `jigsync_connections{channel}` and kept in the shutdown
+/// tracker until [`Connection::finish`].
 pub struct Connection {
     pub outbox: Outbox,
-    pub stream: SplitStream<WebSocket>,
-    writer: JoinHandle<()>,
+    stream: SplitStream<WebSocket>,
+    writer: JoinHandle<WriterEnd>,
     channel: &'static str,
+    idle: Duration,
+    /// The client sent a message over the transport limit: its input must
+    /// not be read again (the parser would buffer the whole message).
+    oversized: bool,
     _tracked: TaskTrackerToken,
 }
 
@@ -43,24 +58,94 @@ impl Connection {
         metrics::gauge!("jigsync_connections", "channel" => channel).increment(1.0);
         let (sink, stream) = socket.split();
         let (outbox, rx) = outbox(app.config.queue_frames);
-        let writer = tokio::spawn(writer::run_writer(sink, rx, app.config.ping_interval(), app.shutdown.clone()));
-        Connection { outbox, stream, writer, channel, _tracked: tracked }
+        let settings =
+            WriterSettings { ping_every: app.config.ping_interval(), write_timeout: app.config.write_timeout() };
+        let writer = tokio::spawn(writer::run_writer(sink, rx, settings, app.shutdown.clone()));
+        Connection {
+            outbox,
+            stream,
+            writer,
+            channel,
+            idle: app.config.idle_timeout(),
+            oversized: false,
+            _tracked: tracked,
+        }
+    }
+
+    /// The next message from the client, or `None` when the session must
+    /// end: the connection was asked to close, the server is shutting down
+    /// (1001), the client was silent for the idle timeout (4408), sent a
+    /// message over the transport limit (1009), closed or failed, or the
+    /// room's actor this session talks to stopped unexpectedly (1011: the
+    /// client reconnects and a fresh actor resumes from storage).
+    pub async fn next(&mut self, app: &App, room: Option<&RoomHandle>) -> Option<Message> {
+        let room_stopped = async {
+            match room {
+                Some(room) => room.tx.closed().await,
+                None => std::future::pending().await,
+            }
+        };
+        let next = tokio::select! {
+            biased;
+            _ = self.outbox.closed() => return None,
+            () = app.shutdown.cancelled() => {
+                self.outbox.close(CloseCode::GoingAway, "server shutting down");
+                return None;
+            }
+            () = room_stopped => {
+                self.outbox.close(CloseCode::InternalError, "the room stopped unexpectedly; reconnect to resume");
+                return None;
+            }
+            next = timeout(self.idle, self.stream.next()) => next,
+        };
+        match next {
+            Err(_) => {
+                self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
+                None
+            }
+            Ok(Some(Ok(Message::Close(_))) | None) => None,
+            Ok(Some(Err(err))) => {
+                if is_oversized(&err) {
+                    self.oversized = true;
+                    let reason = format!("messages are limited to {MAX_TRANSPORT_FRAME_BYTES} bytes");
+                    self.outbox.close(CloseCode::TooBig, &reason);
+                }
+                None
+            }
+            Ok(Some(Ok(message))) => Some(message),
+        }
     }
 
     /// Finishes the closing handshake: waits for the writer to send its close
     /// frame, then reads until the client answers it (or goes away), so the
-    /// client sees our close code rather than a reset connection.
+    /// client sees our close code rather than a reset connection. A socket
+    /// the writer gave up on is dropped at once.
     pub async fn finish(mut self) {
-        let _ = (&mut self.writer).await;
-        let stream = &mut self.stream;
-        let drain = async {
-            while let Some(Ok(message)) = stream.next().await {
-                if let Message::Close(_) = message {
-                    break;
-                }
+        let end = (&mut self.writer).await.unwrap_or(WriterEnd::Abandoned);
+        match end {
+            WriterEnd::Abandoned => {}
+            WriterEnd::CloseSent if self.oversized => tokio::time::sleep(OVERSIZED_LINGER).await,
+            WriterEnd::CloseSent => {
+                let stream = &mut self.stream;
+                let drain = async {
+                    while let Some(Ok(message)) = stream.next().await {
+                        if let Message::Close(_) = message {
+                            break;
+                        }
+                    }
+                };
+                let _ = timeout(CLOSE_REPLY_TIMEOUT, drain).await;
             }
-        };
-        let _ = tokio::time::timeout(CLOSE_REPLY_TIMEOUT, drain).await;
+        }
         metrics::gauge!("jigsync_connections", "channel" => self.channel).decrement(1.0);
     }
+}
+
+/// True if the read failed because the client's message is over the
+/// transport limit (the WebSocket layer refuses it before reading it).
+fn is_oversized(err: &axum::Error) -> bool {
+    matches!(
+        err.source().and_then(|inner| inner.downcast_ref::<tungstenite::Error>()),
+        Some(tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong { .. }))
+    )
 }

@@ -147,11 +147,7 @@ impl Outbox {
     /// Asks the writer to close the socket with this code. The first reason
     /// given wins.
     pub fn close(&self, code: CloseCode, reason: &str) {
-        let mut slot = self.close.reason.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(CloseReason { code, reason: reason.to_owned() });
-            self.close.notify.notify_waiters();
-        }
+        self.close.request(code, reason);
     }
 
     /// Resolves once a close was requested.
@@ -160,9 +156,33 @@ impl Outbox {
     }
 }
 
+impl CloseSignal {
+    fn request(&self, code: CloseCode, reason: &str) {
+        let mut slot = self.reason.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(CloseReason { code, reason: reason.to_owned() });
+            self.notify.notify_waiters();
+        }
+    }
+}
+
 impl CloseWatch {
     pub async fn closed(&self) -> CloseReason {
         wait_closed(&self.0).await
+    }
+
+    /// Resolves only if the connection is closed as a slow consumer, whose
+    /// socket is given up at once, even in the middle of a write.
+    pub async fn closed_as_slow_consumer(&self) {
+        if self.closed().await.code != CloseCode::SlowConsumer {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// The writer's own close request (its socket stalled); the session
+    /// sees it like any other.
+    pub fn request(&self, code: CloseCode, reason: &str) {
+        self.0.request(code, reason);
     }
 }
 

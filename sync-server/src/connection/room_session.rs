@@ -6,10 +6,8 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
-use futures_util::StreamExt;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
-use tokio::time::timeout;
 
 use super::outbox::Outbox;
 use super::Connection;
@@ -23,22 +21,29 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
 
     if let Some(claims) = token.as_deref().and_then(|t| app.keys.verify(t)) {
         let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-        match app.rooms.call(&app, &claims.room, connect).await {
-            Some(Ok(())) => {
-                if let Some(room) = app.rooms.get(&claims.room) {
-                    let reader = Reader {
-                        app: &app,
-                        room,
-                        outbox: &outbox,
-                        user_key: format!("{}/{}", claims.room, claims.user),
-                        limits: app.limits.connection(),
+        match app.rooms.call_with_handle(&app, &claims.room, connect).await {
+            Some((Ok(()), room)) => {
+                let reader = Reader {
+                    app: &app,
+                    room,
+                    outbox: &outbox,
+                    user_key: format!("{}/{}", claims.room, claims.user),
+                    limits: app.limits.connection(),
+                };
+                while let Some(message) = conn.next(&app, Some(&reader.room)).await {
+                    let flow = match message {
+                        Message::Binary(bytes) => reader.frame(bytes).await,
+                        Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
+                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
                     };
-                    reader.run(&mut conn.stream).await;
-                    let _ = reader.room.tx.send(RoomCmd::Disconnect { conn: outbox.id() }).await;
+                    if let Flow::Stop = flow {
+                        break;
+                    }
                 }
+                let _ = reader.room.tx.send(RoomCmd::Disconnect { conn: outbox.id() }).await;
                 outbox.close(CloseCode::Normal, "");
             }
-            Some(Err(err)) => outbox.close(err.close_code(), &err.to_string()),
+            Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
             None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
         }
     } else {
@@ -62,38 +67,6 @@ enum Flow {
 }
 
 impl Reader<'_> {
-    async fn run(&self, stream: &mut futures_util::stream::SplitStream<WebSocket>) {
-        let idle = self.app.config.idle_timeout();
-        loop {
-            let next = tokio::select! {
-                biased;
-                _ = self.outbox.closed() => return,
-                () = self.app.shutdown.cancelled() => {
-                    self.outbox.close(CloseCode::GoingAway, "server shutting down");
-                    return;
-                }
-                next = timeout(idle, stream.next()) => next,
-            };
-            let message = match next {
-                Err(_) => {
-                    self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
-                    return;
-                }
-                Ok(None | Some(Err(_))) => return,
-                Ok(Some(Ok(message))) => message,
-            };
-            let flow = match message {
-                Message::Binary(bytes) => self.frame(bytes).await,
-                Message::Text(_) => self.malformed(None, "frames must be binary MessagePack"),
-                Message::Close(_) => return,
-                Message::Ping(_) | Message::Pong(_) => Flow::Continue,
-            };
-            if let Flow::Stop = flow {
-                return;
-            }
-        }
-    }
-
     fn refuse(&self, r#ref: Option<Ref>, code: ErrorCode, message: &str) {
         metrics::counter!("jigsync_rejected_total", "code" => code.as_str()).increment(1);
         self.outbox.send_msg(&ServerMsg::Error { r#ref, code, message: message.to_owned() });

@@ -4,32 +4,61 @@
 //! positions are drained from the motion buffer at most once per tick into a
 //! single `motion` frame. It also sends the heartbeat pings and the final
 //! close frame.
+//!
+//! Every write has a deadline (`--write-timeout-secs`): a peer that does not
+//! take its data in time is given up (the socket is dropped without a close
+//! handshake, counted in `jigsync_write_timeouts_total`), and so is a slow
+//! consumer (4503) at once, even in the middle of a write. A stuck peer never
+//! holds a task, a socket or its buffers for longer than that.
 
+use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
 use jigsync_schema::{CloseCode, ServerMsg};
-use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
+use tokio::sync::mpsc;
+use tokio::time::{interval, sleep, sleep_until, timeout, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::motion::{FULL_TICK, THUMBNAIL_TICK};
-use super::outbox::{CloseReason, Frame, OutboxReceiver};
+use super::outbox::{CloseReason, CloseWatch, Frame, OutboxReceiver};
 
 /// Most frames fed before one flush, so one busy connection still flushes
 /// regularly.
 const MAX_BATCH: usize = 256;
-/// How long the close handshake may take before the socket is dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a slow consumer's close frame may take: it is sent if the socket
+/// has room for it, but the peer is not waited on.
+const SLOW_CONSUMER_CLOSE: Duration = Duration::from_millis(250);
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// How the writer let go of the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterEnd {
+    /// The close frame was written: the peer may answer it.
+    CloseSent,
+    /// The socket was given up without a handshake: it failed, a write
+    /// missed its deadline, or the peer was a slow consumer.
+    Abandoned,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WriterSettings {
+    pub ping_every: Duration,
+    /// Deadline of every write, the close frame included.
+    pub write_timeout: Duration,
+}
 
 pub async fn run_writer(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut rx: OutboxReceiver,
-    ping_every: Duration,
+    mut sink: Sink,
+    rx: OutboxReceiver,
+    settings: WriterSettings,
     shutdown: CancellationToken,
-) {
-    let mut ping = interval(ping_every);
+) -> WriterEnd {
+    let OutboxReceiver { mut frames, close, motion } = rx;
+    let mut ping = interval(settings.ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await;
     // When positions are pending, the next motion flush; the ticks are
@@ -41,26 +70,26 @@ pub async fn run_writer(
     let reason = loop {
         tokio::select! {
             biased;
-            reason = rx.close.closed() => break reason,
+            reason = close.closed() => break reason,
             () = shutdown.cancelled() => {
                 break CloseReason { code: CloseCode::GoingAway, reason: "server shutting down".into() };
             }
-            frame = rx.frames.recv() => {
+            frame = frames.recv() => {
                 let Some(frame) = frame else {
                     break CloseReason { code: CloseCode::Normal, reason: String::new() };
                 };
-                if !feed_batch(&mut sink, &mut rx, frame.bytes).await {
-                    return;
+                if !within(settings.write_timeout, &close, feed_batch(&mut sink, &mut frames, frame.bytes)).await {
+                    return abandon(&close);
                 }
             }
-            () = rx.motion.ready() => {
+            () = motion.ready() => {
                 let due = (last_full + FULL_TICK).max(Instant::now());
                 motion_due = Some(motion_due.map_or(due, |d| d.min(due)));
             }
             () = sleep_until(motion_due.unwrap_or(start)), if motion_due.is_some() => {
                 let now = Instant::now();
                 let thumbnails = now >= last_thumbnail + THUMBNAIL_TICK;
-                let (moves, thumbnails_left) = rx.motion.take(thumbnails);
+                let (moves, thumbnails_left) = motion.take(thumbnails);
                 last_full = now;
                 if thumbnails {
                     last_thumbnail = now;
@@ -69,41 +98,76 @@ pub async fn run_writer(
                 if !moves.is_empty() {
                     metrics::counter!("jigsync_motion_sent_total").increment(moves.len() as u64);
                     let frame = Frame::server(&ServerMsg::Motion { moves });
-                    if !feed_batch(&mut sink, &mut rx, frame.bytes).await {
-                        return;
+                    let batch = feed_batch(&mut sink, &mut frames, frame.bytes);
+                    if !within(settings.write_timeout, &close, batch).await {
+                        return abandon(&close);
                     }
                 }
             }
             _ = ping.tick() => {
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
+                let ping = async { sink.send(Message::Ping(Default::default())).await.is_ok() };
+                if !within(settings.write_timeout, &close, ping).await {
+                    return abandon(&close);
                 }
             }
         }
     };
+    if reason.code == CloseCode::SlowConsumer {
+        // Its backlog is the reason for closing: drop it, offer the close
+        // frame only if there is room for it, and do not wait for the peer.
+        let _ = timeout(SLOW_CONSUMER_CLOSE, sink.send(close_frame(reason))).await;
+        return WriterEnd::Abandoned;
+    }
     let goodbye = async {
         // Frames queued before a requested close (the ack of a `leave` or a
-        // `close`) still go out; a slow consumer's backlog does not, since it
-        // is the reason for closing.
-        if reason.code != CloseCode::SlowConsumer {
-            while let Ok(frame) = rx.frames.try_recv() {
-                if sink.feed(Message::Binary(frame.bytes)).await.is_err() {
-                    return;
-                }
+        // `close`) still go out.
+        while let Ok(frame) = frames.try_recv() {
+            if sink.feed(Message::Binary(frame.bytes)).await.is_err() {
+                return false;
             }
         }
-        let close = CloseFrame { code: reason.code.code(), reason: reason.reason.into() };
-        let _ = sink.send(Message::Close(Some(close))).await;
+        sink.send(close_frame(reason)).await.is_ok()
     };
-    let _ = timeout(CLOSE_TIMEOUT, goodbye).await;
+    match timeout(settings.write_timeout, goodbye).await {
+        Ok(true) => WriterEnd::CloseSent,
+        Ok(false) => WriterEnd::Abandoned,
+        Err(_) => {
+            metrics::counter!("jigsync_write_timeouts_total").increment(1);
+            WriterEnd::Abandoned
+        }
+    }
 }
 
-async fn feed_batch(sink: &mut SplitSink<WebSocket, Message>, rx: &mut OutboxReceiver, first: bytes::Bytes) -> bool {
+fn close_frame(reason: CloseReason) -> Message {
+    Message::Close(Some(CloseFrame { code: reason.code.code(), reason: reason.reason.into() }))
+}
+
+/// Runs one write against its deadline; false if it failed, missed the
+/// deadline, or the connection was closed as a slow consumer meanwhile.
+async fn within(limit: Duration, close: &CloseWatch, write: impl Future<Output = bool>) -> bool {
+    tokio::select! {
+        biased;
+        ok = write => ok,
+        () = close.closed_as_slow_consumer() => false,
+        () = sleep(limit) => {
+            metrics::counter!("jigsync_write_timeouts_total").increment(1);
+            false
+        }
+    }
+}
+
+/// The writer gives up the socket: the session must stop reading too.
+fn abandon(close: &CloseWatch) -> WriterEnd {
+    close.request(CloseCode::SlowConsumer, "the connection did not take its data in time");
+    WriterEnd::Abandoned
+}
+
+async fn feed_batch(sink: &mut Sink, frames: &mut mpsc::Receiver<Frame>, first: bytes::Bytes) -> bool {
     if sink.feed(Message::Binary(first)).await.is_err() {
         return false;
     }
     for _ in 1..MAX_BATCH {
-        match rx.frames.try_recv() {
+        match frames.try_recv() {
             Ok(frame) => {
                 if sink.feed(Message::Binary(frame.bytes)).await.is_err() {
                     return false;

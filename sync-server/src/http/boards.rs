@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::room::boards::{BoardList, PuzzleSpec};
 use crate::room::RoomCmd;
-use crate::uploads::{is_content_id, url_for};
+use crate::uploads::{checked_dimensions, is_content_id, url_for};
 
 /// Rows and columns each lie in this range.
 const SIDE: std::ops::RangeInclusive<u16> = 2..=40;
@@ -78,10 +78,12 @@ pub async fn start_puzzle(
     let bytes = tokio::fs::read(app.blobs.path(&upload.id)).await.map_err(|_| not_found())?;
     let size = imagesize::blob_size(&bytes)
         .map_err(|_| ApiError::new(ErrorCode::UnsupportedMediaType, "cannot read the picture's size"))?;
-    let (width, height) = (u32::try_from(size.width).unwrap_or(0), u32::try_from(size.height).unwrap_or(0));
-    if width == 0 || height == 0 {
+    if size.width == 0 || size.height == 0 {
         return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "the picture has no size"));
     }
+    // Uploads are checked too, but a picture stored before the caps existed
+    // must not start a puzzle either.
+    let (width, height) = checked_dimensions(size.width, size.height)?;
     let spec = PuzzleSpec {
         image_url: url_for(&upload.id, &upload.content_type),
         upload: upload.id,

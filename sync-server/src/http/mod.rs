@@ -3,39 +3,58 @@
 //! JSON bodies.
 
 mod boards;
+mod body_limit;
 mod extract;
 mod ops;
 mod rooms;
+mod test_hooks;
 mod uploads;
 mod ws;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
+use jigsync_schema::limits::{MAX_JSON_BODY_BYTES, UPLOAD_MULTIPART_OVERHEAD_BYTES};
+use jigsync_schema::ErrorCode;
 use tower_http::cors::CorsLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
+use self::body_limit::BodyLimit;
 use crate::app::App;
 use crate::error::ApiError;
 
-/// JSON bodies of the API are small; uploads have their own limit.
-const JSON_BODY_LIMIT: usize = 64 * 1024;
-
 pub fn router(app: Arc<App>) -> Router {
-    let upload_limit = app.config.max_upload_bytes + 64 * 1024;
-    let api = Router::new()
+    // JSON bodies of the API are small; uploads have their own limit.
+    let json_limit = BodyLimit::new(
+        MAX_JSON_BODY_BYTES,
+        ApiError::new(ErrorCode::TooLarge, format!("request bodies are limited to {MAX_JSON_BODY_BYTES} bytes")),
+    );
+    let max_upload = app.config.max_upload_bytes;
+    let upload_limit =
+        BodyLimit::new(max_upload.saturating_add(UPLOAD_MULTIPART_OVERHEAD_BYTES), uploads::too_large(max_upload));
+    let json_api = Router::new()
         .route("/rooms", post(rooms::create_room))
         .route("/join", post(rooms::join))
         .route("/rooms/{room_id}/teachers", post(rooms::add_teacher))
         .route("/rooms/{room_id}/messages", get(rooms::messages))
         .route("/rooms/{room_id}/puzzles", post(boards::start_puzzle))
         .route("/rooms/{room_id}/boards", get(boards::list_boards))
-        .route("/rooms/{room_id}/uploads", post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
         .fallback(|| async { ApiError::not_found("no such API route") })
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+        .layer(from_fn_with_state(json_limit, body_limit::enforce));
+    let upload_api = Router::new()
+        .route("/rooms/{room_id}/uploads", post(uploads::upload))
+        .layer(from_fn_with_state(upload_limit, body_limit::enforce));
+    let api = json_api
+        .merge(upload_api)
+        // The edge limits above count every body; a second limit inside the
+        // extractors would only answer some oversized bodies without
+        // discarding them first.
+        .layer(DefaultBodyLimit::disable());
+    let test_hooks = if app.config.test_hooks { test_hooks::routes() } else { Router::new() };
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
@@ -44,6 +63,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/yjs/{room_id}/{board_id}", get(ws::yjs_channel))
         .route("/uploads/{file}", get(uploads::serve))
         .nest("/api", api)
+        .merge(test_hooks)
         .fallback_service(ServeDir::new(&app.config.web_dir))
         // Tokens travel in headers, never cookies, so any origin may call the
         // API (a district's own portal, say) without a CSRF risk.

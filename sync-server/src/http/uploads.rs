@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::room::actor::now_ms;
 use crate::storage::UploadRow;
-use crate::uploads::{content_id, content_type_for_extension, is_content_id, sniff, url_for};
+use crate::uploads::{checked_dimensions, content_id, content_type_for_extension, is_content_id, sniff, url_for};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,7 +31,7 @@ pub struct Uploaded {
     bytes: usize,
 }
 
-fn too_large(max: usize) -> ApiError {
+pub(super) fn too_large(max: usize) -> ApiError {
     ApiError::new(ErrorCode::TooLarge, format!("uploads are limited to {max} bytes"))
 }
 
@@ -72,6 +72,12 @@ pub async fn upload(
     let content_type = sniff(&data).ok_or_else(|| {
         ApiError::new(ErrorCode::UnsupportedMediaType, "only GIF, PNG, JPEG and WebP pictures are accepted")
     })?;
+    // Refused on the header's word, before any client decodes it. A size
+    // that cannot be read is let through as before: a chat picture needs
+    // none, and starting a puzzle refuses it (415).
+    if let Ok(size) = imagesize::blob_size(&data) {
+        checked_dimensions(size.width, size.height)?;
+    }
     let id = content_id(&data);
     app.blobs.put(&id, &data).await.map_err(|err| {
         tracing::error!(error = %err, "cannot write upload");

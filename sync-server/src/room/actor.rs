@@ -126,7 +126,9 @@ pub async fn run(app: Arc<App>, room_id: String, generation: u64, mut rx: mpsc::
                 RoomCmd::Disconnect { .. }
                 | RoomCmd::Request { .. }
                 | RoomCmd::Yjs { .. }
-                | RoomCmd::DisconnectYjs { .. } => {}
+                | RoomCmd::DisconnectYjs { .. }
+                | RoomCmd::FailForTest
+                | RoomCmd::FailNextBoardWriteForTest { .. } => {}
             }
         }
     }
@@ -175,26 +177,36 @@ impl RoomActor {
                 }
             };
             let Some(cmd) = cmd else { return };
-            match cmd {
-                RoomCmd::Connect { user, outbox, since, reply } => {
-                    let _ = reply.send(self.connect(user, outbox, since).await);
-                }
-                RoomCmd::Disconnect { conn } => self.disconnect(conn),
-                RoomCmd::Request { conn, msg } => self.request(conn, msg).await,
-                RoomCmd::AddMember { name, role, reply } => {
-                    let _ = reply.send(self.add_member(name, role).await);
-                }
-                RoomCmd::StartPuzzle { by, spec, reply } => {
-                    let _ = reply.send(self.start_puzzle(&by, spec).await);
-                }
-                RoomCmd::ListBoards { user, reply } => {
-                    let _ = reply.send(Ok(self.board_list(&user)));
-                }
-                RoomCmd::ConnectYjs { user, board, outbox, reply } => {
-                    let _ = reply.send(self.connect_yjs(user, board, outbox));
-                }
-                RoomCmd::Yjs { conn, msg } => self.yjs_in(conn, msg).await,
-                RoomCmd::DisconnectYjs { conn } => self.disconnect_yjs(conn),
+            self.handle(cmd).await;
+            self.reload_poisoned().await;
+        }
+    }
+
+    async fn handle(&mut self, cmd: RoomCmd) {
+        match cmd {
+            RoomCmd::Connect { user, outbox, since, reply } => {
+                let _ = reply.send(self.connect(user, outbox, since).await);
+            }
+            RoomCmd::Disconnect { conn } => self.disconnect(conn),
+            RoomCmd::Request { conn, msg } => self.request(conn, msg).await,
+            RoomCmd::AddMember { name, role, reply } => {
+                let _ = reply.send(self.add_member(name, role).await);
+            }
+            RoomCmd::StartPuzzle { by, spec, reply } => {
+                let _ = reply.send(self.start_puzzle(&by, spec).await);
+            }
+            RoomCmd::ListBoards { user, reply } => {
+                let _ = reply.send(Ok(self.board_list(&user)));
+            }
+            RoomCmd::ConnectYjs { user, board, outbox, reply } => {
+                let _ = reply.send(self.connect_yjs(user, board, outbox));
+            }
+            RoomCmd::Yjs { conn, msg } => self.yjs_in(conn, msg).await,
+            RoomCmd::DisconnectYjs { conn } => self.disconnect_yjs(conn),
+            RoomCmd::FailForTest => panic!("room {} stopped on purpose by a test hook", self.room.id),
+            RoomCmd::FailNextBoardWriteForTest { board, reply } => {
+                let found = self.boards.get(&board).inspect(|b| b.doc.fail_next_write()).is_some();
+                let _ = reply.send(found);
             }
         }
     }
@@ -441,10 +453,15 @@ impl RoomActor {
             let (id, state) = (board.row.id, board.doc.state());
             self.boards.insert(id, board);
             self.send_board_lists();
-            for c in
-                self.conns.values().filter(|c| self.members.get(&c.user).is_some_and(|m| m.row.role == Role::Teacher))
-            {
-                c.outbox.send_msg(&ServerMsg::Doc { board: id, update: state.clone() });
+            if let Ok(update) = state {
+                let doc = Frame::server(&ServerMsg::Doc { board: id, update });
+                for c in self
+                    .conns
+                    .values()
+                    .filter(|c| self.members.get(&c.user).is_some_and(|m| m.row.role == Role::Teacher))
+                {
+                    c.outbox.send(doc.clone());
+                }
             }
         }
         let user = row.user.clone();

@@ -113,7 +113,25 @@ impl Origin<'_> {
 }
 
 fn board_error(err: BoardError) -> ApiError {
-    ApiError::invalid(err.to_string())
+    match err {
+        BoardError::Panicked(_) => {
+            ApiError::new(ErrorCode::Internal, "the board could not take this change and was reloaded; try again")
+        }
+        err => ApiError::invalid(err.to_string()),
+    }
+}
+
+/// A board's whole document for a `doc` frame. A failure is logged and the
+/// frame skipped: the document is poisoned and rebuilt once the command is
+/// handled, and the client can `sync` it.
+fn doc_frame(board: &Board) -> Option<ServerMsg> {
+    match board.doc.state() {
+        Ok(update) => Some(ServerMsg::Doc { board: board.row.id, update }),
+        Err(err) => {
+            tracing::error!(board = board.row.id, error = %err, "cannot encode a board");
+            None
+        }
+    }
 }
 
 fn yjs_frame(msg: YMessage) -> Frame {
@@ -233,7 +251,9 @@ impl RoomActor {
         conn.outbox.send_msg(&self.boards_msg(&conn.user));
         if with_docs {
             for board in self.boards.values().filter(|b| self.may_read(&conn.user, b)) {
-                conn.outbox.send_msg(&ServerMsg::Doc { board: board.row.id, update: board.doc.state() });
+                if let Some(doc) = doc_frame(board) {
+                    conn.outbox.send_msg(&doc);
+                }
             }
         }
     }
@@ -518,12 +538,13 @@ impl RoomActor {
         };
         let applied = match b.doc.apply(update) {
             Ok(applied) => applied,
-            Err(err @ BoardError::ForeignRoot) => {
-                // The document took content it must not keep: rebuild it.
-                self.reload_board(board).await;
+            Err(err) => {
+                if err.needs_reload() {
+                    // The document took content it must not keep: rebuild it.
+                    self.reload_board(board).await;
+                }
                 return Err(board_error(err));
             }
-            Err(err) => return Err(board_error(err)),
         };
         if !applied.changed && applied.correction.is_none() {
             // Nothing new (e.g. the empty step 2 a Yjs client sends on
@@ -614,6 +635,14 @@ impl RoomActor {
         }
     }
 
+    /// Rebuilds from storage every board whose document yrs panicked on.
+    pub(super) async fn reload_poisoned(&mut self) {
+        let poisoned: Vec<BoardId> = self.boards.values().filter(|b| b.doc.poisoned()).map(|b| b.row.id).collect();
+        for board in poisoned {
+            self.reload_board(board).await;
+        }
+    }
+
     async fn reload_board(&mut self, board: BoardId) {
         let Some(row) = self.boards.get(&board).map(|b| b.row.clone()) else {
             return;
@@ -638,8 +667,10 @@ impl RoomActor {
             return;
         }
         b.since_snapshot = 0;
-        let (storage, room, upto, state) =
-            (self.app.storage.clone(), self.room.id.clone(), b.next_seq - 1, b.doc.state());
+        let Ok(state) = b.doc.state() else {
+            return;
+        };
+        let (storage, room, upto) = (self.app.storage.clone(), self.room.id.clone(), b.next_seq - 1);
         tokio::spawn(async move {
             if let Err(err) = storage.compact_board(&room, board, upto, &state).await {
                 tracing::warn!(room = %room, board, error = %err, "board compaction failed; will retry later");
@@ -725,7 +756,9 @@ impl RoomActor {
         if let Some(b) = board.and_then(|b| self.boards.get(&b)) {
             for (id, conn) in &self.conns {
                 if !before.get(id).copied().unwrap_or(false) && self.may_read(&conn.user, b) {
-                    conn.outbox.send_msg(&ServerMsg::Doc { board: b.row.id, update: b.doc.state() });
+                    if let Some(doc) = doc_frame(b) {
+                        conn.outbox.send_msg(&doc);
+                    }
                 }
             }
         }
@@ -738,7 +771,13 @@ impl RoomActor {
             return Err(ApiError::not_found("no such board"));
         };
         let pieces: Vec<Piece> = geometry::scatter(b.doc.meta(), rand::rng().random());
-        let update = b.doc.place(pieces);
+        let update = match b.doc.place(pieces) {
+            Ok(update) => update,
+            Err(err) => {
+                self.reload_board(board).await;
+                return Err(board_error(err));
+            }
+        };
         b.progress = geometry::progress(b.doc.meta(), b.doc.pieces());
         b.row.completed_at = None;
         let mut batch = Batch::default();
@@ -818,7 +857,8 @@ impl RoomActor {
             return Err(ConnectError::NoAccess);
         }
         // Our state vector first: the client answers with what we lack.
-        outbox.send(yjs_frame(YMessage::Sync(SyncMessage::SyncStep1(b.doc.state_vector()))));
+        let sv = b.doc.state_vector().map_err(|_| ConnectError::Unavailable)?;
+        outbox.send(yjs_frame(YMessage::Sync(SyncMessage::SyncStep1(sv))));
         self.yjs.insert(outbox.id(), YjsConn { user, board, outbox });
         Ok(())
     }

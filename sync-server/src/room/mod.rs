@@ -9,6 +9,7 @@
 pub mod actor;
 pub mod boards;
 pub mod ownership;
+pub mod supervisor;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,6 +74,15 @@ pub enum RoomCmd {
         role: Role,
         reply: oneshot::Sender<Result<MemberRow, ApiError>>,
     },
+    /// Makes the actor panic, to test what its failure does (only with
+    /// `--test-hooks`).
+    FailForTest,
+    /// Makes the next write to a board panic inside its yrs guard (only
+    /// with `--test-hooks`).
+    FailNextBoardWriteForTest {
+        board: BoardId,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -135,7 +145,7 @@ impl RoomRegistry {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let handle = RoomHandle { tx, generation };
         rooms.insert(room.to_owned(), handle.clone());
-        tokio::spawn(actor::run(app.clone(), room.to_owned(), generation, rx));
+        tokio::spawn(supervisor::supervise(app.clone(), room.to_owned(), generation, rx));
         handle
     }
 
@@ -144,7 +154,7 @@ impl RoomRegistry {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner()).get(room).cloned()
     }
 
-    /// Called by an actor as it stops, so the next command starts a new one.
+    /// Called as an actor stops, so the next command starts a new one.
     fn remove(&self, room: &str, generation: u64) {
         let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
         if rooms.get(room).is_some_and(|h| h.generation == generation) {
@@ -156,6 +166,18 @@ impl RoomRegistry {
     /// answering (it went idle at that moment), the command goes to a fresh
     /// actor.
     pub async fn call<T>(&self, app: &Arc<App>, room: &str, make: impl Fn(oneshot::Sender<T>) -> RoomCmd) -> Option<T> {
+        self.call_with_handle(app, room, make).await.map(|(value, _)| value)
+    }
+
+    /// [`RoomRegistry::call`], also returning the handle of the actor that
+    /// answered: a connection keeps talking to that one, and notices when
+    /// it stops.
+    pub async fn call_with_handle<T>(
+        &self,
+        app: &Arc<App>,
+        room: &str,
+        make: impl Fn(oneshot::Sender<T>) -> RoomCmd,
+    ) -> Option<(T, RoomHandle)> {
         for _ in 0..ATTEMPTS {
             let handle = self.handle(app, room);
             let (reply, answer) = oneshot::channel();
@@ -163,7 +185,7 @@ impl RoomRegistry {
                 continue;
             }
             if let Ok(value) = answer.await {
-                return Some(value);
+                return Some((value, handle));
             }
         }
         None

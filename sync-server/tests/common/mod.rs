@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod crafted;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -180,6 +182,42 @@ impl TestServer {
 
     pub async fn metrics(&self) -> String {
         self.http.get(self.url("/metrics")).send().await.expect("metrics").text().await.expect("text")
+    }
+
+    /// The value of one series in `/metrics` (`name{labels}` exactly as
+    /// rendered), 0 if it is not there yet.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self.metrics().await;
+        text.lines()
+            .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Waits until a series reaches `value`; panics after `within`.
+    pub async fn wait_for_metric(&self, series: &str, value: f64, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let now = self.metric(series).await;
+            if now == value {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{series} is {now}, expected {value} within {within:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Open sockets of the server process (Linux): the listener and one per
+    /// connection, whatever storage keeps open besides.
+    pub fn open_sockets(&self) -> usize {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/fd", self.child.id())) else {
+            return 0;
+        };
+        dir.filter_map(Result::ok)
+            .filter(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
     }
 }
 
@@ -438,6 +476,16 @@ impl Client {
         };
         let replica = Replica::default();
         replica.apply(&update);
+        replica
+    }
+
+    /// Asks for the board's whole document (`sync` with an empty vector)
+    /// and returns a replica built from it. Read the `doc` frames a fresh
+    /// connection gets first, or this returns one of those.
+    pub async fn replica_of_sync(&mut self, board: u32) -> Replica {
+        self.send(&jigsync_schema::ClientMsg::Sync { r#ref: Some(9_999), board, sv: Vec::new() }).await;
+        let replica = self.replica_of(board).await;
+        self.answer(9_999).await;
         replica
     }
 

@@ -1,0 +1,198 @@
+//! What happens to connections when something fails: a room's actor that
+//! panics, clients that stop reading, a message over the transport limit.
+//! Nothing acknowledged is lost, no connection is left silent, and a stuck
+//! peer's resources are freed within the write deadline.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use jigsync_schema::{ClientMsg, ServerMsg};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use yrs::sync::{Message as YMessage, SyncMessage};
+use yrs::updates::encoder::Encode;
+use yrs::StateVector;
+
+const ROOM_CONNECTIONS: &str = "jigsync_connections{channel=\"room\"}";
+
+/// A room actor made to panic (test hook): every `/ws` and `/yjs`
+/// connection of the room closes at once with 1011; clients that reconnect
+/// get what they missed from storage and a fresh actor; other rooms never
+/// notice.
+#[tokio::test]
+async fn a_failed_room_actor_closes_its_connections_with_1011_and_clients_resume() {
+    let server = TestServer::start_with(&["--test-hooks"]).await;
+    let room = server.create_room("Fragile", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let board = start_puzzle(&server, &room, "shared", 2, 2, json!([])).await[0].id;
+    let other = server.create_room("Elsewhere", "T2").await;
+    let (mut bystander, _) = server.connect(&other.teacher.token).await;
+
+    let (mut teacher, _) = server.connect(&room.teacher.token).await;
+    let (mut a, _) = server.connect(&ann.token).await;
+    let replica = a.replica_of(board).await;
+    let mut y = server.yjs(&room, board, &ann.token).await;
+    y.recv_frame().await; // the server's step 1: the connection is registered
+    a.chat(1, "before the failure").await;
+    let ServerMsg::Ack { seq: Some(seq), .. } = a.answer(1).await else { panic!("chat acked") };
+    a.send_update(2, board, replica.drop_piece(1, 150.0, 50.0), None).await;
+    assert!(matches!(a.answer(2).await, ServerMsg::Ack { .. }));
+
+    let res = server.http.post(server.url(&format!("/test-hooks/rooms/{}/fail", room.id))).send().await.unwrap();
+    assert_eq!(res.status(), 202);
+    let started = Instant::now();
+    assert_eq!(teacher.closed().await.code, 1011);
+    assert_eq!(a.closed().await.code, 1011);
+    assert_eq!(y.closed().await.code, 1011);
+    assert!(started.elapsed() < Duration::from_secs(2), "closed at once, not by a timeout");
+    server.wait_for_metric("jigsync_room_actor_failures_total", 1.0, WAIT).await;
+
+    // Resume: the chat and the drop come back from storage.
+    let mut again = server.connect_raw(&ann.token, Some(seq - 1)).await;
+    let ServerMsg::Welcome { history, .. } = again.recv().await else { panic!("welcome") };
+    assert!(history.iter().any(|m| m.seq == seq && m.text == "before the failure"), "{history:?}");
+    again.send(&ClientMsg::Sync { r#ref: Some(1), board, sv: Vec::new() }).await;
+    let ServerMsg::Doc { update, .. } = again.recv_until(|m| matches!(m, ServerMsg::Doc { .. })).await else {
+        unreachable!()
+    };
+    let resumed = Replica::default();
+    resumed.apply(&update);
+    assert_eq!(resumed.piece(1), Some((150.0, 50.0)));
+    again.chat(2, "after the failure").await;
+    assert!(matches!(again.answer(2).await, ServerMsg::Ack { .. }), "a fresh actor serves the room");
+
+    bystander.chat(1, "unaffected").await;
+    assert!(matches!(bystander.answer(1).await, ServerMsg::Ack { .. }));
+}
+
+/// Ten clients that never read while the room keeps talking: each is given
+/// up once a write to it has waited the write deadline, the connection gauge
+/// returns to the one live teacher and the server's open sockets to where
+/// they were. Further rounds of ten stuck clients leave the server's memory
+/// where the earlier ones left it: what they held was freed, not leaked.
+#[tokio::test]
+async fn clients_that_never_read_are_dropped_within_the_write_deadline() {
+    let server = TestServer::start_with(&[
+        "--write-timeout-secs",
+        "2",
+        "--conn-rate",
+        "100000",
+        "--chat-rate",
+        "100000",
+        "--chat-burst",
+        "100000",
+        "--queue-frames",
+        "100000",
+    ])
+    .await;
+    let room = server.create_room("Stuck", "T").await;
+    let mut students = Vec::new();
+    for i in 0..10 {
+        students.push(server.join(&room, &format!("S{i}")).await);
+    }
+    let (mut teacher, _) = server.connect(&room.teacher.token).await;
+    let sockets_before = server.open_sockets();
+    let mut rss = Vec::new();
+    for round in 0..3 {
+        let mut stuck = Vec::new();
+        for student in &students {
+            // Connected, then never read again.
+            stuck.push(server.connect_raw(&student.token, None).await);
+        }
+        server.wait_for_metric(ROOM_CONNECTIONS, 11.0, WAIT).await;
+        // Long chats until the sockets are full and the writes stall.
+        let mut sent = 0;
+        while server.metric(ROOM_CONNECTIONS).await > 1.0 {
+            for _ in 0..50 {
+                assert!(matches!(long_chat(&mut teacher).await, ServerMsg::Ack { .. }), "the teacher is served");
+            }
+            sent += 50;
+            assert!(sent <= 5000, "round {round}: the stuck clients were never dropped");
+        }
+        server.wait_for_metric(ROOM_CONNECTIONS, 1.0, Duration::from_secs(6)).await;
+        assert!(server.metric("jigsync_write_timeouts_total").await >= 10.0 * f64::from(round + 1));
+        assert_eq!(server.open_sockets(), sockets_before, "round {round}: every stuck socket is closed on the server");
+        rss.push(rss_kib(server.pid()));
+        drop(stuck);
+    }
+    // Each round pushes about 10 MB through the queues before the writes
+    // stall; kept, that would show here. The allocator keeps its high-water
+    // mark, so compare rounds, not the start.
+    assert!(rss[2] < rss[1] + 8 * 1024, "RSS after each round, KiB: {rss:?}");
+    teacher.close().await;
+    server.wait_for_metric(ROOM_CONNECTIONS, 0.0, WAIT).await;
+}
+
+/// A 2000-character Korean chat (6 KB); returns its answer.
+async fn long_chat(client: &mut Client) -> ServerMsg {
+    client.chat(7, &"가".repeat(2000)).await;
+    client.answer(7).await
+}
+
+/// A slow consumer whose queue overflows (4503) is let go at once, without
+/// waiting for the write deadline or for the peer to answer the close.
+#[tokio::test]
+async fn a_slow_consumer_is_let_go_at_once() {
+    let server =
+        TestServer::start_with(&["--write-timeout-secs", "60", "--conn-rate", "1000", "--queue-frames", "16"]).await;
+    let room = server.create_room("Overflow", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let board = start_puzzle(&server, &room, "shared", 40, 25, json!([])).await[0].id;
+    let (mut teacher, _) = server.connect(&room.teacher.token).await;
+    let _stuck = server.connect_raw(&ann.token, None).await;
+    server.wait_for_metric(ROOM_CONNECTIONS, 2.0, WAIT).await;
+    let started = Instant::now();
+    let mut r#ref = 0;
+    while server.metric("jigsync_queue_overflow_total").await < 1.0 {
+        r#ref += 1;
+        teacher.send(&ClientMsg::Reset { r#ref: Some(r#ref), board }).await;
+        teacher.answer(r#ref).await;
+        assert!(r#ref < 500, "the queue never overflowed");
+    }
+    server.wait_for_metric(ROOM_CONNECTIONS, 1.0, Duration::from_secs(3)).await;
+    assert!(started.elapsed() < Duration::from_secs(30), "not held until the 60 s write deadline");
+}
+
+/// A message over the 1 MiB transport limit closes the connection with
+/// 1009, and the client reads that close frame (it is not reset before it
+/// gets there), on the room channel and on `/yjs`.
+#[tokio::test]
+async fn a_message_over_the_transport_limit_closes_with_1009() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Huge", "T").await;
+    let board = start_puzzle(&server, &room, "shared", 2, 2, json!([])).await[0].id;
+    let huge = vec![0u8; 1024 * 1024 + 100];
+
+    let (client, _) = server.connect(&room.teacher.token).await;
+    assert_eq!(send_while_reading(client, huge.clone()).await, 1009);
+    let mut y = server.yjs(&room, board, &room.teacher.token).await;
+    y.ws.send(WsMessage::Binary(YMessage::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1().into()))
+        .await
+        .unwrap();
+    assert_eq!(send_while_reading(y, huge).await, 1009);
+    let (mut fine, _) = server.connect(&room.teacher.token).await;
+    fine.chat(1, "the server is fine").await;
+    assert!(matches!(fine.answer(1).await, ServerMsg::Ack { .. }));
+}
+
+/// Sends `bytes` as one message while reading, as a browser does; returns
+/// the close code the server sent.
+async fn send_while_reading(client: Client, bytes: Vec<u8>) -> u16 {
+    let (mut sink, mut stream) = client.ws.split();
+    let sending = tokio::spawn(async move {
+        let _ = sink.send(WsMessage::Binary(bytes.into())).await;
+        sink
+    });
+    let code = loop {
+        match tokio::time::timeout(WAIT, stream.next()).await.expect("a close frame in time") {
+            Some(Ok(WsMessage::Close(Some(frame)))) => break u16::from(frame.code),
+            Some(Ok(_)) => continue,
+            other => panic!("connection ended without a close frame: {other:?}"),
+        }
+    };
+    sending.abort();
+    code
+}
