@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use jigsync_schema::{decode, encode, ClientMsg, Move, ServerMsg};
 use jigsync_server::board::doc::BoardDoc;
 use jigsync_server::board::geometry::{meta, progress, scatter};
-use jigsync_server::connection::motion::{MotionBuffer, Rate};
+use jigsync_server::outbox::motion::{MotionBuffer, Rate};
 use yrs::updates::decoder::Decode;
 use yrs::{Any, Map, Transact};
 

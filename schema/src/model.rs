@@ -29,8 +29,9 @@ pub struct Participant {
     pub id: String,
     pub name: String,
     pub role: Role,
-    /// `#rrggbb`, derived from the user id so it is the same on every device
-    /// and after every reconnect.
+    /// `#rrggbb`, chosen when the member first joined (by joining order, so
+    /// neighbours differ) and stored: the same on every device and after
+    /// every reconnect.
     pub color: String,
     pub online: bool,
 }

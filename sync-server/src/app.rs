@@ -20,7 +20,7 @@ pub struct App {
     pub storage: Arc<dyn Storage>,
     pub keys: TokenKey,
     pub rooms: RoomRegistry,
-    pub lobby: Lobby,
+    pub lobby: Arc<Lobby>,
     pub limits: Limits,
     pub blobs: BlobStore,
     pub metrics: PrometheusHandle,

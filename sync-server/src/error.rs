@@ -1,13 +1,11 @@
 //! The one error type that crosses the HTTP edge and the room channel: a
 //! stable [`ErrorCode`] plus a human message. Storage and other library errors
 //! convert into it here, in one place, so every route and every WebSocket
-//! reply maps errors the same way.
+//! reply maps errors the same way. It knows nothing of HTTP: its one mapping
+//! to a response lives at the edge (`http/error_response.rs`), so the room's
+//! rules can use it without depending on the web framework.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use jigsync_schema::ErrorCode;
-use serde_json::json;
 
 use crate::storage::StorageError;
 
@@ -48,13 +46,5 @@ impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
         tracing::error!(error = %err, "storage failure");
         ApiError::new(ErrorCode::Internal, "storage is unavailable, try again")
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (status, Json(body)).into_response()
     }
 }

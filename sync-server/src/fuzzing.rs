@@ -90,10 +90,12 @@ pub fn board_write(data: &[u8]) {
     for update in split_updates(data) {
         match board.apply(update) {
             Ok(applied) => {
+                // As if committed: the log grows and the mirror follows.
                 if applied.changed || applied.correction.is_some() {
                     log.push(update.to_vec());
                     log.extend(applied.correction);
                 }
+                board.settle(applied.pieces);
             }
             Err(err @ BoardError::Panicked(_)) => panic!("yrs panicked on an update our check accepted: {err}"),
             Err(err) if err.needs_reload() => {

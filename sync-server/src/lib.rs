@@ -1,5 +1,6 @@
-//! Jigsync server: rooms, membership, chat and (next) puzzle boards over one
-//! MessagePack WebSocket channel per client.
+//! Jigsync server: rooms, membership, chat and puzzle boards over one
+//! MessagePack WebSocket channel per client, and standard Yjs sync for each
+//! board.
 //!
 //! How a request flows, outside in:
 //!
@@ -7,10 +8,14 @@
 //!   health and metrics. [`error::ApiError`] is the one error shape at the edge.
 //! - [`connection`]: per-socket tasks. A session reads and checks frames
 //!   (size, rate, decoding) and forwards requests to the room; a writer owns
-//!   the sending half and drains the connection's [`connection::outbox`].
-//! - [`room`]: one actor task per live room. It owns membership, presence,
-//!   ownership, the message sequence and the room's puzzle boards; every
-//!   change is committed to storage before it is acknowledged and fanned out.
+//!   the sending half and drains the connection's [`outbox`].
+//! - [`outbox`]: what the rest of the server sends through: a bounded queue
+//!   of encoded frames and the motion lane's coalescing buffer, per
+//!   connection.
+//! - [`room`]: one actor task per live room, a thin loop around the room's
+//!   core (its rules as plain state, no I/O): every change is staged by the
+//!   core, committed to storage, then applied and delivered through one
+//!   audience seam.
 //! - [`board`]: board geometry and progress, the yrs document with its
 //!   validation, and the soft locks on dragged pieces.
 //! - [`yjs_wire`]: our own bounded reading of the Yjs bytes clients send
@@ -30,6 +35,7 @@ pub mod app;
 pub mod auth;
 pub mod board;
 pub mod client_ip;
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod error;
@@ -38,6 +44,7 @@ pub mod http;
 pub mod ids;
 pub mod lobby;
 pub mod metrics;
+pub mod outbox;
 pub mod panics;
 pub mod rate_limit;
 pub mod room;

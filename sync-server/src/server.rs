@@ -16,6 +16,7 @@ use crate::auth::{KeyError, TokenKey};
 use crate::config::Config;
 use crate::lobby::Lobby;
 use crate::rate_limit::Limits;
+use crate::room::env::RoomEnv;
 use crate::room::RoomRegistry;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Storage, StorageError};
@@ -48,25 +49,34 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let storage = SqliteStorage::open(&data_dir.join("jigsync.db")).await?;
     let blobs = BlobStore::open(data_dir.join("uploads")).map_err(dir_error)?;
     let open_rooms = storage.open_rooms().await?;
-    let lobby = Lobby::new(open_rooms.into_iter().map(|(room, participants)| RoomSummary {
+    let lobby = Arc::new(Lobby::new(open_rooms.into_iter().map(|(room, participants)| RoomSummary {
         id: room.id,
         name: room.name,
         participants,
         online: 0,
-    }));
+    })));
+    let storage: Arc<dyn Storage> = Arc::new(storage);
+    let shutdown = CancellationToken::new();
+    let room_env = Arc::new(RoomEnv {
+        storage: storage.clone(),
+        lobby: lobby.clone(),
+        idle: config.room_idle(),
+        tasks: TaskTracker::new(),
+        shutdown: shutdown.clone(),
+    });
     let listener =
         TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     let app = Arc::new(App {
         limits: Limits::new(&config),
         config,
-        storage: Arc::new(storage),
+        storage,
         keys,
-        rooms: RoomRegistry::default(),
+        rooms: RoomRegistry::new(room_env.clone()),
         lobby,
         blobs,
         metrics: crate::metrics::install(),
-        shutdown: CancellationToken::new(),
+        shutdown,
         sessions: TaskTracker::new(),
     });
     tokio::spawn(watch_signals(app.shutdown.clone()));
@@ -91,6 +101,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     app.sessions.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, app.sessions.wait()).await.is_err() {
         tracing::warn!("some connections did not close in time");
+    }
+    // Room actors stop after the command at hand; compactions finish. Only
+    // then may storage close.
+    room_env.tasks.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, room_env.tasks.wait()).await.is_err() {
+        tracing::warn!("some room tasks did not finish in time");
     }
     app.storage.close().await;
     tracing::info!("stopped");

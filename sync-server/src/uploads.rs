@@ -1,4 +1,4 @@
-//! Uploaded pictures (GIFs in chat, puzzle images later): type sniffing and
+//! Uploaded pictures (GIFs in chat, puzzle pictures): type sniffing and
 //! content-addressed files under `<data-dir>/uploads`. The name of a file is
 //! the SHA-256 of its bytes, so two uploads never collide and the same
 //! picture uploaded twice is stored once.

@@ -55,3 +55,25 @@ async fn students_and_strangers_are_refused() {
     assert_eq!(server.lobby(&ann.token).await.closed().await.code, 4401);
     assert_eq!(server.lobby("nonsense").await.closed().await.code, 4401);
 }
+
+/// The lobby's own traffic (rooms appearing) must not keep a peer that says
+/// nothing alive: it is closed with 4408 once the idle timeout has passed
+/// since it was last heard from.
+#[tokio::test]
+async fn a_silent_lobby_peer_times_out_even_while_rooms_keep_changing() {
+    let server = TestServer::start_with(&["--idle-timeout-secs", "2", "--ping-interval-secs", "60"]).await;
+    let first = server.create_room("First", "T1").await;
+    let mut lobby = server.lobby(&first.teacher.token).await;
+    let (http, url) = (server.http.clone(), server.url("/api/rooms"));
+    let busy = tokio::spawn(async move {
+        for i in 0..40 {
+            let body = serde_json::json!({ "name": format!("Room {i}"), "teacherName": "T" });
+            let _ = http.post(&url).json(&body).send().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let started = std::time::Instant::now();
+    assert_eq!(lobby.closed().await.code, 4408);
+    assert!(started.elapsed() < Duration::from_secs(5), "closed after {:?}", started.elapsed());
+    busy.abort();
+}

@@ -161,3 +161,32 @@ async fn closing_a_room_ends_every_connection_and_the_join_code() {
         server.post("/api/join", None, serde_json::json!({ "joinCode": room.join_code, "name": "Late" })).await;
     assert_eq!(status, 404);
 }
+
+/// Removing a student, or a student leaving, ends their soft locks at once:
+/// the pieces they held are released for everyone, not after the locks'
+/// silence timeout.
+#[tokio::test]
+async fn a_removed_or_departed_students_pieces_are_released_at_once() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Locks", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let ben = server.join(&room, "Ben").await;
+    let board = start_puzzle(&server, &room, "shared", 3, 3, serde_json::json!([])).await[0].id;
+    let (mut teacher, _) = server.connect(&room.teacher.token).await;
+    let (mut a, _) = server.connect(&ann.token).await;
+    let (mut b, _) = server.connect(&ben.token).await;
+    a.send(&ClientMsg::Grab { r#ref: Some(1), board, piece: 4 }).await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Ack { .. }));
+    b.send(&ClientMsg::Grab { r#ref: Some(1), board, piece: 7 }).await;
+    assert!(matches!(b.answer(1).await, ServerMsg::Ack { .. }));
+
+    teacher.send(&ClientMsg::Kick { r#ref: Some(2), user: ann.id.clone() }).await;
+    let started = std::time::Instant::now();
+    teacher.recv_until(|m| matches!(m, ServerMsg::Release { piece: 4, .. })).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "released after {:?}", started.elapsed());
+
+    b.send(&ClientMsg::Leave { r#ref: Some(3) }).await;
+    let started = std::time::Instant::now();
+    teacher.recv_until(|m| matches!(m, ServerMsg::Release { piece: 7, .. })).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "released after {:?}", started.elapsed());
+}

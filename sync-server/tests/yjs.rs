@@ -126,3 +126,46 @@ async fn removing_a_student_closes_their_yjs_connection() {
     let mut again = server.yjs(&room, id, &ann.token).await;
     assert_eq!(again.closed().await.code, 4403);
 }
+
+/// Awareness (who is looking at the board): relayed between a board's Yjs
+/// peers, answered when a newcomer queries it, and cleared for the others
+/// when a peer disconnects.
+#[tokio::test]
+async fn awareness_is_relayed_answered_on_query_and_cleared_when_a_peer_leaves() {
+    use yrs::sync::{Awareness, AwarenessUpdate};
+
+    let server = TestServer::start().await;
+    let room = server.create_room("Aware", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let id = start_puzzle(&server, &room, "shared", 2, 2, json!([])).await[0].id;
+    let mut a = server.yjs(&room, id, &ann.token).await;
+    handshake(&mut a).await;
+    let mut t = server.yjs(&room, id, &room.teacher.token).await;
+    handshake(&mut t).await;
+
+    let mut awareness = Awareness::new(yrs::Doc::with_client_id(77));
+    awareness.set_local_state_raw(r#"{"user":"Ann"}"#);
+    send_y(&mut a, YMessage::Awareness(awareness.update().unwrap())).await;
+    let states = |update: &AwarenessUpdate| -> Vec<(u64, String)> {
+        update.clients.iter().map(|(c, e)| (c.get(), e.json.to_string())).collect()
+    };
+    let relayed = next_awareness(&mut t).await;
+    assert_eq!(states(&relayed), vec![(77, r#"{"user":"Ann"}"#.to_owned())]);
+
+    let mut late = server.yjs(&room, id, &room.teacher.token).await;
+    handshake(&mut late).await;
+    send_y(&mut late, YMessage::AwarenessQuery).await;
+    assert_eq!(states(&next_awareness(&mut late).await), vec![(77, r#"{"user":"Ann"}"#.to_owned())]);
+
+    a.close().await;
+    let cleared = next_awareness(&mut t).await;
+    assert_eq!(states(&cleared), vec![(77, "null".to_owned())], "Ann's state is gone for the others");
+}
+
+async fn next_awareness(client: &mut Client) -> yrs::sync::AwarenessUpdate {
+    loop {
+        if let YMessage::Awareness(update) = recv_y(client).await {
+            return update;
+        }
+    }
+}

@@ -18,16 +18,15 @@
 //! board, or outside the layout is put back by a correcting update that the
 //! server writes (and fans out) itself.
 
-use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use jigsync_schema::{BoardMeta, PieceId};
 use yrs::updates::decoder::Decode;
-use yrs::{Any, ClientID, Doc, Map, MapRef, Number, Out, ReadTxn, StateVector, Transact, TransactionMut, Update};
+use yrs::{ClientID, Doc, Map, MapRef, ReadTxn, StateVector, Transact, Update};
 
-use super::geometry::{in_bounds, piece_count, Piece};
+use super::geometry::{piece_count, Piece};
+use super::layout::{key, meta_entries, piece_any, read_piece, validate};
+use super::yrs_guard::guarded;
 use crate::yjs_wire::{self, WireError};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +68,9 @@ pub struct Applied {
     pub refused: Vec<PieceId>,
     /// The server's correcting update, if anything had to be put back.
     pub correction: Option<Vec<u8>>,
+    /// Every piece's value once this write is in: [`BoardDoc::settle`] makes
+    /// it the mirror when the write is committed.
+    pub pieces: Vec<Piece>,
 }
 
 pub struct BoardDoc {
@@ -83,62 +85,6 @@ pub struct BoardDoc {
     /// Makes the next write panic inside the guard (only `--test-hooks`
     /// sets it), so tests can watch a yrs panic being contained.
     fail_next_write: AtomicBool,
-}
-
-/// Runs yrs code that may panic. yrs is third-party code fed by clients; a
-/// panic in it must cost one request, not the room's task.
-fn guarded<T>(op: &'static str, f: impl FnOnce() -> T) -> Result<T, BoardError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
-        let message = crate::panics::message(&*payload);
-        metrics::counter!("jigsync_yrs_panics_total", "op" => op).increment(1);
-        tracing::error!(op, panic = %message, "yrs panicked; the board is rebuilt from storage");
-        BoardError::Panicked(op)
-    })
-}
-
-fn key(index: usize) -> String {
-    index.to_string()
-}
-
-fn num(value: f64) -> Any {
-    Any::Number(Number::try_i64(value))
-}
-
-fn piece_any(piece: &Piece) -> Any {
-    let fields = [("x", piece.x), ("y", piece.y), ("r", piece.r), ("z", piece.z), ("g", piece.g)];
-    Any::Map(Arc::new(fields.into_iter().map(|(k, v)| (k.to_owned(), num(v))).collect()))
-}
-
-fn meta_entries(meta: &BoardMeta) -> Vec<(&'static str, Any)> {
-    vec![
-        ("image", Any::String(meta.image.as_str().into())),
-        ("rows", num(f64::from(meta.rows))),
-        ("cols", num(f64::from(meta.cols))),
-        ("pieceWidth", num(f64::from(meta.piece_width))),
-        ("pieceHeight", num(f64::from(meta.piece_height))),
-        ("seed", num(f64::from(meta.seed))),
-        ("width", num(f64::from(meta.width))),
-        ("height", num(f64::from(meta.height))),
-    ]
-}
-
-fn read_piece<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<Piece> {
-    let Some(Out::Any(Any::Map(fields))) = map.get(txn, key) else {
-        return None;
-    };
-    let field = |name: &str| match fields.get(name) {
-        Some(Any::Number(n)) => n.as_f64(),
-        _ => None,
-    };
-    Some(Piece { x: field("x")?, y: field("y")?, r: field("r")?, z: field("z")?, g: field("g")? })
-}
-
-fn same_any(stored: Option<Out>, expected: &Any) -> bool {
-    match (stored, expected) {
-        (Some(Out::Any(Any::Number(a))), Any::Number(b)) => a.as_f64() == b.as_f64(),
-        (Some(Out::Any(a)), b) => &a == b,
-        _ => false,
-    }
 }
 
 impl BoardDoc {
@@ -275,9 +221,11 @@ impl BoardDoc {
     /// Applies a client's update, then checks the result and puts back what
     /// is not valid. The bytes are checked by our own reader first (limits,
     /// shapes, nothing the board lacks), so yrs only ever sees updates it can
-    /// integrate at once. An error for which [`BoardError::needs_reload`]
-    /// holds leaves the document changed: the caller must rebuild it from
-    /// storage.
+    /// integrate at once. The document holds the write from then on; the
+    /// mirror of valid pieces moves only with [`BoardDoc::settle`], once the
+    /// write is committed. An error for which [`BoardError::needs_reload`]
+    /// holds, or a write that is not committed, leaves the document changed:
+    /// the owner must rebuild it from storage.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<Applied, BoardError> {
         let before = self.state_vector()?;
         yjs_wire::update::check(bytes, |client| before.get(&ClientID::new(client))).map_err(BoardError::Refused)?;
@@ -297,99 +245,35 @@ impl BoardDoc {
             }
             validate(doc, &before, meta, mirror, meta_map, pieces_map)
         })??;
-        self.pieces = pieces;
-        Ok(applied)
+        Ok(Applied { pieces, ..applied })
     }
 
-    /// The server moves pieces itself (a reset); returns the update.
-    pub fn place(&mut self, pieces: Vec<Piece>) -> Result<Vec<u8>, BoardError> {
+    /// Makes `pieces` the mirror of valid values (a committed write).
+    pub fn settle(&mut self, pieces: Vec<Piece>) {
+        self.pieces = pieces;
+    }
+
+    /// The server moves pieces itself (a reset); returns the update. As with
+    /// [`BoardDoc::apply`], [`BoardDoc::settle`] follows once it is stored.
+    pub fn place(&mut self, pieces: &[Piece]) -> Result<Vec<u8>, BoardError> {
         let pieces_map = &self.pieces_map;
-        let update = self.run("placing pieces", |doc| {
+        self.run("placing pieces", |doc| {
             let mut txn = doc.transact_mut();
             for (i, piece) in pieces.iter().enumerate() {
                 pieces_map.insert(&mut txn, key(i), piece_any(piece));
             }
             txn.encode_update_v1()
-        })?;
-        self.pieces = pieces;
-        Ok(update)
-    }
-}
-
-/// Reads every piece back after a client's update, and writes the
-/// correction that puts back whatever is not valid. `mirror` holds the last
-/// valid pieces; returns the new mirror.
-fn validate(
-    doc: &Doc,
-    before: &StateVector,
-    meta: &BoardMeta,
-    mirror: &[Piece],
-    meta_map: &MapRef,
-    pieces_map: &MapRef,
-) -> Result<(Applied, Vec<Piece>), BoardError> {
-    // New items move the state vector. A deletion alone does not, but
-    // deleting a piece or a meta entry is put back by a correction, and
-    // anything outside the two maps is refused, so a pure deletion never
-    // slips through as "unchanged".
-    let txn = doc.transact();
-    let mut applied = Applied { changed: txn.state_vector() != *before, ..Applied::default() };
-    if txn.root_refs().any(|(name, _)| name != "meta" && name != "pieces") {
-        return Err(BoardError::ForeignRoot);
-    }
-    let mut pieces = mirror.to_vec();
-    for (i, mirror) in pieces.iter_mut().enumerate() {
-        let id = PieceId::try_from(i).unwrap_or(PieceId::MAX);
-        match read_piece(pieces_map, &txn, &key(i)) {
-            Some(piece) if in_bounds(meta, &piece) => *mirror = piece,
-            _ => applied.refused.push(id),
-        }
-    }
-    let count = pieces.len();
-    let extra_keys: Vec<String> = pieces_map
-        .keys(&txn)
-        .filter(|k| k.parse::<usize>().map_or(true, |i| i >= count || key(i) != *k))
-        .map(str::to_owned)
-        .collect();
-    let expected_meta = meta_entries(meta);
-    let meta_intact = meta_map.len(&txn) as usize == expected_meta.len()
-        && expected_meta.iter().all(|(k, v)| same_any(meta_map.get(&txn, k), v));
-    drop(txn);
-    if !applied.refused.is_empty() || !extra_keys.is_empty() || !meta_intact {
-        let mut txn = doc.transact_mut();
-        for id in &applied.refused {
-            let i = usize::from(*id);
-            pieces_map.insert(&mut txn, key(i), piece_any(&pieces[i]));
-        }
-        for k in &extra_keys {
-            pieces_map.remove(&mut txn, k);
-        }
-        if !meta_intact {
-            restore_meta(meta_map, &mut txn, &expected_meta);
-        }
-        applied.correction = Some(txn.encode_update_v1());
-    }
-    Ok((applied, pieces))
-}
-
-fn restore_meta(map: &MapRef, txn: &mut TransactionMut, expected: &[(&'static str, Any)]) {
-    let wanted: HashMap<&str, &Any> = expected.iter().map(|(k, v)| (*k, v)).collect();
-    let present: Vec<String> = map.keys(txn).map(str::to_owned).collect();
-    for k in present {
-        if !wanted.contains_key(k.as_str()) {
-            map.remove(txn, &k);
-        }
-    }
-    for (k, v) in expected {
-        if !same_any(map.get(txn, k), v) {
-            map.insert(txn, *k, v.clone());
-        }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use yrs::{Any, Number, TransactionMut};
+
     use super::*;
     use crate::board::geometry::{meta, scatter};
+    use crate::board::layout::{num, same_any};
     use yrs::updates::encoder::Encode;
 
     fn board() -> (BoardDoc, Vec<u8>) {
@@ -419,9 +303,12 @@ mod tests {
         let update = client_update(&state, |p, _, t| {
             p.insert(t, "1", drop_at(120.0, 80.0));
         });
+        let before = board.pieces()[1];
         let applied = board.apply(&update).unwrap();
         assert!(applied.changed && applied.refused.is_empty());
         assert!(applied.correction.is_none());
+        assert_eq!(board.pieces()[1], before, "the mirror waits for the commit");
+        board.settle(applied.pieces);
         assert_eq!((board.pieces()[1].x, board.pieces()[1].y), (120.0, 80.0));
     }
 
@@ -503,7 +390,8 @@ mod tests {
         let update = client_update(&state, |p, _, t| {
             p.insert(t, "3", drop_at(5.0, 6.0));
         });
-        board.apply(&update).unwrap();
+        let applied = board.apply(&update).unwrap();
+        board.settle(applied.pieces);
         let snapshot = board.state().unwrap();
         let reloaded = BoardDoc::load(board.meta().clone(), [snapshot.as_slice()]).unwrap();
         assert_eq!(reloaded.pieces(), board.pieces());

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use jigsync_schema::PieceId;
 
-use crate::connection::outbox::ConnId;
+use crate::outbox::ConnId;
 
 /// Silence after which a held piece is released.
 pub const LOCK_TTL: Duration = Duration::from_secs(5);
@@ -33,17 +33,30 @@ impl Locks {
         self.held.get(&piece)
     }
 
+    /// Every held piece and its holder, by piece.
+    pub fn held(&self) -> Vec<(PieceId, ConnId)> {
+        let mut held: Vec<(PieceId, ConnId)> = self.held.iter().map(|(p, h)| (*p, h.conn)).collect();
+        held.sort_unstable();
+        held
+    }
+
     pub fn is_empty(&self) -> bool {
         self.held.is_empty()
+    }
+
+    /// Whether `conn` may take the lock on every piece of `group` now.
+    pub fn check(&self, group: &[PieceId], conn: ConnId, now: Instant) -> Result<(), Busy> {
+        let taken_by_other = |hold: &Hold| hold.conn != conn && now.duration_since(hold.touched) < LOCK_TTL;
+        if group.iter().any(|p| self.held.get(p).is_some_and(taken_by_other)) {
+            return Err(Busy);
+        }
+        Ok(())
     }
 
     /// Takes (or refreshes) the lock on every piece of `group` for `conn`.
     /// Returns the pieces that were not already held by `conn`.
     pub fn grab(&mut self, group: &[PieceId], conn: ConnId, user: &str, now: Instant) -> Result<Vec<PieceId>, Busy> {
-        let taken_by_other = |hold: &Hold| hold.conn != conn && now.duration_since(hold.touched) < LOCK_TTL;
-        if group.iter().any(|p| self.held.get(p).is_some_and(taken_by_other)) {
-            return Err(Busy);
-        }
+        self.check(group, conn, now)?;
         let mut fresh = Vec::new();
         for piece in group {
             let previous = self.held.insert(*piece, Hold { conn, user: user.to_owned(), touched: now });

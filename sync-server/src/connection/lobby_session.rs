@@ -8,10 +8,10 @@ use axum::extract::ws::WebSocket;
 use jigsync_schema::{CloseCode, ErrorCode};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::outbox::Frame;
 use super::Connection;
 use crate::access;
 use crate::app::App;
+use crate::outbox::Frame;
 
 pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
     let mut conn = Connection::open(&app, socket, "lobby");

@@ -1,12 +1,9 @@
-//! WebSocket connections: the [`outbox`] other tasks send through (with its
-//! [`motion`] buffer), the [`writer`] task that owns the socket's sending
-//! half, and the sessions that read requests for the room channel
+//! WebSocket connections: the [`writer`] task that owns a socket's sending
+//! half and drains its [`crate::outbox`], and the sessions that read requests for the room channel
 //! ([`room_session`]), the lobby ([`lobby_session`]) and standard Yjs sync
 //! ([`yjs_session`]).
 
 pub mod lobby_session;
-pub mod motion;
-pub mod outbox;
 pub mod room_session;
 pub mod writer;
 pub mod yjs_session;
@@ -20,12 +17,12 @@ use futures_util::StreamExt;
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use jigsync_schema::CloseCode;
 use tokio::task::JoinHandle;
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at, Instant};
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::app::App;
+use crate::outbox::{outbox, Outbox};
 use crate::room::RoomHandle;
-use outbox::{outbox, Outbox};
 use writer::{WriterEnd, WriterSettings};
 
 /// How long a closing socket waits for the client's close reply.
@@ -46,6 +43,10 @@ pub struct Connection {
     writer: JoinHandle<WriterEnd>,
     channel: &'static str,
     idle: Duration,
+    /// When the client was last heard from: the idle timeout runs from here,
+    /// whatever else the session does meanwhile (the lobby's own traffic
+    /// must not keep a dead peer alive).
+    heard: Instant,
     /// The client sent a message over the transport limit: its input must
     /// not be read again (the parser would buffer the whole message).
     oversized: bool,
@@ -67,6 +68,7 @@ impl Connection {
             writer,
             channel,
             idle: app.config.idle_timeout(),
+            heard: Instant::now(),
             oversized: false,
             _tracked: tracked,
         }
@@ -96,8 +98,11 @@ impl Connection {
                 self.outbox.close(CloseCode::InternalError, "the room stopped unexpectedly; reconnect to resume");
                 return None;
             }
-            next = timeout(self.idle, self.stream.next()) => next,
+            next = timeout_at(self.heard + self.idle, self.stream.next()) => next,
         };
+        if matches!(next, Ok(Some(Ok(_)))) {
+            self.heard = Instant::now();
+        }
         match next {
             Err(_) => {
                 self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");

@@ -9,9 +9,9 @@ use bytes::Bytes;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
 
-use super::outbox::Outbox;
 use super::Connection;
 use crate::app::App;
+use crate::outbox::Outbox;
 use crate::rate_limit::{ConnectionLimits, Verdict};
 use crate::room::{RoomCmd, RoomHandle};
 
@@ -21,8 +21,9 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
 
     if let Some(claims) = token.as_deref().and_then(|t| app.keys.verify(t)) {
         let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-        match app.rooms.call_with_handle(&app, &claims.room, connect).await {
+        match app.rooms.call_with_handle(&claims.room, connect).await {
             Some((Ok(()), room)) => {
+                let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
                 let reader = Reader {
                     app: &app,
                     room,
@@ -40,7 +41,6 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
                         break;
                     }
                 }
-                let _ = reader.room.tx.send(RoomCmd::Disconnect { conn: outbox.id() }).await;
                 outbox.close(CloseCode::Normal, "");
             }
             Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),

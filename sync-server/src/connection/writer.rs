@@ -22,8 +22,8 @@ use tokio::sync::mpsc;
 use tokio::time::{interval, sleep, sleep_until, timeout, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::motion::{FULL_TICK, THUMBNAIL_TICK};
-use super::outbox::{CloseReason, CloseWatch, Frame, OutboxReceiver};
+use crate::outbox::motion::{FULL_TICK, THUMBNAIL_TICK};
+use crate::outbox::{CloseReason, CloseWatch, Frame, OutboxReceiver};
 
 /// Most frames fed before one flush, so one busy connection still flushes
 /// regularly.

@@ -14,8 +14,7 @@ use jigsync_schema::{BoardId, CloseCode};
 use super::Connection;
 use crate::app::App;
 use crate::rate_limit::Verdict;
-use crate::room::boards::YjsIn;
-use crate::room::RoomCmd;
+use crate::room::{RoomCmd, YjsIn};
 use crate::yjs_wire::sync_protocol::{self, YjsMessage};
 
 pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId, token: Option<String>) {
@@ -25,10 +24,11 @@ pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId,
     let claims = token.as_deref().and_then(|t| app.keys.verify(t)).filter(|c| c.room == room);
     if let Some(claims) = claims {
         let connect = |reply| RoomCmd::ConnectYjs { user: claims.user.clone(), board, outbox: outbox.clone(), reply };
-        match app.rooms.call_with_handle(&app, &room, connect).await {
+        match app.rooms.call_with_handle(&room, connect).await {
             Some((Ok(()), handle)) => {
+                let _disconnect = handle.on_drop(RoomCmd::DisconnectYjs { conn: outbox.id() });
                 let limits = app.limits.connection();
-                while let Some(message) = conn.next(&app, Some(&handle)).await {
+                'read: while let Some(message) = conn.next(&app, Some(&handle)).await {
                     let Message::Binary(bytes) = message else {
                         continue;
                     };
@@ -69,16 +69,17 @@ pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId,
                             YjsMessage::SyncStep2(update) | YjsMessage::Update(update) => {
                                 YjsIn::Update(update.to_vec())
                             }
-                            YjsMessage::Awareness(bytes) => YjsIn::Awareness(bytes.to_vec()),
+                            YjsMessage::Awareness(bytes, entries) => YjsIn::Awareness(bytes.to_vec(), entries),
+                            YjsMessage::AwarenessQuery => YjsIn::AwarenessQuery,
                             YjsMessage::Ignored => continue,
                         };
                         metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "yjs").increment(1);
                         if handle.tx.send(RoomCmd::Yjs { conn: outbox.id(), msg }).await.is_err() {
-                            break;
+                            // The room is gone: stop reading altogether.
+                            break 'read;
                         }
                     }
                 }
-                let _ = handle.tx.send(RoomCmd::DisconnectYjs { conn: outbox.id() }).await;
                 outbox.close(CloseCode::Normal, "");
             }
             Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),

@@ -12,8 +12,8 @@ use super::extract::Json;
 use crate::access::Access;
 use crate::app::App;
 use crate::error::ApiError;
-use crate::room::boards::{BoardList, PuzzleSpec};
 use crate::room::RoomCmd;
+use crate::room::{BoardList, PuzzleSpec};
 use crate::uploads::{checked_dimensions, is_content_id, url_for};
 
 /// Rows and columns each lie in this range.
@@ -96,7 +96,7 @@ pub async fn start_puzzle(
     };
     let by = access.claims.user.clone();
     let start = |reply| RoomCmd::StartPuzzle { by: by.clone(), spec: spec.clone(), reply };
-    let list = app.rooms.call(&app, &room_id, start).await.ok_or_else(unavailable)??;
+    let list = app.rooms.call(&room_id, start).await.ok_or_else(unavailable)??;
     Ok((StatusCode::CREATED, Json(list.into())))
 }
 
@@ -107,6 +107,6 @@ pub async fn list_boards(
 ) -> Result<Json<Boards>, ApiError> {
     let access = access.for_room(&room_id)?;
     let list = |reply| RoomCmd::ListBoards { user: access.claims.user.clone(), reply };
-    let list = app.rooms.call(&app, &room_id, list).await.ok_or_else(unavailable)??;
+    let list = app.rooms.call(&room_id, list).await.ok_or_else(unavailable)??;
     Ok(Json(list.into()))
 }

@@ -4,6 +4,7 @@
 
 mod boards;
 mod body_limit;
+mod error_response;
 mod extract;
 mod ops;
 mod rooms;

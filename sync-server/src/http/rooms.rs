@@ -13,8 +13,8 @@ use super::extract::{ClientIp, Json, Query};
 use crate::access::Access;
 use crate::app::App;
 use crate::auth::Claims;
+use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::room::actor::now_ms;
 use crate::room::RoomCmd;
 use crate::storage::{HistoryQuery, MemberRow, MemberStatus, RoomRow, StorageError};
 use crate::{ids, validate};
@@ -114,7 +114,7 @@ pub struct Joined {
 async fn admit(app: &Arc<App>, room: &str, name: String, role: Role) -> Result<Joined, ApiError> {
     let add = |reply| RoomCmd::AddMember { name: name.clone(), role, reply };
     let member =
-        app.rooms.call(app, room, add).await.ok_or_else(|| {
+        app.rooms.call(room, add).await.ok_or_else(|| {
             ApiError::new(jigsync_schema::ErrorCode::Internal, "the room is unavailable, try again")
         })??;
     let token = app.keys.sign(&Claims { room: room.to_owned(), user: member.user.clone(), role });

@@ -17,8 +17,8 @@ use serde::Serialize;
 use super::extract::{ClientIp, Json};
 use crate::access::Access;
 use crate::app::App;
+use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::room::actor::now_ms;
 use crate::storage::UploadRow;
 use crate::uploads::{checked_dimensions, content_id, content_type_for_extension, is_content_id, sniff, url_for};
 

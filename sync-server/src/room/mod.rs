@@ -1,27 +1,38 @@
-//! Rooms: one task (actor) per live room owns its membership, connections and
-//! message sequence. Everything that changes a room goes through its actor's
-//! channel, so there is no lock on the hot path and per-room order is the
-//! order the actor handles commands in.
+//! Rooms: one task (actor) per live room, and the registry that finds or
+//! starts it.
+//!
+//! - [`core`]: the room's rules as plain state: given an input, the writes
+//!   to commit and, once they are, the effects to deliver. No I/O.
+//! - [`actor`]: the thin loop around the core: take a command, stage it,
+//!   commit the writes, apply, deliver. One command at a time, so there is
+//!   no lock on the hot path and per-room order is the order of commands.
+//! - [`audience`]: the seam every delivery goes through to the outboxes.
+//! - [`supervisor`]: runs each actor as its own task and counts its
+//!   failure; [`env`]: what an actor may use of the world outside.
 //!
 //! The [`RoomRegistry`] maps room ids to running actors, starting one on
 //! first use; an actor with nobody connected stops after `--room-idle-secs`.
 
 pub mod actor;
-pub mod boards;
-pub mod ownership;
+pub mod audience;
+pub mod core;
+pub mod env;
 pub mod supervisor;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use jigsync_schema::{BoardId, ClientMsg, CloseCode, Role};
+use jigsync_schema::{BoardId, ClientMsg, Role};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::app::App;
-use crate::connection::outbox::{ConnId, Outbox};
+pub use self::core::admission::ConnectError;
+pub use self::core::boards::{BoardList, PuzzleSpec};
+pub use self::core::YjsIn;
 use crate::error::ApiError;
+use crate::outbox::{ConnId, Outbox};
 use crate::storage::MemberRow;
+use env::RoomEnv;
 
 /// Commands a room actor accepts.
 pub enum RoomCmd {
@@ -45,13 +56,13 @@ pub enum RoomCmd {
     /// A teacher starts a puzzle (HTTP API).
     StartPuzzle {
         by: String,
-        spec: boards::PuzzleSpec,
-        reply: oneshot::Sender<Result<boards::BoardList, ApiError>>,
+        spec: PuzzleSpec,
+        reply: oneshot::Sender<Result<BoardList, ApiError>>,
     },
     /// The boards `user` may see (HTTP API).
     ListBoards {
         user: String,
-        reply: oneshot::Sender<Result<boards::BoardList, ApiError>>,
+        reply: oneshot::Sender<Result<BoardList, ApiError>>,
     },
     /// A standard Yjs sync connection opened on one board.
     ConnectYjs {
@@ -63,7 +74,7 @@ pub enum RoomCmd {
     /// A y-protocols message from a Yjs connection.
     Yjs {
         conn: ConnId,
-        msg: boards::YjsIn,
+        msg: YjsIn,
     },
     DisconnectYjs {
         conn: ConnId,
@@ -83,35 +94,11 @@ pub enum RoomCmd {
         board: BoardId,
         reply: oneshot::Sender<bool>,
     },
-}
-
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum ConnectError {
-    #[error("you were removed from this room")]
-    Kicked,
-    #[error("this room does not exist or was closed")]
-    RoomGone,
-    #[error("not a member of this room")]
-    NotMember,
-    #[error("the room is unavailable, try again")]
-    Unavailable,
-    #[error("no such board")]
-    NoBoard,
-    #[error("you may not open this board")]
-    NoAccess,
-}
-
-impl ConnectError {
-    pub fn close_code(&self) -> CloseCode {
-        match self {
-            ConnectError::Kicked => CloseCode::Forbidden,
-            ConnectError::RoomGone => CloseCode::RoomGone,
-            ConnectError::NotMember => CloseCode::Unauthorized,
-            ConnectError::Unavailable => CloseCode::GoingAway,
-            ConnectError::NoBoard => CloseCode::RoomGone,
-            ConnectError::NoAccess => CloseCode::Forbidden,
-        }
-    }
+    /// A comparable picture of the room's state (for the failed-commit
+    /// tests).
+    Snapshot {
+        reply: oneshot::Sender<core::snapshot::CoreSnapshot>,
+    },
 }
 
 #[derive(Clone)]
@@ -120,10 +107,33 @@ pub struct RoomHandle {
     generation: u64,
 }
 
-#[derive(Default)]
-pub struct RoomRegistry {
-    rooms: Mutex<HashMap<String, RoomHandle>>,
-    next_generation: AtomicU64,
+impl RoomHandle {
+    /// Sends `cmd` when the returned guard is dropped, however the holder
+    /// ends: a session cannot forget to say it left.
+    pub fn on_drop(&self, cmd: RoomCmd) -> OnDrop {
+        OnDrop { tx: self.tx.clone(), cmd: Some(cmd) }
+    }
+}
+
+/// Sends its command to the room when dropped (see [`RoomHandle::on_drop`]).
+pub struct OnDrop {
+    tx: mpsc::Sender<RoomCmd>,
+    cmd: Option<RoomCmd>,
+}
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let Some(cmd) = self.cmd.take() else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd) {
+            // The room is busy: wait for room in its queue off this task.
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
 }
 
 /// Commands queued per room before senders wait.
@@ -132,9 +142,19 @@ const ROOM_QUEUE: usize = 1024;
 /// actor this many times.
 const ATTEMPTS: usize = 3;
 
+pub struct RoomRegistry {
+    env: Arc<RoomEnv>,
+    rooms: Arc<Mutex<HashMap<String, RoomHandle>>>,
+    next_generation: AtomicU64,
+}
+
 impl RoomRegistry {
+    pub fn new(env: Arc<RoomEnv>) -> Self {
+        RoomRegistry { env, rooms: Arc::default(), next_generation: AtomicU64::new(0) }
+    }
+
     /// The running actor for `room`, started if there is none.
-    pub fn handle(&self, app: &Arc<App>, room: &str) -> RoomHandle {
+    pub fn handle(&self, room: &str) -> RoomHandle {
         let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(handle) = rooms.get(room) {
             if !handle.tx.is_closed() {
@@ -145,7 +165,8 @@ impl RoomRegistry {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let handle = RoomHandle { tx, generation };
         rooms.insert(room.to_owned(), handle.clone());
-        tokio::spawn(supervisor::supervise(app.clone(), room.to_owned(), generation, rx));
+        let stopped = Stopped { rooms: self.rooms.clone(), room: room.to_owned(), generation };
+        self.env.tasks.spawn(supervisor::supervise(self.env.clone(), room.to_owned(), rx, stopped));
         handle
     }
 
@@ -154,19 +175,11 @@ impl RoomRegistry {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner()).get(room).cloned()
     }
 
-    /// Called as an actor stops, so the next command starts a new one.
-    fn remove(&self, room: &str, generation: u64) {
-        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        if rooms.get(room).is_some_and(|h| h.generation == generation) {
-            rooms.remove(room);
-        }
-    }
-
     /// Sends a command that expects a reply. If the actor stopped before
     /// answering (it went idle at that moment), the command goes to a fresh
     /// actor.
-    pub async fn call<T>(&self, app: &Arc<App>, room: &str, make: impl Fn(oneshot::Sender<T>) -> RoomCmd) -> Option<T> {
-        self.call_with_handle(app, room, make).await.map(|(value, _)| value)
+    pub async fn call<T>(&self, room: &str, make: impl Fn(oneshot::Sender<T>) -> RoomCmd) -> Option<T> {
+        self.call_with_handle(room, make).await.map(|(value, _)| value)
     }
 
     /// [`RoomRegistry::call`], also returning the handle of the actor that
@@ -174,12 +187,11 @@ impl RoomRegistry {
     /// it stops.
     pub async fn call_with_handle<T>(
         &self,
-        app: &Arc<App>,
         room: &str,
         make: impl Fn(oneshot::Sender<T>) -> RoomCmd,
     ) -> Option<(T, RoomHandle)> {
         for _ in 0..ATTEMPTS {
-            let handle = self.handle(app, room);
+            let handle = self.handle(room);
             let (reply, answer) = oneshot::channel();
             if handle.tx.send(make(reply)).await.is_err() {
                 continue;
@@ -189,5 +201,22 @@ impl RoomRegistry {
             }
         }
         None
+    }
+}
+
+/// Takes a stopped actor out of the registry, so the next command starts a
+/// new one (unless a newer actor already took its place).
+pub struct Stopped {
+    rooms: Arc<Mutex<HashMap<String, RoomHandle>>>,
+    room: String,
+    generation: u64,
+}
+
+impl Stopped {
+    pub fn remove(self) {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if rooms.get(&self.room).is_some_and(|h| h.generation == self.generation) {
+            rooms.remove(&self.room);
+        }
     }
 }

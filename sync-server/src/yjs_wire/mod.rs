@@ -16,10 +16,11 @@
 //!   pending inside yrs;
 //! - [`state_vector`]: a state vector;
 //! - [`sync_protocol`]: the y-protocols framing of `/yjs` (sync steps,
-//!   updates, awareness).
+//!   updates, awareness), with [`awareness`] updates read and written.
 //!
 //! [`reader`] is the bounded cursor all of them use.
 
+pub mod awareness;
 pub mod reader;
 pub mod state_vector;
 pub mod sync_protocol;

@@ -5,8 +5,9 @@
 //! here; updates are checked against the board they write
 //! ([`super::update::check`]), which needs the board's clocks.
 
+use super::awareness::{self, AwarenessEntry};
 use super::reader::Reader;
-use super::{read_client, state_vector, WireError, MAX_AWARENESS_ENTRIES};
+use super::{state_vector, WireError};
 
 const MESSAGE_SYNC: u32 = 0;
 const MESSAGE_AWARENESS: u32 = 1;
@@ -26,10 +27,12 @@ pub enum YjsMessage<'a> {
     SyncStep2(&'a [u8]),
     /// An update (not yet checked).
     Update(&'a [u8]),
-    /// The whole awareness message, type byte included, to relay as it is
-    /// (checked).
-    Awareness(&'a [u8]),
-    /// Auth and awareness queries: read, then ignored.
+    /// The whole awareness message, type byte included, to relay as it is,
+    /// and the entries it holds (checked).
+    Awareness(&'a [u8], Vec<AwarenessEntry>),
+    /// A request for every awareness state the server knows of.
+    AwarenessQuery,
+    /// Auth: read, then ignored.
     Ignored,
 }
 
@@ -50,8 +53,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<YjsMessage<'_>>, WireError> {
                 _ => return Err(WireError::Framing),
             },
             MESSAGE_AWARENESS => {
-                check_awareness(r.buf()?)?;
-                YjsMessage::Awareness(r.slice(start, r.position()))
+                let entries = awareness::parse(r.buf()?)?;
+                YjsMessage::Awareness(r.slice(start, r.position()), entries)
             }
             MESSAGE_AUTH => {
                 if r.var_u32()? != AUTH_PERMISSION_DENIED {
@@ -60,7 +63,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<YjsMessage<'_>>, WireError> {
                 r.buf()?;
                 YjsMessage::Ignored
             }
-            MESSAGE_QUERY_AWARENESS => YjsMessage::Ignored,
+            MESSAGE_QUERY_AWARENESS => YjsMessage::AwarenessQuery,
             _ => return Err(WireError::Framing),
         };
         messages.push(message);
@@ -69,21 +72,6 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<YjsMessage<'_>>, WireError> {
         return Err(WireError::Truncated);
     }
     Ok(messages)
-}
-
-/// An awareness update: entries of client id, clock and a JSON state.
-fn check_awareness(payload: &[u8]) -> Result<(), WireError> {
-    let mut r = Reader::new(payload);
-    let entries = r.count(3)?;
-    if entries > MAX_AWARENESS_ENTRIES {
-        return Err(WireError::TooMany);
-    }
-    for _ in 0..entries {
-        read_client(&mut r)?;
-        r.var_u32()?;
-        r.string(payload.len())?;
-    }
-    r.finish()
 }
 
 #[cfg(test)]
@@ -105,15 +93,9 @@ mod tests {
         bytes.extend(&aw_bytes);
         bytes.extend(Message::AwarenessQuery.encode_v1());
         let messages = parse(&bytes).unwrap();
-        assert_eq!(
-            messages,
-            vec![
-                YjsMessage::SyncStep1(&[0]),
-                YjsMessage::Update(&[0, 0]),
-                YjsMessage::Awareness(&aw_bytes),
-                YjsMessage::Ignored
-            ]
-        );
+        assert_eq!(messages[..2], [YjsMessage::SyncStep1(&[0]), YjsMessage::Update(&[0, 0])]);
+        assert!(matches!(&messages[2], YjsMessage::Awareness(raw, entries) if *raw == aw_bytes && entries.len() == 1));
+        assert_eq!(messages[3], YjsMessage::AwarenessQuery);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use bytes::Bytes;
 use jigsync_schema::{encode, BoardId, CloseCode, Move, PieceId, ServerMsg};
 use tokio::sync::{mpsc, Notify};
 
-use super::motion::{MotionBuffer, Rate};
+pub mod motion;
+
+use motion::{MotionBuffer, Rate};
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 

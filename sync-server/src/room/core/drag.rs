@@ -1,0 +1,121 @@
+//! Dragging: the soft lock a grab or a move takes on a piece's group, the
+//! positions a move puts on the motion lane, and every way a lock ends (a
+//! drop, a closed connection, silence, a locked or reset board).
+
+use std::time::Instant;
+
+use jigsync_schema::{BoardId, ErrorCode, Move, PieceId, ServerMsg};
+
+use super::access::Access;
+use super::board::Board;
+use super::boards::BoardSet;
+use super::effects::Effect;
+use super::membership::Req;
+use super::staged::{Event, Staged};
+use crate::error::ApiError;
+use crate::outbox::ConnId;
+
+fn busy() -> ApiError {
+    ApiError::new(ErrorCode::Busy, "someone else is holding this piece")
+}
+
+/// The board and the piece's group, for a grab or a move by `user`.
+fn lockable<'a>(
+    boards: &'a BoardSet,
+    access: Access<'_>,
+    (conn, user): (ConnId, &str),
+    (board, piece): (BoardId, PieceId),
+    now: Instant,
+) -> Result<(&'a Board, Vec<PieceId>), ApiError> {
+    let b = boards.for_write(access, user, board)?;
+    if usize::from(piece) >= b.doc.pieces().len() {
+        return Err(ApiError::not_found("no such piece"));
+    }
+    let group = b.group_of(piece);
+    b.locks.check(&group, conn, now).map_err(|_| busy())?;
+    Ok((b, group))
+}
+
+pub fn stage_grab(
+    boards: &BoardSet,
+    access: Access<'_>,
+    req: &Req,
+    (board, piece): (BoardId, PieceId),
+    now: Instant,
+) -> Result<Staged, ApiError> {
+    let (_, group) = lockable(boards, access, (req.conn, &req.user), (board, piece), now)?;
+    let mut staged = Staged::default();
+    staged.push(Event::Reply(req.conn, ServerMsg::Ack { r#ref: req.r#ref, seq: None }));
+    staged.push(Event::Grabbed { board, group, conn: req.conn, user: req.user.clone(), at: now });
+    Ok(staged)
+}
+
+/// A drag position: on the board, by someone who may hold the piece. It
+/// takes (or refreshes) the lock, then goes to the readers' motion buffers.
+pub fn stage_move(
+    boards: &BoardSet,
+    access: Access<'_>,
+    req: &Req,
+    mv: Move,
+    now: Instant,
+) -> Result<Staged, ApiError> {
+    let (b, group) = lockable(boards, access, (req.conn, &req.user), (mv.board, mv.piece), now)?;
+    let meta = b.doc.meta();
+    let on_board = mv.x.is_finite()
+        && mv.y.is_finite()
+        && (0.0..=meta.width).contains(&mv.x)
+        && (0.0..=meta.height).contains(&mv.y);
+    if !on_board {
+        return Err(ApiError::invalid("the position is not on the board"));
+    }
+    let mut staged = Staged::default();
+    staged.push(Event::Grabbed { board: mv.board, group, conn: req.conn, user: req.user.clone(), at: now });
+    staged.push(Event::Moved { mv, conn: req.conn });
+    Ok(staged)
+}
+
+/// Takes the lock; announces the pieces that were not held by the grabber.
+pub fn grabbed(board: &mut Board, group: &[PieceId], (conn, user): (ConnId, &str), at: Instant, out: &mut Vec<Effect>) {
+    let Ok(fresh) = board.locks.grab(group, conn, user, at) else {
+        return;
+    };
+    for piece in fresh {
+        let named = ServerMsg::Grab { board: board.id(), piece, by: Some(user.to_owned()) };
+        let hidden = ServerMsg::Grab { board: board.id(), piece, by: None };
+        out.push(Effect::ToReaders { board: board.id(), except: None, msg: named, anonymous: Some(Box::new(hidden)) });
+    }
+}
+
+/// Tells the board's readers these pieces are free again.
+pub fn released(board: BoardId, pieces: &[PieceId], out: &mut Vec<Effect>) {
+    for piece in pieces {
+        let msg = ServerMsg::Release { board, piece: *piece };
+        out.push(Effect::ToReaders { board, except: None, msg, anonymous: None });
+    }
+}
+
+/// A drop ended a drag: the connection's locks on the piece's group (as
+/// grouped after the drop) end, and positions of it still waiting in
+/// readers' motion buffers are stale.
+pub fn dropped(board: &mut Board, piece: PieceId, conn: ConnId, out: &mut Vec<Effect>) {
+    let group = board.group_of(piece);
+    let freed = board.locks.release(&group, conn);
+    out.push(Effect::ForgetMotion { board: board.id(), pieces: group });
+    released(board.id(), &freed, out);
+}
+
+/// A connection went: every lock it held ends.
+pub fn connection_gone(boards: &mut BoardSet, conn: ConnId, out: &mut Vec<Effect>) {
+    for board in boards.iter_mut() {
+        let freed = board.locks.release_conn(conn);
+        released(board.id(), &freed, out);
+    }
+}
+
+/// Locks silent for too long end.
+pub fn expire(boards: &mut BoardSet, now: Instant, out: &mut Vec<Effect>) {
+    for board in boards.iter_mut() {
+        let freed = board.locks.expire(now);
+        released(board.id(), &freed, out);
+    }
+}

@@ -1,0 +1,187 @@
+//! Joining, leaving, removal, ownership and closing a room: the checks, and
+//! the writes and events each stages. The system messages they store are
+//! written for people (names, not ids).
+
+use jigsync_schema::{Ref, Role, ServerMsg, SystemEventKind};
+
+use super::boards::BoardSet;
+use super::chat::{ack_seq, Chat};
+use super::ownership::{can_moderate, next_owner};
+use super::roster::Roster;
+use super::staged::{Event, Staged};
+use crate::error::ApiError;
+use crate::outbox::ConnId;
+use crate::storage::{MemberRow, MemberStatus, RoomRow, Write};
+
+/// The parts of the room membership changes read.
+#[derive(Clone, Copy)]
+pub struct Parts<'a> {
+    pub room: &'a RoomRow,
+    pub roster: &'a Roster,
+    pub chat: &'a Chat,
+    pub boards: &'a BoardSet,
+}
+
+/// Who sent a request.
+#[derive(Debug, Clone)]
+pub struct Req {
+    pub conn: ConnId,
+    pub user: String,
+    pub r#ref: Option<Ref>,
+}
+
+impl Req {
+    /// The `ack` of a request whose writes are staged.
+    pub fn ack(&self, staged: &Staged) -> Event {
+        Event::Reply(self.conn, ServerMsg::Ack { r#ref: self.r#ref, seq: ack_seq(staged) })
+    }
+}
+
+impl Parts<'_> {
+    fn is_owner(&self, user: &str) -> bool {
+        self.room.owner.as_deref() == Some(user)
+    }
+
+    fn require_moderator(&self, user: &str) -> Result<(), ApiError> {
+        if can_moderate(self.roster.role_of(user), self.is_owner(user)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only teachers may do this"))
+        }
+    }
+
+    fn require_owner(&self, user: &str) -> Result<(), ApiError> {
+        if self.is_owner(user) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only the room owner may do this"))
+        }
+    }
+
+    fn active_target(&self, target: &str) -> Result<&MemberRow, ApiError> {
+        self.roster.active(target).map(|m| &m.row).ok_or_else(|| ApiError::not_found("no such participant"))
+    }
+}
+
+/// A new member's row: colours go by joining order (every member ever).
+pub fn new_member(parts: Parts<'_>, user: String, name: String, role: Role, at: i64) -> MemberRow {
+    MemberRow {
+        room: parts.room.id.clone(),
+        user,
+        name,
+        role,
+        joined_at: at,
+        status: MemberStatus::Active,
+        color: crate::ids::member_color(parts.roster.ever()),
+    }
+}
+
+/// Makes `row` an active member: a system message, the member row, the
+/// room's ownership if it had no owner and this is a teacher, and a board of
+/// their own during an individual puzzle.
+pub fn stage_admit(parts: Parts<'_>, row: MemberRow, (at, seed): (i64, u64)) -> Staged {
+    let mut staged = Staged::default();
+    let room = parts.room.id.as_str();
+    let joined = (SystemEventKind::Join, row.user.as_str(), None);
+    let mut messages = vec![parts.chat.stage_system(&mut staged, room, at, joined, format!("{} joined", row.name))];
+    staged.writes.push(Write::Member(row.clone()));
+    let became_owner = parts.room.owner.is_none() && row.role == Role::Teacher;
+    if became_owner {
+        let owner = (SystemEventKind::Owner, row.user.as_str(), None);
+        let text = format!("{} is now the room owner", row.name);
+        messages.push(parts.chat.stage_system(&mut staged, room, at, owner, text));
+        staged.writes.push(Write::Owner { room: room.to_owned(), owner: Some(row.user.clone()) });
+    }
+    let own_board = parts.boards.stage_own_board(&mut staged, (room, at, seed), &row.user, row.role).map(Box::new);
+    staged.push(Event::Admitted { row, became_owner, own_board });
+    staged.push(Event::Posted(messages));
+    staged
+}
+
+/// A member who had left comes back.
+pub fn stage_rejoin(parts: Parts<'_>, user: &str, (at, seed): (i64, u64)) -> Result<Staged, ApiError> {
+    let member = parts.roster.get(user).ok_or_else(|| ApiError::not_found("no such participant"))?;
+    let row = MemberRow { joined_at: at, status: MemberStatus::Active, ..member.row.clone() };
+    Ok(stage_admit(parts, row, (at, seed)))
+}
+
+pub fn stage_kick(parts: Parts<'_>, req: &Req, target: &str, at: i64) -> Result<Staged, ApiError> {
+    let user = req.user.as_str();
+    parts.require_moderator(user)?;
+    let member = parts.active_target(target)?;
+    if target == user {
+        return Err(ApiError::invalid("use leave to leave the room"));
+    }
+    if parts.is_owner(target) {
+        return Err(ApiError::forbidden("the room owner cannot be removed"));
+    }
+    if member.role == Role::Teacher && !parts.is_owner(user) {
+        return Err(ApiError::forbidden("only the room owner may remove a teacher"));
+    }
+    let row = MemberRow { status: MemberStatus::Kicked, ..member.clone() };
+    let mut staged = Staged::default();
+    let text = format!("{} was removed by {}", row.name, parts.roster.name_of(user));
+    let kicked = (SystemEventKind::Kick, target, Some(user));
+    let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, kicked, text);
+    staged.writes.push(Write::Member(row.clone()));
+    staged.push(req.ack(&staged));
+    staged.push(Event::Kicked(row));
+    staged.push(Event::Posted(vec![message]));
+    Ok(staged)
+}
+
+pub fn stage_transfer(parts: Parts<'_>, req: &Req, target: &str, at: i64) -> Result<Staged, ApiError> {
+    let user = req.user.as_str();
+    parts.require_owner(user)?;
+    parts.active_target(target)?;
+    if target == user {
+        return Err(ApiError::invalid("you already own this room"));
+    }
+    let mut staged = Staged::default();
+    let text = format!("{} is now the room owner", parts.roster.name_of(target));
+    let owner = (SystemEventKind::Owner, target, Some(user));
+    let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, owner, text);
+    staged.writes.push(Write::Owner { room: parts.room.id.clone(), owner: Some(target.to_owned()) });
+    staged.push(req.ack(&staged));
+    staged.push(Event::OwnerChanged(target.to_owned()));
+    staged.push(Event::Posted(vec![message]));
+    Ok(staged)
+}
+
+pub fn stage_leave(parts: Parts<'_>, req: &Req, at: i64) -> Result<Staged, ApiError> {
+    let user = req.user.as_str();
+    let row = MemberRow { status: MemberStatus::Left, ..parts.active_target(user)?.clone() };
+    let mut staged = Staged::default();
+    let room = parts.room.id.as_str();
+    let left = (SystemEventKind::Leave, user, None);
+    let mut messages = vec![parts.chat.stage_system(&mut staged, room, at, left, format!("{} left", row.name))];
+    staged.writes.push(Write::Member(row.clone()));
+    let successor = parts.is_owner(user).then(|| next_owner(&parts.roster.succession(user)).map(str::to_owned));
+    if let Some(next) = &successor {
+        if let Some(next) = next {
+            let text = format!("{} is now the room owner", parts.roster.name_of(next));
+            let owner = (SystemEventKind::Owner, next.as_str(), Some(user));
+            messages.push(parts.chat.stage_system(&mut staged, room, at, owner, text));
+        }
+        staged.writes.push(Write::Owner { room: room.to_owned(), owner: next.clone() });
+    }
+    staged.push(req.ack(&staged));
+    staged.push(Event::Left { row, successor });
+    staged.push(Event::Posted(messages));
+    staged.push(Event::Departed(user.to_owned()));
+    Ok(staged)
+}
+
+pub fn stage_close(parts: Parts<'_>, req: &Req, at: i64) -> Result<Staged, ApiError> {
+    let user = req.user.as_str();
+    parts.require_owner(user)?;
+    let mut staged = Staged::default();
+    let text = format!("{} closed the room", parts.roster.name_of(user));
+    let closed = (SystemEventKind::Closed, user, Some(user));
+    let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, closed, text);
+    staged.writes.push(Write::CloseRoom { room: parts.room.id.clone(), at });
+    staged.push(req.ack(&staged));
+    staged.push(Event::Posted(vec![message]));
+    staged.push(Event::Closed { at });
+    Ok(staged)
+}

@@ -1,0 +1,279 @@
+//! The room core on its own: no sockets, no storage, no server. Each test
+//! stages inputs, "commits" by applying, and checks the writes and the
+//! effects the core asks for.
+
+use std::time::Instant;
+
+use jigsync_schema::server::PresenceEvent;
+use jigsync_schema::{BoardMode, ClientMsg, CloseCode, ErrorCode, MessageKind, Role, ServerMsg};
+use yrs::updates::decoder::Decode;
+use yrs::{Any, Map, Transact};
+
+use super::effects::{Audience, Effect};
+use super::snapshot::snapshot;
+use super::*;
+use crate::storage::{MemberStatus, Write};
+
+const T: &str = "teacher";
+const ANN: &str = "ann";
+const BEN: &str = "ben";
+
+fn ctx(now_ms: i64) -> Ctx {
+    Ctx { now_ms, now: Instant::now(), seed: 7 }
+}
+
+fn member(user: &str, role: Role, joined_at: i64) -> MemberRow {
+    MemberRow {
+        room: "r1".into(),
+        user: user.into(),
+        name: user.to_uppercase(),
+        role,
+        joined_at,
+        status: MemberStatus::Active,
+        color: "#123456".into(),
+    }
+}
+
+/// A room owned by the teacher, with Ann and Ben, each connected once
+/// (connections 1, 2, 3).
+fn classroom() -> RoomCore {
+    let room = RoomRow {
+        id: "r1".into(),
+        name: "5B".into(),
+        join_code: "ABC234".into(),
+        owner: Some(T.into()),
+        created_at: 0,
+        closed_at: None,
+        spotlight: None,
+    };
+    let members = vec![member(T, Role::Teacher, 1), member(ANN, Role::Student, 2), member(BEN, Role::Student, 3)];
+    let mut core = RoomCore::new(room, members, 0, BoardSet::new(None, Vec::new(), (0, 0)));
+    for (conn, user) in [(1, T), (2, ANN), (3, BEN)] {
+        let input = Input::Connect { conn, user: user.into(), history: Vec::new(), truncated: false, resume: false };
+        commit(&mut core, input);
+    }
+    core
+}
+
+/// Stages and applies; panics on a refusal.
+fn commit(core: &mut RoomCore, input: Input) -> (Vec<Write>, Vec<Effect>) {
+    let staged = core.stage(input, &ctx(1_000)).expect("accepted");
+    let writes = staged.writes.clone();
+    (writes, core.apply(staged))
+}
+
+fn request(conn: ConnId, msg: ClientMsg) -> Input {
+    Input::Request { conn, msg, upload: None }
+}
+
+fn refusal(core: &mut RoomCore, input: Input) -> ErrorCode {
+    match core.stage(input, &ctx(1_000)) {
+        Err(err) => err.code,
+        Ok(_) => panic!("expected a refusal"),
+    }
+}
+
+/// A puzzle with one board per student; returns (Ann's board, Ben's board).
+/// A 2×2 puzzle of a 400×300 picture.
+fn spec(mode: BoardMode) -> PuzzleSpec {
+    PuzzleSpec {
+        upload: "u".into(),
+        image_url: "/uploads/u.png".into(),
+        image_width: 400,
+        image_height: 300,
+        rows: 2,
+        cols: 2,
+        mode,
+        groups: Vec::new(),
+    }
+}
+
+fn individual_puzzle(core: &mut RoomCore) -> (BoardId, BoardId) {
+    commit(core, Input::StartPuzzle { by: T.into(), spec: spec(BoardMode::Individual) });
+    let access = core.access();
+    let of = |user: &str| {
+        core.boards
+            .iter()
+            .find(|b| access.may_write(user, &b.row) && !b.row.members.is_empty() && b.row.members[0] == user)
+            .map(|b| b.id())
+    };
+    (of(ANN).unwrap(), of(BEN).unwrap())
+}
+
+/// Ann's replica of a board: the update that drops `piece` at (x, y).
+fn drop_update(core: &RoomCore, board: BoardId, piece: u32, (x, y): (f64, f64)) -> Vec<u8> {
+    let state = core.boards.get(board).unwrap().doc.state().unwrap();
+    let replica = yrs::Doc::new();
+    let pieces = replica.get_or_insert_map("pieces");
+    replica.transact_mut().apply_update(yrs::Update::decode_v1(&state).unwrap()).unwrap();
+    let mut txn = replica.transact_mut();
+    let value: std::collections::HashMap<String, Any> =
+        [("x", x), ("y", y), ("r", 0.0), ("z", 9.0), ("g", f64::from(piece))]
+            .map(|(k, v)| (k.to_owned(), Any::from(v)))
+            .into();
+    pieces.insert(&mut txn, piece.to_string(), Any::Map(value.into()));
+    txn.encode_update_v1()
+}
+
+#[test]
+fn a_chat_takes_the_next_seq_only_once_committed_and_is_acked_before_it_goes_out() {
+    let mut core = classroom();
+    let chat = || request(2, ClientMsg::Chat { r#ref: Some(5), text: "안녕".into(), upload: None });
+    let first = core.stage(chat(), &ctx(10)).unwrap();
+    let again = core.stage(chat(), &ctx(10)).unwrap();
+    let seq = |s: &Staged| match &s.writes[..] {
+        [Write::Message { message, .. }] => message.seq,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((seq(&first), seq(&again)), (1, 1), "staging alone uses no seq");
+    let effects = core.apply(first);
+    assert_eq!(effects[0], Effect::Send(Audience::Conn(2), ServerMsg::Ack { r#ref: Some(5), seq: Some(1) }));
+    assert!(
+        matches!(&effects[1], Effect::Send(Audience::Everyone, ServerMsg::Msg(m)) if m.text == "안녕" && m.seq == 1)
+    );
+    assert_eq!(seq(&core.stage(chat(), &ctx(11)).unwrap()), 2);
+}
+
+#[test]
+fn a_whisper_goes_to_its_two_parties_only() {
+    let mut core = classroom();
+    let (_, effects) =
+        commit(&mut core, request(2, ClientMsg::Whisper { r#ref: None, to: BEN.into(), text: "psst".into() }));
+    assert!(matches!(
+        &effects[1],
+        Effect::Send(Audience::Users(users), ServerMsg::Msg(m)) if m.kind == MessageKind::Whisper && users == &[ANN.to_owned(), BEN.to_owned()]
+    ));
+    let to_self = request(2, ClientMsg::Whisper { r#ref: None, to: ANN.into(), text: "me".into() });
+    assert_eq!(refusal(&mut core, to_self), ErrorCode::Invalid);
+}
+
+#[test]
+fn kick_closes_the_student_and_releases_what_they_held() {
+    let mut core = classroom();
+    let (ann_board, _) = individual_puzzle(&mut core);
+    commit(&mut core, request(2, ClientMsg::Grab { r#ref: None, board: ann_board, piece: 1 }));
+    assert!(!core.boards.get(ann_board).unwrap().locks.is_empty());
+    let (writes, effects) = commit(&mut core, request(1, ClientMsg::Kick { r#ref: Some(1), user: ANN.into() }));
+    assert!(matches!(&writes[..], [Write::Message { .. }, Write::Member(row)] if row.status == MemberStatus::Kicked));
+    assert_eq!(
+        effects[0],
+        Effect::Send(Audience::Conn(1), ServerMsg::Ack { r#ref: Some(1), seq: Some(writes_seq(&writes)) })
+    );
+    assert!(matches!(&effects[1], Effect::Close { conns, code: CloseCode::Forbidden, .. } if conns == &[2]));
+    let release =
+        effects.iter().position(|e| matches!(e, Effect::ToReaders { msg: ServerMsg::Release { piece: 1, .. }, .. }));
+    let leave = effects.iter().position(|e| {
+        matches!(e, Effect::Send(Audience::Everyone, ServerMsg::Presence { event: PresenceEvent::Leave, .. }))
+    });
+    assert!(release.is_some() && release < leave, "the lock ends at once, not after its timeout: {effects:?}");
+    assert!(core.boards.get(ann_board).unwrap().locks.is_empty());
+    assert!(core.conns.get(2).is_none());
+}
+
+fn writes_seq(writes: &[Write]) -> u64 {
+    writes.iter().find_map(|w| if let Write::Message { message, .. } = w { Some(message.seq) } else { None }).unwrap()
+}
+
+#[test]
+fn an_owner_who_leaves_hands_the_room_to_a_present_teacher() {
+    let mut core = classroom();
+    commit(&mut core, Input::Admit(member("co", Role::Teacher, 4)));
+    commit(
+        &mut core,
+        Input::Connect { conn: 4, user: "co".into(), history: Vec::new(), truncated: false, resume: false },
+    );
+    let (writes, effects) = commit(&mut core, request(1, ClientMsg::Leave { r#ref: None }));
+    assert!(writes.iter().any(|w| matches!(w, Write::Owner { owner: Some(next), .. } if next == "co")));
+    assert!(effects.contains(&Effect::Send(Audience::Everyone, ServerMsg::Owner { user: Some("co".into()) })));
+    assert!(
+        matches!(effects.last(), Some(Effect::Close { conns, code: CloseCode::Normal, .. }) if conns == &[1]),
+        "{effects:?}"
+    );
+    assert_eq!(core.room.owner.as_deref(), Some("co"));
+}
+
+#[test]
+fn a_drop_with_an_invalid_piece_is_stored_with_its_correction_and_answered_invalid() {
+    let mut core = classroom();
+    let (ann_board, _) = individual_puzzle(&mut core);
+    let before = core.boards.get(ann_board).unwrap().doc.pieces()[0];
+    let update = drop_update(&core, ann_board, 0, (f64::NAN, 5.0));
+    let msg = ClientMsg::Update { r#ref: Some(3), board: ann_board, update, release: None };
+    let (writes, effects) = commit(&mut core, request(2, msg));
+    assert!(
+        matches!(&writes[..], [Write::BoardUpdate { seq: 2, .. }, Write::BoardUpdate { seq: 3, .. }]),
+        "{writes:?}"
+    );
+    assert!(matches!(&effects[0], Effect::Send(Audience::Conn(2), ServerMsg::Error { code: ErrorCode::Invalid, .. })));
+    assert!(matches!(
+        &effects[1],
+        Effect::ToReaders { except: Some(2), msg: ServerMsg::Update { by: Some(_), .. }, .. }
+    ));
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::ToReaders { except: None, msg: ServerMsg::Update { by: None, .. }, .. })));
+    let b = core.boards.get(ann_board).unwrap();
+    assert_eq!((b.doc.pieces()[0], b.log.next_seq), (before, 4));
+}
+
+#[test]
+fn the_first_grab_wins_and_a_move_goes_to_the_readers_motion_lane() {
+    let mut core = classroom();
+    commit(&mut core, Input::StartPuzzle { by: T.into(), spec: spec(BoardMode::Shared) });
+    let board = core.boards.ids()[0];
+    let (_, effects) = commit(&mut core, request(2, ClientMsg::Grab { r#ref: Some(1), board, piece: 3 }));
+    assert_eq!(effects[0], Effect::Send(Audience::Conn(2), ServerMsg::Ack { r#ref: Some(1), seq: None }));
+    assert!(
+        matches!(&effects[1], Effect::ToReaders { msg: ServerMsg::Grab { piece: 3, by: Some(by), .. }, .. } if by == ANN)
+    );
+    assert_eq!(refusal(&mut core, request(3, ClientMsg::Grab { r#ref: None, board, piece: 3 })), ErrorCode::Busy);
+    let mv = jigsync_schema::Move { board, piece: 3, x: 50.0, y: 60.0, seq: 1, t: 0 };
+    let (_, effects) = commit(&mut core, request(2, ClientMsg::Move(mv)));
+    assert_eq!(effects, vec![Effect::Motion { mv, except: 2 }], "the holder's move only refreshes its lock");
+    let off_board = jigsync_schema::Move { x: -5.0, ..mv };
+    assert_eq!(refusal(&mut core, request(2, ClientMsg::Move(off_board))), ErrorCode::Invalid);
+}
+
+#[test]
+fn a_spotlight_sends_the_board_to_the_students_who_could_not_read_it() {
+    let mut core = classroom();
+    let (ann_board, _) = individual_puzzle(&mut core);
+    let spotlight = ClientMsg::Spotlight { r#ref: None, board: Some(ann_board), hide_names: true };
+    let (writes, effects) = commit(&mut core, request(1, spotlight));
+    assert!(
+        matches!(&writes[..], [Write::Spotlight { spotlight: Some(s), .. }] if s.board == ann_board && s.hide_names)
+    );
+    assert!(effects.contains(&Effect::BoardLists));
+    assert!(effects.contains(&Effect::DocTo { conns: vec![3], board: ann_board }), "only Ben lacked it: {effects:?}");
+    let access = core.access();
+    let row = &core.boards.get(ann_board).unwrap().row;
+    assert!(access.may_read(BEN, row) && !access.may_write(BEN, row) && access.names_hidden(BEN, row));
+    assert_eq!(refusal(&mut core, request(3, ClientMsg::Focus { r#ref: None, board: None })), ErrorCode::Forbidden);
+}
+
+#[test]
+fn staging_changes_nothing_and_an_aborted_write_only_marks_its_board_for_rebuilding() {
+    let mut core = classroom();
+    let (ann_board, _) = individual_puzzle(&mut core);
+    let before = snapshot(&core);
+    for msg in [
+        ClientMsg::Kick { r#ref: None, user: BEN.into() },
+        ClientMsg::Lock { r#ref: None, board: None, locked: true },
+        ClientMsg::Chat { r#ref: None, text: "hi".into(), upload: None },
+        ClientMsg::CloseRoom { r#ref: None },
+    ] {
+        let staged = core.stage(request(1, msg), &ctx(5)).unwrap();
+        core.abort(&staged);
+        assert_eq!(snapshot(&core), before);
+    }
+    let update = drop_update(&core, ann_board, 2, (10.0, 10.0));
+    let staged = core
+        .stage(request(2, ClientMsg::Update { r#ref: None, board: ann_board, update, release: None }), &ctx(5))
+        .unwrap();
+    assert_eq!(staged.touched_board, Some(ann_board));
+    core.abort(&staged);
+    let b = core.boards.get(ann_board).unwrap();
+    assert!(b.stale, "the document took the write and must be rebuilt");
+    assert_eq!(b.doc.pieces(), before.boards.iter().find(|s| s.row.id == ann_board).unwrap().pieces);
+    assert_eq!(core.boards_to_rebuild().len(), 1);
+}
