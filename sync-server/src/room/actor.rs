@@ -234,6 +234,9 @@ impl Actor {
     /// does not (a write refused after applying, a failed commit, a panic
     /// in yrs).
     async fn rebuild_stale_boards(&mut self) {
+        if !self.core.boards.iter().any(|b| b.needs_rebuild()) {
+            return;
+        }
         for row in self.core.boards_to_rebuild() {
             let room = self.core.room.id.clone();
             let (id, log) = (row.id, self.env.storage.board_log(&room, row.id).await);
@@ -291,7 +294,7 @@ impl Actor {
         if let Err(err) = result {
             metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
             let reply = ServerMsg::Error { r#ref, code: err.code, message: err.message };
-            self.deliveries.deliver(vec![Effect::Send(super::core::effects::Audience::Conn(conn), reply)], &self.core);
+            self.deliveries.deliver([Effect::Send(super::core::effects::Audience::Conn(conn), reply)], &self.core);
         }
     }
 

@@ -30,7 +30,7 @@ impl Deliveries {
 
     /// Delivers what can be delivered; returns the effects that are not
     /// deliveries (lobby, compaction) for the actor.
-    pub fn deliver(&mut self, effects: Vec<Effect>, core: &RoomCore) -> Vec<Effect> {
+    pub fn deliver(&mut self, effects: impl IntoIterator<Item = Effect>, core: &RoomCore) -> Vec<Effect> {
         let mut rest = Vec::new();
         let mut docs: HashMap<BoardId, Option<Frame>> = HashMap::new();
         for effect in effects {
@@ -113,7 +113,7 @@ impl Deliveries {
                 Audience::AllBut(except) => id != *except,
                 Audience::Conn(_) => false,
                 Audience::Users(users) => users.contains(&c.user),
-                Audience::Teachers => core.roster.role_of(&c.user) == Role::Teacher,
+                Audience::Teachers => c.role == Role::Teacher,
             };
             if let Some(outbox) = self.outboxes.get(&id).filter(|_| included) {
                 outbox.send(frame.clone());
@@ -139,14 +139,14 @@ impl Deliveries {
         let mut hidden_frame = None;
         let mut sent = 0;
         for (id, c) in core.conns.iter() {
-            if Some(id) == except || !access.may_read(&c.user, &b.row) {
+            if Some(id) == except || !access.may_read_as(c.role, &c.user, &b.row) {
                 continue;
             }
             let Some(outbox) = self.outboxes.get(&id) else {
                 continue;
             };
             match anonymous {
-                Some(anonymous) if access.names_hidden(&c.user, &b.row) => {
+                Some(anonymous) if access.names_hidden_as(c.role, &c.user, &b.row) => {
                     outbox.send(hidden_frame.get_or_insert_with(|| Frame::server(anonymous)).clone());
                 }
                 _ => {
@@ -167,10 +167,10 @@ impl Deliveries {
         let access = core.access();
         let mut relayed = 0u64;
         for (id, c) in core.conns.iter() {
-            if id == except || !access.may_read(&c.user, &b.row) {
+            if id == except || !access.may_read_as(c.role, &c.user, &b.row) {
                 continue;
             }
-            let rate = match core.roster.role_of(&c.user) {
+            let rate = match c.role {
                 Role::Teacher if c.focus != Some(mv.board) => Rate::Thumbnail,
                 _ => Rate::Full,
             };

@@ -16,20 +16,35 @@ pub struct Access<'a> {
 
 impl Access<'_> {
     pub fn may_write(&self, user: &str, board: &BoardRow) -> bool {
-        match self.roster.role_of(user) {
+        self.may_write_as(self.roster.role_of(user), user, board)
+    }
+
+    pub fn may_read(&self, user: &str, board: &BoardRow) -> bool {
+        self.may_read_as(self.roster.role_of(user), user, board)
+    }
+
+    pub fn names_hidden(&self, viewer: &str, board: &BoardRow) -> bool {
+        self.names_hidden_as(self.roster.role_of(viewer), viewer, board)
+    }
+
+    /// [`Access::may_write`] for a user whose role is known (a connection
+    /// keeps its user's): the fan-out asks this for every reader of every
+    /// move, so it must not look the user up.
+    pub fn may_write_as(&self, role: Role, user: &str, board: &BoardRow) -> bool {
+        match role {
             Role::Teacher => true,
             Role::Student => board.members.is_empty() || board.members.iter().any(|m| m == user),
         }
     }
 
-    pub fn may_read(&self, user: &str, board: &BoardRow) -> bool {
-        self.may_write(user, board) || self.spotlight.is_some_and(|s| s.board == board.id)
+    pub fn may_read_as(&self, role: Role, user: &str, board: &BoardRow) -> bool {
+        self.may_write_as(role, user, board) || self.spotlight.is_some_and(|s| s.board == board.id)
     }
 
     /// Students watching a spotlighted board with names hidden see no names.
-    pub fn names_hidden(&self, viewer: &str, board: &BoardRow) -> bool {
-        self.roster.role_of(viewer) == Role::Student
-            && !self.may_write(viewer, board)
+    pub fn names_hidden_as(&self, role: Role, viewer: &str, board: &BoardRow) -> bool {
+        role == Role::Student
             && self.spotlight.is_some_and(|s| s.board == board.id && s.hide_names)
+            && !self.may_write_as(role, viewer, board)
     }
 }

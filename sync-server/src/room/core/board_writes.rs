@@ -10,7 +10,7 @@ use super::access::Access;
 use super::board::Board;
 use super::boards::BoardSet;
 use super::chat::Chat;
-use super::effects::Effect;
+use super::effects::{Effect, Effects};
 use super::membership::Req;
 use super::roster::Roster;
 use super::staged::{BoardWrite, Event, Origin, Staged};
@@ -124,7 +124,7 @@ pub fn stage_write(
 
 /// A committed write: the mirror, progress, completion and log move on, and
 /// the update (and correction) go to the board's readers and `/yjs` peers.
-pub fn written(b: &mut Board, write: BoardWrite, out: &mut Vec<Effect>) {
+pub fn written(b: &mut Board, write: BoardWrite, out: &mut Effects) {
     let BoardWrite { board, origin, by, update, applied, progress, completed_at, entries } = write;
     b.doc.settle(applied.pieces);
     let old_progress = std::mem::replace(&mut b.progress, progress);
@@ -150,7 +150,7 @@ pub fn written(b: &mut Board, write: BoardWrite, out: &mut Vec<Effect>) {
 }
 
 /// Folds the board's log into a snapshot once enough piled up.
-pub fn compaction(b: &mut Board, out: &mut Vec<Effect>) {
+pub fn compaction(b: &mut Board, out: &mut Effects) {
     if let Some(upto) = b.log.take_compaction() {
         if let Ok(state) = b.doc.state() {
             out.push(Effect::Compact { board: b.id(), upto, state });

@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 
-use jigsync_schema::BoardId;
+use jigsync_schema::{BoardId, Role};
 
 use crate::outbox::ConnId;
 
 pub struct ConnInfo {
     pub user: String,
+    /// The user's role (it never changes for a member).
+    pub role: Role,
     /// A teacher's focused board: its motion comes at full rate.
     pub focus: Option<BoardId>,
 }
@@ -44,8 +46,8 @@ impl Connections {
         self.conns.is_empty()
     }
 
-    pub fn insert(&mut self, conn: ConnId, user: String) {
-        self.conns.insert(conn, ConnInfo { user, focus: None });
+    pub fn insert(&mut self, conn: ConnId, user: String, role: Role) {
+        self.conns.insert(conn, ConnInfo { user, role, focus: None });
     }
 
     pub fn remove(&mut self, conn: ConnId) -> Option<ConnInfo> {

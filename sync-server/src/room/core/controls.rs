@@ -9,7 +9,7 @@ use super::board::Board;
 use super::board_writes::{board_error, compaction, yjs_update};
 use super::boards::BoardSet;
 use super::drag::released;
-use super::effects::Effect;
+use super::effects::{Effect, Effects};
 use super::membership::Req;
 use super::staged::{Event, Staged};
 use crate::board::geometry::{self, Piece};
@@ -68,7 +68,7 @@ pub fn stage_lock(
 }
 
 /// Stored: locking ends every soft lock on those boards.
-pub fn locked(boards: &mut BoardSet, targets: &[BoardId], locked: bool, out: &mut Vec<Effect>) {
+pub fn locked(boards: &mut BoardSet, targets: &[BoardId], locked: bool, out: &mut Effects) {
     for id in targets {
         let Some(b) = boards.get_mut(*id) else {
             continue;
@@ -125,7 +125,7 @@ pub fn stage_reset(
 }
 
 /// Stored: every soft lock on the board ends, and everyone sees the scatter.
-pub fn reset(b: &mut Board, update: Vec<u8>, pieces: Vec<Piece>, out: &mut Vec<Effect>) {
+pub fn reset(b: &mut Board, update: Vec<u8>, pieces: Vec<Piece>, out: &mut Effects) {
     let board = b.id();
     b.progress = geometry::progress(b.doc.meta(), &pieces);
     b.doc.settle(pieces);

@@ -9,7 +9,7 @@ use jigsync_schema::{BoardId, ErrorCode, Move, PieceId, ServerMsg};
 use super::access::Access;
 use super::board::Board;
 use super::boards::BoardSet;
-use super::effects::Effect;
+use super::effects::{Effect, Effects};
 use super::membership::Req;
 use super::staged::{Event, Staged};
 use crate::error::ApiError;
@@ -46,7 +46,7 @@ pub fn stage_grab(
     let (_, group) = lockable(boards, access, (req.conn, &req.user), (board, piece), now)?;
     let mut staged = Staged::default();
     staged.push(Event::Reply(req.conn, ServerMsg::Ack { r#ref: req.r#ref, seq: None }));
-    staged.push(Event::Grabbed { board, group, conn: req.conn, user: req.user.clone(), at: now });
+    staged.push(Event::Grabbed { board, group, conn: req.conn, at: now });
     Ok(staged)
 }
 
@@ -69,13 +69,13 @@ pub fn stage_move(
         return Err(ApiError::invalid("the position is not on the board"));
     }
     let mut staged = Staged::default();
-    staged.push(Event::Grabbed { board: mv.board, group, conn: req.conn, user: req.user.clone(), at: now });
+    staged.push(Event::Grabbed { board: mv.board, group, conn: req.conn, at: now });
     staged.push(Event::Moved { mv, conn: req.conn });
     Ok(staged)
 }
 
 /// Takes the lock; announces the pieces that were not held by the grabber.
-pub fn grabbed(board: &mut Board, group: &[PieceId], (conn, user): (ConnId, &str), at: Instant, out: &mut Vec<Effect>) {
+pub fn grabbed(board: &mut Board, group: &[PieceId], (conn, user): (ConnId, &str), at: Instant, out: &mut Effects) {
     let Ok(fresh) = board.locks.grab(group, conn, user, at) else {
         return;
     };
@@ -87,7 +87,7 @@ pub fn grabbed(board: &mut Board, group: &[PieceId], (conn, user): (ConnId, &str
 }
 
 /// Tells the board's readers these pieces are free again.
-pub fn released(board: BoardId, pieces: &[PieceId], out: &mut Vec<Effect>) {
+pub fn released(board: BoardId, pieces: &[PieceId], out: &mut Effects) {
     for piece in pieces {
         let msg = ServerMsg::Release { board, piece: *piece };
         out.push(Effect::ToReaders { board, except: None, msg, anonymous: None });
@@ -97,7 +97,7 @@ pub fn released(board: BoardId, pieces: &[PieceId], out: &mut Vec<Effect>) {
 /// A drop ended a drag: the connection's locks on the piece's group (as
 /// grouped after the drop) end, and positions of it still waiting in
 /// readers' motion buffers are stale.
-pub fn dropped(board: &mut Board, piece: PieceId, conn: ConnId, out: &mut Vec<Effect>) {
+pub fn dropped(board: &mut Board, piece: PieceId, conn: ConnId, out: &mut Effects) {
     let group = board.group_of(piece);
     let freed = board.locks.release(&group, conn);
     out.push(Effect::ForgetMotion { board: board.id(), pieces: group });
@@ -105,7 +105,7 @@ pub fn dropped(board: &mut Board, piece: PieceId, conn: ConnId, out: &mut Vec<Ef
 }
 
 /// A connection went: every lock it held ends.
-pub fn connection_gone(boards: &mut BoardSet, conn: ConnId, out: &mut Vec<Effect>) {
+pub fn connection_gone(boards: &mut BoardSet, conn: ConnId, out: &mut Effects) {
     for board in boards.iter_mut() {
         let freed = board.locks.release_conn(conn);
         released(board.id(), &freed, out);
@@ -113,7 +113,7 @@ pub fn connection_gone(boards: &mut BoardSet, conn: ConnId, out: &mut Vec<Effect
 }
 
 /// Locks silent for too long end.
-pub fn expire(boards: &mut BoardSet, now: Instant, out: &mut Vec<Effect>) {
+pub fn expire(boards: &mut BoardSet, now: Instant, out: &mut Effects) {
     for board in boards.iter_mut() {
         let freed = board.locks.expire(now);
         released(board.id(), &freed, out);

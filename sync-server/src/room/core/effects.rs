@@ -5,6 +5,7 @@
 //! audience against the core's connections and encodes each frame once.
 
 use jigsync_schema::{BoardId, CloseCode, Move, PieceId, RoomSummary, ServerMsg};
+use smallvec::SmallVec;
 
 use crate::outbox::ConnId;
 
@@ -20,6 +21,9 @@ pub enum Audience {
     Users(Vec<String>),
     Teachers,
 }
+
+/// The effects of one change: most have one or two, kept inline.
+pub type Effects = SmallVec<[Effect; 2]>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {

@@ -44,7 +44,7 @@ use board_writes::WriteParts;
 use boards::{BoardList, BoardSet, PuzzleSpec};
 use chat::Chat;
 use connections::Connections;
-use effects::Effect;
+use effects::Effects;
 use membership::{Parts, Req};
 use roster::Roster;
 use staged::{Event, Origin, Staged};
@@ -308,7 +308,7 @@ impl RoomCore {
 
     /// The staged change is committed: memory follows, and here is what to
     /// deliver.
-    pub fn apply(&mut self, staged: Staged) -> Vec<Effect> {
+    pub fn apply(&mut self, staged: Staged) -> Effects {
         reducer::apply(self, staged.events)
     }
 

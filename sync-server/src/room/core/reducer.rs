@@ -8,26 +8,26 @@ use jigsync_schema::server::PresenceEvent;
 use jigsync_schema::{CloseCode, ServerMsg};
 
 use super::chat::audience;
-use super::effects::{Audience, Effect};
-use super::staged::Event;
+use super::effects::{Audience, Effect, Effects};
+use super::staged::{Event, Events};
 use super::{board_writes, controls, drag, RoomCore};
 use crate::outbox::ConnId;
 use crate::storage::MemberStatus;
 
-pub(super) fn apply(core: &mut RoomCore, events: Vec<Event>) -> Vec<Effect> {
-    let mut out = Vec::new();
+pub(super) fn apply(core: &mut RoomCore, events: Events) -> Effects {
+    let mut out = Effects::new();
     for event in events {
         apply_event(core, event, &mut out);
     }
     out
 }
 
-fn apply_event(core: &mut RoomCore, event: Event, out: &mut Vec<Effect>) {
+fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
     match event {
         Event::Reply(conn, msg) => out.push(Effect::Send(Audience::Conn(conn), msg)),
         Event::Connected { conn, user, history, truncated, resume } => {
             let came_online = core.roster.connected(&user);
-            core.conns.insert(conn, user.clone());
+            core.conns.insert(conn, user.clone(), core.roster.role_of(&user));
             if let Some(member) = core.roster.get(&user) {
                 let welcome = ServerMsg::Welcome {
                     me: member.participant(),
@@ -65,7 +65,7 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Vec<Effect>) {
                 let teachers = core
                     .conns
                     .iter()
-                    .filter(|(_, c)| core.roster.role_of(&c.user) == jigsync_schema::Role::Teacher)
+                    .filter(|(_, c)| c.role == jigsync_schema::Role::Teacher)
                     .map(|(id, _)| id)
                     .collect();
                 out.push(Effect::DocTo { conns: teachers, board: id });
@@ -171,10 +171,11 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Vec<Effect>) {
                 controls::reset(b, update, pieces, out);
             }
         }
-        Event::Grabbed { board, group, conn, user, at } => {
-            if let Some(b) = core.boards.get_mut(board) {
-                drag::grabbed(b, &group, (conn, &user), at, out);
-            }
+        Event::Grabbed { board, group, conn, at } => {
+            let (Some(user), Some(b)) = (core.conns.user_of(conn), core.boards.get_mut(board)) else {
+                return;
+            };
+            drag::grabbed(b, &group, (conn, user), at, out);
         }
         Event::Moved { mv, conn } => out.push(Effect::Motion { mv, except: conn }),
         Event::LocksExpired(now) => drag::expire(&mut core.boards, now, out),
@@ -199,7 +200,7 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Vec<Effect>) {
     }
 }
 
-fn presence(core: &RoomCore, event: PresenceEvent, user: &str, to: Audience, out: &mut Vec<Effect>) {
+fn presence(core: &RoomCore, event: PresenceEvent, user: &str, to: Audience, out: &mut Effects) {
     if let Some(msg) = core.roster.presence(event, user) {
         out.push(Effect::Send(to, msg));
     }
@@ -207,7 +208,7 @@ fn presence(core: &RoomCore, event: PresenceEvent, user: &str, to: Audience, out
 
 /// Room connections that are closing: out of the room, and every soft lock
 /// they held released.
-fn drop_connections(core: &mut RoomCore, conns: &[ConnId], out: &mut Vec<Effect>) {
+fn drop_connections(core: &mut RoomCore, conns: &[ConnId], out: &mut Effects) {
     for conn in conns {
         core.conns.remove(*conn);
         drag::connection_gone(&mut core.boards, *conn, out);
@@ -220,11 +221,11 @@ fn readers_of(core: &RoomCore, board: Option<jigsync_schema::BoardId>) -> HashSe
         return HashSet::new();
     };
     let access = core.access();
-    core.conns.iter().filter(|(_, c)| access.may_read(&c.user, &b.row)).map(|(id, _)| id).collect()
+    core.conns.iter().filter(|(_, c)| access.may_read_as(c.role, &c.user, &b.row)).map(|(id, _)| id).collect()
 }
 
 /// A `/yjs` peer goes: its awareness states are cleared for the others.
-fn remove_peer(core: &mut RoomCore, conn: ConnId, out: &mut Vec<Effect>) {
+fn remove_peer(core: &mut RoomCore, conn: ConnId, out: &mut Effects) {
     if let Some((board, Some(clear))) = core.yjs.remove(conn) {
         out.push(Effect::Yjs { board, except: None, bytes: clear });
     }
@@ -233,7 +234,7 @@ fn remove_peer(core: &mut RoomCore, conn: ConnId, out: &mut Vec<Effect>) {
 /// Closes `/yjs` connections whose user left, was removed, or may no longer
 /// read their board (the spotlight moved on): Yjs clients have no other way
 /// to learn it.
-fn prune_yjs(core: &mut RoomCore, out: &mut Vec<Effect>) {
+fn prune_yjs(core: &mut RoomCore, out: &mut Effects) {
     let access = core.access();
     let gone: Vec<(ConnId, CloseCode)> = core
         .yjs

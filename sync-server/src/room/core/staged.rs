@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use jigsync_schema::{BoardId, Message, Move, PieceId, Ref, ServerMsg, Spotlight};
+use smallvec::SmallVec;
 
 use super::board::Board;
 use super::yjs_peers::AwarenessEntry;
@@ -16,10 +17,13 @@ use crate::board::geometry::Piece;
 use crate::outbox::ConnId;
 use crate::storage::{MemberRow, PuzzleRow, Write};
 
+/// The events of one change: most have one or two, kept inline.
+pub type Events = SmallVec<[Event; 2]>;
+
 #[derive(Default)]
 pub struct Staged {
     pub writes: Vec<Write>,
-    pub events: Vec<Event>,
+    pub events: Events,
     /// Messages among the writes, so the next one staged gets the next seq.
     pub messages: u64,
     /// Boards among the writes, so the next one staged gets the next id.
@@ -29,7 +33,9 @@ pub struct Staged {
 
 impl Staged {
     pub fn event(event: Event) -> Staged {
-        Staged { events: vec![event], ..Staged::default() }
+        let mut events = Events::new();
+        events.push(event);
+        Staged { events, ..Staged::default() }
     }
 
     pub fn push(&mut self, event: Event) {
@@ -123,12 +129,12 @@ pub enum Event {
         update: Vec<u8>,
         pieces: Vec<Piece>,
     },
-    /// A grab, or a move that also takes the lock.
+    /// A grab, or a move that also takes the lock (for the connection's
+    /// user).
     Grabbed {
         board: BoardId,
         group: Vec<PieceId>,
         conn: ConnId,
-        user: String,
         at: Instant,
     },
     Moved {

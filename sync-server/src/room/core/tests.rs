@@ -59,7 +59,7 @@ fn classroom() -> RoomCore {
 fn commit(core: &mut RoomCore, input: Input) -> (Vec<Write>, Vec<Effect>) {
     let staged = core.stage(input, &ctx(1_000)).expect("accepted");
     let writes = staged.writes.clone();
-    (writes, core.apply(staged))
+    (writes, core.apply(staged).into_vec())
 }
 
 fn request(conn: ConnId, msg: ClientMsg) -> Input {
