@@ -299,7 +299,10 @@ export class JigsyncClient extends Emitter {
     if (this.#resuming) params.set('since', String(this.lastSeq));
     let socket;
     try {
-      socket = new WebSocketImpl(`${wsBase(this.#url)}/ws?${params}`);
+      // The room's own URL once its id is known: a load balancer in front of
+      // several nodes routes by it.
+      const path = this.roomId ? `/ws/${encodeURIComponent(this.roomId)}` : '/ws';
+      socket = new WebSocketImpl(`${wsBase(this.#url)}${path}?${params}`);
     } catch (err) {
       this.#finish(new JigsyncError(CLIENT_ERROR_CODES.closed, `cannot open the room channel: ${err.message}`));
       return;

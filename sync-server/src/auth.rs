@@ -1,8 +1,11 @@
 //! Room tokens: who a connection is, in which room, with which role.
 //!
 //! A token is `v1.<payload>.<mac>`: the base64url JSON claims and an
-//! HMAC-SHA256 over them with a key kept in the data dir, so tokens survive
-//! restarts without a session table. Revocation (kicks, closed rooms) is a
+//! HMAC-SHA256 over them, so tokens survive restarts without a session
+//! table. The key is configuration shared by every node of a cluster
+//! (`--signing-key-file` or `JIGSYNC_SIGNING_KEY`: 64 hex characters, as
+//! `openssl rand -hex 32` writes them); a single node without one keeps a key
+//! of its own in its data dir. Revocation (kicks, closed rooms) is a
 //! membership check against storage, not a property of the token.
 
 use std::io::Write;
@@ -35,6 +38,8 @@ pub enum KeyError {
     Io { path: String, source: std::io::Error },
     #[error("signing key {0} is not {KEY_BYTES} bytes; delete it to make a new one (all tokens become invalid)")]
     Corrupt(String),
+    #[error("the configured signing key ({0}) must be 64 hex characters")]
+    NotHex(String),
 }
 
 #[derive(Clone)]
@@ -43,6 +48,21 @@ pub struct TokenKey {
 }
 
 impl TokenKey {
+    /// A key given as hex (surrounding white space is ignored); `from` says
+    /// where it came from, for the error.
+    pub fn from_hex(hex_key: &str, from: &str) -> Result<Self, KeyError> {
+        let bytes = hex::decode(hex_key.trim()).map_err(|_| KeyError::NotHex(from.to_owned()))?;
+        let key = bytes.try_into().map_err(|_| KeyError::NotHex(from.to_owned()))?;
+        Ok(TokenKey { key })
+    }
+
+    /// A key from a file holding it as hex (shared by a cluster's nodes).
+    pub fn from_file(path: &Path) -> Result<Self, KeyError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+        Self::from_hex(&text, &path.display().to_string())
+    }
+
     /// Loads the key from the data dir, creating it (mode 0600) on first run.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyError> {
         let path = data_dir.join(KEY_FILE);
@@ -125,5 +145,17 @@ mod tests {
         for junk in ["", "v1.", "v1..", "v2.a.b", "v1.!!.??", "v1.e30."] {
             assert_eq!(key.verify(junk), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn a_configured_key_signs_the_same_tokens_on_every_node() {
+        let hex_key = "8f".repeat(KEY_BYTES);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cluster.key");
+        std::fs::write(&file, format!("{hex_key}\n")).unwrap();
+        let (one, two) = (TokenKey::from_hex(&hex_key, "env").unwrap(), TokenKey::from_file(&file).unwrap());
+        assert_eq!(two.verify(&one.sign(&claims())), Some(claims()));
+        assert!(matches!(TokenKey::from_hex("abc", "env"), Err(KeyError::NotHex(_))));
+        assert!(matches!(TokenKey::from_hex(&"zz".repeat(KEY_BYTES), "env"), Err(KeyError::NotHex(_))));
     }
 }

@@ -19,6 +19,16 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// A file holding the token signing key as 64 hex characters
+    /// (`openssl rand -hex 32`). Every node of a cluster needs the same key;
+    /// without one, a single node keeps its own key in its data dir.
+    #[arg(long, env = "JIGSYNC_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
+
+    /// The signing key itself, as 64 hex characters (environment only).
+    #[arg(skip = std::env::var("JIGSYNC_SIGNING_KEY").ok())]
+    pub signing_key: Option<String>,
+
     /// The classroom web app served at `/`: the built files (`make web`).
     #[arg(long, env = "JIGSYNC_WEB_DIR", default_value = "examples/classroom/dist")]
     pub web_dir: PathBuf,

@@ -45,7 +45,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let data_dir = config.data_dir.clone();
     let dir_error = |source| StartError::DataDir { path: data_dir.display().to_string(), source };
     std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
-    let keys = TokenKey::load_or_create(&data_dir)?;
+    let keys = match (&config.signing_key, &config.signing_key_file) {
+        (Some(hex_key), _) => TokenKey::from_hex(hex_key, "JIGSYNC_SIGNING_KEY")?,
+        (None, Some(path)) => TokenKey::from_file(path)?,
+        (None, None) => TokenKey::load_or_create(&data_dir)?,
+    };
     let storage = SqliteStorage::open(&data_dir.join("jigsync.db")).await?;
     let blobs = BlobStore::open(data_dir.join("uploads")).map_err(dir_error)?;
     let open_rooms = storage.open_rooms().await?;

@@ -150,3 +150,20 @@ async fn a_few_malformed_frames_are_answered_and_a_stream_of_them_closes() {
 }
 
 use futures_util::SinkExt;
+
+/// The room channel at the room's own URL, which a load balancer routes by:
+/// it works like `/ws`, and refuses a token of another room with 4401.
+#[tokio::test]
+async fn the_room_channel_answers_at_the_rooms_own_url() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Own URL", "T").await;
+    let other = server.create_room("Other", "T2").await;
+    let url = |room: &Room, token: &str| format!("ws://{}/ws/{}?token={token}", server.addr, room.id);
+    let (ws, _) = tokio_tungstenite::connect_async(url(&room, &room.teacher.token)).await.unwrap();
+    let mut client = Client { ws };
+    assert!(matches!(client.recv().await, jigsync_schema::ServerMsg::Welcome { .. }));
+    client.chat(1, "here").await;
+    assert!(matches!(client.answer(1).await, jigsync_schema::ServerMsg::Ack { .. }));
+    let (ws, _) = tokio_tungstenite::connect_async(url(&room, &other.teacher.token)).await.unwrap();
+    assert_eq!(Client { ws }.closed().await.code, 4401);
+}

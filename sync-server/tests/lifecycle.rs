@@ -148,3 +148,36 @@ async fn members_keep_the_distinct_colors_they_were_given_at_joining() {
     let colors: std::collections::HashSet<_> = participants.iter().map(|p| p.color.clone()).collect();
     assert_eq!(colors.len(), 4, "teacher and three students each have their own color: {participants:?}");
 }
+
+/// With `--signing-key-file`, tokens are signed with the configured key
+/// (as every node of a cluster must be), not with one kept in the data dir:
+/// a token made with that key elsewhere is accepted.
+#[tokio::test]
+async fn a_configured_signing_key_signs_and_verifies_tokens() {
+    let key_dir = tempfile::tempdir().unwrap();
+    let key_file = key_dir.path().join("cluster.key");
+    let hex_key = "5a".repeat(32);
+    std::fs::write(&key_file, format!("{hex_key}\n")).unwrap();
+    let server = TestServer::start_with(&["--signing-key-file", key_file.to_str().unwrap()]).await;
+    let room = server.create_room("Keyed", "T").await;
+    assert!(!server.data_dir.join("signing.key").exists(), "no key of its own in the data dir");
+
+    let key = jigsync_server::auth::TokenKey::from_hex(&hex_key, "test").unwrap();
+    let claims = key.verify(&room.teacher.token).expect("the server signed with the configured key");
+    let again = key.sign(&claims);
+    let (_, welcome) = server.connect(&again).await;
+    assert!(matches!(welcome, jigsync_schema::ServerMsg::Welcome { .. }));
+
+    // A key that is not 64 hex characters stops the server at start.
+    std::fs::write(&key_file, "not a key").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_jigsync"))
+        .args(["--addr", "127.0.0.1:0", "--signing-key-file"])
+        .arg(&key_file)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("64 hex characters"));
+}

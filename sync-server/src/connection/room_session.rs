@@ -15,11 +15,13 @@ use crate::outbox::Outbox;
 use crate::rate_limit::{ConnectionLimits, Verdict};
 use crate::room::{RoomCmd, RoomHandle};
 
-pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since: Option<u64>) {
+/// `room`: the room the URL names, if it names one; the token must be for it.
+pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since: Option<u64>, room: Option<String>) {
     let mut conn = Connection::open(&app, socket, "room");
     let outbox = conn.outbox.clone();
 
-    if let Some(claims) = token.as_deref().and_then(|t| app.keys.verify(t)) {
+    let claims = token.as_deref().and_then(|t| app.keys.verify(t));
+    if let Some(claims) = claims.filter(|c| room.as_ref().is_none_or(|r| *r == c.room)) {
         let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
         match app.rooms.call_with_handle(&claims.room, connect).await {
             Some((Ok(()), room)) => {
@@ -47,7 +49,8 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
             None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
         }
     } else {
-        outbox.close(CloseCode::Unauthorized, "invalid token");
+        let reason = if room.is_some() { "invalid token for this room" } else { "invalid token" };
+        outbox.close(CloseCode::Unauthorized, reason);
     }
     conn.finish().await;
 }

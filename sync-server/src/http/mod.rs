@@ -61,6 +61,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/ws", get(ws::room_channel))
         .route("/ws/lobby", get(ws::lobby_channel))
+        .route("/ws/{room_id}", get(ws::room_channel_of))
         .route("/yjs/{room_id}/{board_id}", get(ws::yjs_channel))
         .route("/uploads/{file}", get(uploads::serve))
         .nest("/api", api)

@@ -42,7 +42,18 @@ pub async fn room_channel(
     Query(params): Query<ChannelParams>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since))
+    configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None))
+}
+
+/// The room channel at the room's own URL (`/ws/{roomId}`), which a load
+/// balancer can route by; the token must be for that room.
+pub async fn room_channel_of(
+    State(app): State<Arc<App>>,
+    Path(room): Path<String>,
+    Query(params): Query<ChannelParams>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room)))
 }
 
 #[derive(Deserialize)]
