@@ -15,6 +15,11 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
+    /// Postgres as the store of record (`postgres://user:password@host/db`),
+    /// for several nodes; without it, SQLite under `--data-dir`.
+    #[arg(long, env = "JIGSYNC_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// Where the SQLite database, the signing key and uploads live.
     #[arg(long, env = "JIGSYNC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,

@@ -18,6 +18,7 @@ use crate::lobby::Lobby;
 use crate::rate_limit::Limits;
 use crate::room::env::RoomEnv;
 use crate::room::RoomRegistry;
+use crate::storage::postgres::PostgresStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Storage, StorageError};
 use crate::uploads::BlobStore;
@@ -50,7 +51,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         (None, Some(path)) => TokenKey::from_file(path)?,
         (None, None) => TokenKey::load_or_create(&data_dir)?,
     };
-    let storage = SqliteStorage::open(&data_dir.join("jigsync.db")).await?;
+    let storage: Arc<dyn Storage> = match &config.database_url {
+        Some(url) => Arc::new(PostgresStorage::connect(url).await?),
+        None => Arc::new(SqliteStorage::open(&data_dir.join("jigsync.db")).await?),
+    };
     let blobs = BlobStore::open(data_dir.join("uploads")).map_err(dir_error)?;
     let open_rooms = storage.open_rooms().await?;
     let lobby = Arc::new(Lobby::new(open_rooms.into_iter().map(|(room, participants)| RoomSummary {
@@ -59,7 +63,6 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         participants,
         online: 0,
     })));
-    let storage: Arc<dyn Storage> = Arc::new(storage);
     let shutdown = CancellationToken::new();
     let room_env = Arc::new(RoomEnv {
         storage: storage.clone(),

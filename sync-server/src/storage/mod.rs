@@ -1,13 +1,17 @@
 //! The storage seam: everything the server persists goes through [`Storage`].
 //! SQLite ([`sqlite::SqliteStorage`]) is the embedded default; a Postgres
 //! implementation for multi-node deployments plugs in behind the same trait.
+//! [`postgres::PostgresStorage`] is that implementation, with its own schema
+//! in `migrations_postgres/`.
 //!
 //! Writes are grouped into one [`Write`] batch per room event and committed
 //! atomically, so a kick, its system message and an ownership change are all
 //! there after a crash, or none is. A batch returns only once it is durable:
 //! that is what lets the room acknowledge.
 
+pub mod postgres;
 pub mod sqlite;
+pub mod stored;
 
 use async_trait::async_trait;
 use jigsync_schema::{BoardId, BoardMeta, BoardMode, Message, Role, Spotlight};

@@ -3,7 +3,7 @@
 
 use sqlx::SqlitePool;
 
-use super::rows::{event_kind_str, kind_str, mode_str, seq_i64};
+use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64};
 use crate::storage::{MemberRow, StorageError, Write};
 
 pub async fn commit(pool: &SqlitePool, writes: &[Write]) -> Result<(), StorageError> {

@@ -1,21 +1,21 @@
 //! SQLite storage: the embedded default. WAL mode with `synchronous=FULL`, so
 //! a committed batch survives `kill -9` and power loss alike. The queries
-//! are here; [`rows`] maps columns to rows and [`commit`] writes a batch.
+//! are here; [`commit`] writes a batch, and rows read back through
+//! [`super::stored`], shared with Postgres.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod commit;
-mod rows;
 
 use async_trait::async_trait;
 use jigsync_schema::{BoardId, Message};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::stored::{board_row, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{BoardLog, BoardRow, HistoryQuery, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow, Write};
 use commit::write_member;
-use rows::{board_row, member_row, message_row, puzzle_row, room_row, seq_i64, small};
 
 pub struct SqliteStorage {
     pool: SqlitePool,
@@ -34,10 +34,6 @@ impl SqliteStorage {
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(SqliteStorage { pool })
     }
-}
-
-fn observe(op: &'static str, started: Instant) {
-    metrics::histogram!("jigsync_storage_seconds", "op" => op).record(started.elapsed().as_secs_f64());
 }
 
 #[async_trait]

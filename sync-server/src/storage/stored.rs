@@ -1,0 +1,213 @@
+//! What both SQL backends store alike: the names enums are stored under,
+//! how a row reads back into the server's records (through [`StoredRow`],
+//! which each backend implements for its own row type), and the storage
+//! latency histogram.
+
+use std::time::Instant;
+
+use jigsync_schema::{BoardId, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{BoardRow, MemberRow, MemberStatus, PuzzleRow, RoomRow, StorageError};
+use crate::uploads::attachment;
+
+/// The column reads row decoding needs, by the Rust type they give. Every
+/// integer column is 64 bits in both backends.
+pub trait StoredRow {
+    fn text(&self, column: &str) -> Result<String, StorageError>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StorageError>;
+    fn int(&self, column: &str) -> Result<i64, StorageError>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StorageError>;
+    fn flag(&self, column: &str) -> Result<bool, StorageError>;
+}
+
+macro_rules! stored_row {
+    ($row:ty) => {
+        impl StoredRow for $row {
+            fn text(&self, column: &str) -> Result<String, StorageError> {
+                Ok(self.try_get(column)?)
+            }
+            fn opt_text(&self, column: &str) -> Result<Option<String>, StorageError> {
+                Ok(self.try_get(column)?)
+            }
+            fn int(&self, column: &str) -> Result<i64, StorageError> {
+                Ok(self.try_get(column)?)
+            }
+            fn opt_int(&self, column: &str) -> Result<Option<i64>, StorageError> {
+                Ok(self.try_get(column)?)
+            }
+            fn flag(&self, column: &str) -> Result<bool, StorageError> {
+                Ok(self.try_get(column)?)
+            }
+        }
+    };
+}
+
+stored_row!(SqliteRow);
+stored_row!(PgRow);
+
+/// Records how long a storage operation took.
+pub fn observe(op: &'static str, started: Instant) {
+    metrics::histogram!("jigsync_storage_seconds", "op" => op).record(started.elapsed().as_secs_f64());
+}
+
+pub fn room_row(row: &impl StoredRow) -> Result<RoomRow, StorageError> {
+    let spotlight_board = row.opt_int("spotlight_board")?;
+    let hide_names = row.flag("spotlight_hide_names")?;
+    Ok(RoomRow {
+        spotlight: spotlight_board.and_then(|b| BoardId::try_from(b).ok()).map(|board| Spotlight { board, hide_names }),
+        id: row.text("id")?,
+        name: row.text("name")?,
+        join_code: row.text("join_code")?,
+        owner: row.opt_text("owner_id")?,
+        created_at: row.int("created_at")?,
+        closed_at: row.opt_int("closed_at")?,
+    })
+}
+
+pub fn member_row(row: &impl StoredRow) -> Result<MemberRow, StorageError> {
+    let role = row.text("role")?;
+    let status = row.text("status")?;
+    Ok(MemberRow {
+        room: row.text("room_id")?,
+        user: row.text("user_id")?,
+        name: row.text("name")?,
+        role: match role.as_str() {
+            "teacher" => Role::Teacher,
+            "student" => Role::Student,
+            other => return Err(StorageError::Corrupt(format!("role {other:?}"))),
+        },
+        joined_at: row.int("joined_at")?,
+        color: row.text("color")?,
+        status: match status.as_str() {
+            "active" => MemberStatus::Active,
+            "left" => MemberStatus::Left,
+            "kicked" => MemberStatus::Kicked,
+            other => return Err(StorageError::Corrupt(format!("member status {other:?}"))),
+        },
+    })
+}
+
+pub fn message_kind(value: &str) -> Result<MessageKind, StorageError> {
+    Ok(match value {
+        "chat" => MessageKind::Chat,
+        "whisper" => MessageKind::Whisper,
+        "system" => MessageKind::System,
+        other => return Err(StorageError::Corrupt(format!("message kind {other:?}"))),
+    })
+}
+
+pub fn kind_str(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Chat => "chat",
+        MessageKind::Whisper => "whisper",
+        MessageKind::System => "system",
+    }
+}
+
+pub fn event_kind_str(kind: SystemEventKind) -> &'static str {
+    match kind {
+        SystemEventKind::Join => "join",
+        SystemEventKind::Leave => "leave",
+        SystemEventKind::Kick => "kick",
+        SystemEventKind::Owner => "owner",
+        SystemEventKind::Closed => "closed",
+        SystemEventKind::Solved => "solved",
+    }
+}
+
+pub fn event_kind(value: &str) -> Result<SystemEventKind, StorageError> {
+    Ok(match value {
+        "join" => SystemEventKind::Join,
+        "leave" => SystemEventKind::Leave,
+        "kick" => SystemEventKind::Kick,
+        "owner" => SystemEventKind::Owner,
+        "closed" => SystemEventKind::Closed,
+        "solved" => SystemEventKind::Solved,
+        other => return Err(StorageError::Corrupt(format!("event kind {other:?}"))),
+    })
+}
+
+pub fn mode_str(mode: BoardMode) -> &'static str {
+    match mode {
+        BoardMode::Individual => "individual",
+        BoardMode::Shared => "shared",
+        BoardMode::Groups => "groups",
+    }
+}
+
+pub fn board_mode(value: &str) -> Result<BoardMode, StorageError> {
+    Ok(match value {
+        "individual" => BoardMode::Individual,
+        "shared" => BoardMode::Shared,
+        "groups" => BoardMode::Groups,
+        other => return Err(StorageError::Corrupt(format!("board mode {other:?}"))),
+    })
+}
+
+pub fn small<T: TryFrom<i64>>(row: &impl StoredRow, column: &str) -> Result<T, StorageError> {
+    let value = row.int(column)?;
+    T::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column} = {value}")))
+}
+
+pub fn puzzle_row(row: &impl StoredRow) -> Result<PuzzleRow, StorageError> {
+    let mode = row.text("mode")?;
+    let meta = row.text("meta")?;
+    Ok(PuzzleRow {
+        meta: serde_json::from_str(&meta).map_err(|e| StorageError::Corrupt(format!("meta: {e}")))?,
+        room: row.text("room_id")?,
+        id: small(row, "puzzle_id")?,
+        upload: row.text("upload_id")?,
+        rows: small(row, "rows")?,
+        cols: small(row, "cols")?,
+        mode: board_mode(&mode)?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub fn board_row(row: &impl StoredRow) -> Result<BoardRow, StorageError> {
+    let members = row.text("members")?;
+    let meta = row.text("meta")?;
+    Ok(BoardRow {
+        room: row.text("room_id")?,
+        id: small(row, "board_id")?,
+        puzzle: small(row, "puzzle_id")?,
+        members: serde_json::from_str(&members).map_err(|e| StorageError::Corrupt(format!("members: {e}")))?,
+        locked: row.flag("locked")?,
+        meta: serde_json::from_str(&meta).map_err(|e| StorageError::Corrupt(format!("meta: {e}")))?,
+        completed_at: row.opt_int("completed_at")?,
+    })
+}
+
+pub fn seq_i64(seq: u64) -> Result<i64, StorageError> {
+    i64::try_from(seq).map_err(|_| StorageError::Corrupt(format!("seq {seq}")))
+}
+
+pub fn message_row(row: &impl StoredRow) -> Result<Message, StorageError> {
+    let kind = row.text("kind")?;
+    let upload_id = row.opt_text("upload_id")?;
+    let upload_type = row.opt_text("content_type")?;
+    let event_kind_col = row.opt_text("event_kind")?;
+    Ok(Message {
+        seq: small(row, "seq")?,
+        ts: row.int("ts")?,
+        kind: message_kind(&kind)?,
+        from: row.opt_text("from_id")?,
+        to: row.opt_text("to_id")?,
+        text: row.text("text")?,
+        upload: match (upload_id, upload_type) {
+            (Some(id), Some(content_type)) => Some(attachment(&id, &content_type)),
+            _ => None,
+        },
+        event: match event_kind_col {
+            Some(kind) => Some(SystemEvent {
+                kind: event_kind(&kind)?,
+                user: row.opt_text("event_user")?.unwrap_or_default(),
+                by: row.opt_text("event_by")?,
+            }),
+            None => None,
+        },
+    })
+}

@@ -1,0 +1,601 @@
+//! One storage suite, run on each backend: SQLite in a temp dir, and
+//! Postgres on a throwaway server this test starts itself
+//! (`common/postgres.rs`, which installs Debian's PostgreSQL when it is
+//! missing). Every check goes through `&dyn Storage` only, so the two
+//! implementations are held to the same behaviour: every trait method, every
+//! kind of `Write`, and the atomicity of a batch.
+//!
+//! The suite also gets a second handle on the same store (a second pool, as
+//! a second node would open): what one commits the other reads, and a seq
+//! one has taken the other cannot take again, even when both race for it.
+//! That refusal is what fences a second writer of a room.
+//!
+//! Checks use their own rooms, so they share one store and run in turn.
+
+mod common;
+
+use common::postgres::TestPostgres;
+use jigsync_schema::{
+    BoardId, BoardMeta, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind,
+};
+use jigsync_server::storage::postgres::PostgresStorage;
+use jigsync_server::storage::sqlite::SqliteStorage;
+use jigsync_server::storage::{
+    BoardRow, HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage, StorageError, UploadRow, Write,
+};
+use jigsync_server::uploads::attachment;
+
+#[tokio::test]
+async fn sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("jigsync.db");
+    let first = SqliteStorage::open(&path).await.expect("open SQLite");
+    let second = SqliteStorage::open(&path).await.expect("open SQLite a second time");
+    suite(&first, &second).await;
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test]
+async fn postgres() {
+    let server = tokio::task::spawn_blocking(TestPostgres::start).await.expect("start postgres");
+    let first = PostgresStorage::connect(&server.url).await.expect("connect to postgres");
+    // Migrations again, on a schema that is up to date: a second node starting.
+    let second = PostgresStorage::connect(&server.url).await.expect("connect to postgres a second time");
+    suite(&first, &second).await;
+    first.close().await;
+    second.close().await;
+}
+
+/// Every check, in turn, on one store; `other` is a second handle on it.
+async fn suite(store: &dyn Storage, other: &dyn Storage) {
+    rooms_and_join_codes(store, other).await;
+    open_rooms_count_active_members(store).await;
+    members_are_one_row_per_user(store).await;
+    one_batch_holds_every_kind_of_write(store, other).await;
+    a_batch_with_one_bad_write_stores_nothing(store).await;
+    a_taken_seq_is_refused_to_a_second_writer(store, other).await;
+    last_seq_is_the_highest_stored(store).await;
+    history_pages_oldest_first_and_whispers_stay_private(store).await;
+    the_active_puzzle_is_the_newest(store).await;
+    compaction_replaces_the_updates_it_covers(store).await;
+    uploads_are_recorded_once(store).await;
+}
+
+async fn rooms_and_join_codes(store: &dyn Storage, other: &dyn Storage) {
+    let room = room_row("r-rooms", "ROOMS1", 1_000);
+    let owner = member("r-rooms", "u-teacher", Role::Teacher, 1_000, MemberStatus::Active);
+    store.create_room(&room, &owner).await.expect("create room");
+
+    assert_eq!(other.room("r-rooms").await.expect("room"), Some(room.clone()));
+    assert_eq!(other.room_by_code("ROOMS1").await.expect("room by code"), Some(room.clone()));
+    assert_eq!(other.member("r-rooms", "u-teacher").await.expect("member"), Some(owner.clone()));
+    assert_eq!(store.room("r-missing").await.expect("room"), None);
+    assert_eq!(store.room_by_code("NOSUCH").await.expect("room by code"), None);
+
+    // A taken code: refused as such, and neither the room nor its owner is stored.
+    let clash = room_row("r-rooms-clash", "ROOMS1", 1_001);
+    let clash_owner = member("r-rooms-clash", "u-other", Role::Teacher, 1_001, MemberStatus::Active);
+    let refused = store.create_room(&clash, &clash_owner).await;
+    assert!(matches!(refused, Err(StorageError::DuplicateJoinCode)), "{refused:?}");
+    assert_eq!(store.room("r-rooms-clash").await.expect("room"), None);
+    assert_eq!(store.members("r-rooms-clash").await.expect("members"), vec![]);
+    let refused = other.create_room(&clash, &clash_owner).await;
+    assert!(matches!(refused, Err(StorageError::DuplicateJoinCode)), "second handle: {refused:?}");
+
+    // A closed room is no longer found by its code, and its code stays taken.
+    store.commit(&[Write::CloseRoom { room: "r-rooms".into(), at: 2_000 }]).await.expect("close");
+    assert_eq!(store.room_by_code("ROOMS1").await.expect("room by code"), None);
+    let closed = store.room("r-rooms").await.expect("room").expect("closed room is still there");
+    assert_eq!(closed.closed_at, Some(2_000));
+    let refused = store.create_room(&clash, &clash_owner).await;
+    assert!(matches!(refused, Err(StorageError::DuplicateJoinCode)), "code of a closed room: {refused:?}");
+}
+
+async fn open_rooms_count_active_members(store: &dyn Storage) {
+    create_room(store, "r-open-b", "OPENB1", 3_002).await;
+    create_room(store, "r-open-a", "OPENA1", 3_001).await;
+    create_room(store, "r-open-closed", "OPENC1", 3_000).await;
+    store
+        .commit(&[
+            Write::Member(member("r-open-a", "u-ann", Role::Student, 3_010, MemberStatus::Active)),
+            Write::Member(member("r-open-a", "u-bob", Role::Student, 3_011, MemberStatus::Active)),
+            Write::Member(member("r-open-a", "u-cat", Role::Student, 3_012, MemberStatus::Left)),
+            Write::Member(member("r-open-a", "u-dan", Role::Student, 3_013, MemberStatus::Kicked)),
+            Write::Member(member("r-open-b", "u-owner", Role::Teacher, 3_014, MemberStatus::Left)),
+            Write::CloseRoom { room: "r-open-closed".into(), at: 3_100 },
+        ])
+        .await
+        .expect("members");
+
+    let open: Vec<(String, u32)> = store
+        .open_rooms()
+        .await
+        .expect("open rooms")
+        .into_iter()
+        .filter(|(room, _)| room.id.starts_with("r-open-"))
+        .map(|(room, active)| (room.id, active))
+        .collect();
+    // Oldest first; the owner plus the two active students; nobody active in b.
+    assert_eq!(open, vec![("r-open-a".to_owned(), 3), ("r-open-b".to_owned(), 0)]);
+    let (room, _) = store
+        .open_rooms()
+        .await
+        .expect("open rooms")
+        .into_iter()
+        .find(|(room, _)| room.id == "r-open-a")
+        .expect("room a is open");
+    assert_eq!(room, room_row("r-open-a", "OPENA1", 3_001));
+}
+
+async fn members_are_one_row_per_user(store: &dyn Storage) {
+    create_room(store, "r-members", "MEMBR1", 4_000).await;
+    let ann = member("r-members", "u-ann", Role::Student, 4_010, MemberStatus::Active);
+    let bob = member("r-members", "u-bob", Role::Student, 4_020, MemberStatus::Active);
+    // Same time as Bob: user ids break the tie, byte by byte ('Z' before 'b').
+    let mut zed = member("r-members", "u-Zed", Role::Student, 4_020, MemberStatus::Active);
+    zed.color = String::new(); // stored before colors were: kept empty
+    store
+        .commit(&[Write::Member(bob.clone()), Write::Member(ann.clone()), Write::Member(zed.clone())])
+        .await
+        .expect("members");
+
+    // Ann leaves, then comes back under another name: still one row, the latest.
+    let mut left = ann.clone();
+    left.status = MemberStatus::Left;
+    store.commit(&[Write::Member(left)]).await.expect("leave");
+    let rejoined = MemberRow {
+        name: "Annie".into(),
+        joined_at: 4_030,
+        status: MemberStatus::Active,
+        color: "#123456".into(),
+        ..ann.clone()
+    };
+    store.commit(&[Write::Member(rejoined.clone())]).await.expect("rejoin");
+    assert_eq!(store.member("r-members", "u-ann").await.expect("member"), Some(rejoined.clone()));
+    assert_eq!(store.member("r-members", "u-nobody").await.expect("member"), None);
+
+    // Ordered by when they (re)joined, then by user id.
+    let owner = member("r-members", "u-owner", Role::Teacher, 4_000, MemberStatus::Active);
+    assert_eq!(store.members("r-members").await.expect("members"), vec![owner, zed, bob, rejoined]);
+    assert_eq!(store.members("r-nosuch").await.expect("members"), vec![]);
+}
+
+async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn Storage) {
+    create_room(store, "r-batch", "BATCH1", 5_000).await;
+    let picture = upload_row("batch-picture", "image/png");
+    store.put_upload(&picture).await.expect("upload");
+    let spotlight = Spotlight { board: 2, hide_names: true };
+    let puzzle = puzzle_row("r-batch", 1, "batch-picture");
+    let board_one = board_row("r-batch", 1, 1, &["u-ann"]);
+    let board_two = board_row("r-batch", 2, 1, &["u-bob", "u-cat"]);
+    let with_picture = Message { upload: Some(attachment("batch-picture", "image/png")), ..chat(1, "u-ann", "look") };
+    let joined = system(2, SystemEventKind::Join, "u-bob", None);
+    let handed = system(3, SystemEventKind::Owner, "u-ann", Some("u-owner"));
+    store
+        .commit(&[
+            Write::Member(member("r-batch", "u-ann", Role::Student, 5_010, MemberStatus::Active)),
+            Write::Owner { room: "r-batch".into(), owner: Some("u-ann".into()) },
+            Write::Message { room: "r-batch".into(), message: with_picture.clone() },
+            Write::Message { room: "r-batch".into(), message: joined.clone() },
+            Write::Message { room: "r-batch".into(), message: handed.clone() },
+            Write::Spotlight { room: "r-batch".into(), spotlight: Some(spotlight) },
+            Write::Puzzle(puzzle.clone()),
+            Write::Board(board_one.clone()),
+            Write::Board(board_two.clone()),
+            Write::BoardUpdate { room: "r-batch".into(), board: 1, seq: 1, ts: 5_100, data: vec![1, 0, 255] },
+            Write::BoardUpdate { room: "r-batch".into(), board: 1, seq: 2, ts: 5_101, data: vec![] },
+            Write::CloseRoom { room: "r-batch".into(), at: 5_200 },
+        ])
+        .await
+        .expect("commit a batch of every kind of write");
+
+    // All of it, read through the other handle.
+    let room = other.room("r-batch").await.expect("room").expect("room exists");
+    assert_eq!(room.owner.as_deref(), Some("u-ann"));
+    assert_eq!(room.spotlight, Some(spotlight));
+    assert_eq!(room.closed_at, Some(5_200));
+    assert_eq!(
+        other.member("r-batch", "u-ann").await.expect("member"),
+        Some(member("r-batch", "u-ann", Role::Student, 5_010, MemberStatus::Active))
+    );
+    let messages = other.messages("r-batch", history("u-anyone", None, None, 50)).await.expect("messages");
+    assert_eq!(messages, vec![with_picture, joined, handed]);
+    assert_eq!(other.last_seq("r-batch").await.expect("last seq"), 3);
+    let (active, boards) = other.active_puzzle("r-batch").await.expect("puzzle").expect("a puzzle");
+    assert_eq!(active, puzzle);
+    assert_eq!(boards, vec![board_one.clone(), board_two.clone()]);
+    assert_eq!(other.last_ids("r-batch").await.expect("last ids"), (1, 2));
+    let log = other.board_log("r-batch", 1).await.expect("board log");
+    assert_eq!(log.snapshot, None);
+    assert_eq!(log.updates, vec![(1, vec![1, 0, 255]), (2, vec![])]);
+
+    // Writing a board again changes who may write it, its lock and its
+    // completion; its puzzle and meta are fixed when it is made.
+    let rewritten = BoardRow {
+        puzzle: 7,
+        members: vec!["u-cat".into()],
+        locked: true,
+        meta: BoardMeta { seed: 99, ..board_one.meta.clone() },
+        completed_at: Some(5_300),
+        ..board_one.clone()
+    };
+    store.commit(&[Write::Board(rewritten)]).await.expect("rewrite board");
+    let (_, boards) = store.active_puzzle("r-batch").await.expect("puzzle").expect("a puzzle");
+    let expected =
+        BoardRow { members: vec!["u-cat".into()], locked: true, completed_at: Some(5_300), ..board_one.clone() };
+    assert_eq!(boards, vec![expected, board_two]);
+
+    // Spotlight and owner cleared again.
+    store
+        .commit(&[
+            Write::Spotlight { room: "r-batch".into(), spotlight: None },
+            Write::Owner { room: "r-batch".into(), owner: None },
+        ])
+        .await
+        .expect("clear");
+    let room = store.room("r-batch").await.expect("room").expect("room exists");
+    assert_eq!((room.owner, room.spotlight), (None, None));
+    // A spotlight that does not hide names reads back as such.
+    let shown = Spotlight { board: 1, hide_names: false };
+    store.commit(&[Write::Spotlight { room: "r-batch".into(), spotlight: Some(shown) }]).await.expect("spotlight");
+    assert_eq!(store.room("r-batch").await.expect("room").expect("room exists").spotlight, Some(shown));
+}
+
+async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
+    create_room(store, "r-atomic", "ATOMC1", 6_000).await;
+    store
+        .commit(&[
+            Write::Message { room: "r-atomic".into(), message: chat(1, "u-owner", "first") },
+            Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 1, ts: 6_001, data: vec![1] },
+        ])
+        .await
+        .expect("first batch");
+
+    let good_writes = || {
+        vec![
+            Write::Member(member("r-atomic", "u-ann", Role::Student, 6_010, MemberStatus::Active)),
+            Write::Owner { room: "r-atomic".into(), owner: Some("u-ann".into()) },
+            Write::Message { room: "r-atomic".into(), message: chat(2, "u-owner", "second") },
+            Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 2, ts: 6_011, data: vec![2] },
+            Write::Spotlight { room: "r-atomic".into(), spotlight: Some(Spotlight { board: 1, hide_names: false }) },
+            Write::CloseRoom { room: "r-atomic".into(), at: 6_020 },
+        ]
+    };
+    let bad_writes = [
+        // seq 1 is taken
+        Write::Message { room: "r-atomic".into(), message: chat(1, "u-owner", "again") },
+        // board update 1 is taken
+        Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 1, ts: 6_012, data: vec![9] },
+        // no such upload
+        Write::Message {
+            room: "r-atomic".into(),
+            message: Message { upload: Some(attachment("no-such-upload", "image/png")), ..chat(3, "u-owner", "pic") },
+        },
+        // no such room
+        Write::Message { room: "r-nowhere".into(), message: chat(1, "u-owner", "lost") },
+    ];
+    for bad in bad_writes {
+        for at in [0, 3, 6] {
+            let mut batch = good_writes();
+            batch.insert(at, bad.clone());
+            let refused = store.commit(&batch).await;
+            assert!(matches!(refused, Err(StorageError::Database(_))), "{bad:?} at {at}: {refused:?}");
+
+            assert_eq!(store.member("r-atomic", "u-ann").await.expect("member"), None, "{bad:?} at {at}");
+            let room = store.room("r-atomic").await.expect("room").expect("room exists");
+            assert_eq!(room, room_row("r-atomic", "ATOMC1", 6_000), "{bad:?} at {at}");
+            assert_eq!(store.last_seq("r-atomic").await.expect("last seq"), 1, "{bad:?} at {at}");
+            let messages = store.messages("r-atomic", history("u-owner", None, None, 10)).await.expect("messages");
+            assert_eq!(messages, vec![chat(1, "u-owner", "first")], "{bad:?} at {at}");
+            let log = store.board_log("r-atomic", 1).await.expect("board log");
+            assert_eq!(log.updates, vec![(1, vec![1])], "{bad:?} at {at}");
+        }
+    }
+    // The same batch without the bad write goes through.
+    store.commit(&good_writes()).await.expect("the good writes alone");
+    assert_eq!(store.last_seq("r-atomic").await.expect("last seq"), 2);
+}
+
+async fn a_taken_seq_is_refused_to_a_second_writer(store: &dyn Storage, other: &dyn Storage) {
+    create_room(store, "r-fence", "FENCE1", 7_000).await;
+    store
+        .commit(&[
+            Write::Message { room: "r-fence".into(), message: chat(1, "u-owner", "from the first node") },
+            Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: 1, ts: 7_001, data: vec![1] },
+        ])
+        .await
+        .expect("first writer");
+
+    let message = Write::Message { room: "r-fence".into(), message: chat(1, "u-owner", "from the second node") };
+    let refused = other.commit(&[message]).await;
+    assert!(matches!(refused, Err(StorageError::Database(_))), "message seq taken: {refused:?}");
+    let update = Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: 1, ts: 7_002, data: vec![2] };
+    let refused = other.commit(&[update]).await;
+    assert!(matches!(refused, Err(StorageError::Database(_))), "board update seq taken: {refused:?}");
+    // Even from the same handle.
+    let again = Write::Message { room: "r-fence".into(), message: chat(1, "u-owner", "once more") };
+    assert!(store.commit(&[again]).await.is_err());
+
+    let messages = store.messages("r-fence", history("u-owner", None, None, 10)).await.expect("messages");
+    assert_eq!(messages, vec![chat(1, "u-owner", "from the first node")]);
+    assert_eq!(store.board_log("r-fence", 3).await.expect("board log").updates, vec![(1, vec![1])]);
+
+    // The next seq is free to whoever takes it first.
+    let next = Write::Message { room: "r-fence".into(), message: chat(2, "u-owner", "the second node's turn") };
+    other.commit(&[next]).await.expect("next seq");
+    assert_eq!(store.last_seq("r-fence").await.expect("last seq"), 2);
+
+    // Both nodes racing for seq 3: one batch is stored whole, the other not at all.
+    let batch = |text: &str, board_seq: u64| {
+        vec![
+            Write::Message { room: "r-fence".into(), message: chat(3, "u-owner", text) },
+            Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: board_seq, ts: 7_003, data: text.into() },
+        ]
+    };
+    let (first, second) = (batch("first racer", 2), batch("second racer", 3));
+    let (a, b) = tokio::join!(store.commit(&first), other.commit(&second));
+    let winner = match (a, b) {
+        (Ok(()), Err(StorageError::Database(_))) => "first racer",
+        (Err(StorageError::Database(_)), Ok(())) => "second racer",
+        other => panic!("exactly one racer should win: {other:?}"),
+    };
+    let messages = store.messages("r-fence", history("u-owner", Some(4), Some(2), 10)).await.expect("messages");
+    assert_eq!(messages, vec![chat(3, "u-owner", winner)]);
+    let log = store.board_log("r-fence", 3).await.expect("board log");
+    assert_eq!(log.updates.iter().map(|(_, data)| data.as_slice()).collect::<Vec<_>>(), [&[1][..], winner.as_bytes()]);
+}
+
+async fn last_seq_is_the_highest_stored(store: &dyn Storage) {
+    create_room(store, "r-seq", "SEQSQ1", 8_000).await;
+    assert_eq!(store.last_seq("r-seq").await.expect("last seq"), 0);
+    assert_eq!(store.last_seq("r-nosuch").await.expect("last seq"), 0);
+    store
+        .commit(&[
+            Write::Message { room: "r-seq".into(), message: chat(5, "u-owner", "five") },
+            Write::Message { room: "r-seq".into(), message: chat(2, "u-owner", "two") },
+            Write::Message { room: "r-seq".into(), message: whisper(7, "u-ann", "u-bob", "seven") },
+        ])
+        .await
+        .expect("messages");
+    assert_eq!(store.last_seq("r-seq").await.expect("last seq"), 7);
+}
+
+async fn history_pages_oldest_first_and_whispers_stay_private(store: &dyn Storage) {
+    create_room(store, "r-history", "HISTR1", 9_000).await;
+    create_room(store, "r-history-other", "HISTR2", 9_001).await;
+    let mut writes = Vec::new();
+    for seq in 1..=10 {
+        let message = match seq {
+            3 => whisper(3, "u-ann", "u-bob", "psst bob"),
+            6 => whisper(6, "u-bob", "u-cat", "psst cat"),
+            9 => system(9, SystemEventKind::Kick, "u-dan", Some("u-owner")),
+            _ => chat(seq, "u-ann", &format!("message {seq}")),
+        };
+        writes.push(Write::Message { room: "r-history".into(), message });
+    }
+    writes.push(Write::Message { room: "r-history-other".into(), message: chat(11, "u-ann", "elsewhere") });
+    store.commit(&writes).await.expect("messages");
+
+    let seqs = |viewer, before, after, limit| async move {
+        let messages = store.messages("r-history", history(viewer, before, after, limit)).await.expect("messages");
+        messages.iter().map(|m| m.seq).collect::<Vec<_>>()
+    };
+    // Whispers: their two parties only.
+    assert_eq!(seqs("u-ann", None, None, 100).await, vec![1, 2, 3, 4, 5, 7, 8, 9, 10]);
+    assert_eq!(seqs("u-bob", None, None, 100).await, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(seqs("u-cat", None, None, 100).await, vec![1, 2, 4, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(seqs("u-eve", None, None, 100).await, vec![1, 2, 4, 5, 7, 8, 9, 10]);
+    // The newest `limit`, oldest first.
+    assert_eq!(seqs("u-ann", None, None, 3).await, vec![8, 9, 10]);
+    assert_eq!(seqs("u-ann", None, None, 0).await, Vec::<u64>::new());
+    // Strictly before and after; the limit counts only what the viewer sees.
+    assert_eq!(seqs("u-ann", Some(5), None, 100).await, vec![1, 2, 3, 4]);
+    assert_eq!(seqs("u-ann", Some(7), None, 3).await, vec![3, 4, 5]);
+    assert_eq!(seqs("u-cat", Some(7), None, 3).await, vec![4, 5, 6]);
+    assert_eq!(seqs("u-ann", None, Some(7), 100).await, vec![8, 9, 10]);
+    assert_eq!(seqs("u-ann", Some(7), Some(2), 100).await, vec![3, 4, 5]);
+    assert_eq!(seqs("u-ann", Some(10), Some(2), 2).await, vec![8, 9]);
+    assert_eq!(seqs("u-ann", Some(3), Some(2), 100).await, Vec::<u64>::new());
+    assert_eq!(seqs("u-ann", Some(u64::MAX), Some(0), 100).await.len(), 9);
+
+    // Whole messages come back as written.
+    let page = store.messages("r-history", history("u-bob", Some(7), Some(5), 10)).await.expect("messages");
+    assert_eq!(page, vec![whisper(6, "u-bob", "u-cat", "psst cat")]);
+    let page = store.messages("r-history", history("u-eve", Some(10), Some(8), 10)).await.expect("messages");
+    assert_eq!(page, vec![system(9, SystemEventKind::Kick, "u-dan", Some("u-owner"))]);
+    let elsewhere = store.messages("r-history-other", history("u-ann", None, None, 10)).await.expect("messages");
+    assert_eq!(elsewhere, vec![chat(11, "u-ann", "elsewhere")]);
+    assert_eq!(store.messages("r-nosuch", history("u-ann", None, None, 10)).await.expect("messages"), vec![]);
+}
+
+async fn the_active_puzzle_is_the_newest(store: &dyn Storage) {
+    create_room(store, "r-puzzle", "PUZZL1", 10_000).await;
+    create_room(store, "r-puzzle-empty", "PUZZL2", 10_001).await;
+    store.put_upload(&upload_row("puzzle-picture", "image/webp")).await.expect("upload");
+    assert!(store.active_puzzle("r-puzzle").await.expect("puzzle").is_none());
+    assert_eq!(store.last_ids("r-puzzle").await.expect("last ids"), (0, 0));
+
+    let first = puzzle_row("r-puzzle", 1, "puzzle-picture");
+    let second = PuzzleRow { mode: BoardMode::Groups, rows: 2, cols: 9, ..puzzle_row("r-puzzle", 2, "puzzle-picture") };
+    store
+        .commit(&[
+            Write::Puzzle(first.clone()),
+            Write::Board(board_row("r-puzzle", 1, 1, &["u-ann"])),
+            Write::Board(board_row("r-puzzle", 2, 1, &["u-bob"])),
+            Write::Puzzle(second.clone()),
+            // written out of order, read in order
+            Write::Board(board_row("r-puzzle", 4, 2, &[])),
+            Write::Board(board_row("r-puzzle", 3, 2, &["u-ann", "u-bob"])),
+        ])
+        .await
+        .expect("two puzzles");
+    let (puzzle, boards) = store.active_puzzle("r-puzzle").await.expect("puzzle").expect("a puzzle");
+    assert_eq!(puzzle, second);
+    assert_eq!(boards, vec![board_row("r-puzzle", 3, 2, &["u-ann", "u-bob"]), board_row("r-puzzle", 4, 2, &[])]);
+    assert_eq!(store.last_ids("r-puzzle").await.expect("last ids"), (2, 4));
+    assert!(store.active_puzzle("r-puzzle-empty").await.expect("puzzle").is_none());
+    assert_eq!(store.last_ids("r-puzzle-empty").await.expect("last ids"), (0, 0));
+
+    // A puzzle whose picture is not stored is refused.
+    let refused = store.commit(&[Write::Puzzle(puzzle_row("r-puzzle", 3, "no-such-picture"))]).await;
+    assert!(matches!(refused, Err(StorageError::Database(_))), "{refused:?}");
+    assert_eq!(store.last_ids("r-puzzle").await.expect("last ids"), (2, 4));
+}
+
+async fn compaction_replaces_the_updates_it_covers(store: &dyn Storage) {
+    let update = |board: BoardId, seq: u64| Write::BoardUpdate {
+        room: "r-compact".into(),
+        board,
+        seq,
+        ts: 11_000 + seq as i64,
+        data: vec![board as u8, seq as u8],
+    };
+    let bytes = |board: BoardId, seqs: std::ops::RangeInclusive<u64>| {
+        seqs.map(|seq| (seq, vec![board as u8, seq as u8])).collect::<Vec<_>>()
+    };
+    create_room(store, "r-compact", "COMPT1", 11_000).await;
+    store.commit(&(1..=5).map(|seq| update(1, seq)).chain([update(2, 1)]).collect::<Vec<_>>()).await.expect("updates");
+    let log = store.board_log("r-compact", 1).await.expect("board log");
+    assert_eq!((log.snapshot, log.updates), (None, bytes(1, 1..=5)));
+
+    store.compact_board("r-compact", 1, 3, b"snapshot to 3").await.expect("compact");
+    let log = store.board_log("r-compact", 1).await.expect("board log");
+    assert_eq!(log.snapshot, Some((3, b"snapshot to 3".to_vec())));
+    assert_eq!(log.updates, bytes(1, 4..=5));
+
+    // An older snapshot does not replace a newer one.
+    store.compact_board("r-compact", 1, 2, b"snapshot to 2").await.expect("compact");
+    let log = store.board_log("r-compact", 1).await.expect("board log");
+    assert_eq!((log.snapshot, log.updates), (Some((3, b"snapshot to 3".to_vec())), bytes(1, 4..=5)));
+
+    // An update the snapshot already covers is never replayed on top of it.
+    store.commit(&[update(1, 3)]).await.expect("a late update 3");
+    let log = store.board_log("r-compact", 1).await.expect("board log");
+    assert_eq!(log.updates, bytes(1, 4..=5));
+
+    // Updates after the snapshot keep coming; the next snapshot covers them.
+    store.commit(&[update(1, 6)]).await.expect("update 6");
+    store.compact_board("r-compact", 1, 5, b"snapshot to 5").await.expect("compact");
+    let log = store.board_log("r-compact", 1).await.expect("board log");
+    assert_eq!((log.snapshot, log.updates), (Some((5, b"snapshot to 5".to_vec())), bytes(1, 6..=6)));
+
+    // Other boards are untouched; a board without a log has an empty one.
+    let log = store.board_log("r-compact", 2).await.expect("board log");
+    assert_eq!((log.snapshot, log.updates), (None, bytes(2, 1..=1)));
+    let log = store.board_log("r-compact", 9).await.expect("board log");
+    assert_eq!((log.snapshot, log.updates), (None, vec![]));
+}
+
+async fn uploads_are_recorded_once(store: &dyn Storage) {
+    let picture = upload_row("aa11", "image/gif");
+    store.put_upload(&picture).await.expect("upload");
+    // The same bytes again (another room, later): not an error, the first row stays.
+    store.put_upload(&UploadRow { created_at: 99_999, ..picture.clone() }).await.expect("same upload again");
+    assert_eq!(store.upload("aa11").await.expect("upload"), Some(picture));
+    assert_eq!(store.upload("bb22").await.expect("upload"), None);
+}
+
+// Rows and messages with the details the checks do not care about filled in.
+
+async fn create_room(store: &dyn Storage, id: &str, code: &str, at: i64) {
+    let owner = member(id, "u-owner", Role::Teacher, at, MemberStatus::Active);
+    store.create_room(&room_row(id, code, at), &owner).await.expect("create room");
+}
+
+fn room_row(id: &str, code: &str, created_at: i64) -> RoomRow {
+    RoomRow {
+        id: id.into(),
+        name: format!("Room {id}"),
+        join_code: code.into(),
+        owner: Some("u-owner".into()),
+        created_at,
+        closed_at: None,
+        spotlight: None,
+    }
+}
+
+fn member(room: &str, user: &str, role: Role, joined_at: i64, status: MemberStatus) -> MemberRow {
+    MemberRow {
+        room: room.into(),
+        user: user.into(),
+        name: format!("Name of {user}"),
+        role,
+        joined_at,
+        status,
+        color: "#37be66".into(),
+    }
+}
+
+fn upload_row(id: &str, content_type: &str) -> UploadRow {
+    UploadRow { id: id.into(), content_type: content_type.into(), bytes: 1_234, created_at: 500 }
+}
+
+fn meta(rows: u16, cols: u16) -> BoardMeta {
+    BoardMeta {
+        image: "/uploads/picture.png".into(),
+        rows,
+        cols,
+        piece_width: 120.5,
+        piece_height: 80.25,
+        seed: 4_242_424_242,
+        width: 1_800.0,
+        height: 1_200.0,
+    }
+}
+
+fn puzzle_row(room: &str, id: u32, upload: &str) -> PuzzleRow {
+    PuzzleRow {
+        room: room.into(),
+        id,
+        upload: upload.into(),
+        rows: 4,
+        cols: 6,
+        mode: BoardMode::Individual,
+        meta: meta(4, 6),
+        created_at: 1_000 + i64::from(id),
+    }
+}
+
+fn board_row(room: &str, id: BoardId, puzzle: u32, members: &[&str]) -> BoardRow {
+    BoardRow {
+        room: room.into(),
+        id,
+        puzzle,
+        members: members.iter().map(|m| m.to_string()).collect(),
+        locked: false,
+        meta: meta(4, 6),
+        completed_at: None,
+    }
+}
+
+fn chat(seq: u64, from: &str, text: &str) -> Message {
+    Message {
+        seq,
+        ts: 100 + seq as i64,
+        kind: MessageKind::Chat,
+        from: Some(from.into()),
+        to: None,
+        text: text.into(),
+        upload: None,
+        event: None,
+    }
+}
+
+fn whisper(seq: u64, from: &str, to: &str, text: &str) -> Message {
+    Message { kind: MessageKind::Whisper, to: Some(to.into()), ..chat(seq, from, text) }
+}
+
+fn system(seq: u64, kind: SystemEventKind, user: &str, by: Option<&str>) -> Message {
+    Message {
+        kind: MessageKind::System,
+        from: None,
+        text: format!("{kind:?} {user}"),
+        event: Some(SystemEvent { kind, user: user.into(), by: by.map(Into::into) }),
+        ..chat(seq, "", "")
+    }
+}
+
+fn history(viewer: &str, before: Option<u64>, after: Option<u64>, limit: u32) -> HistoryQuery<'_> {
+    HistoryQuery { viewer, before, after, limit }
+}
