@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release bench-chat bench-boards bench-drag bench-dashboard bench-smoke fuzz fuzz-tools
+.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-boards bench-drag bench-dashboard bench-smoke fuzz fuzz-tools
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -58,6 +58,13 @@ gen: vectors
 
 build-release:
 	$(CARGO) build --release --workspace
+
+## A cluster on this machine (examples/cluster/README.md): three nodes on a
+## throwaway Postgres, HAProxy in front on ADDR (Postgres and HAProxy are
+## installed from Debian's packages when missing). Prints the URL to open and
+## the nodes' pids (kill one to watch a failover); Ctrl-C stops everything.
+cluster: web build-release
+	JIGSYNC_LB_ADDR=$(ADDR) examples/cluster/run.sh
 
 ## Chat fan-out benchmark against a fresh release server (prints figures).
 bench-chat: build-release

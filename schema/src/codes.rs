@@ -29,6 +29,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The server failed; the request may be retried.
     Internal,
+    /// The room cannot be served right now (it is moving to another node,
+    /// or the store is unreachable); retry in a moment.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -45,6 +48,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 
@@ -60,6 +64,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
         }
     }
 }

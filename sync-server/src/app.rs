@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::TokenKey;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::lobby::Lobby;
 use crate::rate_limit::Limits;
@@ -28,4 +29,6 @@ pub struct App {
     pub shutdown: CancellationToken,
     /// Every WebSocket session, so shutdown can wait for them to close.
     pub sessions: TaskTracker,
+    /// With several nodes (Postgres): leases and the other nodes.
+    pub cluster: Option<Arc<Cluster>>,
 }

@@ -21,6 +21,9 @@ use sha2::Sha256;
 
 const KEY_FILE: &str = "signing.key";
 const KEY_BYTES: usize = 32;
+/// What a node proof signs. Spaces never occur in a token's payload (it is
+/// base64url), so no token shares a signature with it.
+const NODE_PROOF_CONTEXT: &[u8] = b"jigsync node to node";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -100,6 +103,24 @@ impl TokenKey {
         format!("v1.{payload}.{sig}")
     }
 
+    /// What a node shows another node of the cluster when it forwards a
+    /// request (all nodes share the key, so all compute the same proof): the
+    /// receiving node then believes the client address the request carries.
+    /// Derived from the key, so no second secret needs configuring.
+    pub fn node_proof(&self) -> String {
+        let mut mac = self.mac();
+        mac.update(NODE_PROOF_CONTEXT);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Checks a [`Self::node_proof`] in constant time.
+    pub fn is_node_proof(&self, proof: &str) -> bool {
+        let Ok(proof) = hex::decode(proof) else { return false };
+        let mut mac = self.mac();
+        mac.update(NODE_PROOF_CONTEXT);
+        mac.verify_slice(&proof).is_ok()
+    }
+
     /// Returns the claims of a token this server signed, or `None` for
     /// anything else (never panics on input).
     pub fn verify(&self, token: &str) -> Option<Claims> {
@@ -145,6 +166,16 @@ mod tests {
         for junk in ["", "v1.", "v1..", "v2.a.b", "v1.!!.??", "v1.e30."] {
             assert_eq!(key.verify(junk), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn node_proofs_are_the_keys_own() {
+        let key = TokenKey::from_hex(&"ab".repeat(32), "test").unwrap();
+        let other = TokenKey::from_hex(&"cd".repeat(32), "test").unwrap();
+        assert!(key.is_node_proof(&key.node_proof()));
+        assert!(!other.is_node_proof(&key.node_proof()));
+        assert!(!key.is_node_proof("not hex"));
+        assert!(!key.is_node_proof(""));
     }
 
     #[test]

@@ -20,6 +20,26 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// This node's name in a cluster (several nodes on one Postgres);
+    /// default: a new one at every start.
+    #[arg(long, env = "JIGSYNC_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// How the cluster's other nodes reach this one (`http://10.0.0.5:8080`);
+    /// default: `http://` and the address it listens on.
+    #[arg(long, env = "JIGSYNC_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
+
+    /// How long a node owns a room without renewing its lease, in
+    /// milliseconds: the longest a room waits for a new owner after its
+    /// node dies.
+    #[arg(long, env = "JIGSYNC_LEASE_TTL_MS", default_value_t = 6000, value_parser = clap::value_parser!(u64).range(500..))]
+    pub lease_ttl_ms: u64,
+
+    /// How often an owner renews its rooms' leases, in milliseconds.
+    #[arg(long, env = "JIGSYNC_LEASE_RENEW_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..))]
+    pub lease_renew_ms: u64,
+
     /// Where the SQLite database, the signing key and uploads live.
     #[arg(long, env = "JIGSYNC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,

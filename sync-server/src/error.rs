@@ -37,6 +37,12 @@ impl ApiError {
         Self::new(ErrorCode::Unauthorized, message)
     }
 
+    /// The room cannot be served right now (moving between nodes, or its
+    /// actor could not start); the client retries.
+    pub fn unavailable() -> Self {
+        Self::new(ErrorCode::Unavailable, "the room is unavailable, try again")
+    }
+
     pub fn rate_limited() -> Self {
         Self::new(ErrorCode::RateLimited, "too many requests, slow down")
     }

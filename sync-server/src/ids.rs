@@ -18,6 +18,11 @@ pub fn room_id() -> String {
     format!("r{}", random_string(ID_ALPHABET, 11))
 }
 
+/// A node's name in a cluster, when none is configured.
+pub fn node_id() -> String {
+    format!("n{}", random_string(ID_ALPHABET, 10))
+}
+
 pub fn user_id() -> String {
     format!("u{}", random_string(ID_ALPHABET, 11))
 }

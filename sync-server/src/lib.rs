@@ -21,7 +21,8 @@
 //! - [`yjs_wire`]: our own bounded reading of the Yjs bytes clients send
 //!   (updates, state vectors, y-protocols framing), before yrs sees them.
 //! - [`storage`]: the persistence seam ([`storage::Storage`]), SQLite by
-//!   default. [`uploads`] keeps pictures as content-addressed files.
+//!   default. [`uploads`] keeps pictures content-addressed: files beside
+//!   SQLite, rows in Postgres.
 //! - [`lobby`]: the room list teachers watch.
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
 //!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
@@ -36,6 +37,7 @@ pub mod auth;
 pub mod board;
 pub mod client_ip;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod error;

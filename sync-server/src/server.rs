@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::app::App;
 use crate::auth::{KeyError, TokenKey};
+use crate::cluster::{Cluster, ClusterSettings};
 use crate::config::Config;
 use crate::lobby::Lobby;
 use crate::rate_limit::Limits;
@@ -36,6 +37,8 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("cannot join the cluster: {0}")]
+    Cluster(#[from] crate::cluster::JoinError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server: {0}")]
@@ -51,29 +54,59 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         (None, Some(path)) => TokenKey::from_file(path)?,
         (None, None) => TokenKey::load_or_create(&data_dir)?,
     };
+    let listener =
+        TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
+    let local = listener.local_addr().map_err(StartError::Serve)?;
     let storage: Arc<dyn Storage> = match &config.database_url {
         Some(url) => Arc::new(PostgresStorage::connect(url).await?),
         None => Arc::new(SqliteStorage::open(&data_dir.join("jigsync.db")).await?),
     };
-    let blobs = BlobStore::open(data_dir.join("uploads")).map_err(dir_error)?;
+    let blobs: BlobStore = storage.blob_store(data_dir.join("uploads")).map_err(dir_error)?;
     let open_rooms = storage.open_rooms().await?;
-    let lobby = Arc::new(Lobby::new(open_rooms.into_iter().map(|(room, participants)| RoomSummary {
+    let open_rooms = open_rooms.into_iter().map(|(room, participants)| RoomSummary {
         id: room.id,
         name: room.name,
         participants,
         online: 0,
-    })));
+    });
+    let lobby = Arc::new(match config.database_url {
+        Some(_) => Lobby::shared(open_rooms),
+        None => Lobby::new(open_rooms),
+    });
     let shutdown = CancellationToken::new();
+    let cluster = match &config.database_url {
+        Some(url) => {
+            let settings = ClusterSettings {
+                node_id: config.node_id.clone().unwrap_or_else(crate::ids::node_id),
+                advertise_url: config.advertise_url.clone().unwrap_or_else(|| format!("http://{local}")),
+                lease_ttl: Duration::from_millis(config.lease_ttl_ms),
+                lease_renew: Duration::from_millis(config.lease_renew_ms),
+            };
+            if config.signing_key.is_none() && config.signing_key_file.is_none() {
+                tracing::warn!(
+                    "no --signing-key-file: this node signs with its own key, so other nodes will refuse its tokens"
+                );
+            }
+            let cluster = Cluster::join(url, settings).await?;
+            tracing::info!(node = cluster.node_id(), url = %cluster.settings.advertise_url, "joined the cluster");
+            Some(cluster)
+        }
+        None => None,
+    };
+    let tasks = TaskTracker::new();
+    if let Some(cluster) = &cluster {
+        cluster.heartbeat(&tasks, shutdown.clone());
+        crate::cluster::lobby_sync::spawn(cluster.clone(), lobby.clone(), &tasks, shutdown.clone());
+    }
     let room_env = Arc::new(RoomEnv {
         storage: storage.clone(),
         lobby: lobby.clone(),
         idle: config.room_idle(),
-        tasks: TaskTracker::new(),
+        tasks,
         shutdown: shutdown.clone(),
+        cluster: cluster.clone(),
     });
-    let listener =
-        TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
-    let local = listener.local_addr().map_err(StartError::Serve)?;
+
     let app = Arc::new(App {
         limits: Limits::new(&config),
         config,
@@ -85,6 +118,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         metrics: crate::metrics::install(),
         shutdown,
         sessions: TaskTracker::new(),
+        cluster,
     });
     tokio::spawn(watch_signals(app.shutdown.clone()));
     tokio::spawn(sweep_limiters(app.clone()));

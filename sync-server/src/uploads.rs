@@ -1,13 +1,19 @@
-//! Uploaded pictures (GIFs in chat, puzzle pictures): type sniffing and
-//! content-addressed files under `<data-dir>/uploads`. The name of a file is
-//! the SHA-256 of its bytes, so two uploads never collide and the same
-//! picture uploaded twice is stored once.
+//! Uploaded pictures (GIFs in chat, puzzle pictures): type sniffing, and
+//! the [`BlobStore`] that keeps their bytes, content-addressed: an upload's
+//! id is the SHA-256 of its bytes, so two uploads never collide and the same
+//! picture uploaded twice is stored once. With SQLite the bytes are files
+//! under `<data-dir>/uploads`; with Postgres they are in the database, so
+//! every node serves every upload whichever node took it.
+//!
+//! The `uploads` row (type, size) is the storage's; the bytes are written
+//! first, so a reader that finds the row always finds the bytes.
 
 use std::path::{Path, PathBuf};
 
 use jigsync_schema::limits::{MAX_PICTURE_PIXELS, MAX_PICTURE_SIDE};
 use jigsync_schema::Attachment;
 use sha2::{Digest, Sha256};
+use sqlx::PgPool;
 
 use crate::error::ApiError;
 
@@ -65,34 +71,90 @@ pub fn is_content_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("upload file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("upload bytes in the database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Where upload bytes are kept, by content id. Ids must have passed
+/// [`is_content_id`] (they name files).
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-    dir: PathBuf,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    /// One file per upload, named by its id.
+    Files(PathBuf),
+    /// The `upload_bytes` table, shared by every node on the database.
+    Postgres(PgPool),
 }
 
 impl BlobStore {
+    /// Files in `dir`, created if missing.
     pub fn open(dir: PathBuf) -> std::io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
-        Ok(BlobStore { dir })
+        Ok(BlobStore { backend: Backend::Files(dir) })
     }
 
-    pub fn path(&self, id: &str) -> PathBuf {
-        self.dir.join(id)
+    /// The `upload_bytes` table of the database behind `pool` (created by
+    /// the Postgres storage's migrations).
+    pub fn postgres(pool: PgPool) -> Self {
+        BlobStore { backend: Backend::Postgres(pool) }
     }
 
-    /// Writes the bytes under their id, durably, via a temporary file and a
-    /// rename so a reader never sees half a file.
-    pub async fn put(&self, id: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let target = self.path(id);
-        if tokio::fs::try_exists(&target).await? {
-            return Ok(());
+    /// Stores the bytes under their id, durably, before it returns. Storing
+    /// an id again, even at the same moment from another request or node,
+    /// succeeds and keeps the bytes already there: they are the same bytes.
+    pub async fn put(&self, id: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        match &self.backend {
+            Backend::Files(dir) => put_file(dir, id, bytes).await?,
+            Backend::Postgres(pool) => {
+                sqlx::query("INSERT INTO upload_bytes (id, data) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                    .bind(id)
+                    .bind(bytes)
+                    .execute(pool)
+                    .await?;
+            }
         }
-        // A name of its own per write: the same picture may be uploaded
-        // twice at once (a class sharing one GIF), and both must succeed.
-        let tmp = self.dir.join(format!(".{id}.{:016x}.tmp", rand::random::<u64>()));
-        write_synced(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &target).await
+        Ok(())
     }
+
+    /// The bytes stored under `id`, or `None` if there are none.
+    pub async fn get(&self, id: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        match &self.backend {
+            Backend::Files(dir) => match tokio::fs::read(dir.join(id)).await {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(err) => Err(err.into()),
+            },
+            Backend::Postgres(pool) => {
+                let bytes = sqlx::query_scalar("SELECT data FROM upload_bytes WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(bytes)
+            }
+        }
+    }
+}
+
+/// Writes the file via a temporary file and a rename, so a reader never
+/// sees half a file.
+async fn put_file(dir: &Path, id: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let target = dir.join(id);
+    if tokio::fs::try_exists(&target).await? {
+        return Ok(());
+    }
+    // A name of its own per write: the same picture may be uploaded twice at
+    // once (a class sharing one GIF), and both must succeed.
+    let tmp = dir.join(format!(".{id}.{:016x}.tmp", rand::random::<u64>()));
+    write_synced(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, &target).await
 }
 
 async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -130,7 +192,8 @@ mod tests {
         for write in writes.collect::<Vec<_>>() {
             write.await.unwrap().expect("every concurrent write succeeds");
         }
-        assert_eq!(std::fs::read(blobs.path(&id)).unwrap(), bytes);
+        assert_eq!(blobs.get(&id).await.unwrap(), Some(bytes));
+        assert_eq!(blobs.get(&content_id(b"never stored")).await.unwrap(), None);
         let files = std::fs::read_dir(dir.path().join("uploads")).unwrap().count();
         assert_eq!(files, 1, "no temporary files left behind");
     }

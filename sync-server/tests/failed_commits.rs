@@ -75,6 +75,9 @@ impl Storage for FlakyStorage {
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {
         self.inner.board_log(room, board).await
     }
+    async fn load_room(&self, room: &str) -> Result<Option<LoadedRoom>, StorageError> {
+        self.inner.load_room(room).await
+    }
     async fn compact_board(&self, room: &str, board: BoardId, upto: u64, snapshot: &[u8]) -> Result<(), StorageError> {
         self.inner.compact_board(room, board, upto, snapshot).await
     }
@@ -83,6 +86,9 @@ impl Storage for FlakyStorage {
     }
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
         self.inner.upload(id).await
+    }
+    fn blob_store(&self, dir: std::path::PathBuf) -> std::io::Result<jigsync_server::uploads::BlobStore> {
+        self.inner.blob_store(dir)
     }
     async fn close(&self) {
         self.inner.close().await
@@ -153,6 +159,7 @@ impl Room {
             idle: Duration::from_secs(60),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            cluster: None,
         };
         Room { storage, rooms: RoomRegistry::new(Arc::new(env)), _dir: dir }
     }

@@ -12,7 +12,9 @@ use serde_json::json;
 async fn a_class_on_postgres_keeps_what_was_acknowledged_across_kill_9() {
     let db = TestPostgres::start();
     let url = db.create_database("class");
-    let mut server = TestServer::start_with(&["--database-url", &url]).await;
+    // A node that restarts under its configured id takes its rooms back at
+    // once (another node would wait for their leases to run out).
+    let mut server = TestServer::start_with(&["--database-url", &url, "--node-id", "n1"]).await;
     let room = server.create_room("Postgres", "T").await;
     let ann = server.join(&room, "Ann").await;
     let board = start_puzzle(&server, &room, "shared", 2, 2, json!([])).await[0].id;

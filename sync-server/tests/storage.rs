@@ -10,6 +10,9 @@
 //! one has taken the other cannot take again, even when both race for it.
 //! That refusal is what fences a second writer of a room.
 //!
+//! Loading a room whole (`load_room`) is held to what the single-table reads
+//! give, and to one moment's state while commits race it.
+//!
 //! Checks use their own rooms, so they share one store and run in turn.
 
 mod common;
@@ -21,7 +24,8 @@ use jigsync_schema::{
 use jigsync_server::storage::postgres::PostgresStorage;
 use jigsync_server::storage::sqlite::SqliteStorage;
 use jigsync_server::storage::{
-    BoardRow, HistoryQuery, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage, StorageError, UploadRow, Write,
+    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage, StorageError,
+    UploadRow, Write,
 };
 use jigsync_server::uploads::attachment;
 
@@ -60,6 +64,8 @@ async fn suite(store: &dyn Storage, other: &dyn Storage) {
     the_active_puzzle_is_the_newest(store).await;
     compaction_replaces_the_updates_it_covers(store).await;
     uploads_are_recorded_once(store).await;
+    loading_a_room_reads_what_the_single_reads_read(store, other).await;
+    a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store, other).await;
 }
 
 async fn rooms_and_join_codes(store: &dyn Storage, other: &dyn Storage) {
@@ -494,6 +500,186 @@ async fn uploads_are_recorded_once(store: &dyn Storage) {
     store.put_upload(&UploadRow { created_at: 99_999, ..picture.clone() }).await.expect("same upload again");
     assert_eq!(store.upload("aa11").await.expect("upload"), Some(picture));
     assert_eq!(store.upload("bb22").await.expect("upload"), None);
+}
+
+async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, other: &dyn Storage) {
+    let update = |room: &str, board: BoardId, seq: u64| Write::BoardUpdate {
+        room: room.into(),
+        board,
+        seq,
+        ts: 12_000 + seq as i64,
+        data: format!("{room} board {board} update {seq}").into_bytes(),
+    };
+    let data = |board: BoardId, seq: u64| format!("r-load board {board} update {seq}").into_bytes();
+    create_room(store, "r-load", "LOADR1", 12_000).await;
+    // Same board ids in another room: none of its rows may leak in.
+    create_room(store, "r-load-other", "LOADR2", 12_001).await;
+    store.put_upload(&upload_row("load-picture", "image/png")).await.expect("upload");
+    let old_puzzle = puzzle_row("r-load", 1, "load-picture");
+    let puzzle = PuzzleRow { mode: BoardMode::Shared, ..puzzle_row("r-load", 2, "load-picture") };
+    let mut writes = vec![
+        Write::Member(member("r-load", "u-bob", Role::Student, 12_020, MemberStatus::Active)),
+        Write::Member(member("r-load", "u-ann", Role::Student, 12_010, MemberStatus::Kicked)),
+        Write::Member(member("r-load", "u-Cat", Role::Student, 12_020, MemberStatus::Left)),
+        Write::Message { room: "r-load".into(), message: chat(1, "u-bob", "hello") },
+        Write::Message { room: "r-load".into(), message: whisper(4, "u-bob", "u-owner", "psst") },
+        Write::Spotlight { room: "r-load".into(), spotlight: Some(Spotlight { board: 3, hide_names: true }) },
+        Write::Puzzle(old_puzzle),
+        Write::Board(board_row("r-load", 1, 1, &["u-ann"])),
+        Write::Puzzle(puzzle.clone()),
+        // Board 5 has no log at all; 6 is the highest id in the room.
+        Write::Board(board_row("r-load", 6, 2, &["u-bob"])),
+        Write::Board(board_row("r-load", 5, 2, &[])),
+        Write::Board(board_row("r-load", 4, 2, &["u-ann", "u-bob"])),
+        Write::Board(board_row("r-load", 3, 2, &["u-Cat"])),
+        Write::Board(board_row("r-load", 2, 2, &["u-owner"])),
+        Write::Message { room: "r-load-other".into(), message: chat(9, "u-owner", "elsewhere") },
+        Write::Puzzle(puzzle_row("r-load-other", 7, "load-picture")),
+        Write::Board(board_row("r-load-other", 3, 7, &[])),
+        Write::Board(board_row("r-load-other", 8, 7, &[])),
+    ];
+    // Board 1 (old puzzle): updates that must not be read. 2: a snapshot and
+    // updates after it. 3: updates only. 4: a snapshot only. 6: a snapshot,
+    // a late update it already covers, and updates after it.
+    writes.extend((1..=3).map(|seq| update("r-load", 1, seq)));
+    writes.extend((1..=7).map(|seq| update("r-load", 2, seq)));
+    writes.extend((1..=4).map(|seq| update("r-load", 3, seq)));
+    writes.extend((1..=2).map(|seq| update("r-load", 4, seq)));
+    writes.extend((1..=5).map(|seq| update("r-load", 6, seq)));
+    writes.extend((1..=9).map(|seq| update("r-load-other", 3, seq)));
+    store.commit(&writes).await.expect("a room with two puzzles");
+    store.compact_board("r-load", 2, 4, b"board 2 to 4").await.expect("compact 2");
+    store.compact_board("r-load", 4, 2, b"board 4 to 2").await.expect("compact 4");
+    store.compact_board("r-load", 6, 3, b"board 6 to 3").await.expect("compact 6");
+    store.compact_board("r-load-other", 3, 5, b"elsewhere").await.expect("compact elsewhere");
+    store.commit(&[update("r-load", 6, 2)]).await.expect("a late update 2 on board 6");
+
+    // What the single reads give, read by hand.
+    let expected = LoadedRoom {
+        room: RoomRow {
+            spotlight: Some(Spotlight { board: 3, hide_names: true }),
+            ..room_row("r-load", "LOADR1", 12_000)
+        },
+        members: vec![
+            member("r-load", "u-owner", Role::Teacher, 12_000, MemberStatus::Active),
+            member("r-load", "u-ann", Role::Student, 12_010, MemberStatus::Kicked),
+            member("r-load", "u-Cat", Role::Student, 12_020, MemberStatus::Left),
+            member("r-load", "u-bob", Role::Student, 12_020, MemberStatus::Active),
+        ],
+        last_seq: 4,
+        last_ids: (2, 6),
+        puzzle: Some((
+            puzzle,
+            vec![
+                (
+                    board_row("r-load", 2, 2, &["u-owner"]),
+                    BoardLog {
+                        snapshot: Some((4, b"board 2 to 4".to_vec())),
+                        updates: (5..=7).map(|seq| (seq, data(2, seq))).collect(),
+                    },
+                ),
+                (
+                    board_row("r-load", 3, 2, &["u-Cat"]),
+                    BoardLog { snapshot: None, updates: (1..=4).map(|seq| (seq, data(3, seq))).collect() },
+                ),
+                (
+                    board_row("r-load", 4, 2, &["u-ann", "u-bob"]),
+                    BoardLog { snapshot: Some((2, b"board 4 to 2".to_vec())), updates: vec![] },
+                ),
+                (board_row("r-load", 5, 2, &[]), BoardLog::default()),
+                (
+                    board_row("r-load", 6, 2, &["u-bob"]),
+                    BoardLog {
+                        snapshot: Some((3, b"board 6 to 3".to_vec())),
+                        updates: (4..=5).map(|seq| (seq, data(6, seq))).collect(),
+                    },
+                ),
+            ],
+        )),
+    };
+    assert_eq!(singly(store, "r-load").await, expected, "the single reads");
+    assert_eq!(store.load_room("r-load").await.expect("load"), Some(expected.clone()));
+    assert_eq!(other.load_room("r-load").await.expect("load"), Some(expected), "second handle");
+
+    // The room beside it, with the same board ids; a room with nothing but its owner.
+    let other_room = other.load_room("r-load-other").await.expect("load").expect("an open room");
+    assert_eq!(other_room, singly(store, "r-load-other").await);
+    create_room(store, "r-load-bare", "LOADR3", 12_002).await;
+    let bare = store.load_room("r-load-bare").await.expect("load").expect("an open room");
+    assert_eq!(bare, singly(store, "r-load-bare").await);
+    assert_eq!((bare.members.len(), bare.last_seq, bare.last_ids, bare.puzzle), (1, 0, (0, 0), None));
+
+    // A missing room, and a closed one (whose row is still there) load as none.
+    assert_eq!(store.load_room("r-load-missing").await.expect("load"), None);
+    store.commit(&[Write::CloseRoom { room: "r-load".into(), at: 12_500 }]).await.expect("close");
+    assert!(store.room("r-load").await.expect("room").is_some_and(|room| room.closed_at == Some(12_500)));
+    assert_eq!(store.load_room("r-load").await.expect("load"), None);
+    assert_eq!(other.load_room("r-load").await.expect("load"), None, "second handle");
+}
+
+/// A room as the single-table reads give it, one read after another.
+async fn singly(store: &dyn Storage, id: &str) -> LoadedRoom {
+    let puzzle = match store.active_puzzle(id).await.expect("active puzzle") {
+        Some((puzzle, rows)) => {
+            let mut boards = Vec::new();
+            for row in rows {
+                let log = store.board_log(id, row.id).await.expect("board log");
+                boards.push((row, log));
+            }
+            Some((puzzle, boards))
+        }
+        None => None,
+    };
+    LoadedRoom {
+        room: store.room(id).await.expect("room").expect("the room exists"),
+        members: store.members(id).await.expect("members"),
+        last_seq: store.last_seq(id).await.expect("last seq"),
+        last_ids: store.last_ids(id).await.expect("last ids"),
+        puzzle,
+    }
+}
+
+/// Each batch writes message `n` and board update `n`: a load that saw one
+/// part of a batch without the other would not be one moment's state.
+async fn a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store: &dyn Storage, other: &dyn Storage) {
+    const BATCHES: u64 = 60;
+    create_room(store, "r-race", "RACER1", 13_000).await;
+    store.put_upload(&upload_row("race-picture", "image/gif")).await.expect("upload");
+    store
+        .commit(&[Write::Puzzle(puzzle_row("r-race", 1, "race-picture")), Write::Board(board_row("r-race", 1, 1, &[]))])
+        .await
+        .expect("a puzzle");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let writer = async {
+        for seq in 1..=BATCHES {
+            store
+                .commit(&[
+                    Write::Message { room: "r-race".into(), message: chat(seq, "u-owner", "tick") },
+                    Write::BoardUpdate { room: "r-race".into(), board: 1, seq, ts: 13_000, data: vec![seq as u8] },
+                ])
+                .await
+                .expect("a batch");
+            tokio::task::yield_now().await;
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let reader = async {
+        let mut loads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || loads == 0 {
+            let loaded = other.load_room("r-race").await.expect("load").expect("an open room");
+            let (_, boards) = loaded.puzzle.expect("the puzzle");
+            let last_update = boards[0].1.updates.last().map_or(0, |(seq, _)| *seq);
+            assert_eq!(loaded.last_seq, last_update, "message and board update of one batch");
+            assert_eq!(boards[0].1.updates.len() as u64, last_update, "every update up to the last");
+            loads += 1;
+            tokio::task::yield_now().await;
+        }
+        loads
+    };
+    let ((), loads) = tokio::join!(writer, reader);
+    assert!(loads > 1, "the reader raced the writer ({loads} loads)");
+    let loaded = store.load_room("r-race").await.expect("load").expect("an open room");
+    assert_eq!(loaded.last_seq, BATCHES);
 }
 
 // Rows and messages with the details the checks do not care about filled in.

@@ -1,10 +1,18 @@
 //! Picture uploads: sniffed types, size limit, content-addressed storage,
-//! serving with the right headers, and chat messages that carry them.
+//! serving with the right headers, and chat messages that carry them. On
+//! Postgres the bytes are in the database: any node serves an upload any
+//! other node took.
 
 mod common;
 
+use common::postgres::TestPostgres;
 use common::*;
 use jigsync_schema::{ClientMsg, MessageKind, ServerMsg};
+use jigsync_server::storage::postgres::PostgresStorage;
+use jigsync_server::storage::sqlite::SqliteStorage;
+use jigsync_server::storage::Storage;
+use jigsync_server::uploads::{content_id, BlobStore};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_gif_is_stored_once_served_with_its_type_and_attached_to_chat() {
@@ -78,4 +86,90 @@ async fn uploads_are_limited_per_ip() {
     assert_eq!(upload(&server, &room, &token, TINY_GIF.to_vec(), "2.gif").await.0, 201);
     let (status, body) = upload(&server, &room, &token, TINY_GIF.to_vec(), "3.gif").await;
     assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (429, Some("rate_limited")));
+}
+
+#[tokio::test]
+async fn an_upload_taken_by_one_node_is_served_by_another() {
+    let db = TestPostgres::start();
+    let url = db.create_database("uploads");
+    // One signing key for both nodes, as a cluster is configured: a token
+    // one node signed is good on the other.
+    let keys = tempfile::tempdir().expect("temp dir");
+    let key_file = keys.path().join("signing.key");
+    std::fs::write(&key_file, "5a".repeat(32)).expect("write the key");
+    let key_file = key_file.to_str().expect("a UTF-8 path");
+    let one =
+        TestServer::start_with(&["--database-url", &url, "--node-id", "n1", "--signing-key-file", key_file]).await;
+    let two =
+        TestServer::start_with(&["--database-url", &url, "--node-id", "n2", "--signing-key-file", key_file]).await;
+    assert_ne!(one.data_dir, two.data_dir);
+
+    let room = one.create_room("Shared pictures", "T").await;
+    let picture = png(640, 480);
+    let (status, body) = upload(&one, &room, &room.teacher.token, picture.clone(), "p.png").await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["uploadId"].as_str().expect("an id").to_owned();
+    let url_path = body["url"].as_str().expect("a url").to_owned();
+
+    for server in [&two, &one] {
+        let res = server.http.get(server.url(&url_path)).send().await.expect("download");
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "image/png");
+        assert_eq!(res.bytes().await.expect("bytes").as_ref(), picture.as_slice(), "byte for byte");
+    }
+    // Nowhere on disk: a node's data dir holds no upload.
+    for server in [&one, &two] {
+        let files = std::fs::read_dir(server.data_dir.join("uploads")).map_or(0, |dir| dir.count());
+        assert_eq!(files, 0, "no upload files under {}", server.data_dir.display());
+    }
+
+    // The same picture again, on the other node: the same id, stored once.
+    let (status, body) = upload(&two, &room, &room.teacher.token, picture.clone(), "again.png").await;
+    assert_eq!((status.as_u16(), body["uploadId"].as_str()), (201, Some(id.as_str())), "{body}");
+    let gif = upload(&two, &room, &room.teacher.token, TINY_GIF.to_vec(), "cat.gif").await.1;
+    let res = one.http.get(one.url(gif["url"].as_str().expect("a url"))).send().await.expect("download");
+    assert_eq!((res.status().as_u16(), res.bytes().await.expect("bytes").as_ref()), (200, TINY_GIF));
+
+    // A puzzle starts on the second node from the picture the first took.
+    let there = two.create_room("Puzzle there", "T2").await;
+    let start = json!({ "uploadId": id, "rows": 2, "cols": 2, "mode": "shared" });
+    let (status, body) = two.post(&format!("/api/rooms/{}/puzzles", there.id), Some(&there.teacher.token), start).await;
+    assert_eq!(status, 201, "{body}");
+    let image = body["boards"][0]["meta"]["image"].as_str().map(str::to_owned);
+    assert_eq!(image.as_deref(), Some(url_path.as_str()), "{body}");
+}
+
+#[tokio::test]
+async fn blob_stores_keep_each_picture_once_on_both_backends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = SqliteStorage::open(&dir.path().join("jigsync.db")).await.expect("open SQLite");
+    let files = sqlite.blob_store(dir.path().join("uploads")).expect("files");
+    same_picture_at_once(&files, &files).await;
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("uploads")).expect("the uploads dir").collect();
+    assert_eq!(names.len(), 1, "one file, no temporary files left: {names:?}");
+
+    let db = tokio::task::spawn_blocking(TestPostgres::start).await.expect("start postgres");
+    let first = PostgresStorage::connect(&db.url).await.expect("connect");
+    let second = PostgresStorage::connect(&db.url).await.expect("connect a second node");
+    let unused = tempfile::tempdir().expect("temp dir");
+    let (one, two) = (first.blob_store(unused.path().join("a")), second.blob_store(unused.path().join("b")));
+    same_picture_at_once(&one.expect("blob store"), &two.expect("blob store")).await;
+    assert_eq!(std::fs::read_dir(unused.path()).expect("the temp dir").count(), 0, "no files on Postgres");
+    first.close().await;
+    second.close().await;
+}
+
+/// Stores one picture many times at once through two handles on a store,
+/// then reads it back through both.
+async fn same_picture_at_once(one: &BlobStore, two: &BlobStore) {
+    let picture = png(300, 200);
+    let id = content_id(&picture);
+    assert_eq!(one.get(&id).await.expect("get"), None, "nothing before it is stored");
+    let puts = (0..8).map(|i| if i % 2 == 0 { one.put(&id, &picture) } else { two.put(&id, &picture) });
+    for stored in futures_util::future::join_all(puts).await {
+        stored.expect("every put of the same picture succeeds");
+    }
+    assert_eq!(one.get(&id).await.expect("get"), Some(picture.clone()));
+    assert_eq!(two.get(&id).await.expect("get"), Some(picture));
+    assert_eq!(two.get(&content_id(b"never stored")).await.expect("get"), None);
 }

@@ -14,6 +14,7 @@ const MESSAGES = {
   too_large: 'That is too large.',
   unsupported_media_type: 'Pick a picture: GIF, PNG, JPEG or WebP.',
   internal: 'The server had a problem. Please try again.',
+  unavailable: 'The class is moving to another server. Please try again in a moment.',
   timeout: 'The server did not answer in time.',
   disconnected: 'You are offline. It will be sent when you are back.',
   closed: 'The connection is closed.',

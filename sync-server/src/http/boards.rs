@@ -9,6 +9,7 @@ use jigsync_schema::{BoardInfo, BoardMode, ErrorCode, Spotlight};
 use serde::{Deserialize, Serialize};
 
 use super::extract::Json;
+use super::uploads::read_error;
 use crate::access::Access;
 use crate::app::App;
 use crate::error::ApiError;
@@ -45,10 +46,6 @@ impl From<BoardList> for Boards {
     }
 }
 
-fn unavailable() -> ApiError {
-    ApiError::new(ErrorCode::Internal, "the room is unavailable, try again")
-}
-
 pub async fn start_puzzle(
     State(app): State<Arc<App>>,
     Path(room_id): Path<String>,
@@ -75,7 +72,7 @@ pub async fn start_puzzle(
     let not_found = || ApiError::not_found("no such upload");
     let upload = if is_content_id(&body.upload_id) { app.storage.upload(&body.upload_id).await? } else { None };
     let upload = upload.ok_or_else(not_found)?;
-    let bytes = tokio::fs::read(app.blobs.path(&upload.id)).await.map_err(|_| not_found())?;
+    let bytes = app.blobs.get(&upload.id).await.map_err(read_error)?.ok_or_else(not_found)?;
     let size = imagesize::blob_size(&bytes)
         .map_err(|_| ApiError::new(ErrorCode::UnsupportedMediaType, "cannot read the picture's size"))?;
     if size.width == 0 || size.height == 0 {
@@ -96,7 +93,7 @@ pub async fn start_puzzle(
     };
     let by = access.claims.user.clone();
     let start = |reply| RoomCmd::StartPuzzle { by: by.clone(), spec: spec.clone(), reply };
-    let list = app.rooms.call(&room_id, start).await.ok_or_else(unavailable)??;
+    let list = app.rooms.call(&room_id, start).await.ok_or_else(ApiError::unavailable)??;
     Ok((StatusCode::CREATED, Json(list.into())))
 }
 
@@ -107,6 +104,6 @@ pub async fn list_boards(
 ) -> Result<Json<Boards>, ApiError> {
     let access = access.for_room(&room_id)?;
     let list = |reply| RoomCmd::ListBoards { user: access.claims.user.clone(), reply };
-    let list = app.rooms.call(&room_id, list).await.ok_or_else(unavailable)??;
+    let list = app.rooms.call(&room_id, list).await.ok_or_else(ApiError::unavailable)??;
     Ok(Json(list.into()))
 }

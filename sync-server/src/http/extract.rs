@@ -57,7 +57,9 @@ impl FromRequestParts<Arc<App>> for Access {
     }
 }
 
-/// The client's IP for rate limits (see [`client_ip`]).
+/// The client's IP for rate limits (see [`client_ip`]); for a request
+/// another node of the cluster forwarded, the address that node vouches for.
+#[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
 impl FromRequestParts<Arc<App>> for ClientIp {
@@ -69,6 +71,9 @@ impl FromRequestParts<Arc<App>> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| *addr)
             .ok_or_else(|| ApiError::new(jigsync_schema::ErrorCode::Internal, "peer address unknown"))?;
+        if let Some(client) = crate::cluster::headers::forwarded_client(&parts.headers, &app.keys) {
+            return Ok(ClientIp(client));
+        }
         Ok(ClientIp(client_ip(peer, &parts.headers, &app.config.trusted_proxy)))
     }
 }

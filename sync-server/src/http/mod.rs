@@ -7,6 +7,7 @@ mod body_limit;
 mod error_response;
 mod extract;
 mod ops;
+mod owner;
 mod rooms;
 mod test_hooks;
 mod uploads;
@@ -37,13 +38,18 @@ pub fn router(app: Arc<App>) -> Router {
     let max_upload = app.config.max_upload_bytes;
     let upload_limit =
         BodyLimit::new(max_upload.saturating_add(UPLOAD_MULTIPART_OVERHEAD_BYTES), uploads::too_large(max_upload));
+    // The room's actor does these: with several nodes, on the room's owner.
+    let at_owner = Router::new()
+        .route("/rooms/{room_id}/teachers", post(rooms::add_teacher))
+        .route("/rooms/{room_id}/puzzles", post(boards::start_puzzle))
+        .route("/rooms/{room_id}/boards", get(boards::list_boards))
+        .route_layer(from_fn_with_state(app.clone(), owner::to_owner));
     let json_api = Router::new()
         .route("/rooms", post(rooms::create_room))
         .route("/join", post(rooms::join))
-        .route("/rooms/{room_id}/teachers", post(rooms::add_teacher))
+        // Served from the store by any node.
         .route("/rooms/{room_id}/messages", get(rooms::messages))
-        .route("/rooms/{room_id}/puzzles", post(boards::start_puzzle))
-        .route("/rooms/{room_id}/boards", get(boards::list_boards))
+        .merge(at_owner)
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(from_fn_with_state(json_limit, body_limit::enforce));
     let upload_api = Router::new()

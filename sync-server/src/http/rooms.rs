@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use jigsync_schema::limits::{MAX_HISTORY_PAGE, MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS};
 use jigsync_schema::{Message, Role, RoomSummary};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{ClientIp, Json, Query};
+use super::owner::{owner_of, relay, Owner};
 use crate::access::Access;
 use crate::app::App;
 use crate::auth::Claims;
@@ -17,7 +19,7 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::room::RoomCmd;
 use crate::storage::{HistoryQuery, MemberRow, MemberStatus, RoomRow, StorageError};
-use crate::{ids, validate};
+use crate::{cluster, ids, validate};
 
 /// Attempts at a fresh join code before giving up (collisions are rare: 29^6
 /// codes).
@@ -93,7 +95,7 @@ pub async fn create_room(
     Err(ApiError::new(jigsync_schema::ErrorCode::Internal, "could not find a free join code, try again"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinRoom {
     join_code: String,
@@ -113,20 +115,23 @@ pub struct Joined {
 /// everything else in the room and announced to it.
 async fn admit(app: &Arc<App>, room: &str, name: String, role: Role) -> Result<Joined, ApiError> {
     let add = |reply| RoomCmd::AddMember { name: name.clone(), role, reply };
-    let member =
-        app.rooms.call(room, add).await.ok_or_else(|| {
-            ApiError::new(jigsync_schema::ErrorCode::Internal, "the room is unavailable, try again")
-        })??;
+    let member = app.rooms.call(room, add).await.ok_or_else(ApiError::unavailable)??;
     let token = app.keys.sign(&Claims { room: room.to_owned(), user: member.user.clone(), role });
     Ok(Joined { room_id: room.to_owned(), token, color: member.display_color(), user_id: member.user })
 }
 
+/// Joins by code. The code names the room only once looked up, so this route
+/// finds the room's owner itself; the node that forwards the call already
+/// counted it against the client's budget.
 pub async fn join(
     State(app): State<Arc<App>>,
     ip: ClientIp,
+    headers: HeaderMap,
     Json(body): Json<JoinRoom>,
-) -> Result<Json<Joined>, ApiError> {
-    check_ip_budget(&app, ip)?;
+) -> Result<Response, ApiError> {
+    if !cluster::headers::is_forwarded(&headers, &app.keys) {
+        check_ip_budget(&app, ip)?;
+    }
     let name = validate::name("name", &body.name, MAX_NAME_CHARS)?;
     let code = ids::normalize_join_code(&body.join_code);
     if code.len() != ids::JOIN_CODE_LEN {
@@ -134,7 +139,14 @@ pub async fn join(
     }
     let room =
         app.storage.room_by_code(&code).await?.ok_or_else(|| ApiError::not_found("no room has this join code"))?;
-    Ok(Json(admit(&app, &room.id, name, Role::Student).await?))
+    match owner_of(&app, &room.id, &headers).await {
+        Owner::Here => Ok(Json(admit(&app, &room.id, name, Role::Student).await?).into_response()),
+        Owner::Unreachable => Err(ApiError::unavailable()),
+        Owner::At(base) => {
+            let body = serde_json::to_vec(&body).map_err(|_| ApiError::invalid("cannot forward the request"))?;
+            Ok(relay(&app, &base, Method::POST, "/api/join", &headers, body.into(), ip).await)
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -20,7 +20,9 @@ use crate::app::App;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::storage::UploadRow;
-use crate::uploads::{checked_dimensions, content_id, content_type_for_extension, is_content_id, sniff, url_for};
+use crate::uploads::{
+    checked_dimensions, content_id, content_type_for_extension, is_content_id, sniff, url_for, BlobError,
+};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +35,11 @@ pub struct Uploaded {
 
 pub(super) fn too_large(max: usize) -> ApiError {
     ApiError::new(ErrorCode::TooLarge, format!("uploads are limited to {max} bytes"))
+}
+
+pub(super) fn read_error(err: BlobError) -> ApiError {
+    tracing::error!(error = %err, "cannot read upload");
+    ApiError::new(ErrorCode::Internal, "cannot read the upload")
 }
 
 pub async fn upload(
@@ -79,6 +86,7 @@ pub async fn upload(
         checked_dimensions(size.width, size.height)?;
     }
     let id = content_id(&data);
+    // Bytes first, then the row: whoever finds the row finds the bytes.
     app.blobs.put(&id, &data).await.map_err(|err| {
         tracing::error!(error = %err, "cannot write upload");
         ApiError::new(ErrorCode::Internal, "cannot store the upload, try again")
@@ -111,14 +119,7 @@ pub async fn serve(State(app): State<Arc<App>>, Path(file): Path<String>) -> Res
     if stored.content_type != content_type {
         return Err(not_found());
     }
-    let bytes = match tokio::fs::read(app.blobs.path(id)).await {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
-        Err(err) => {
-            tracing::error!(error = %err, "cannot read upload");
-            return Err(ApiError::new(ErrorCode::Internal, "cannot read the upload"));
-        }
-    };
+    let bytes = app.blobs.get(id).await.map_err(read_error)?.ok_or_else(not_found)?;
     let headers = [
         (CONTENT_TYPE, content_type.to_owned()),
         (CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),

@@ -5,13 +5,18 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
+use jigsync_schema::CloseCode;
 use serde::Deserialize;
 
-use super::extract::Query;
+use super::extract::{ClientIp, Query};
+use super::owner::{holds_room, owner_of, Owner};
 use crate::app::App;
+use crate::cluster::{self, forward::Forward};
 use crate::connection::{lobby_session, room_session, yjs_session};
 use crate::error::ApiError;
 
@@ -40,9 +45,18 @@ pub struct ChannelParams {
 pub async fn room_channel(
     State(app): State<Arc<App>>,
     Query(params): Query<ChannelParams>,
+    ip: ClientIp,
+    uri: Uri,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None))
+    let room = params.token.as_deref().and_then(|t| app.keys.verify(t)).map(|claims| claims.room);
+    match route(&app, room.as_deref(), &uri, &headers, ip).await {
+        Route::Here => {
+            configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None))
+        }
+        elsewhere => forward(ws, elsewhere),
+    }
 }
 
 /// The room channel at the room's own URL (`/ws/{roomId}`), which a load
@@ -51,9 +65,17 @@ pub async fn room_channel_of(
     State(app): State<Arc<App>>,
     Path(room): Path<String>,
     Query(params): Query<ChannelParams>,
+    ip: ClientIp,
+    uri: Uri,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room)))
+    let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
+    match route(&app, holder.then_some(room.as_str()), &uri, &headers, ip).await {
+        Route::Here => configure(ws)
+            .on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room))),
+        elsewhere => forward(ws, elsewhere),
+    }
 }
 
 #[derive(Deserialize)]
@@ -75,8 +97,63 @@ pub async fn yjs_channel(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, jigsync_schema::BoardId)>, PathRejection>,
     Query(params): Query<TokenParams>,
+    ip: ClientIp,
+    uri: Uri,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let Path((room, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
-    Ok(configure(ws).on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)))
+    let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
+    Ok(match route(&app, holder.then_some(room.as_str()), &uri, &headers, ip).await {
+        Route::Here => configure(ws).on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)),
+        elsewhere => forward(ws, elsewhere),
+    })
+}
+
+/// Where a connection for a room is served, with several nodes.
+enum Route {
+    Here,
+    /// At the room's owner, relayed through this node.
+    Forward(Forward),
+    /// The owner cannot be found or reached: the client retries later.
+    Unreachable,
+}
+
+/// Asks which node serves the room (no question without a cluster, or
+/// without a room to ask about, or without a token of that room: the
+/// session refuses those itself).
+async fn route(app: &App, room: Option<&str>, uri: &Uri, headers: &HeaderMap, ip: ClientIp) -> Route {
+    let Some(room) = room else {
+        return Route::Here;
+    };
+    match owner_of(app, room, headers).await {
+        Owner::Here => Route::Here,
+        Owner::Unreachable => Route::Unreachable,
+        Owner::At(base) => {
+            let base = base.replacen("http://", "ws://", 1).replacen("https://", "wss://", 1);
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            let mut marks = HeaderMap::new();
+            cluster::headers::mark(&mut marks, &app.keys, ip.0);
+            Route::Forward(Forward {
+                url: format!("{}{path}", base.trim_end_matches('/')),
+                marks,
+                write_timeout: app.config.write_timeout(),
+                idle_timeout: app.config.idle_timeout(),
+                shutdown: app.shutdown.clone(),
+            })
+        }
+    }
+}
+
+fn forward(ws: WebSocketUpgrade, route: Route) -> Response {
+    configure(ws).on_upgrade(move |mut socket| async move {
+        match route {
+            Route::Forward(forward) => cluster::forward::websocket(socket, forward).await,
+            Route::Here | Route::Unreachable => {
+                let reason = "the room's node cannot be reached; reconnect";
+                let close = CloseFrame { code: CloseCode::GoingAway.code(), reason: reason.into() };
+                let _ = socket.send(Message::Close(Some(close))).await;
+            }
+        }
+    })
 }

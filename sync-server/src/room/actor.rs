@@ -20,10 +20,11 @@ use super::core::effects::Effect;
 use super::core::snapshot::snapshot;
 use super::core::{Ctx, Input, RoomCore};
 use super::env::RoomEnv;
-use super::RoomCmd;
+use super::lease::{self, Hold, NotHere};
+use super::{Location, RoomCmd};
 use crate::error::ApiError;
 use crate::outbox::{ConnId, Outbox};
-use crate::storage::{HistoryQuery, StorageError};
+use crate::storage::{HistoryQuery, StorageError, Write};
 use crate::{ids, uploads};
 
 /// How often soft locks are checked for silence.
@@ -50,31 +51,63 @@ struct Actor {
     env: Arc<RoomEnv>,
     core: RoomCore,
     deliveries: Deliveries,
+    /// The room's lease, with several nodes.
+    lease: Option<Hold>,
+    /// The lease is gone (another node took the room): stop serving.
+    lost: bool,
 }
 
 /// Runs the actor for `room_id` until it goes idle, the room closes or the
 /// server shuts down.
 pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<RoomCmd>) {
     let _live = Live::new();
+    let lease = match lease::claim(&env, &room_id).await {
+        Ok(lease) => lease,
+        Err(not_here) => {
+            let err = match not_here {
+                NotHere::Elsewhere(node) => ConnectError::Elsewhere(node),
+                NotHere::NoSuchRoom => ConnectError::RoomGone,
+                NotHere::Unavailable => ConnectError::Unavailable,
+            };
+            stop(rx, Some(err));
+            return;
+        }
+    };
     let refusal = match load(&env, &room_id).await {
         Ok(Some(core)) => {
-            let mut actor = Actor { env, core, deliveries: Deliveries::default() };
+            let mut actor = Actor { env, core, deliveries: Deliveries::default(), lease, lost: false };
             actor.serve(&mut rx).await;
+            release(actor.lease.take().filter(|_| !actor.lost)).await;
             if actor.core.closed() {
                 Some(ConnectError::RoomGone)
             } else {
-                actor.env.shutdown.is_cancelled().then_some(ConnectError::Unavailable)
+                (actor.lost || actor.env.shutdown.is_cancelled()).then_some(ConnectError::Unavailable)
             }
         }
-        Ok(None) => Some(ConnectError::RoomGone),
+        Ok(None) => {
+            release(lease).await;
+            Some(ConnectError::RoomGone)
+        }
         Err(err) => {
             tracing::error!(room = %room_id, error = %err, "cannot load room");
+            release(lease).await;
             Some(ConnectError::Unavailable)
         }
     };
+    stop(rx, refusal);
+}
+
+async fn release(lease: Option<Hold>) {
+    if let Some(lease) = lease {
+        lease.release().await;
+    }
+}
+
+/// Closes the actor's channel and answers what raced with the stop: refused
+/// for good if the room is gone or served elsewhere; otherwise the reply is
+/// dropped, so the caller retries on a new actor.
+fn stop(mut rx: mpsc::Receiver<RoomCmd>, refusal: Option<ConnectError>) {
     rx.close();
-    // Commands that raced with the stop: refuse them for good if the room is
-    // gone; otherwise drop the reply so the caller retries on a new actor.
     while let Ok(cmd) = rx.try_recv() {
         if let Some(err) = &refusal {
             refuse(cmd, err);
@@ -83,8 +116,18 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
 }
 
 fn refuse(cmd: RoomCmd, err: &ConnectError) {
-    let api = || ApiError::not_found(err.to_string());
+    let api = || match err {
+        ConnectError::RoomGone => ApiError::not_found(err.to_string()),
+        _ => ApiError::unavailable(),
+    };
     match cmd {
+        RoomCmd::Locate { reply } => {
+            let location = match err {
+                ConnectError::Elsewhere(node) => Location::Elsewhere { node: node.clone() },
+                _ => Location::Here,
+            };
+            let _ = reply.send(location);
+        }
         RoomCmd::Connect { reply, .. } | RoomCmd::ConnectYjs { reply, .. } => {
             let _ = reply.send(Err(err.clone()));
         }
@@ -99,34 +142,29 @@ fn refuse(cmd: RoomCmd, err: &ConnectError) {
 }
 
 async fn load(env: &RoomEnv, room_id: &str) -> Result<Option<RoomCore>, StorageError> {
-    let Some(room) = env.storage.room(room_id).await? else {
+    // One read of everything, so the room starts from one moment's state;
+    // a closed room reads as none.
+    let Some(loaded) = env.storage.load_room(room_id).await? else {
         return Ok(None);
     };
-    if room.closed_at.is_some() {
-        return Ok(None);
-    }
-    let members = env.storage.members(room_id).await?;
-    let last_seq = env.storage.last_seq(room_id).await?;
-    let last_ids = env.storage.last_ids(room_id).await?;
-    let (puzzle, boards) = match env.storage.active_puzzle(room_id).await? {
-        Some((puzzle, rows)) => {
-            let mut boards = Vec::with_capacity(rows.len());
-            for row in rows {
-                let log = env.storage.board_log(room_id, row.id).await?;
-                boards.push(Board::from_log(row, log)?);
-            }
+    let (puzzle, boards) = match loaded.puzzle {
+        Some((puzzle, boards)) => {
+            let boards = boards.into_iter().map(|(row, log)| Board::from_log(row, log)).collect::<Result<_, _>>()?;
             (Some(puzzle), boards)
         }
         None => (None, Vec::new()),
     };
-    Ok(Some(RoomCore::new(room, members, last_seq, BoardSet::new(puzzle, boards, last_ids))))
+    let boards = BoardSet::new(puzzle, boards, loaded.last_ids);
+    Ok(Some(RoomCore::new(loaded.room, loaded.members, loaded.last_seq, boards)))
 }
 
 impl Actor {
     async fn serve(&mut self, rx: &mut mpsc::Receiver<RoomCmd>) {
         let mut lock_sweep = tokio::time::interval(LOCK_SWEEP);
-        while !self.core.closed() {
-            let (idle, locks) = (self.core.idle(), self.core.has_locks());
+        let renew_every = self.lease.as_ref().map_or(LOCK_SWEEP, Hold::renew_every);
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+        while !self.core.closed() && !self.lost {
+            let (idle, locks, leased) = (self.core.idle(), self.core.has_locks(), self.lease.is_some());
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
                 () = tokio::time::sleep(self.env.idle), if idle => None,
@@ -135,11 +173,29 @@ impl Actor {
                     let _ = self.run(Input::ExpireLocks).await;
                     continue;
                 }
+                _ = renew.tick(), if leased => {
+                    let held = match self.lease.as_mut() {
+                        Some(lease) => lease.renew().await,
+                        None => true,
+                    };
+                    if !held {
+                        self.lose_room();
+                    }
+                    continue;
+                }
             };
             let Some(cmd) = cmd else { return };
             self.handle(cmd).await;
             self.rebuild_stale_boards().await;
         }
+    }
+
+    /// Another node owns the room now: this node must not serve it. Every
+    /// connection closes with 1001, and its client reconnects (through the
+    /// load balancer) to the new owner.
+    fn lose_room(&mut self) {
+        self.lost = true;
+        self.deliveries.close_all(jigsync_schema::CloseCode::GoingAway, "the room moved to another node; reconnect");
     }
 
     async fn handle(&mut self, cmd: RoomCmd) {
@@ -180,16 +236,27 @@ impl Actor {
             RoomCmd::Snapshot { reply } => {
                 let _ = reply.send(snapshot(&self.core));
             }
+            RoomCmd::Locate { reply } => {
+                let _ = reply.send(Location::Here);
+            }
         }
     }
 
     /// Stage, commit, apply, deliver. A refusal or a failed commit changes
     /// nothing and is returned.
     async fn run(&mut self, input: Input) -> Result<(), ApiError> {
-        let staged = self.core.stage(input, &Ctx::now())?;
+        let mut staged = self.core.stage(input, &Ctx::now())?;
         if !staged.writes.is_empty() {
+            if let Some(lease) = &self.lease {
+                staged.writes.insert(0, Write::Fence(lease.fence().clone()));
+            }
             if let Err(err) = self.env.storage.commit(&staged.writes).await {
                 self.core.abort(&staged);
+                if let StorageError::Fenced(_) = err {
+                    // Nothing is acknowledged; the new owner serves the room.
+                    self.lose_room();
+                    return Err(ApiError::unavailable());
+                }
                 self.resync().await;
                 return Err(err.into());
             }

@@ -28,6 +28,13 @@ impl Deliveries {
         self.outboxes.remove(&conn);
     }
 
+    /// Closes every connection of the room (room channel and `/yjs`).
+    pub fn close_all(&mut self, code: jigsync_schema::CloseCode, reason: &str) {
+        for (_, outbox) in self.outboxes.drain() {
+            outbox.close(code, reason);
+        }
+    }
+
     /// Delivers what can be delivered; returns the effects that are not
     /// deliveries (lobby, compaction) for the actor.
     pub fn deliver(&mut self, effects: impl IntoIterator<Item = Effect>, core: &RoomCore) -> Vec<Effect> {

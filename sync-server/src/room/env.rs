@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::Cluster;
 use crate::lobby::Lobby;
 use crate::storage::Storage;
 
@@ -22,4 +23,7 @@ pub struct RoomEnv {
     pub tasks: TaskTracker,
     /// Cancelled on shutdown: actors stop after the command at hand.
     pub shutdown: CancellationToken,
+    /// With several nodes: room leases, so an actor runs only where its
+    /// room's lease is held, and its commits are fenced.
+    pub cluster: Option<Arc<Cluster>>,
 }

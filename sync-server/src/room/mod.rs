@@ -17,6 +17,7 @@ pub mod actor;
 pub mod audience;
 pub mod core;
 pub mod env;
+pub mod lease;
 pub mod supervisor;
 
 use std::collections::HashMap;
@@ -99,6 +100,19 @@ pub enum RoomCmd {
     Snapshot {
         reply: oneshot::Sender<core::snapshot::CoreSnapshot>,
     },
+    /// Whether this node serves the room (several nodes).
+    Locate {
+        reply: oneshot::Sender<Location>,
+    },
+}
+
+/// Where a room is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// By this node.
+    Here,
+    /// By another node, which holds the room's lease.
+    Elsewhere { node: String },
 }
 
 #[derive(Clone)]
@@ -173,6 +187,13 @@ impl RoomRegistry {
     /// The running actor for `room`, if any; never starts one.
     pub fn get(&self, room: &str) -> Option<RoomHandle> {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner()).get(room).cloned()
+    }
+
+    /// Which node serves `room`: this one (its actor holds the room's lease,
+    /// starting if it has to) or another. `None` if the room's actor could
+    /// not be reached (storage or the database is down).
+    pub async fn locate(&self, room: &str) -> Option<Location> {
+        self.call(room, |reply| RoomCmd::Locate { reply }).await
     }
 
     /// Sends a command that expects a reply. If the actor stopped before

@@ -13,8 +13,12 @@ pub mod postgres;
 pub mod sqlite;
 pub mod stored;
 
+use std::path::PathBuf;
+
 use async_trait::async_trait;
 use jigsync_schema::{BoardId, BoardMeta, BoardMode, Message, Role, Spotlight};
+
+use crate::uploads::BlobStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -26,6 +30,19 @@ pub enum StorageError {
     DuplicateJoinCode,
     #[error("stored row is not valid: {0}")]
     Corrupt(String),
+    /// The batch's fence no longer holds: another node owns the room now.
+    #[error("room {0} is owned by another node now")]
+    Fenced(String),
+}
+
+/// A commit's proof of ownership: the room's lease as this node holds it.
+/// A batch that starts with [`Write::Fence`] commits only if the room's lease
+/// still has this node and epoch, checked in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub room: String,
+    pub node: String,
+    pub epoch: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,23 +132,60 @@ pub struct BoardRow {
 }
 
 /// What rebuilds a board: the latest snapshot, then the updates after it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BoardLog {
     pub snapshot: Option<(u64, Vec<u8>)>,
     pub updates: Vec<(u64, Vec<u8>)>,
+}
+
+/// Everything a room actor starts from, read as of one moment: what
+/// [`Storage::room`], [`Storage::members`], [`Storage::last_seq`],
+/// [`Storage::last_ids`], [`Storage::active_puzzle`] and
+/// [`Storage::board_log`] of each of its boards would return, were nothing
+/// written between them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedRoom {
+    pub room: RoomRow,
+    pub members: Vec<MemberRow>,
+    pub last_seq: u64,
+    /// The highest puzzle and board numbers used in the room.
+    pub last_ids: (u32, BoardId),
+    /// The newest puzzle and its boards (by id), each with its log.
+    pub puzzle: Option<(PuzzleRow, Vec<(BoardRow, BoardLog)>)>,
 }
 
 /// One change in a room's persisted state.
 #[derive(Debug, Clone)]
 pub enum Write {
     Member(MemberRow),
-    Owner { room: String, owner: Option<String> },
-    Message { room: String, message: Message },
-    CloseRoom { room: String, at: i64 },
-    Spotlight { room: String, spotlight: Option<Spotlight> },
+    Owner {
+        room: String,
+        owner: Option<String>,
+    },
+    Message {
+        room: String,
+        message: Message,
+    },
+    CloseRoom {
+        room: String,
+        at: i64,
+    },
+    Spotlight {
+        room: String,
+        spotlight: Option<Spotlight>,
+    },
     Puzzle(PuzzleRow),
     Board(BoardRow),
-    BoardUpdate { room: String, board: BoardId, seq: u64, ts: i64, data: Vec<u8> },
+    BoardUpdate {
+        room: String,
+        board: BoardId,
+        seq: u64,
+        ts: i64,
+        data: Vec<u8>,
+    },
+    /// Commit only while this fence holds (several nodes). A store without
+    /// leases (SQLite: one node owns every room) takes it as held.
+    Fence(Fence),
 }
 
 /// Which of a room's messages to read, for one viewer (whispers are visible
@@ -164,6 +218,12 @@ pub trait Storage: Send + Sync + 'static {
     /// The highest puzzle and board numbers used in the room (0 if none).
     async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError>;
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError>;
+    /// A room's whole state in one read transaction, so no commit lands
+    /// between its parts, and in a fixed number of queries however many
+    /// boards it has. `None` if the room does not exist or is closed: a
+    /// closed room is never served again, and reading its boards would be
+    /// wasted ([`Storage::room`] still reads its row).
+    async fn load_room(&self, room: &str) -> Result<Option<LoadedRoom>, StorageError>;
     /// Replaces updates `1..=upto_seq` of a board by one snapshot.
     async fn compact_board(
         &self,
@@ -175,6 +235,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Records an upload; storing the same bytes twice is not an error.
     async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError>;
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError>;
+    /// Where this store keeps the bytes of uploads, whose rows it keeps:
+    /// files in `dir` beside an embedded store, or the database itself when
+    /// several nodes share it (every node must serve every upload).
+    fn blob_store(&self, dir: PathBuf) -> std::io::Result<BlobStore>;
     /// Flushes and closes; called once on shutdown.
     async fn close(&self);
 }

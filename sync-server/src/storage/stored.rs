@@ -1,7 +1,8 @@
 //! What both SQL backends store alike: the names enums are stored under,
 //! how a row reads back into the server's records (through [`StoredRow`],
-//! which each backend implements for its own row type), and the storage
-//! latency histogram.
+//! which each backend implements for its own row type, and which rows
+//! Postgres aggregates into JSON implement too), and the storage latency
+//! histogram.
 
 use std::time::Instant;
 
@@ -47,6 +48,58 @@ macro_rules! stored_row {
 
 stored_row!(SqliteRow);
 stored_row!(PgRow);
+
+/// A row Postgres handed back as a JSON object (`json_agg`, `row_to_json`),
+/// so that several tables' rows come back in one statement and still read
+/// through the same decoders. Keys are column names; SQL NULL is JSON null.
+pub type JsonRow = serde_json::Map<String, serde_json::Value>;
+
+impl StoredRow for JsonRow {
+    fn text(&self, column: &str) -> Result<String, StorageError> {
+        self.opt_text(column)?.ok_or_else(|| null_column(column))
+    }
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StorageError> {
+        match json_column(self, column)? {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(text) => Ok(Some(text.clone())),
+            other => Err(StorageError::Corrupt(format!("{column} = {other}, expected text"))),
+        }
+    }
+    fn int(&self, column: &str) -> Result<i64, StorageError> {
+        self.opt_int(column)?.ok_or_else(|| null_column(column))
+    }
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StorageError> {
+        match json_column(self, column)? {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::Number(n) if n.is_i64() => Ok(n.as_i64()),
+            other => Err(StorageError::Corrupt(format!("{column} = {other}, expected an integer"))),
+        }
+    }
+    fn flag(&self, column: &str) -> Result<bool, StorageError> {
+        match json_column(self, column)? {
+            serde_json::Value::Bool(flag) => Ok(*flag),
+            other => Err(StorageError::Corrupt(format!("{column} = {other}, expected a boolean"))),
+        }
+    }
+}
+
+fn json_column<'a>(row: &'a JsonRow, column: &str) -> Result<&'a serde_json::Value, StorageError> {
+    row.get(column).ok_or_else(|| StorageError::Corrupt(format!("no column {column}")))
+}
+
+fn null_column(column: &str) -> StorageError {
+    StorageError::Corrupt(format!("{column} is null"))
+}
+
+/// Parses JSON text Postgres built (`json_agg(...)::text`) into rows.
+pub fn json_rows(text: &str, what: &str) -> Result<Vec<JsonRow>, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Parses one row Postgres built (`row_to_json(...)::text`).
+pub fn json_row(text: &str, what: &str) -> Result<JsonRow, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
 
 /// Records how long a storage operation took.
 pub fn observe(op: &'static str, started: Instant) {
@@ -183,6 +236,16 @@ pub fn board_row(row: &impl StoredRow) -> Result<BoardRow, StorageError> {
 
 pub fn seq_i64(seq: u64) -> Result<i64, StorageError> {
     i64::try_from(seq).map_err(|_| StorageError::Corrupt(format!("seq {seq}")))
+}
+
+/// A stored seq read back: never negative.
+pub fn seq_u64(seq: i64) -> Result<u64, StorageError> {
+    u64::try_from(seq).map_err(|_| StorageError::Corrupt(format!("seq {seq}")))
+}
+
+/// The highest puzzle or board number as `MAX(...)` gives it (NULL for none).
+pub fn last_id(max: Option<i64>) -> u32 {
+    max.and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
 }
 
 pub fn message_row(row: &impl StoredRow) -> Result<Message, StorageError> {

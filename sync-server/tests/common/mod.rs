@@ -4,7 +4,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod cluster;
 pub mod crafted;
+pub mod haproxy;
 pub mod postgres;
 
 use std::io::{BufRead, BufReader};
@@ -27,7 +29,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct TestServer {
-    child: Child,
+    /// `None` for [`TestServer::at`]: something else runs there.
+    child: Option<Child>,
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     args: Vec<String>,
@@ -79,16 +82,52 @@ impl TestServer {
             }
         });
         let addr = rx.recv_timeout(WAIT).expect("server did not report its address").parse().expect("address");
-        TestServer { child, addr, data_dir: data_dir.to_path_buf(), args, _temp: None, http: reqwest::Client::new() }
+        TestServer {
+            child: Some(child),
+            addr,
+            data_dir: data_dir.to_path_buf(),
+            args,
+            _temp: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The HTTP and WebSocket helpers for a server this harness did not
+    /// start (a load balancer in front of several nodes).
+    pub fn at(addr: SocketAddr) -> TestServer {
+        TestServer {
+            child: None,
+            addr,
+            data_dir: PathBuf::new(),
+            args: Vec::new(),
+            _temp: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn process(&mut self) -> &mut Child {
+        self.child.as_mut().expect("a server this harness started")
     }
 
     /// `kill -9`, then a fresh process on the same data dir (new port).
     pub fn kill9_and_restart(&mut self) {
-        self.child.kill().expect("kill -9");
-        let _ = self.child.wait();
+        self.process().kill().expect("kill -9");
+        let _ = self.process().wait();
         let fresh = TestServer::spawn(&self.data_dir, self.args.clone());
         let old = std::mem::replace(self, fresh);
         self._temp = old.into_temp();
+    }
+
+    /// `kill -9`, and no restart: the node is gone.
+    pub fn kill9(&mut self) {
+        self.process().kill().expect("kill -9");
+        let _ = self.process().wait();
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`, …) to the process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill").arg(format!("-{name}")).arg(self.pid().to_string()).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{name}");
     }
 
     fn into_temp(mut self) -> Option<tempfile::TempDir> {
@@ -97,9 +136,9 @@ impl TestServer {
 
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        let status = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status().expect("kill");
         assert!(status.success());
-        self.child.wait().expect("wait")
+        self.process().wait().expect("wait")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -211,7 +250,7 @@ impl TestServer {
     /// Open sockets of the server process (Linux): the listener and one per
     /// connection, whatever storage keeps open besides.
     pub fn open_sockets(&self) -> usize {
-        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/fd", self.child.id())) else {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/fd", self.pid())) else {
             return 0;
         };
         dir.filter_map(Result::ok)
@@ -224,8 +263,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -508,7 +549,7 @@ pub fn rss_kib(pid: u32) -> u64 {
 
 impl TestServer {
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().expect("a server this harness started").id()
     }
 
     /// Opens `/yjs/{room}/{board}`.

@@ -69,22 +69,7 @@ impl TestPostgres {
         let (server, port) = loop {
             attempts += 1;
             let port = free_port();
-            let log_file = File::create(&log).expect("postgres log file");
-            let mut server = pg_command(as_postgres_user, &bin.join("postgres"), dir.path())
-                .arg("-D")
-                .arg(&data)
-                .arg("-p")
-                .arg(port.to_string())
-                .arg("-k")
-                .arg(dir.path())
-                .args(["-c", "listen_addresses=127.0.0.1"])
-                .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-                .args(["-c", "shared_buffers=16MB", "-c", "max_connections=50"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log_file)
-                .spawn()
-                .expect("start postgres");
+            let mut server = spawn_postgres(as_postgres_user, &bin, dir.path(), port);
             match wait_until_ready(&mut server, &data) {
                 Ok(()) => break (server, port),
                 Err(exited) => {
@@ -113,6 +98,51 @@ impl TestPostgres {
         check(created, "createdb");
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{name}", self.port)
     }
+}
+
+impl TestPostgres {
+    /// Stops the server (fast: open connections are cut, as when the
+    /// database restarts under load) and starts it again on the same port
+    /// and data, after `down`.
+    pub fn restart(&mut self, down: Duration) {
+        let stopped = pg_command(self.as_postgres_user, &self.bin.join("pg_ctl"), &self.data)
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "-t", "30"])
+            .stdin(Stdio::null())
+            .output();
+        check(stopped, "pg_ctl stop");
+        let _ = self.server.wait();
+        std::thread::sleep(down);
+        let dir = self.data.parent().expect("the data dir's parent").to_path_buf();
+        self.server = spawn_postgres(self.as_postgres_user, &self.bin, &dir, self.port);
+        if wait_until_ready(&mut self.server, &self.data).is_err() {
+            let log = fs::read_to_string(dir.join("postgres.log")).unwrap_or_default();
+            panic!("postgres did not start again on port {}:\n{log}", self.port);
+        }
+    }
+}
+
+/// Starts the postmaster of the cluster under `dir` on `port`, logging to
+/// `dir/postgres.log`.
+fn spawn_postgres(as_postgres_user: bool, bin: &Path, dir: &Path, port: u16) -> Child {
+    let log_file = File::create(dir.join("postgres.log")).expect("postgres log file");
+    pg_command(as_postgres_user, &bin.join("postgres"), dir)
+        .arg("-D")
+        .arg(dir.join("data"))
+        .arg("-p")
+        .arg(port.to_string())
+        .arg("-k")
+        .arg(dir)
+        .args(["-c", "listen_addresses=127.0.0.1"])
+        .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+        .args(["-c", "shared_buffers=16MB", "-c", "max_connections=50"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
+        .expect("start postgres")
 }
 
 impl Drop for TestPostgres {

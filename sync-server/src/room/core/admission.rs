@@ -22,6 +22,9 @@ pub enum ConnectError {
     NoBoard,
     #[error("you may not open this board")]
     NoAccess,
+    /// Another node owns the room (several nodes).
+    #[error("the room is served by another node")]
+    Elsewhere(String),
 }
 
 impl ConnectError {
@@ -33,6 +36,7 @@ impl ConnectError {
             ConnectError::Unavailable => CloseCode::GoingAway,
             ConnectError::NoBoard => CloseCode::RoomGone,
             ConnectError::NoAccess => CloseCode::Forbidden,
+            ConnectError::Elsewhere(_) => CloseCode::GoingAway,
         }
     }
 }

@@ -16,6 +16,19 @@ pub async fn commit(pool: &PgPool, writes: &[Write]) -> Result<(), StorageError>
     let mut tx = pool.begin().await?;
     for write in writes {
         match write {
+            Write::Fence(fence) => {
+                // FOR SHARE: a takeover (which updates the row) waits for
+                // this transaction, and this one sees any takeover before.
+                let epoch: Option<i64> =
+                    sqlx::query_scalar("SELECT epoch FROM room_leases WHERE room_id = $1 AND node_id = $2 FOR SHARE")
+                        .bind(&fence.room)
+                        .bind(&fence.node)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if epoch != Some(fence.epoch) {
+                    return Err(StorageError::Fenced(fence.room.clone()));
+                }
+            }
             Write::Member(member) => write_member(&mut tx, member).await?,
             Write::Owner { room, owner } => {
                 sqlx::query("UPDATE rooms SET owner_id = $1 WHERE id = $2")

@@ -6,11 +6,15 @@
 //! `synchronous_commit = on` means its WAL is flushed.
 //!
 //! Same behaviour as the SQLite store, query for query. The queries are
-//! here; [`commit`] writes a batch, and rows read back through
-//! [`super::stored`], shared with SQLite.
+//! here; [`commit`] writes a batch, [`load`] reads a room whole in a fixed
+//! number of round trips, and rows read back through [`super::stored`],
+//! shared with SQLite. Upload bytes live here too (`upload_bytes`, read and
+//! written by [`BlobStore`]), so every node serves every upload.
 
 mod commit;
+mod load;
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -18,8 +22,12 @@ use jigsync_schema::{BoardId, Message};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
-use super::stored::{board_row, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
-use super::{BoardLog, BoardRow, HistoryQuery, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow, Write};
+use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
+use super::{
+    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
+    Write,
+};
+use crate::uploads::BlobStore;
 use commit::write_member;
 
 /// The unique constraint on `rooms.join_code` (named in the migration).
@@ -185,8 +193,7 @@ impl Storage for PostgresStorage {
             .bind(room)
             .fetch_one(&self.pool)
             .await?;
-        let id = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
-        Ok((id(puzzle), id(board)))
+        Ok((last_id(puzzle), last_id(board)))
     }
 
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {
@@ -213,6 +220,13 @@ impl Storage for PostgresStorage {
             .collect::<Result<Vec<_>, StorageError>>()?;
         observe("board_log", started);
         Ok(BoardLog { snapshot, updates })
+    }
+
+    async fn load_room(&self, id: &str) -> Result<Option<LoadedRoom>, StorageError> {
+        let started = Instant::now();
+        let loaded = load::load_room(&self.pool, id).await?;
+        observe("load_room", started);
+        Ok(loaded)
     }
 
     async fn compact_board(
@@ -272,6 +286,10 @@ impl Storage for PostgresStorage {
             })
         })
         .transpose()
+    }
+
+    fn blob_store(&self, _dir: PathBuf) -> std::io::Result<BlobStore> {
+        Ok(BlobStore::postgres(self.pool.clone()))
     }
 
     async fn close(&self) {

@@ -10,6 +10,8 @@ pub async fn commit(pool: &SqlitePool, writes: &[Write]) -> Result<(), StorageEr
     let mut tx = pool.begin().await?;
     for write in writes {
         match write {
+            // One node owns every room of an SQLite store.
+            Write::Fence(_) => {}
             Write::Member(member) => write_member(&mut tx, member).await?,
             Write::Owner { room, owner } => {
                 sqlx::query("UPDATE rooms SET owner_id = ? WHERE id = ?")

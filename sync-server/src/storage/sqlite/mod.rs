@@ -1,9 +1,11 @@
 //! SQLite storage: the embedded default. WAL mode with `synchronous=FULL`, so
 //! a committed batch survives `kill -9` and power loss alike. The queries
 //! are here; [`commit`] writes a batch, and rows read back through
-//! [`super::stored`], shared with Postgres.
+//! [`super::stored`], shared with Postgres. Upload bytes are files beside
+//! the database (see [`BlobStore`]).
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod commit;
@@ -11,10 +13,14 @@ mod commit;
 use async_trait::async_trait;
 use jigsync_schema::{BoardId, Message};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use super::stored::{board_row, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
-use super::{BoardLog, BoardRow, HistoryQuery, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow, Write};
+use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
+use super::{
+    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
+    Write,
+};
+use crate::uploads::BlobStore;
 use commit::write_member;
 
 pub struct SqliteStorage {
@@ -63,8 +69,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn room(&self, id: &str) -> Result<Option<RoomRow>, StorageError> {
-        let row = sqlx::query("SELECT * FROM rooms WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(room_row).transpose()
+        room_in(&mut *self.pool.acquire().await?, id).await
     }
 
     async fn room_by_code(&self, code: &str) -> Result<Option<RoomRow>, StorageError> {
@@ -91,11 +96,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn members(&self, room: &str) -> Result<Vec<MemberRow>, StorageError> {
-        let rows = sqlx::query("SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, user_id")
-            .bind(room)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(member_row).collect()
+        members_in(&mut *self.pool.acquire().await?, room).await
     }
 
     async fn member(&self, room: &str, user: &str) -> Result<Option<MemberRow>, StorageError> {
@@ -115,11 +116,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn last_seq(&self, room: &str) -> Result<u64, StorageError> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE room_id = ?")
-            .bind(room)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
+        last_seq_in(&mut *self.pool.acquire().await?, room).await
     }
 
     async fn messages(&self, room: &str, query: HistoryQuery<'_>) -> Result<Vec<Message>, StorageError> {
@@ -146,34 +143,11 @@ impl Storage for SqliteStorage {
     }
 
     async fn active_puzzle(&self, room: &str) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError> {
-        let Some(row) = sqlx::query("SELECT * FROM puzzles WHERE room_id = ? ORDER BY puzzle_id DESC LIMIT 1")
-            .bind(room)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let puzzle = puzzle_row(&row)?;
-        let boards = sqlx::query("SELECT * FROM boards WHERE room_id = ? AND puzzle_id = ? ORDER BY board_id")
-            .bind(room)
-            .bind(i64::from(puzzle.id))
-            .fetch_all(&self.pool)
-            .await?;
-        let boards = boards.iter().map(board_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Some((puzzle, boards)))
+        active_puzzle_in(&mut *self.pool.acquire().await?, room).await
     }
 
     async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError> {
-        let puzzle: Option<i64> = sqlx::query_scalar("SELECT MAX(puzzle_id) FROM puzzles WHERE room_id = ?")
-            .bind(room)
-            .fetch_one(&self.pool)
-            .await?;
-        let board: Option<i64> = sqlx::query_scalar("SELECT MAX(board_id) FROM boards WHERE room_id = ?")
-            .bind(room)
-            .fetch_one(&self.pool)
-            .await?;
-        let id = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
-        Ok((id(puzzle), id(board)))
+        last_ids_in(&mut *self.pool.acquire().await?, room).await
     }
 
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {
@@ -200,6 +174,17 @@ impl Storage for SqliteStorage {
             .collect::<Result<Vec<_>, StorageError>>()?;
         observe("board_log", started);
         Ok(BoardLog { snapshot, updates })
+    }
+
+    async fn load_room(&self, id: &str) -> Result<Option<LoadedRoom>, StorageError> {
+        let started = Instant::now();
+        // A deferred transaction that only reads: WAL gives it one snapshot
+        // from its first read on, and it blocks no writer.
+        let mut tx = self.pool.begin().await?;
+        let loaded = load_room_in(&mut tx, id).await?;
+        tx.commit().await?;
+        observe("load_room", started);
+        Ok(loaded)
     }
 
     async fn compact_board(
@@ -257,7 +242,132 @@ impl Storage for SqliteStorage {
         .transpose()
     }
 
+    fn blob_store(&self, dir: PathBuf) -> std::io::Result<BlobStore> {
+        BlobStore::open(dir)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+// The reads a room load is made of, on one connection, so that `load_room`
+// runs them in its transaction and the single-table methods alone.
+
+async fn room_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<RoomRow>, StorageError> {
+    let row = sqlx::query("SELECT * FROM rooms WHERE id = ?").bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(room_row).transpose()
+}
+
+async fn members_in(conn: &mut SqliteConnection, room: &str) -> Result<Vec<MemberRow>, StorageError> {
+    let rows = sqlx::query("SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, user_id")
+        .bind(room)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(member_row).collect()
+}
+
+async fn last_seq_in(conn: &mut SqliteConnection, room: &str) -> Result<u64, StorageError> {
+    let seq: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(seq) FROM messages WHERE room_id = ?").bind(room).fetch_one(conn).await?;
+    Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
+}
+
+async fn last_ids_in(conn: &mut SqliteConnection, room: &str) -> Result<(u32, BoardId), StorageError> {
+    let row = sqlx::query(
+        "SELECT (SELECT MAX(puzzle_id) FROM puzzles WHERE room_id = ?) AS puzzle,
+                (SELECT MAX(board_id) FROM boards WHERE room_id = ?) AS board",
+    )
+    .bind(room)
+    .bind(room)
+    .fetch_one(conn)
+    .await?;
+    Ok((last_id(row.try_get("puzzle")?), last_id(row.try_get("board")?)))
+}
+
+async fn active_puzzle_in(
+    conn: &mut SqliteConnection,
+    room: &str,
+) -> Result<Option<(PuzzleRow, Vec<BoardRow>)>, StorageError> {
+    let Some(row) = sqlx::query("SELECT * FROM puzzles WHERE room_id = ? ORDER BY puzzle_id DESC LIMIT 1")
+        .bind(room)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let puzzle = puzzle_row(&row)?;
+    let boards = sqlx::query("SELECT * FROM boards WHERE room_id = ? AND puzzle_id = ? ORDER BY board_id")
+        .bind(room)
+        .bind(i64::from(puzzle.id))
+        .fetch_all(conn)
+        .await?;
+    let boards = boards.iter().map(board_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Some((puzzle, boards)))
+}
+
+/// The logs of every board of one puzzle: two queries, whatever the number
+/// of boards. A board with no log has none in the map.
+async fn puzzle_logs_in(
+    conn: &mut SqliteConnection,
+    room: &str,
+    puzzle: u32,
+) -> Result<BTreeMap<BoardId, BoardLog>, StorageError> {
+    let mut logs = BTreeMap::<BoardId, BoardLog>::new();
+    let snapshots = sqlx::query(
+        "SELECT s.board_id, s.upto_seq, s.data FROM board_snapshots s
+         JOIN boards b ON b.room_id = s.room_id AND b.board_id = s.board_id
+         WHERE s.room_id = ? AND b.puzzle_id = ?",
+    )
+    .bind(room)
+    .bind(i64::from(puzzle))
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &snapshots {
+        logs.entry(small(row, "board_id")?).or_default().snapshot =
+            Some((small(row, "upto_seq")?, row.try_get("data")?));
+    }
+    // Only what comes after each board's snapshot, as `board_log` reads it.
+    let updates = sqlx::query(
+        "SELECT u.board_id, u.seq, u.data FROM boards b
+         JOIN board_updates u ON u.room_id = b.room_id AND u.board_id = b.board_id
+         LEFT JOIN board_snapshots s ON s.room_id = b.room_id AND s.board_id = b.board_id
+         WHERE b.room_id = ? AND b.puzzle_id = ? AND u.seq > COALESCE(s.upto_seq, 0)
+         ORDER BY u.board_id, u.seq",
+    )
+    .bind(room)
+    .bind(i64::from(puzzle))
+    .fetch_all(conn)
+    .await?;
+    for row in &updates {
+        logs.entry(small(row, "board_id")?).or_default().updates.push((small(row, "seq")?, row.try_get("data")?));
+    }
+    Ok(logs)
+}
+
+async fn load_room_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<LoadedRoom>, StorageError> {
+    let Some(room) = room_in(conn, id).await? else {
+        return Ok(None);
+    };
+    if room.closed_at.is_some() {
+        return Ok(None);
+    }
+    let members = members_in(conn, id).await?;
+    let last_seq = last_seq_in(conn, id).await?;
+    let last_ids = last_ids_in(conn, id).await?;
+    let puzzle = match active_puzzle_in(conn, id).await? {
+        Some((puzzle, boards)) => {
+            let mut logs = puzzle_logs_in(conn, id, puzzle.id).await?;
+            let boards = boards
+                .into_iter()
+                .map(|board| {
+                    let log = logs.remove(&board.id).unwrap_or_default();
+                    (board, log)
+                })
+                .collect();
+            Some((puzzle, boards))
+        }
+        None => None,
+    };
+    Ok(Some(LoadedRoom { room, members, last_seq, last_ids, puzzle }))
 }

@@ -1,0 +1,64 @@
+//! The headers one node adds when it forwards a request to another: a proof
+//! that the request comes from a node of the cluster, and the client's
+//! address. The owner believes the address only with a valid proof, so a
+//! client cannot choose its own rate-limit bucket by sending the header
+//! itself; and a forwarded request is never forwarded again (ownership moved
+//! in between: the client retries through the load balancer instead).
+
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, HeaderValue};
+
+use crate::auth::TokenKey;
+
+pub const NODE_PROOF: &str = "x-jigsync-node-proof";
+pub const CLIENT_IP: &str = "x-jigsync-client-ip";
+
+/// Adds the forwarding headers to a request bound for another node.
+pub fn mark(headers: &mut HeaderMap, keys: &TokenKey, client: IpAddr) {
+    headers.remove(NODE_PROOF);
+    headers.remove(CLIENT_IP);
+    if let Ok(proof) = HeaderValue::from_str(&keys.node_proof()) {
+        headers.insert(NODE_PROOF, proof);
+    }
+    if let Ok(ip) = HeaderValue::from_str(&client.to_string()) {
+        headers.insert(CLIENT_IP, ip);
+    }
+}
+
+/// True if another node of the cluster forwarded this request.
+pub fn is_forwarded(headers: &HeaderMap, keys: &TokenKey) -> bool {
+    headers.get(NODE_PROOF).and_then(|v| v.to_str().ok()).is_some_and(|proof| keys.is_node_proof(proof))
+}
+
+/// The client's address a forwarding node vouched for.
+pub fn forwarded_client(headers: &HeaderMap, keys: &TokenKey) -> Option<IpAddr> {
+    if !is_forwarded(headers, keys) {
+        return None;
+    }
+    headers.get(CLIENT_IP)?.to_str().ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: &str) -> TokenKey {
+        TokenKey::from_hex(&byte.repeat(32), "test").unwrap()
+    }
+
+    #[test]
+    fn only_a_node_with_the_key_can_vouch_for_a_client_address() {
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        mark(&mut headers, &key("ab"), ip);
+        assert_eq!(forwarded_client(&headers, &key("ab")), Some(ip));
+        assert_eq!(forwarded_client(&headers, &key("cd")), None);
+
+        let mut forged = HeaderMap::new();
+        forged.insert(CLIENT_IP, HeaderValue::from_static("198.51.100.1"));
+        forged.insert(NODE_PROOF, HeaderValue::from_static("00"));
+        assert_eq!(forwarded_client(&forged, &key("ab")), None);
+        assert!(!is_forwarded(&forged, &key("ab")));
+    }
+}
