@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-boards bench-drag bench-dashboard bench-smoke fuzz fuzz-tools
+.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke fuzz fuzz-tools
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -66,9 +66,17 @@ build-release:
 cluster: web build-release
 	JIGSYNC_LB_ADDR=$(ADDR) examples/cluster/run.sh
 
-## Chat fan-out benchmark against a fresh release server (prints figures).
+## Chat fan-out benchmark against a fresh release server, on SQLite and then
+## on Postgres; the server (and Postgres) on CPU 0, the load on CPU 1.
 bench-chat: build-release
-	./target/release/chat-load
+	taskset -c 1 ./target/release/chat-load --backend both --server-cpus 0
+
+## The several-nodes figures (benches/README.md): the drag workload on one
+## node, then on three nodes through HAProxy (clients on the owner, then
+## forwarded), chat acks on Postgres, and 10 failovers; servers on CPU 0, the
+## load generator on CPU 1. Installs Postgres and HAProxy when missing.
+bench-cluster: build-release
+	taskset -c 1 ./target/release/cluster-bench --server-cpus 0
 
 ## Board document size, memory and teacher-join figures (prints figures).
 bench-boards: build-release

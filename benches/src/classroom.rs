@@ -42,11 +42,21 @@ impl Classroom {
     /// Creates a Jigsync room with `students` students and an individual
     /// puzzle of `side`×`side` pieces.
     pub async fn create(http: &reqwest::Client, addr: &str, students: usize, side: u16) -> Result<Classroom, String> {
+        let room = OpenRoom::create(http, addr).await?;
+        Classroom::fill(http, addr, room, students, side).await
+    }
+
+    /// Joins `students` to an open room and starts their individual puzzle.
+    pub async fn fill(
+        http: &reqwest::Client,
+        addr: &str,
+        room: OpenRoom,
+        students: usize,
+        side: u16,
+    ) -> Result<Classroom, String> {
         let base = format!("http://{addr}");
-        let room =
-            post_json(http, &format!("{base}/api/rooms"), None, json!({"name": "Drag", "teacherName": "T"})).await;
-        let room_id = text(&room, "roomId")?;
-        let teacher = text(&room, "teacherToken")?;
+        let OpenRoom { id: room_id, teacher, join_code } = room;
+        let room = json!({ "joinCode": join_code });
         let mut joined = Vec::new();
         for i in 0..students {
             let body = json!({ "joinCode": room["joinCode"], "name": format!("S{i}") });
@@ -85,6 +95,25 @@ impl Classroom {
             width: meta["width"].as_f64().unwrap_or(800.0) as f32,
             height: meta["height"].as_f64().unwrap_or(600.0) as f32,
             pieces: side * side,
+        })
+    }
+}
+
+/// A room just created: nobody has joined, no node runs it yet.
+pub struct OpenRoom {
+    pub id: String,
+    pub teacher: String,
+    pub join_code: String,
+}
+
+impl OpenRoom {
+    pub async fn create(http: &reqwest::Client, addr: &str) -> Result<OpenRoom, String> {
+        let body = json!({"name": "Drag", "teacherName": "T"});
+        let room = post_json(http, &format!("http://{addr}/api/rooms"), None, body).await;
+        Ok(OpenRoom {
+            id: text(&room, "roomId")?,
+            teacher: text(&room, "teacherToken")?,
+            join_code: text(&room, "joinCode")?,
         })
     }
 }

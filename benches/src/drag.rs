@@ -45,6 +45,9 @@ pub struct Outcome {
     pub window: f64,
     /// Server CPU seconds used during the window, when its pid is known.
     pub cpu: Option<f64>,
+    /// CPU seconds of other processes over the same window (a cluster's
+    /// other nodes, its load balancer).
+    pub others_cpu: Vec<(u32, Option<f64>)>,
     pub peak_rss_kib: Option<u64>,
     pub rss_kib: Option<u64>,
     pub connections: usize,
@@ -70,6 +73,19 @@ impl Timeline {
 /// `addr`. `pid` is the server's, for CPU and memory figures.
 pub async fn run(w: &Workload, addr: &str, pid: Option<u32>) -> Result<Outcome, String> {
     let classrooms = setup(w, addr).await?;
+    run_classrooms(w, addr, classrooms, pid, &[]).await
+}
+
+/// Runs the workload on classrooms already set up, connecting everyone to
+/// `addr`. CPU figures: `pid`'s in [`Outcome::cpu`], each of `others` in
+/// [`Outcome::others_cpu`], over the same window.
+pub async fn run_classrooms(
+    w: &Workload,
+    addr: &str,
+    classrooms: Vec<Classroom>,
+    pid: Option<u32>,
+    others: &[u32],
+) -> Result<Outcome, String> {
     let mut teachers = Vec::new();
     let mut students = Vec::new();
     for class in &classrooms {
@@ -96,29 +112,33 @@ pub async fn run(w: &Workload, addr: &str, pid: Option<u32>) -> Result<Outcome, 
         let seat = Seat { board, focused: board == focused, width, height, pieces, index: i };
         tasks.push(tokio::spawn(student(link, seat, w.clone(), timeline)));
     }
+    let sampled: Vec<u32> = pid.into_iter().chain(others.iter().copied()).collect();
     let sampler = tokio::spawn(async move {
         sleep_until(warm_at.into()).await;
-        let before = pid.and_then(procfs::cpu_seconds);
+        let before: Vec<Option<f64>> = sampled.iter().map(|&p| procfs::cpu_seconds(p)).collect();
         sleep_until(end_at.into()).await;
-        let after = pid.and_then(procfs::cpu_seconds);
-        (before.zip(after).map(|(b, a)| a - b), pid.and_then(procfs::rss_kib))
+        let after = sampled.iter().map(|&p| procfs::cpu_seconds(p));
+        let used: Vec<Option<f64>> = before.into_iter().zip(after).map(|(b, a)| b.zip(a).map(|(b, a)| a - b)).collect();
+        (used, pid.and_then(procfs::rss_kib))
     });
     let mut tally = Tally::default();
     for task in tasks {
         tally.merge(task.await.map_err(|e| e.to_string())?);
     }
-    let (cpu, rss_kib) = sampler.await.map_err(|e| e.to_string())?;
+    let (mut used, rss_kib) = sampler.await.map_err(|e| e.to_string())?;
+    let cpu = if pid.is_some() && !used.is_empty() { used.remove(0) } else { None };
     Ok(Outcome {
         tally,
         window: w.duration.as_secs_f64(),
         cpu,
+        others_cpu: others.iter().copied().zip(used).collect(),
         peak_rss_kib: pid.and_then(procfs::peak_rss_kib),
         rss_kib,
         connections,
     })
 }
 
-async fn setup(w: &Workload, addr: &str) -> Result<Vec<Classroom>, String> {
+pub async fn setup(w: &Workload, addr: &str) -> Result<Vec<Classroom>, String> {
     if w.target != Target::Jigsync {
         return Ok((0..w.rooms).map(|i| Classroom::synthetic(i, w.students, w.side)).collect());
     }

@@ -16,11 +16,17 @@ impl Server {
     /// Starts the server with extra flags (benchmarks lift the rate limits
     /// that protect classrooms from abuse).
     pub fn start(extra: &[&str]) -> Server {
+        Server::launch("127.0.0.1:0", extra, None)
+    }
+
+    /// Starts the server on `addr`, on the CPUs `cpus` (`taskset -c`) if
+    /// given, so a benchmark keeps server and load generator apart.
+    pub fn launch(addr: &str, extra: &[&str], cpus: Option<&str>) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let exe = std::env::current_exe().expect("exe").with_file_name("jigsync");
-        let mut command = Command::new(&exe);
+        let mut command = pinned(&exe, cpus);
         command
-            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .args(["--addr", addr, "--data-dir"])
             .arg(dir.path())
             .args(extra)
             .env("JIGSYNC_LOG", "warn,jigsync_server::server=info");
@@ -90,6 +96,41 @@ impl Drop for Server {
     }
 }
 
+/// `program` run on `cpus` through `taskset` (which execs it, so the pid is
+/// the program's), or as is.
+pub fn pinned(program: &std::path::Path, cpus: Option<&str>) -> Command {
+    match cpus {
+        Some(cpus) => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", cpus]).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
+/// Moves a running process and all its threads to `cpus`; its future
+/// children inherit them.
+pub fn pin_pid(pid: u32, cpus: &str) -> Result<(), String> {
+    let status = Command::new("taskset")
+        .args(["-a", "-c", "-p", cpus, &pid.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("taskset: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("taskset -p {cpus} {pid} failed"))
+    }
+}
+
+/// The load average, as `uptime` reports it (1, 5 and 15 minutes).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 /// A PNG header with real dimensions: all the server reads of a picture.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
@@ -117,4 +158,17 @@ pub fn npm_ci_if_missing(dir: &std::path::Path) -> Result<(), String> {
     } else {
         Err(format!("npm ci in {} failed: {status}", dir.display()))
     }
+}
+
+/// Pins a process and its children (Postgres's postmaster and the workers it
+/// already started; later ones inherit the postmaster's CPUs).
+pub fn pin_tree(pid: u32, cpus: &str) -> Result<(), String> {
+    pin_pid(pid, cpus)?;
+    let children = Command::new("pgrep").args(["-P", &pid.to_string()]).output().map_err(|e| e.to_string())?;
+    for child in String::from_utf8_lossy(&children.stdout).split_whitespace() {
+        if let Ok(child) = child.parse() {
+            pin_pid(child, cpus)?;
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,10 @@
 //! Shared pieces of the load generators: starting a server on a loopback
 //! port, the simulated classrooms of `dragbench` and the protocols they speak.
 
+pub mod chat;
 pub mod classroom;
 pub mod clock;
+pub mod cluster;
 pub mod drag;
 pub mod harness;
 pub mod idle;

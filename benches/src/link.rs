@@ -60,7 +60,9 @@ impl Link {
     pub async fn connect(target: Target, addr: &str, room: &str, token: &str, role: Role) -> Result<Link, String> {
         let role_name = if role == Role::Teacher { "teacher" } else { "student" };
         let url = match target {
-            Target::Jigsync => format!("ws://{addr}/ws?token={token}"),
+            // The room's own URL, which a load balancer in front of several
+            // nodes routes by room.
+            Target::Jigsync => format!("ws://{addr}/ws/{room}?token={token}"),
             Target::BareRelay => format!("ws://{addr}/?room={room}&role={role_name}"),
             Target::Socketio => format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"),
         };

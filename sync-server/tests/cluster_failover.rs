@@ -10,9 +10,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::cluster::TestCluster;
-use common::haproxy::TestHaproxy;
 use common::*;
 use jigsync_schema::{ClientMsg, Move, ServerMsg};
+use jigsync_testkit::haproxy::TestHaproxy;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::postgres::TestPostgres;
 use common::*;
 use jigsync_schema::ServerMsg;
+use jigsync_testkit::postgres::TestPostgres;
 use serde_json::json;
 
 #[tokio::test]

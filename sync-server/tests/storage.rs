@@ -17,7 +17,6 @@
 
 mod common;
 
-use common::postgres::TestPostgres;
 use jigsync_schema::{
     BoardId, BoardMeta, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind,
 };
@@ -28,6 +27,7 @@ use jigsync_server::storage::{
     UploadRow, Write,
 };
 use jigsync_server::uploads::attachment;
+use jigsync_testkit::postgres::TestPostgres;
 
 #[tokio::test]
 async fn sqlite() {
@@ -59,6 +59,7 @@ async fn suite(store: &dyn Storage, other: &dyn Storage) {
     one_batch_holds_every_kind_of_write(store, other).await;
     a_batch_with_one_bad_write_stores_nothing(store).await;
     a_taken_seq_is_refused_to_a_second_writer(store, other).await;
+    batches_committed_together_fail_only_where_they_clash(store).await;
     last_seq_is_the_highest_stored(store).await;
     history_pages_oldest_first_and_whispers_stay_private(store).await;
     the_active_puzzle_is_the_newest(store).await;
@@ -350,6 +351,43 @@ async fn a_taken_seq_is_refused_to_a_second_writer(store: &dyn Storage, other: &
     assert_eq!(messages, vec![chat(3, "u-owner", winner)]);
     let log = store.board_log("r-fence", 3).await.expect("board log");
     assert_eq!(log.updates.iter().map(|(_, data)| data.as_slice()).collect::<Vec<_>>(), [&[1][..], winner.as_bytes()]);
+}
+
+/// Many rooms committing at once share transactions (group commit); one
+/// batch that cannot be stored must fail alone, and every other batch,
+/// before and after it in the queue, must be stored whole.
+async fn batches_committed_together_fail_only_where_they_clash(store: &dyn Storage) {
+    const ROOMS: usize = 24;
+    const CLASH: usize = 11;
+    let room = |i: usize| format!("r-group-{i}");
+    for i in 0..ROOMS {
+        create_room(store, &room(i), &format!("GRP{i:03}"), 8_000).await;
+    }
+    let taken = Write::Message { room: room(CLASH), message: chat(1, "u-owner", "already there") };
+    store.commit(&[taken]).await.expect("the clashing room's first message");
+
+    let batches: Vec<Vec<Write>> = (0..ROOMS)
+        .map(|i| {
+            vec![
+                Write::Message { room: room(i), message: chat(1, "u-owner", &format!("room {i}")) },
+                Write::BoardUpdate { room: room(i), board: 1, seq: 1, ts: 8_001, data: vec![i as u8] },
+            ]
+        })
+        .collect();
+    let results = futures_util::future::join_all(batches.iter().map(|batch| store.commit(batch))).await;
+    for (i, result) in results.iter().enumerate() {
+        let updates = store.board_log(&room(i), 1).await.expect("board log").updates;
+        let messages = store.messages(&room(i), history("u-owner", None, None, 10)).await.expect("messages");
+        if i == CLASH {
+            assert!(matches!(result, Err(StorageError::Database(_))), "room {i}: {result:?}");
+            assert_eq!(messages, vec![chat(1, "u-owner", "already there")]);
+            assert_eq!(updates, vec![], "room {i}: nothing of the refused batch is stored");
+        } else {
+            assert!(result.is_ok(), "room {i}: {result:?}");
+            assert_eq!(messages, vec![chat(1, "u-owner", &format!("room {i}"))]);
+            assert_eq!(updates, vec![(1, vec![i as u8])]);
+        }
+    }
 }
 
 async fn last_seq_is_the_highest_stored(store: &dyn Storage) {

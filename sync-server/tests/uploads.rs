@@ -5,13 +5,13 @@
 
 mod common;
 
-use common::postgres::TestPostgres;
 use common::*;
 use jigsync_schema::{ClientMsg, MessageKind, ServerMsg};
 use jigsync_server::storage::postgres::PostgresStorage;
 use jigsync_server::storage::sqlite::SqliteStorage;
 use jigsync_server::storage::Storage;
 use jigsync_server::uploads::{content_id, BlobStore};
+use jigsync_testkit::postgres::TestPostgres;
 use serde_json::json;
 
 #[tokio::test]

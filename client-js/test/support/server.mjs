@@ -21,7 +21,7 @@ export const WAIT_MS = 10_000;
 export { jigsyncBin, startServer } from './jigsync-process.mjs';
 
 /** Things to undo after a test, undone last-in first-out. */
-class Cleanup {
+export class Cleanup {
   #steps = [];
   add(step) {
     this.#steps.push(step);

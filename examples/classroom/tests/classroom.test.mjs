@@ -11,7 +11,6 @@
 // Run: cd examples/classroom && npx vite build && npm test
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
@@ -26,22 +25,30 @@ import {
   screenshot,
   touchDragPiece,
 } from './support/browser.mjs';
-import { APP_DIR, startServer } from './support/server.mjs';
+import {
+  ANIMATED_GIF,
+  FOCUSED_BOARD,
+  MOTION_TOL,
+  STUDENT_BOARD,
+  firstReachable,
+  joinClass,
+  printPageProblems,
+  readMessages,
+  readSettled,
+  reportFailure,
+  sendChat,
+  shifted,
+  startClass,
+  startPuzzle,
+  thumbnailOf,
+  tid,
+  waitForMessage,
+  waitForStudentPieces,
+} from './support/classroom-pages.mjs';
+import { startServer } from './support/server.mjs';
 
-const FIXTURES = path.join(APP_DIR, 'tests', 'fixtures');
-const PUZZLE_PNG = path.join(FIXTURES, 'puzzle.png');
-const ANIMATED_GIF = path.join(FIXTURES, 'wave.gif');
-
-const JOIN_CODE = /^[ABCDEFGHJKMNPQRSTWXYZ23456789]{6}$/;
 /** The latency budget for a drag position to reach the teacher's screen. */
 const MOTION_BUDGET_MS = 1000;
-/** Board units a relayed position may differ from the local one (pixel rounding). */
-const MOTION_TOL = 3;
-
-const tid = (id) => `[data-testid="${id}"]`;
-const STUDENT_BOARD = tid('student-board');
-const thumbnailOf = (boardId) => `${tid('thumbnail')}[data-board="${boardId}"]`;
-const FOCUSED_BOARD = tid('focused-board');
 
 /** Step names, for the `needs` lists. */
 const STEP = {
@@ -101,25 +108,15 @@ function step(name, needs, fn) {
       passed.add(name);
     } catch (err) {
       failed.add(name);
-      for (const person of s.people) {
-        if (person.problems.length > 0) {
-          t.diagnostic(`${person.name}'s page problems:\n  ${person.problems.join('\n  ')}`);
-        }
-        try {
-          const file = await screenshot(person.page, `failure-${name.split(' ')[0].replace(/\W/g, '')}-${person.name}.png`);
-          t.diagnostic(`${person.name}'s page at the failure: ${file}`);
-        } catch {
-          // A page that cannot be photographed must not hide the real error.
-        }
-      }
-      if (s.server) t.diagnostic(`server log tail:\n${s.server.logTail(3000)}`);
+      await reportFailure(t, `failure-${name.split(' ')[0].replace(/\W/g, '')}`, s.people, s.server ? () => s.server.logTail(3000) : null);
       throw err;
     }
   });
 }
 
 before(async () => {
-  await clearScreenshots();
+  // The cluster test's pictures (cluster-*) are that test's to clear.
+  await clearScreenshots((name) => !name.startsWith('cluster-'));
   s.server = await startServer();
   s.browser = await launchBrowser();
   s.teacher = await openPerson(s.browser, 'teacher');
@@ -131,11 +128,7 @@ before(async () => {
 after(async () => {
   // Print what the pages complained about even when every step passed: an
   // error in the console is worth a look.
-  for (const person of s.people) {
-    if (person.problems.length > 0) {
-      console.log(`[${person.name}] page problems:\n  ${person.problems.join('\n  ')}`);
-    }
-  }
+  printPageProblems(s.people);
   await s.browser?.close().catch(() => {});
   await s.server?.stop();
 });
@@ -143,77 +136,9 @@ after(async () => {
 // ---------------------------------------------------------------------------
 // Page helpers
 
-/** Text of the chat messages in `page` as [{kind, author, text, seq}]. */
-function readMessages(page) {
-  return page.evaluate(() =>
-    [...document.querySelectorAll('[data-testid="chat-list"] [data-testid="message"]')].map((m) => ({
-      kind: m.getAttribute('data-kind'),
-      seq: m.getAttribute('data-seq'),
-      author: m.querySelector('[data-testid="message-author"]')?.textContent.trim() ?? null,
-      text: m.querySelector('[data-testid="message-text"]')?.textContent.trim() ?? null,
-    })),
-  );
-}
-
-function waitForMessage(person, what, match, opts) {
-  return poll(
-    `${person.name} to see ${what}`,
-    () => readMessages(person.page),
-    (messages) => messages.some(match),
-    opts,
-  ).then((messages) => messages.find(match));
-}
-
-async function sendChat(person, text) {
-  const { page } = person;
-  await page.locator(tid('chat-input')).fill(text);
-  await page.locator(tid('chat-send')).click();
-}
-
-async function joinAsStudent(person, { code, viaShareLink, name }) {
-  const { page } = person;
-  if (viaShareLink) {
-    await page.goto(s.shareLink);
-    // The share link prefills the code.
-    await poll(
-      `${person.name}'s join-code input to be prefilled from the share link`,
-      () => page.locator(tid('join-code')).inputValue(),
-      (value) => value.replace(/[\s-]/g, '').toUpperCase() === code,
-    );
-  } else {
-    await page.goto(`${s.server.url}/`);
-    await page.locator(tid('join-code')).fill(code);
-  }
-  await page.locator(tid('student-name')).fill(name);
-  await page.locator(tid('join-class')).click();
-  await page.locator(STUDENT_BOARD).waitFor({ state: 'attached' });
-}
-
-/** Waits until the student's board shows `count` pieces with positions. */
-function waitForStudentPieces(person, count) {
-  return poll(
-    `${person.name}'s board to show ${count} pieces`,
-    () => readBoard(person.page, STUDENT_BOARD),
-    (board) =>
-      board !== null &&
-      board.pieces.length === count &&
-      board.pieces.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y)) &&
-      board.pieceWidth > 0 &&
-      board.pieceHeight > 0,
-  );
-}
-
-/** A point for `piece` to be dragged to: `delta` away, kept inside the playing area. */
-function shifted(board, piece, delta) {
-  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-  const maxX = board.width - board.pieceWidth;
-  const maxY = board.height - board.pieceHeight;
-  let x = piece.x + delta.x;
-  let y = piece.y + delta.y;
-  // Bounce off the edge instead of sticking to it, so the piece really moves.
-  if (x > maxX || x < 0) x = piece.x - delta.x;
-  if (y > maxY || y < 0) y = piece.y - delta.y;
-  return { x: Math.round(clamp(x, 5, maxX - 5)), y: Math.round(clamp(y, 5, maxY - 5)) };
+/** Joins as a student by code on the landing page, or through the teacher's share link. */
+function joinAsStudent(person, { code, viaShareLink, name }) {
+  return joinClass(person, viaShareLink ? { code, name, shareLink: s.shareLink } : { code, name, baseUrl: s.server.url });
 }
 
 /**
@@ -313,41 +238,6 @@ async function tryDrag(page, index, to) {
   }
 }
 
-/**
- * Runs `attempt(piece)` on each piece in turn until one is not covered (the
- * drag helpers throw "cannot be grabbed" / "cannot be touched" for covered
- * pieces): resolves with { piece, result }, or fails naming `what`.
- */
-async function firstReachable(pieces, what, attempt) {
-  for (const piece of pieces) {
-    try {
-      return { piece, result: await attempt(piece) };
-    } catch (err) {
-      if (!/cannot be (grabbed|touched)/.test(err.message)) throw err;
-    }
-  }
-  assert.fail(`no piece of ${what} could be reached: ${JSON.stringify(pieces)}`);
-}
-
-/**
- * Reads a board once it has stopped changing (two reads 150 ms apart agree):
- * a drop is applied in steps (local position, snap, group merge).
- */
-async function readSettled(page, scope) {
-  let previous = null;
-  return poll(
-    `the board in ${scope} to settle`,
-    async () => {
-      const now = await readBoard(page, scope);
-      const same = previous !== null && JSON.stringify(previous) === JSON.stringify(now);
-      previous = now;
-      return same ? now : null;
-    },
-    (b) => b !== null,
-    { interval: 150, timeout: 5000 },
-  );
-}
-
 /** The target top-left of piece `i` when the solved picture's top-left is `origin`. */
 function solvedSpot(board, cols, origin, i) {
   const row = Math.floor(i / cols);
@@ -359,23 +249,9 @@ function solvedSpot(board, cols, origin, i) {
 // The scenario
 
 step(STEP.START, [], async () => {
-  const { page } = s.teacher;
-  await page.goto(`${s.server.url}/`);
-  await page.locator(tid('teacher-name')).fill('Ms Park');
-  await page.locator(tid('room-name')).fill('Class 5B');
-  await page.locator(tid('start-class')).click();
-
-  const code = await poll(
-    'the dashboard to show a 6-character join code',
-    async () => (await page.locator(tid('room-code')).textContent({ timeout: 1000 }))?.trim(),
-    (text) => JOIN_CODE.test(text ?? ''),
-  );
-  const href = await page.locator(tid('share-link')).getAttribute('href');
-  assert.ok(href, 'share-link has no href');
-  const shareLink = new URL(href, page.url());
-  assert.ok(shareLink.href.includes(code), `share link ${shareLink.href} does not contain the code ${code}`);
+  const { code, shareLink } = await startClass(s.teacher, s.server.url, { teacherName: 'Ms Park', roomName: 'Class 5B' });
   s.code = code;
-  s.shareLink = shareLink.href;
+  s.shareLink = shareLink;
 });
 
 step(STEP.JOIN, [STEP.START], async () => {
@@ -398,13 +274,7 @@ step(STEP.JOIN, [STEP.START], async () => {
 });
 
 step(STEP.PUZZLE, [STEP.JOIN], async () => {
-  const { page } = s.teacher;
-  await page.locator(tid('open-start-puzzle')).click();
-  await page.locator(tid('puzzle-image')).setInputFiles(PUZZLE_PNG);
-  await page.locator(tid('puzzle-rows')).fill('2');
-  await page.locator(tid('puzzle-cols')).fill('2');
-  await page.locator(tid('puzzle-mode')).selectOption('individual');
-  await page.locator(tid('start-puzzle')).click();
+  await startPuzzle(s.teacher, { rows: 2, cols: 2, mode: 'individual' });
 
   // Each student present at the start gets a board of 4 pieces.
   const annBoard = await waitForStudentPieces(s.ann, 4);

@@ -9,18 +9,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jigsync_schema::limits::{MAX_RESUME_HISTORY, WELCOME_HISTORY};
-use jigsync_schema::{ClientMsg, ServerMsg};
+use jigsync_schema::{ClientMsg, Ref, ServerMsg};
 use tokio::sync::mpsc;
 
 use super::audience::Deliveries;
 use super::core::admission::{Admission, ConnectError};
 use super::core::board::Board;
-use super::core::boards::BoardSet;
 use super::core::effects::Effect;
+use super::core::posts::{is_post, Post, Posts, MAX_POSTS};
 use super::core::snapshot::snapshot;
+use super::core::staged::Staged;
 use super::core::{Ctx, Input, RoomCore};
 use super::env::RoomEnv;
 use super::lease::{self, Hold, NotHere};
+use super::start_stop::{load, release, stop};
 use super::{Location, RoomCmd};
 use crate::error::ApiError;
 use crate::outbox::{ConnId, Outbox};
@@ -97,65 +99,21 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
     stop(rx, refusal);
 }
 
-async fn release(lease: Option<Hold>) {
-    if let Some(lease) = lease {
-        lease.release().await;
-    }
-}
-
-/// Closes the actor's channel and answers what raced with the stop: refused
-/// for good if the room is gone or served elsewhere; otherwise the reply is
-/// dropped, so the caller retries on a new actor.
-fn stop(mut rx: mpsc::Receiver<RoomCmd>, refusal: Option<ConnectError>) {
-    rx.close();
-    while let Ok(cmd) = rx.try_recv() {
-        if let Some(err) = &refusal {
-            refuse(cmd, err);
+/// `first` and the posts queued right behind it (up to [`MAX_POSTS`]), and
+/// the command that ended the run of posts, if one did.
+fn queued_posts(
+    first: (ConnId, ClientMsg),
+    rx: &mut mpsc::Receiver<RoomCmd>,
+) -> (Vec<(ConnId, ClientMsg)>, Option<RoomCmd>) {
+    let mut posts = vec![first];
+    while posts.len() < MAX_POSTS {
+        match rx.try_recv() {
+            Ok(RoomCmd::Request { conn, msg }) if is_post(&msg) => posts.push((conn, msg)),
+            Ok(other) => return (posts, Some(other)),
+            Err(_) => break,
         }
     }
-}
-
-fn refuse(cmd: RoomCmd, err: &ConnectError) {
-    let api = || match err {
-        ConnectError::RoomGone => ApiError::not_found(err.to_string()),
-        _ => ApiError::unavailable(),
-    };
-    match cmd {
-        RoomCmd::Locate { reply } => {
-            let location = match err {
-                ConnectError::Elsewhere(node) => Location::Elsewhere { node: node.clone() },
-                _ => Location::Here,
-            };
-            let _ = reply.send(location);
-        }
-        RoomCmd::Connect { reply, .. } | RoomCmd::ConnectYjs { reply, .. } => {
-            let _ = reply.send(Err(err.clone()));
-        }
-        RoomCmd::AddMember { reply, .. } => {
-            let _ = reply.send(Err(api()));
-        }
-        RoomCmd::StartPuzzle { reply, .. } | RoomCmd::ListBoards { reply, .. } => {
-            let _ = reply.send(Err(api()));
-        }
-        _ => {}
-    }
-}
-
-async fn load(env: &RoomEnv, room_id: &str) -> Result<Option<RoomCore>, StorageError> {
-    // One read of everything, so the room starts from one moment's state;
-    // a closed room reads as none.
-    let Some(loaded) = env.storage.load_room(room_id).await? else {
-        return Ok(None);
-    };
-    let (puzzle, boards) = match loaded.puzzle {
-        Some((puzzle, boards)) => {
-            let boards = boards.into_iter().map(|(row, log)| Board::from_log(row, log)).collect::<Result<_, _>>()?;
-            (Some(puzzle), boards)
-        }
-        None => (None, Vec::new()),
-    };
-    let boards = BoardSet::new(puzzle, boards, loaded.last_ids);
-    Ok(Some(RoomCore::new(loaded.room, loaded.members, loaded.last_seq, boards)))
+    (posts, None)
 }
 
 impl Actor {
@@ -185,7 +143,16 @@ impl Actor {
                 }
             };
             let Some(cmd) = cmd else { return };
-            self.handle(cmd).await;
+            match cmd {
+                RoomCmd::Request { conn, msg } if is_post(&msg) => {
+                    let (posts, next) = queued_posts((conn, msg), rx);
+                    self.posts(posts).await;
+                    if let Some(next) = next {
+                        self.handle(next).await;
+                    }
+                }
+                cmd => self.handle(cmd).await,
+            }
             self.rebuild_stale_boards().await;
         }
     }
@@ -245,7 +212,33 @@ impl Actor {
     /// Stage, commit, apply, deliver. A refusal or a failed commit changes
     /// nothing and is returned.
     async fn run(&mut self, input: Input) -> Result<(), ApiError> {
-        let mut staged = self.core.stage(input, &Ctx::now())?;
+        let staged = self.core.stage(input, &Ctx::now())?;
+        self.commit_and_apply(staged).await
+    }
+
+    /// Chat and whispers that queued up together: staged as one change and
+    /// committed in one transaction, each answered on its own.
+    async fn posts(&mut self, posts: Vec<(ConnId, ClientMsg)>) {
+        let mut ready = Vec::with_capacity(posts.len());
+        for (conn, msg) in posts {
+            match self.upload_of(&msg).await {
+                Ok(upload) => ready.push(Post { conn, msg, upload }),
+                Err(err) => self.refuse_request(conn, msg.request_ref(), err),
+            }
+        }
+        let Posts { staged, accepted, refused } = self.core.stage_posts(ready, &Ctx::now());
+        for (conn, r#ref, err) in refused {
+            self.refuse_request(conn, r#ref, err);
+        }
+        if let Err(err) = self.commit_and_apply(staged).await {
+            for (conn, r#ref) in accepted {
+                self.refuse_request(conn, r#ref, err.clone());
+            }
+        }
+    }
+
+    /// Commit, apply, deliver.
+    async fn commit_and_apply(&mut self, mut staged: Staged) -> Result<(), ApiError> {
         if !staged.writes.is_empty() {
             if let Some(lease) = &self.lease {
                 staged.writes.insert(0, Write::Fence(lease.fence().clone()));
@@ -359,10 +352,15 @@ impl Actor {
             Err(err) => Err(err),
         };
         if let Err(err) = result {
-            metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
-            let reply = ServerMsg::Error { r#ref, code: err.code, message: err.message };
-            self.deliveries.deliver([Effect::Send(super::core::effects::Audience::Conn(conn), reply)], &self.core);
+            self.refuse_request(conn, r#ref, err);
         }
+    }
+
+    /// Answers a room-channel request with its error.
+    fn refuse_request(&mut self, conn: ConnId, r#ref: Option<Ref>, err: ApiError) {
+        metrics::counter!("jigsync_rejected_total", "code" => err.code.as_str()).increment(1);
+        let reply = ServerMsg::Error { r#ref, code: err.code, message: err.message };
+        self.deliveries.deliver([Effect::Send(super::core::effects::Audience::Conn(conn), reply)], &self.core);
     }
 
     /// The picture a chat message attaches, looked up before the core sees

@@ -18,6 +18,7 @@ pub mod audience;
 pub mod core;
 pub mod env;
 pub mod lease;
+mod start_stop;
 pub mod supervisor;
 
 use std::collections::HashMap;

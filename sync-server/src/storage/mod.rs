@@ -7,8 +7,10 @@
 //! Writes are grouped into one [`Write`] batch per room event and committed
 //! atomically, so a kick, its system message and an ownership change are all
 //! there after a crash, or none is. A batch returns only once it is durable:
-//! that is what lets the room acknowledge.
+//! that is what lets the room acknowledge. Batches of different rooms that
+//! arrive together share one transaction ([`group_commit`]).
 
+pub mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 pub mod stored;
@@ -33,6 +35,9 @@ pub enum StorageError {
     /// The batch's fence no longer holds: another node owns the room now.
     #[error("room {0} is owned by another node now")]
     Fenced(String),
+    /// The store is shutting down.
+    #[error("storage is closed")]
+    Closed,
 }
 
 /// A commit's proof of ownership: the room's lease as this node holds it.
@@ -209,7 +214,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn open_rooms(&self) -> Result<Vec<(RoomRow, u32)>, StorageError>;
     async fn members(&self, room: &str) -> Result<Vec<MemberRow>, StorageError>;
     async fn member(&self, room: &str, user: &str) -> Result<Option<MemberRow>, StorageError>;
-    /// Applies the batch in one transaction; returns once it is durable.
+    /// Applies the batch in one transaction (perhaps shared with other
+    /// rooms' batches, never with part of one); returns once it is durable.
     async fn commit(&self, writes: &[Write]) -> Result<(), StorageError>;
     async fn last_seq(&self, room: &str) -> Result<u64, StorageError>;
     async fn messages(&self, room: &str, query: HistoryQuery<'_>) -> Result<Vec<Message>, StorageError>;

@@ -6,8 +6,8 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::postgres::TestPostgres;
 use super::{Client, Replica, TestServer, WAIT};
+use jigsync_testkit::postgres::TestPostgres;
 
 pub struct TestCluster {
     pub nodes: Vec<TestServer>,

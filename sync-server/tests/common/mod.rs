@@ -6,8 +6,6 @@
 
 pub mod cluster;
 pub mod crafted;
-pub mod haproxy;
-pub mod postgres;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

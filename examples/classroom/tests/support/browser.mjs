@@ -3,7 +3,7 @@
 // read the board svg (data-* attributes in board units) and drag pieces with
 // real pointer input.
 
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -96,9 +96,20 @@ function stringify(value) {
   }
 }
 
-/** Empties the screenshot folder, so no picture of an earlier run remains. */
-export async function clearScreenshots() {
-  await rm(SCREENSHOT_DIR, { recursive: true, force: true });
+/**
+ * Empties the screenshot folder of the files `which(name)` selects (all by
+ * default), so no picture of an earlier run remains. Each test file clears
+ * its own: the cluster test's pictures are named cluster-*.
+ */
+export async function clearScreenshots(which = () => true) {
+  let names;
+  try {
+    names = await readdir(SCREENSHOT_DIR);
+  } catch (err) {
+    if (err.code === 'ENOENT') return;
+    throw err;
+  }
+  await Promise.all(names.filter(which).map((name) => rm(path.join(SCREENSHOT_DIR, name), { recursive: true, force: true })));
 }
 
 export async function screenshot(page, file) {

@@ -1,12 +1,17 @@
 // The real `jigsync` server for the browser tests: the process helper the
 // client library's tests use (client-js/test/support/jigsync-process.mjs),
-// serving the built classroom app (dist/) at `/`.
+// serving the built classroom app (dist/) at `/`; or a whole cluster
+// (client-js/test/support/cluster.mjs: examples/cluster/run.sh) whose nodes
+// all serve it.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { jigsyncBin, startServer as startJigsync } from '../../../../client-js/test/support/jigsync-process.mjs';
+import { startCluster as startJigsyncCluster } from '../../../../client-js/test/support/cluster.mjs';
+
+export { connectionGauges, leaseTakers } from '../../../../client-js/test/support/cluster.mjs';
 
 /** examples/classroom */
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -36,4 +41,13 @@ export async function startServer(options = {}) {
   checkPrerequisites();
   const server = await startJigsync({ ...options, args: ['--web-dir', DIST_DIR] });
   return Object.assign(server, { url: server.http });
+}
+
+/**
+ * Starts examples/cluster/run.sh (Postgres, nodes n1..n3, HAProxy) with every
+ * node serving the app: { lb, nodes: [url, ...], logTail(), stop(), ... }.
+ */
+export async function startCluster(options = {}) {
+  checkPrerequisites();
+  return startJigsyncCluster({ ...options, webDir: DIST_DIR });
 }

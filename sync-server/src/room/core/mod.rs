@@ -27,6 +27,7 @@ pub mod drag;
 pub mod effects;
 pub mod membership;
 pub mod ownership;
+pub mod posts;
 mod reducer;
 pub mod roster;
 pub mod snapshot;
@@ -243,19 +244,9 @@ impl RoomCore {
     ) -> Result<Staged, ApiError> {
         let (room, at) = (self.room.id.as_str(), ctx.now_ms);
         match msg {
-            ClientMsg::Chat { text, .. } => {
+            msg @ (ClientMsg::Chat { .. } | ClientMsg::Whisper { .. }) => {
                 let mut staged = Staged::default();
-                let message = self.chat.stage_chat(&mut staged, room, at, &req.user, &text, upload)?;
-                staged.push(req.ack(&staged));
-                staged.push(Event::Posted(vec![message]));
-                Ok(staged)
-            }
-            ClientMsg::Whisper { to, text, .. } => {
-                let mut staged = Staged::default();
-                let message =
-                    self.chat.stage_whisper(&mut staged, (room, &self.roster), at, (&req.user, &to), &text)?;
-                staged.push(req.ack(&staged));
-                staged.push(Event::Posted(vec![message]));
+                self.stage_post(&mut staged, req, msg, upload, at)?;
                 Ok(staged)
             }
             ClientMsg::Kick { user, .. } => membership::stage_kick(self.parts(), req, &user, at),

@@ -41,6 +41,16 @@ impl Staged {
     pub fn push(&mut self, event: Event) {
         self.events.push(event);
     }
+
+    /// Adds a change staged after this one (counting on from this one's
+    /// messages and boards): one commit, then both changes' events in order.
+    pub fn append(&mut self, next: Staged) {
+        self.writes.extend(next.writes);
+        self.events.extend(next.events);
+        self.messages = next.messages;
+        self.boards = next.boards;
+        self.touched_board = self.touched_board.or(next.touched_board);
+    }
 }
 
 /// Who sent a board write.

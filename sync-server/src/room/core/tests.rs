@@ -135,6 +135,48 @@ fn a_chat_takes_the_next_seq_only_once_committed_and_is_acked_before_it_goes_out
 }
 
 #[test]
+fn posts_staged_together_take_consecutive_seqs_and_each_is_answered_alone() {
+    use super::posts::Post;
+    let mut core = classroom();
+    let post = |conn, msg: ClientMsg| Post { conn, msg, upload: None };
+    let chat = |r: u32, text: &str| ClientMsg::Chat { r#ref: Some(r), text: text.into(), upload: None };
+    let posts = vec![
+        post(2, chat(1, "one")),
+        post(3, chat(2, "   ")),
+        post(3, ClientMsg::Whisper { r#ref: Some(3), to: ANN.into(), text: "two".into() }),
+        post(9, chat(4, "from a connection that is gone")),
+        post(1, chat(5, "three")),
+    ];
+    let batch = core.stage_posts(posts, &ctx(10));
+    let seqs: Vec<u64> = batch
+        .staged
+        .writes
+        .iter()
+        .map(|w| match w {
+            Write::Message { message, .. } => message.seq,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(seqs, [1, 2, 3], "one write per accepted post, numbered in order");
+    assert_eq!(batch.accepted, [(2, Some(1)), (3, Some(3)), (1, Some(5))]);
+    assert!(matches!(&batch.refused[..], [(3, Some(2), err)] if err.code == ErrorCode::Invalid));
+    assert_eq!(core.chat.next_seq(), 1, "nothing is used before the commit");
+
+    let effects = core.apply(batch.staged).into_vec();
+    let acks: Vec<&Effect> = effects.iter().filter(|e| matches!(e, Effect::Send(Audience::Conn(_), _))).collect();
+    assert_eq!(
+        acks,
+        [
+            &Effect::Send(Audience::Conn(2), ServerMsg::Ack { r#ref: Some(1), seq: Some(1) }),
+            &Effect::Send(Audience::Conn(3), ServerMsg::Ack { r#ref: Some(3), seq: Some(2) }),
+            &Effect::Send(Audience::Conn(1), ServerMsg::Ack { r#ref: Some(5), seq: Some(3) }),
+        ]
+    );
+    assert!(matches!(&effects[1], Effect::Send(Audience::Everyone, ServerMsg::Msg(m)) if m.seq == 1));
+    assert_eq!(core.chat.next_seq(), 4);
+}
+
+#[test]
 fn a_whisper_goes_to_its_two_parties_only() {
     let mut core = classroom();
     let (_, effects) =

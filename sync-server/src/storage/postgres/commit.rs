@@ -1,129 +1,235 @@
-//! One batch of writes in one Postgres transaction: every change a room
-//! event makes is there after a crash, or none is. The first write that
-//! fails (a message or board update whose seq is taken, a missing upload)
-//! ends the transaction, which rolls back when dropped.
+//! Batches of writes in one Postgres transaction: every change a room event
+//! makes is there after a crash, or none is. The first write that fails (a
+//! message or board update whose seq is taken, a missing upload, a fence
+//! that no longer holds) ends the transaction, which rolls back when
+//! dropped; the committer ([`crate::storage::group_commit`]) then retries the
+//! other batches without it.
 //!
 //! Two nodes writing the same room meet here: the primary keys
 //! `(room_id, seq)` of messages and `(room_id, board_id, seq)` of board
 //! updates refuse the second writer's batch as a whole.
+//!
+//! A group of many rooms' batches costs a fixed number of round trips, not
+//! one per row: every fence is checked by one statement, and each run of
+//! messages (or of board updates) is inserted by one statement over arrays.
 
+use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
 
+use crate::storage::group_commit::CommitBatches;
 use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64};
 use crate::storage::{MemberRow, StorageError, Write};
 
-pub async fn commit(pool: &PgPool, writes: &[Write]) -> Result<(), StorageError> {
+/// What the committer task commits with.
+pub struct Committer(pub PgPool);
+
+#[async_trait]
+impl CommitBatches for Committer {
+    async fn commit_batches(&self, batches: &[Vec<Write>]) -> Result<(), StorageError> {
+        commit(&self.0, batches).await
+    }
+}
+
+async fn commit(pool: &PgPool, batches: &[Vec<Write>]) -> Result<(), StorageError> {
     let mut tx = pool.begin().await?;
-    for write in writes {
-        match write {
-            Write::Fence(fence) => {
-                // FOR SHARE: a takeover (which updates the row) waits for
-                // this transaction, and this one sees any takeover before.
-                let epoch: Option<i64> =
-                    sqlx::query_scalar("SELECT epoch FROM room_leases WHERE room_id = $1 AND node_id = $2 FOR SHARE")
-                        .bind(&fence.room)
-                        .bind(&fence.node)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if epoch != Some(fence.epoch) {
-                    return Err(StorageError::Fenced(fence.room.clone()));
-                }
-            }
-            Write::Member(member) => write_member(&mut tx, member).await?,
-            Write::Owner { room, owner } => {
-                sqlx::query("UPDATE rooms SET owner_id = $1 WHERE id = $2")
-                    .bind(owner)
-                    .bind(room)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Write::Spotlight { room, spotlight } => {
-                sqlx::query("UPDATE rooms SET spotlight_board = $1, spotlight_hide_names = $2 WHERE id = $3")
-                    .bind(spotlight.map(|s| i64::from(s.board)))
-                    .bind(spotlight.is_some_and(|s| s.hide_names))
-                    .bind(room)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Write::Puzzle(puzzle) => {
-                let meta = serde_json::to_string(&puzzle.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO puzzles (room_id, puzzle_id, upload_id, rows, cols, mode, meta, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(&puzzle.room)
-                .bind(i64::from(puzzle.id))
-                .bind(&puzzle.upload)
-                .bind(i64::from(puzzle.rows))
-                .bind(i64::from(puzzle.cols))
-                .bind(mode_str(puzzle.mode))
-                .bind(meta)
-                .bind(puzzle.created_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Write::Board(board) => {
-                let members =
-                    serde_json::to_string(&board.members).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                let meta = serde_json::to_string(&board.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                // As in SQLite, a board's puzzle and meta are fixed when it is
-                // made; rewriting it changes who may write, the lock and completion.
-                sqlx::query(
-                    "INSERT INTO boards (room_id, board_id, puzzle_id, members, locked, meta, completed_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (room_id, board_id) DO UPDATE SET members = excluded.members,
-                         locked = excluded.locked, completed_at = excluded.completed_at",
-                )
-                .bind(&board.room)
-                .bind(i64::from(board.id))
-                .bind(i64::from(board.puzzle))
-                .bind(members)
-                .bind(board.locked)
-                .bind(meta)
-                .bind(board.completed_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Write::BoardUpdate { room, board, seq, ts, data } => {
-                sqlx::query("INSERT INTO board_updates (room_id, board_id, seq, ts, data) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(room)
-                    .bind(i64::from(*board))
-                    .bind(seq_i64(*seq)?)
-                    .bind(ts)
-                    .bind(data.as_slice())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Write::CloseRoom { room, at } => {
-                sqlx::query("UPDATE rooms SET closed_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(room)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Write::Message { room, message } => {
-                let event = message.event.as_ref();
-                sqlx::query(
-                    "INSERT INTO messages (room_id, seq, ts, kind, from_id, to_id, text, upload_id, event_kind, event_user, event_by)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(room)
-                .bind(seq_i64(message.seq)?)
-                .bind(message.ts)
-                .bind(kind_str(message.kind))
-                .bind(&message.from)
-                .bind(&message.to)
-                .bind(&message.text)
-                .bind(message.upload.as_ref().map(|u| &u.id))
-                .bind(event.map(|e| event_kind_str(e.kind)))
-                .bind(event.map(|e| &e.user))
-                .bind(event.and_then(|e| e.by.as_ref()))
-                .execute(&mut *tx)
-                .await?;
-            }
+    check_fences(&mut tx, batches).await?;
+    let writes: Vec<&Write> = batches.iter().flatten().filter(|w| !matches!(w, Write::Fence(_))).collect();
+    let mut rest = &writes[..];
+    while let Some(first) = rest.first() {
+        let run = match first {
+            Write::Message { .. } => rest.iter().take_while(|w| matches!(w, Write::Message { .. })).count(),
+            Write::BoardUpdate { .. } => rest.iter().take_while(|w| matches!(w, Write::BoardUpdate { .. })).count(),
+            _ => 1,
+        };
+        let (now, later) = rest.split_at(run);
+        match first {
+            Write::Message { .. } => insert_messages(&mut tx, now).await?,
+            Write::BoardUpdate { .. } => insert_board_updates(&mut tx, now).await?,
+            write => write_one(&mut tx, write).await?,
         }
+        rest = later;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Every batch's fence, in one statement. `FOR SHARE`: a takeover (which
+/// updates the lease row) waits for this transaction, and this one sees any
+/// takeover that committed before it.
+async fn check_fences(conn: &mut PgConnection, batches: &[Vec<Write>]) -> Result<(), StorageError> {
+    let fences: Vec<_> = batches
+        .iter()
+        .flatten()
+        .filter_map(|w| match w {
+            Write::Fence(fence) => Some(fence),
+            _ => None,
+        })
+        .collect();
+    if fences.is_empty() {
+        return Ok(());
+    }
+    let rooms: Vec<&str> = fences.iter().map(|f| f.room.as_str()).collect();
+    let held: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT room_id, node_id, epoch FROM room_leases WHERE room_id = ANY($1) FOR SHARE")
+            .bind(&rooms)
+            .fetch_all(&mut *conn)
+            .await?;
+    for fence in fences {
+        let holds =
+            held.iter().any(|(room, node, epoch)| *room == fence.room && *node == fence.node && *epoch == fence.epoch);
+        if !holds {
+            return Err(StorageError::Fenced(fence.room.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// A run of `Write::Message`s as one insert.
+async fn insert_messages(conn: &mut PgConnection, writes: &[&Write]) -> Result<(), StorageError> {
+    let mut columns = MessageColumns::default();
+    for write in writes {
+        if let Write::Message { room, message } = write {
+            let event = message.event.as_ref();
+            columns.room.push(room.as_str());
+            columns.seq.push(seq_i64(message.seq)?);
+            columns.ts.push(message.ts);
+            columns.kind.push(kind_str(message.kind));
+            columns.from.push(message.from.as_deref());
+            columns.to.push(message.to.as_deref());
+            columns.text.push(message.text.as_str());
+            columns.upload.push(message.upload.as_ref().map(|u| u.id.as_str()));
+            columns.event_kind.push(event.map(|e| event_kind_str(e.kind)));
+            columns.event_user.push(event.map(|e| e.user.as_str()));
+            columns.event_by.push(event.and_then(|e| e.by.as_deref()));
+        }
+    }
+    sqlx::query(
+        "INSERT INTO messages (room_id, seq, ts, kind, from_id, to_id, text, upload_id, event_kind, event_user, event_by)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::text[], $9::text[], $10::text[], $11::text[])",
+    )
+    .bind(&columns.room)
+    .bind(&columns.seq)
+    .bind(&columns.ts)
+    .bind(&columns.kind)
+    .bind(&columns.from)
+    .bind(&columns.to)
+    .bind(&columns.text)
+    .bind(&columns.upload)
+    .bind(&columns.event_kind)
+    .bind(&columns.event_user)
+    .bind(&columns.event_by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct MessageColumns<'a> {
+    room: Vec<&'a str>,
+    seq: Vec<i64>,
+    ts: Vec<i64>,
+    kind: Vec<&'a str>,
+    from: Vec<Option<&'a str>>,
+    to: Vec<Option<&'a str>>,
+    text: Vec<&'a str>,
+    upload: Vec<Option<&'a str>>,
+    event_kind: Vec<Option<&'a str>>,
+    event_user: Vec<Option<&'a str>>,
+    event_by: Vec<Option<&'a str>>,
+}
+
+/// A run of `Write::BoardUpdate`s as one insert.
+async fn insert_board_updates(conn: &mut PgConnection, writes: &[&Write]) -> Result<(), StorageError> {
+    let (mut rooms, mut boards, mut seqs, mut stamps, mut data) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for write in writes {
+        if let Write::BoardUpdate { room, board, seq, ts, data: bytes } = write {
+            rooms.push(room.as_str());
+            boards.push(i64::from(*board));
+            seqs.push(seq_i64(*seq)?);
+            stamps.push(*ts);
+            data.push(bytes.as_slice());
+        }
+    }
+    sqlx::query(
+        "INSERT INTO board_updates (room_id, board_id, seq, ts, data)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])",
+    )
+    .bind(&rooms)
+    .bind(&boards)
+    .bind(&seqs)
+    .bind(&stamps)
+    .bind(&data)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Any other write, alone.
+async fn write_one(tx: &mut PgConnection, write: &Write) -> Result<(), StorageError> {
+    match write {
+        // Checked first, for the whole group; messages and board updates
+        // go in runs.
+        Write::Fence(_) | Write::Message { .. } | Write::BoardUpdate { .. } => {}
+        Write::Member(member) => write_member(tx, member).await?,
+        Write::Owner { room, owner } => {
+            sqlx::query("UPDATE rooms SET owner_id = $1 WHERE id = $2")
+                .bind(owner)
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Write::Spotlight { room, spotlight } => {
+            sqlx::query("UPDATE rooms SET spotlight_board = $1, spotlight_hide_names = $2 WHERE id = $3")
+                .bind(spotlight.map(|s| i64::from(s.board)))
+                .bind(spotlight.is_some_and(|s| s.hide_names))
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Write::Puzzle(puzzle) => {
+            let meta = serde_json::to_string(&puzzle.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO puzzles (room_id, puzzle_id, upload_id, rows, cols, mode, meta, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&puzzle.room)
+            .bind(i64::from(puzzle.id))
+            .bind(&puzzle.upload)
+            .bind(i64::from(puzzle.rows))
+            .bind(i64::from(puzzle.cols))
+            .bind(mode_str(puzzle.mode))
+            .bind(meta)
+            .bind(puzzle.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Write::Board(board) => {
+            let members = serde_json::to_string(&board.members).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            let meta = serde_json::to_string(&board.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            // As in SQLite, a board's puzzle and meta are fixed when it is
+            // made; rewriting it changes who may write, the lock and completion.
+            sqlx::query(
+                "INSERT INTO boards (room_id, board_id, puzzle_id, members, locked, meta, completed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (room_id, board_id) DO UPDATE SET members = excluded.members,
+                     locked = excluded.locked, completed_at = excluded.completed_at",
+            )
+            .bind(&board.room)
+            .bind(i64::from(board.id))
+            .bind(i64::from(board.puzzle))
+            .bind(members)
+            .bind(board.locked)
+            .bind(meta)
+            .bind(board.completed_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Write::CloseRoom { room, at } => {
+            sqlx::query("UPDATE rooms SET closed_at = $1 WHERE id = $2").bind(at).bind(room).execute(&mut *tx).await?;
+        }
+    }
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use jigsync_schema::{BoardId, Message};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
+use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
     BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
@@ -35,6 +36,7 @@ const JOIN_CODE_CONSTRAINT: &str = "rooms_join_code_key";
 
 pub struct PostgresStorage {
     pool: PgPool,
+    group: GroupCommit,
 }
 
 impl PostgresStorage {
@@ -43,7 +45,8 @@ impl PostgresStorage {
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
         sqlx::migrate!("./migrations_postgres").run(&pool).await?;
-        Ok(PostgresStorage { pool })
+        let group = GroupCommit::start(commit::Committer(pool.clone()));
+        Ok(PostgresStorage { pool, group })
     }
 }
 
@@ -131,7 +134,7 @@ impl Storage for PostgresStorage {
 
     async fn commit(&self, writes: &[Write]) -> Result<(), StorageError> {
         let started = Instant::now();
-        commit::commit(&self.pool, writes).await?;
+        self.group.commit(writes).await?;
         observe("commit", started);
         Ok(())
     }
@@ -293,6 +296,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn close(&self) {
+        self.group.stop().await;
         self.pool.close().await;
     }
 }

@@ -1,14 +1,28 @@
-//! One batch of writes in one SQLite transaction: every change a room
-//! event makes is there after a crash, or none is.
+//! Batches of writes in one SQLite transaction: every change a room event
+//! makes is there after a crash, or none is. All commits go through one
+//! committer ([`crate::storage::group_commit`]), so SQLite's single writer
+//! never waits on its own lock.
 
+use async_trait::async_trait;
 use sqlx::SqlitePool;
 
+use crate::storage::group_commit::CommitBatches;
 use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64};
 use crate::storage::{MemberRow, StorageError, Write};
 
-pub async fn commit(pool: &SqlitePool, writes: &[Write]) -> Result<(), StorageError> {
+/// What the committer task commits with.
+pub struct Committer(pub SqlitePool);
+
+#[async_trait]
+impl CommitBatches for Committer {
+    async fn commit_batches(&self, batches: &[Vec<Write>]) -> Result<(), StorageError> {
+        commit(&self.0, batches).await
+    }
+}
+
+async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), StorageError> {
     let mut tx = pool.begin().await?;
-    for write in writes {
+    for write in batches.iter().flatten() {
         match write {
             // One node owns every room of an SQLite store.
             Write::Fence(_) => {}

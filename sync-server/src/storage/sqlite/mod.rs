@@ -15,6 +15,7 @@ use jigsync_schema::{BoardId, Message};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
+use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
     BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
@@ -25,6 +26,7 @@ use commit::write_member;
 
 pub struct SqliteStorage {
     pool: SqlitePool,
+    group: GroupCommit,
 }
 
 impl SqliteStorage {
@@ -38,7 +40,8 @@ impl SqliteStorage {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(SqliteStorage { pool })
+        let group = GroupCommit::start(commit::Committer(pool.clone()));
+        Ok(SqliteStorage { pool, group })
     }
 }
 
@@ -110,7 +113,7 @@ impl Storage for SqliteStorage {
 
     async fn commit(&self, writes: &[Write]) -> Result<(), StorageError> {
         let started = Instant::now();
-        commit::commit(&self.pool, writes).await?;
+        self.group.commit(writes).await?;
         observe("commit", started);
         Ok(())
     }
@@ -247,6 +250,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn close(&self) {
+        self.group.stop().await;
         self.pool.close().await;
     }
 }

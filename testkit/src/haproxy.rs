@@ -5,7 +5,6 @@
 //! Dropping it stops the balancer.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -24,8 +23,8 @@ impl TestHaproxy {
         ensure_installed();
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-        let config = repo_root().join("examples/cluster/haproxy.cfg");
-        let child = Command::new("haproxy")
+        let config = crate::repo_root().join("examples/cluster/haproxy.cfg");
+        let child = Command::new(haproxy_program())
             .arg("-db")
             .arg("-f")
             .arg(&config)
@@ -63,15 +62,27 @@ impl Drop for TestHaproxy {
     }
 }
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
+/// Debian installs haproxy in /usr/sbin, which is not on a normal user's
+/// PATH.
+fn haproxy_program() -> &'static str {
+    ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists())
+        .unwrap_or("haproxy")
+}
+
+/// The pid of the balancer, for CPU figures and pinning.
+impl TestHaproxy {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 fn ensure_installed() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-haproxy.sh");
-        let status = Command::new("bash").arg(script).status().expect("run ensure-haproxy.sh");
+        let status =
+            Command::new("bash").arg(crate::script("ensure-haproxy.sh")).status().expect("run ensure-haproxy.sh");
         assert!(status.success(), "ensure-haproxy.sh failed: install haproxy (Debian: apt-get install haproxy)");
     });
 }

@@ -10,8 +10,10 @@
 //! runs as the `postgres` system user the Debian package creates, through
 //! `runuser`, in a dir that user owns.
 //!
-//! Durability is off (`fsync`, `synchronous_commit`, `full_page_writes`):
-//! the data is thrown away, and the server starts and answers faster.
+//! For tests durability is off (`fsync`, `synchronous_commit`,
+//! `full_page_writes`): the data is thrown away, and the server starts and
+//! answers faster. Benchmarks start it with Postgres's defaults
+//! ([`TestPostgres::start_durable`]), so a commit costs what it costs.
 
 use std::fs::{self, File};
 use std::net::TcpListener;
@@ -36,6 +38,7 @@ pub struct TestPostgres {
     bin: PathBuf,
     data: PathBuf,
     as_postgres_user: bool,
+    durable: bool,
     /// `postgres` itself, or `runuser` running it.
     server: Child,
     /// Removed after `drop` has stopped the server.
@@ -47,6 +50,15 @@ impl TestPostgres {
     /// Blocks for a second or two (initdb); panics with the server's log if
     /// anything fails.
     pub fn start() -> TestPostgres {
+        TestPostgres::launch(false)
+    }
+
+    /// Like [`TestPostgres::start`], with Postgres's durable defaults.
+    pub fn start_durable() -> TestPostgres {
+        TestPostgres::launch(true)
+    }
+
+    fn launch(durable: bool) -> TestPostgres {
         let bin = bin_dir();
         let as_postgres_user = running_as_root();
         let dir = tempfile::Builder::new().prefix("jigsync-pg-").tempdir().expect("temp dir for postgres");
@@ -69,7 +81,7 @@ impl TestPostgres {
         let (server, port) = loop {
             attempts += 1;
             let port = free_port();
-            let mut server = spawn_postgres(as_postgres_user, &bin, dir.path(), port);
+            let mut server = spawn_postgres(as_postgres_user, durable, &bin, dir.path(), port);
             match wait_until_ready(&mut server, &data) {
                 Ok(()) => break (server, port),
                 Err(exited) => {
@@ -84,12 +96,19 @@ impl TestPostgres {
                 }
             }
         };
-        let mut postgres = TestPostgres { url: String::new(), port, bin, data, as_postgres_user, server, _dir: dir };
+        let mut postgres =
+            TestPostgres { url: String::new(), port, bin, data, as_postgres_user, durable, server, _dir: dir };
         postgres.url = postgres.create_database(DATABASE);
         postgres
     }
 
     /// Creates another database on this server and returns its URL.
+    /// The postmaster's pid (its own processes are its children).
+    pub fn pid(&self) -> Option<u32> {
+        let pid_file = fs::read_to_string(self.data.join("postmaster.pid")).ok()?;
+        pid_file.lines().next()?.trim().parse().ok()
+    }
+
     pub fn create_database(&self, name: &str) -> String {
         let created = Command::new(self.bin.join("createdb"))
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string(), "--username", SUPERUSER, name])
@@ -116,7 +135,7 @@ impl TestPostgres {
         let _ = self.server.wait();
         std::thread::sleep(down);
         let dir = self.data.parent().expect("the data dir's parent").to_path_buf();
-        self.server = spawn_postgres(self.as_postgres_user, &self.bin, &dir, self.port);
+        self.server = spawn_postgres(self.as_postgres_user, self.durable, &self.bin, &dir, self.port);
         if wait_until_ready(&mut self.server, &self.data).is_err() {
             let log = fs::read_to_string(dir.join("postgres.log")).unwrap_or_default();
             panic!("postgres did not start again on port {}:\n{log}", self.port);
@@ -126,8 +145,9 @@ impl TestPostgres {
 
 /// Starts the postmaster of the cluster under `dir` on `port`, logging to
 /// `dir/postgres.log`.
-fn spawn_postgres(as_postgres_user: bool, bin: &Path, dir: &Path, port: u16) -> Child {
+fn spawn_postgres(as_postgres_user: bool, durable: bool, bin: &Path, dir: &Path, port: u16) -> Child {
     let log_file = File::create(dir.join("postgres.log")).expect("postgres log file");
+    let fast = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
     pg_command(as_postgres_user, &bin.join("postgres"), dir)
         .arg("-D")
         .arg(dir.join("data"))
@@ -136,7 +156,7 @@ fn spawn_postgres(as_postgres_user: bool, bin: &Path, dir: &Path, port: u16) -> 
         .arg("-k")
         .arg(dir)
         .args(["-c", "listen_addresses=127.0.0.1"])
-        .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+        .args(if durable { &[][..] } else { &fast[..] })
         .args(["-c", "shared_buffers=16MB", "-c", "max_connections=50"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -228,8 +248,8 @@ fn bin_dir() -> PathBuf {
         if let Some(bin) = find_bin_dir() {
             return bin;
         }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-postgres.sh");
-        check(Command::new(&script).stdin(Stdio::null()).output(), "scripts/ensure-postgres.sh");
+        let script = crate::script("ensure-postgres.sh");
+        check(Command::new(&script).stdin(Stdio::null()).output(), "sync-server/scripts/ensure-postgres.sh");
         find_bin_dir().expect("ensure-postgres.sh succeeded but no initdb was found")
     })
     .clone()
