@@ -9,6 +9,8 @@ use std::time::Duration;
 use common::*;
 use jigsync_schema::{MessageKind, ServerMsg};
 use serde_json::json;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::CloseFrame;
 
 #[tokio::test]
 async fn acknowledged_chat_rooms_and_tokens_survive_kill_9() {
@@ -52,6 +54,20 @@ async fn sigterm_closes_sockets_with_1001_and_exits_cleanly() {
     assert_eq!(t.closed().await.code, 1001);
     assert_eq!(lobby.closed().await.code, 1001);
     assert!(status.await.unwrap().success());
+}
+
+#[tokio::test]
+async fn a_client_that_closes_first_gets_the_close_answered() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Close", "T").await;
+    let bye = || CloseFrame { code: CloseCode::Normal, reason: "bye".into() };
+    let (mut t, _) = server.connect(&room.teacher.token).await;
+    t.ws.close(Some(bye())).await.expect("send close");
+    assert_eq!(t.closed().await.code, 1000, "room channel");
+    let mut lobby = server.lobby(&room.teacher.token).await;
+    lobby.recv_lobby().await;
+    lobby.ws.close(Some(bye())).await.expect("send close");
+    assert_eq!(lobby.closed().await.code, 1000, "lobby");
 }
 
 #[tokio::test]

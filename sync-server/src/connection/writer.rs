@@ -126,7 +126,14 @@ pub async fn run_writer(
                 return false;
             }
         }
-        sink.send(close_frame(reason)).await.is_ok()
+        if sink.send(close_frame(reason)).await.is_ok() {
+            return true;
+        }
+        // The client closed first: the WebSocket layer refuses our close
+        // frame, but has queued its answer to the client's, which a flush
+        // sends (then reports the connection closed).
+        let _ = sink.flush().await;
+        true
     };
     match timeout(settings.write_timeout, goodbye).await {
         Ok(true) => WriterEnd::CloseSent,
