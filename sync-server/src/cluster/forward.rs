@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use axum::extract::ws::{self, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use jigsync_schema::CloseCode;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -21,6 +21,9 @@ use tokio_util::sync::CancellationToken;
 
 /// How long connecting to the owner may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most frames from the owner relayed in one write.
+const MAX_BATCH: usize = 64;
 
 pub struct Forward {
     /// The owner's WebSocket URL for this connection (path and query kept).
@@ -86,9 +89,24 @@ async fn relay(mut client: WebSocket, forward: &Forward) {
                         return;
                     }
                 };
-                let Some(message) = to_client(message) else { continue };
-                let closing = matches!(message, ws::Message::Close(_));
-                if !matches!(timeout(deadline, cl_tx.send(message)).await, Ok(Ok(()))) || closing {
+                // What else the owner already sent goes out in the same
+                // write: one flush (one syscall) for a burst, not one per frame.
+                let mut batch = vec![message];
+                while batch.len() < MAX_BATCH {
+                    match up_rx.next().now_or_never() {
+                        Some(Some(Ok(message))) => batch.push(message),
+                        _ => break,
+                    }
+                }
+                let mut closing = false;
+                let relay = async {
+                    for message in batch.into_iter().filter_map(to_client) {
+                        closing |= matches!(message, ws::Message::Close(_));
+                        cl_tx.feed(message).await?;
+                    }
+                    cl_tx.flush().await
+                };
+                if !matches!(timeout(deadline, relay).await, Ok(Ok(()))) || closing {
                     return;
                 }
             }
