@@ -289,4 +289,40 @@ async fn killing_a_node_that_owns_nothing_only_drops_its_own_clients() {
     assert_eq!(cluster.owner(&room.id).await, Some(owner), "the room did not move");
 }
 
+/// A client relayed through a node that is not the room's: the relay
+/// passes bytes, yet when it shuts down the client gets a clean 1001
+/// between two frames, and when the owner dies it gets one too.
+#[tokio::test]
+async fn a_relaying_node_closes_its_clients_with_1001_when_it_or_the_owner_stops() {
+    let mut cluster = TestCluster::start(3, &[]).await;
+    let room = cluster.nodes[0].create_room("Relay", "T").await;
+    let ann = cluster.nodes[0].join(&room, "Ann").await;
+    let ben = cluster.nodes[0].join(&room, "Ben").await;
+    let owner = cluster.wait_for_owner(&room.id).await;
+    let (relay, other) = ((owner + 1) % 3, (owner + 2) % 3);
+    let mut t = connect_at(cluster.nodes[owner].addr, &room.id, &room.teacher.token, None).await;
+    let mut a = connect_at(cluster.nodes[relay].addr, &room.id, &ann.token, None).await;
+    let mut b = connect_at(cluster.nodes[other].addr, &room.id, &ben.token, None).await;
+    for client in [&mut t, &mut a, &mut b] {
+        assert!(matches!(client.recv().await, ServerMsg::Welcome { .. }));
+    }
+    // Traffic both ways through the relay, and still flowing while it stops.
+    a.chat(1, "through the relay").await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Ack { seq: Some(_), .. }));
+    for r in 2..6 {
+        t.chat(r, "keep talking").await;
+    }
+    cluster.nodes[relay].signal("TERM");
+    let closed = a.closed().await;
+    assert_eq!((closed.code, closed.reason.as_str()), (1001, "server shutting down"));
+    t.recv_until(|m| {
+        matches!(m, ServerMsg::Presence { event: PresenceEvent::Offline, participant, .. } if participant.id == ann.id)
+    })
+    .await;
+
+    cluster.nodes[owner].kill9();
+    let closed = b.closed().await;
+    assert_eq!((closed.code, closed.reason.as_str()), (1001, "the room's node went away; reconnect"));
+}
+
 use futures_util::StreamExt;

@@ -1,10 +1,11 @@
 //! Forwarding a WebSocket that landed on a node which does not own its room
-//! to the node that does, frame for frame: the owner sees an ordinary
-//! connection (with the client's address in the forwarding headers of
-//! [`super::headers`]), and the
-//! client gets the owner's frames and close code. Each side's writes have
-//! the same deadline as any socket write; a client silent for the idle
-//! timeout is closed as on any node.
+//! to the node that does, frame for frame, when the owner is reached over
+//! TLS (otherwise [`super::splice`] relays bytes, which costs less). The
+//! owner sees an ordinary connection (with the client's address in the
+//! forwarding headers of [`super::headers`]), and the client gets the
+//! owner's frames and close code. Each side's writes have the same deadline
+//! as any socket write; a client silent for the idle timeout is closed as on
+//! any node.
 
 use std::time::Duration;
 

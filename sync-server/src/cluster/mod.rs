@@ -6,19 +6,23 @@
 //! - [`lobby_sync`]: every node's lobby lists every node's rooms;
 //! - [`nodes`]: where each node is reached, so a request that lands on a
 //!   node that does not own its room can be forwarded to the one that does;
-//! - [`forward`]: a WebSocket relayed to the owner frame for frame, and
-//!   [`forward_http`] a room-bound HTTP call; [`headers`] mark what a node
-//!   forwards, so the owner believes the client address it carries.
+//! - [`splice`]: a WebSocket relayed to the owner byte for byte (with
+//!   [`frame_ends`] to close it between two frames), or [`forward`] frame
+//!   for frame when the owner is reached over TLS; [`forward_http`] a
+//!   room-bound HTTP call; [`headers`] mark what a node forwards, so the
+//!   owner believes the client address it carries.
 //!
 //! A node runs a room's actor only while it holds the room's lease. Motion
 //! never leaves the owner's memory.
 
 pub mod forward;
 pub mod forward_http;
+pub mod frame_ends;
 pub mod headers;
 pub mod leases;
 pub mod lobby_sync;
 pub mod nodes;
+pub mod splice;
 
 use std::sync::Arc;
 use std::time::Duration;

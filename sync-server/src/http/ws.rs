@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::ws::{CloseFrame, Message};
-use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use jigsync_schema::CloseCode;
 use serde::Deserialize;
@@ -47,15 +47,17 @@ pub async fn room_channel(
     Query(params): Query<ChannelParams>,
     ip: ClientIp,
     uri: Uri,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    req: Request,
 ) -> Response {
     let room = params.token.as_deref().and_then(|t| app.keys.verify(t)).map(|claims| claims.room);
+    // Owned: a request body cannot be shared across the lookup's awaits.
+    let headers = req.headers().clone();
     match route(&app, room.as_deref(), &uri, &headers, ip).await {
-        Route::Here => {
-            configure(ws).on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None))
-        }
-        elsewhere => forward(ws, elsewhere),
+        Route::Here => match upgrade(req).await {
+            Ok(ws) => ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None)),
+            Err(refused) => refused,
+        },
+        elsewhere => forward(req, elsewhere).await,
     }
 }
 
@@ -67,14 +69,18 @@ pub async fn room_channel_of(
     Query(params): Query<ChannelParams>,
     ip: ClientIp,
     uri: Uri,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    req: Request,
 ) -> Response {
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
+    let headers = req.headers().clone();
     match route(&app, holder.then_some(room.as_str()), &uri, &headers, ip).await {
-        Route::Here => configure(ws)
-            .on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room))),
-        elsewhere => forward(ws, elsewhere),
+        Route::Here => match upgrade(req).await {
+            Ok(ws) => {
+                ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room)))
+            }
+            Err(refused) => refused,
+        },
+        elsewhere => forward(req, elsewhere).await,
     }
 }
 
@@ -99,14 +105,17 @@ pub async fn yjs_channel(
     Query(params): Query<TokenParams>,
     ip: ClientIp,
     uri: Uri,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    req: Request,
 ) -> Result<Response, ApiError> {
     let Path((room, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
+    let headers = req.headers().clone();
     Ok(match route(&app, holder.then_some(room.as_str()), &uri, &headers, ip).await {
-        Route::Here => configure(ws).on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)),
-        elsewhere => forward(ws, elsewhere),
+        Route::Here => match upgrade(req).await {
+            Ok(ws) => ws.on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)),
+            Err(refused) => refused,
+        },
+        elsewhere => forward(req, elsewhere).await,
     })
 }
 
@@ -145,8 +154,31 @@ async fn route(app: &App, room: Option<&str>, uri: &Uri, headers: &HeaderMap, ip
     }
 }
 
-fn forward(ws: WebSocketUpgrade, route: Route) -> Response {
-    configure(ws).on_upgrade(move |mut socket| async move {
+/// The upgrade of a request this node serves (configured), or the answer
+/// to one that is not a WebSocket upgrade.
+async fn upgrade(req: Request) -> Result<WebSocketUpgrade, Response> {
+    let (mut parts, _) = req.into_parts();
+    WebSocketUpgrade::from_request_parts(&mut parts, &()).await.map(configure).map_err(IntoResponse::into_response)
+}
+
+/// A connection for a room another node serves: relayed to it as bytes, or
+/// frame for frame when it is reached over TLS; closed with 1001 (the client
+/// retries) when it cannot be reached.
+async fn forward(req: Request, route: Route) -> Response {
+    let (req, route) = match route {
+        Route::Forward(forward) if forward.url.starts_with("ws://") => {
+            match cluster::splice::respond(req, forward).await {
+                Ok(response) => return response,
+                Err(req) => (req, Route::Unreachable),
+            }
+        }
+        route => (req, route),
+    };
+    let ws = match upgrade(req).await {
+        Ok(ws) => ws,
+        Err(refused) => return refused,
+    };
+    ws.on_upgrade(move |mut socket| async move {
         match route {
             Route::Forward(forward) => cluster::forward::websocket(socket, forward).await,
             Route::Here | Route::Unreachable => {

@@ -99,6 +99,7 @@ impl TestCluster {
 pub async fn connect_at(addr: std::net::SocketAddr, room: &str, token: &str, since: Option<u64>) -> Client {
     let since = since.map(|s| format!("&since={s}")).unwrap_or_default();
     let url = format!("ws://{addr}/ws/{room}?token={token}{since}");
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    let connect = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url));
+    let (ws, _) = connect.await.expect("connect timed out").expect("connect");
     Client { ws }
 }

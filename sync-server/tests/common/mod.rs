@@ -26,6 +26,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for something it expects before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// Every request a test makes gives up after [`WAIT`]: a server that stops
+/// answering fails the test instead of hanging it.
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(WAIT).build().expect("HTTP client")
+}
+
 pub struct TestServer {
     /// `None` for [`TestServer::at`]: something else runs there.
     child: Option<Child>,
@@ -86,21 +92,14 @@ impl TestServer {
             data_dir: data_dir.to_path_buf(),
             args,
             _temp: None,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
     /// The HTTP and WebSocket helpers for a server this harness did not
     /// start (a load balancer in front of several nodes).
     pub fn at(addr: SocketAddr) -> TestServer {
-        TestServer {
-            child: None,
-            addr,
-            data_dir: PathBuf::new(),
-            args: Vec::new(),
-            _temp: None,
-            http: reqwest::Client::new(),
-        }
+        TestServer { child: None, addr, data_dir: PathBuf::new(), args: Vec::new(), _temp: None, http: http_client() }
     }
 
     fn process(&mut self) -> &mut Child {
@@ -200,7 +199,8 @@ impl TestServer {
     pub async fn connect_raw(&self, token: &str, since: Option<u64>) -> Client {
         let since = since.map(|s| format!("&since={s}")).unwrap_or_default();
         let url = format!("ws://{}/ws?token={token}{since}", self.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+        let connect = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url));
+        let (ws, _) = connect.await.expect("connect timed out").expect("connect");
         Client { ws }
     }
 
@@ -214,7 +214,8 @@ impl TestServer {
 
     pub async fn lobby(&self, token: &str) -> Client {
         let url = format!("ws://{}/ws/lobby?token={token}", self.addr);
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect lobby");
+        let connect = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url));
+        let (ws, _) = connect.await.expect("connect timed out").expect("connect lobby");
         Client { ws }
     }
 
