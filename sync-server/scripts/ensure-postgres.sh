@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL's server programs (initdb, postgres, pg_ctl) are
 # installed, for the throwaway servers the storage tests start themselves
-# (sync-server/tests/common/postgres.rs) and the local cluster
+# (testkit/src/postgres.rs) and the local cluster
 # (examples/cluster/run.sh).
 #
 # Installs Debian's postgresql package only when no initdb is found, neither

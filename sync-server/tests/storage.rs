@@ -1,6 +1,6 @@
 //! One storage suite, run on each backend: SQLite in a temp dir, and
 //! Postgres on a throwaway server this test starts itself
-//! (`common/postgres.rs`, which installs Debian's PostgreSQL when it is
+//! (`jigsync_testkit::postgres`, which installs Debian's PostgreSQL when it is
 //! missing). Every check goes through `&dyn Storage` only, so the two
 //! implementations are held to the same behaviour: every trait method, every
 //! kind of `Write`, and the atomicity of a batch.

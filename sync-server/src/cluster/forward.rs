@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use axum::extract::ws::{self, WebSocket};
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use jigsync_schema::CloseCode;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -22,9 +22,6 @@ use tokio_util::sync::CancellationToken;
 
 /// How long connecting to the owner may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The most frames from the owner relayed in one write.
-const MAX_BATCH: usize = 64;
 
 pub struct Forward {
     /// The owner's WebSocket URL for this connection (path and query kept).
@@ -47,7 +44,7 @@ async fn relay(mut client: WebSocket, forward: &Forward) {
     let upstream = match connect(forward).await {
         Some(upstream) => upstream,
         None => {
-            let _ = close(&mut client, CloseCode::GoingAway, "the room's node cannot be reached; reconnect").await;
+            let _ = close(&mut client, CloseCode::GoingAway, super::OWNER_UNREACHABLE).await;
             return;
         }
     };
@@ -85,29 +82,14 @@ async fn relay(mut client: WebSocket, forward: &Forward) {
                 let message = match from_owner {
                     Some(Ok(message)) => message,
                     _ => {
-                        let frame = ws::CloseFrame { code: CloseCode::GoingAway.code(), reason: "the room's node went away; reconnect".into() };
+                        let frame = ws::CloseFrame { code: CloseCode::GoingAway.code(), reason: super::OWNER_GONE.into() };
                         let _ = timeout(deadline, cl_tx.send(ws::Message::Close(Some(frame)))).await;
                         return;
                     }
                 };
-                // What else the owner already sent goes out in the same
-                // write: one flush (one syscall) for a burst, not one per frame.
-                let mut batch = vec![message];
-                while batch.len() < MAX_BATCH {
-                    match up_rx.next().now_or_never() {
-                        Some(Some(Ok(message))) => batch.push(message),
-                        _ => break,
-                    }
-                }
-                let mut closing = false;
-                let relay = async {
-                    for message in batch.into_iter().filter_map(to_client) {
-                        closing |= matches!(message, ws::Message::Close(_));
-                        cl_tx.feed(message).await?;
-                    }
-                    cl_tx.flush().await
-                };
-                if !matches!(timeout(deadline, relay).await, Ok(Ok(()))) || closing {
+                let Some(message) = to_client(message) else { continue };
+                let closing = matches!(message, ws::Message::Close(_));
+                if !matches!(timeout(deadline, cl_tx.send(message)).await, Ok(Ok(()))) || closing {
                     return;
                 }
             }

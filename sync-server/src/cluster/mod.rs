@@ -36,6 +36,11 @@ use forward_http::{ForwardError, HttpForwarder};
 use leases::Leases;
 use nodes::Nodes;
 
+/// Close reasons (with 1001) of a connection relayed to a room's owner:
+/// the owner could not be reached, or its connection dropped.
+pub const OWNER_UNREACHABLE: &str = "the room's node cannot be reached; reconnect";
+pub const OWNER_GONE: &str = "the room's node went away; reconnect";
+
 #[derive(Debug, Clone)]
 pub struct ClusterSettings {
     pub node_id: String,

@@ -235,7 +235,7 @@ where
                 // The owner closed (after its close frame, normally) or died.
                 _ => {
                     if frames.at_boundary() {
-                        let close = close_frame(CloseCode::GoingAway.code(), "the room's node went away; reconnect");
+                        let close = close_frame(CloseCode::GoingAway.code(), super::OWNER_GONE);
                         let _ = timeout(deadline, to_client.write_all(&close)).await;
                     }
                     let _ = timeout(deadline, to_client.shutdown()).await;

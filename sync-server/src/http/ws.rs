@@ -182,7 +182,7 @@ async fn forward(req: Request, route: Route) -> Response {
         match route {
             Route::Forward(forward) => cluster::forward::websocket(socket, forward).await,
             Route::Here | Route::Unreachable => {
-                let reason = "the room's node cannot be reached; reconnect";
+                let reason = cluster::OWNER_UNREACHABLE;
                 let close = CloseFrame { code: CloseCode::GoingAway.code(), reason: reason.into() };
                 let _ = socket.send(Message::Close(Some(close))).await;
             }

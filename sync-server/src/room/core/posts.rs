@@ -62,8 +62,9 @@ impl RoomCore {
         out
     }
 
-    /// Stages one chat or whisper into `staged`, after the messages it
-    /// holds: the message, then its ack and its delivery.
+    /// Stages one chat or whisper into `staged`, a change of its own that
+    /// counts on from `staged.messages`: the message, then its ack and its
+    /// delivery.
     pub(super) fn stage_post(
         &self,
         staged: &mut Staged,
@@ -80,8 +81,7 @@ impl RoomCore {
             }
             _ => return Err(ApiError::invalid("only chat and whispers are posts")),
         };
-        staged
-            .push(Event::Reply(req.conn, jigsync_schema::ServerMsg::Ack { r#ref: req.r#ref, seq: Some(message.seq) }));
+        staged.push(req.ack(staged));
         staged.push(Event::Posted(vec![message]));
         Ok(())
     }
