@@ -328,4 +328,36 @@ async fn a_relaying_node_closes_its_clients_with_1001_when_it_or_the_owner_stops
     assert_eq!((closed.code, closed.reason.as_str()), (1001, "the room's node went away; reconnect"));
 }
 
+/// An upgrade the owner refuses is refused the same way through a node that
+/// relays it: the relay does not judge the upgrade, it passes the owner's
+/// answer back whole.
+#[tokio::test]
+async fn an_upgrade_the_owner_refuses_is_refused_alike_through_a_relay() {
+    let cluster = TestCluster::start(2, &[]).await;
+    let room = cluster.nodes[0].create_room("Refused", "T").await;
+    let ann = cluster.nodes[0].join(&room, "Ann").await;
+    let owner = cluster.wait_for_owner(&room.id).await;
+    let relay = (owner + 1) % 2;
+    // A WebSocket version this server does not speak.
+    let answer = |addr: std::net::SocketAddr| {
+        let (room, token) = (room.id.clone(), ann.token.clone());
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let request = format!(
+                "GET /ws/{room}?token={token} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n"
+            );
+            stream.write_all(request.as_bytes()).await.expect("send");
+            let mut head = vec![0u8; 4096];
+            let n = tokio::time::timeout(WAIT, stream.read(&mut head)).await.expect("answer in time").expect("read");
+            let head = String::from_utf8_lossy(&head[..n]).into_owned();
+            head.lines().next().unwrap_or_default().to_owned()
+        }
+    };
+    let direct = answer(cluster.nodes[owner].addr).await;
+    assert!(direct.starts_with("HTTP/1.1 4"), "{direct}");
+    assert_eq!(answer(cluster.nodes[relay].addr).await, direct);
+}
+
 use futures_util::StreamExt;
