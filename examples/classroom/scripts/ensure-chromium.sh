@@ -5,14 +5,15 @@
 # default /usr/bin/chromium) because `npx playwright install` downloads from
 # a CDN that CI machines and sandboxes often cannot reach; Debian's own
 # package comes through the ordinary package mirror instead.
-# Idempotent: does nothing when the browser (and the emoji font) are there.
+# Idempotent: does nothing when the browser (and the fonts) are there.
 set -euo pipefail
 
 CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 
-# The app marks a few controls and system messages with emoji; without a
-# colour emoji font the screenshots the test saves show empty boxes there.
-EMOJI_FONT=fonts-noto-color-emoji
+# The app marks a few controls and system messages with emoji, and speaks
+# Korean: without a colour emoji font and a CJK font the screenshots the
+# tests save show empty boxes there (and the Korean layout cannot be judged).
+FONTS=(fonts-noto-color-emoji fonts-noto-cjk)
 
 packages=()
 if [ -x "$CHROMIUM_PATH" ]; then
@@ -21,22 +22,25 @@ else
   echo "ensure-chromium: $CHROMIUM_PATH is missing or not executable; installing Debian's chromium package"
   packages+=(chromium)
 fi
-if command -v dpkg-query >/dev/null 2>&1 &&
-  ! dpkg-query -W -f='${Status}' "$EMOJI_FONT" 2>/dev/null | grep -q 'install ok installed'; then
-  echo "ensure-chromium: installing $EMOJI_FONT for the screenshots"
-  packages+=("$EMOJI_FONT")
+if command -v dpkg-query >/dev/null 2>&1; then
+  for font in "${FONTS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q 'install ok installed'; then
+      echo "ensure-chromium: installing $font for the screenshots"
+      packages+=("$font")
+    fi
+  done
 fi
 if [ "${#packages[@]}" -eq 0 ]; then
   exit 0
 fi
 
-# Only the browser is required; the font just makes screenshots nicer.
+# Only the browser is required; the fonts just make screenshots readable.
 give_up() {
   if [ "${packages[0]}" = chromium ]; then
     echo "ensure-chromium: $1; install Chromium yourself and set CHROMIUM_PATH" >&2
     exit 1
   fi
-  echo "ensure-chromium: $1; skipping $EMOJI_FONT (screenshots show boxes for emoji)" >&2
+  echo "ensure-chromium: $1; skipping ${packages[*]} (screenshots show boxes for emoji and Hangul)" >&2
   exit 0
 }
 

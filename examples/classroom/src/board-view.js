@@ -11,6 +11,7 @@ import { piecePath } from 'jigsync-client';
 
 import { attachZoom, clientToBoard } from './board-zoom.js';
 import { s } from './dom.js';
+import { t } from './i18n/index.js';
 
 let nextViewId = 1;
 
@@ -102,7 +103,7 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
     const area = { x: -margin, y: -margin, w: width + 2 * margin, h: height + 2 * margin };
     if (zoom) zoom.setArea(area);
     else svg.setAttribute('viewBox', `${area.x} ${area.y} ${area.w} ${area.h}`);
-    svg.setAttribute('aria-label', `Puzzle board, ${rows * cols} pieces`);
+    svg.setAttribute('aria-label', t('board.label', { count: rows * cols }));
     Object.assign(svg.dataset, {
       width: String(width),
       height: String(height),
@@ -284,6 +285,9 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
     event.preventDefault();
     const piece = Number(el.dataset.piece);
     if (b.locked) return refuse('locked', el);
+    // A grab needs the server's answer: offline, say so at once rather than
+    // let the piece follow the pointer and jump back.
+    if (client.connectionState !== 'open') return refuse('offline', el);
     const holder = b.locks.get(piece);
     if (b.locks.has(piece) && holder !== client.me?.id) return refuse('busy', el);
     const point = toBoard(event);

@@ -7,6 +7,7 @@
 // points to board units through getScreenCTM keeps working.
 
 import { h } from './dom.js';
+import { t } from './i18n/index.js';
 
 const MAX_ZOOM = 8;
 
@@ -146,13 +147,13 @@ export function attachZoom(svg) {
     },
     /** Zoom buttons for the board's corner (−, fit, +), kept in step with the zoom. */
     controls() {
-      const level = h('button', { class: 'zoom-level', testid: 'zoom-fit', title: 'Show the whole table', onclick: () => this.fit() }, '100%');
+      const level = h('button', { class: 'zoom-level', testid: 'zoom-fit', title: t('zoom.fit'), onclick: () => this.fit() }, '100%');
       const el = h(
         'div',
-        { class: 'zoom-controls', role: 'group', 'aria-label': 'Zoom' },
-        h('button', { testid: 'zoom-out', title: 'Zoom out', 'aria-label': 'Zoom out', onclick: () => this.zoomBy(1 / 1.4) }, '−'),
+        { class: 'zoom-controls', role: 'group', 'aria-label': t('zoom.label') },
+        h('button', { testid: 'zoom-out', title: t('zoom.out'), 'aria-label': t('zoom.out'), onclick: () => this.zoomBy(1 / 1.4) }, '−'),
         level,
-        h('button', { testid: 'zoom-in', title: 'Zoom in', 'aria-label': 'Zoom in', onclick: () => this.zoomBy(1.4) }, '+'),
+        h('button', { testid: 'zoom-in', title: t('zoom.in'), 'aria-label': t('zoom.in'), onclick: () => this.zoomBy(1.4) }, '+'),
       );
       listeners.add((zoom) => {
         level.textContent = `${Math.round(zoom * 100)}%`;

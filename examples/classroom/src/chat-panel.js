@@ -3,12 +3,13 @@
 // person's colour, pictures inline, whispers and system notices styled
 // apart), and a composer that can whisper and attach a picture.
 
+import { textColor } from './colors.js';
 import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
+import { formatTime, t } from './i18n/index.js';
 import { removeParticipant, transferOwnership } from './moderation.js';
-import { dot, toast } from './widgets.js';
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+import { systemText } from './system-message.js';
+import { dot, presenceDot, toast } from './widgets.js';
 
 const SYSTEM_ICONS = { join: '👋', leave: '🚪', kick: '⛔', owner: '👑', closed: '🔒', solved: '🎉' };
 
@@ -16,10 +17,16 @@ const SYSTEM_ICONS = { join: '👋', leave: '🚪', kick: '⛔', owner: '👑', 
  * @param {object} options
  * @param {import('jigsync-client').JigsyncClient} options.client
  * @param {(id: string) => {name: string, color: string, role: string} | undefined} options.person  anyone seen in this session
+ * @param {{messages: object[], earlier: boolean}} options.log  the messages delivered so far (kept by the room page, so a redraw shows them)
  */
-export function createChatPanel({ client, person }) {
+export function createChatPanel({ client, person, log }) {
   const isTeacher = () => client.me?.role === 'teacher';
-  const nameOf = (id) => (id === client.me?.id ? 'You' : (person(id)?.name ?? 'Someone'));
+  const nameOf = (id) => (id === client.me?.id ? t('chat.you') : (person(id)?.name ?? t('person.unknown')));
+  /** The mode of the board a user writes, to word a "solved" message. */
+  const modeOf = (id) => {
+    const infos = client.boards.map((b) => b.info).filter(Boolean);
+    return (infos.find((i) => i.members.includes(id)) ?? infos.find((i) => i.mode === 'shared'))?.mode;
+  };
 
   // -- People ---------------------------------------------------------------
   const count = h('span', { class: 'badge', testid: 'participant-count' });
@@ -27,15 +34,15 @@ export function createChatPanel({ client, person }) {
   const people = h(
     'details',
     { class: 'people', open: true },
-    h('summary', null, h('span', null, 'People'), count),
+    h('summary', null, h('span', null, t('people.title')), count),
     peopleList,
   );
 
   function renderPeople() {
     const all = client.participants;
     const online = all.filter((p) => p.online).length;
-    count.textContent = `${all.length} · ${online} online`;
-    count.title = `${all.length} participants, ${online} online`;
+    count.textContent = t('people.count', { count: all.length, online });
+    count.title = t('people.countTitle', { count: all.length, online });
     const sorted = [...all].sort(
       (a, b) => (a.role === b.role ? 0 : a.role === 'teacher' ? -1 : 1) || Number(b.online) - Number(a.online),
     );
@@ -49,7 +56,7 @@ export function createChatPanel({ client, person }) {
           actions.push(
             h(
               'button',
-              { class: 'icon-button', title: `Whisper to ${p.name}`, onclick: () => whisperTo(p.id) },
+              { class: 'icon-button', title: t('people.whisperTo', { name: p.name }), 'aria-label': t('people.whisperTo', { name: p.name }), onclick: () => whisperTo(p.id) },
               '✉︎',
             ),
           );
@@ -57,14 +64,24 @@ export function createChatPanel({ client, person }) {
         const iAmOwner = client.owner === client.me?.id;
         if (isTeacher() && !me && !owner && (p.role === 'student' || iAmOwner)) {
           actions.push(
-            h('button', { class: 'icon-button danger', testid: 'kick', title: `Remove ${p.name}`, onclick: () => removeParticipant(client, p) }, '✕'),
+            h(
+              'button',
+              { class: 'icon-button danger', testid: 'kick', title: t('people.remove', { name: p.name }), 'aria-label': t('people.remove', { name: p.name }), onclick: () => removeParticipant(client, p) },
+              '✕',
+            ),
           );
         }
         if (iAmOwner && !me) {
           actions.push(
             h(
               'button',
-              { class: 'icon-button', testid: 'make-owner', title: `Make ${p.name} the owner`, onclick: () => transferOwnership(client, p) },
+              {
+                class: 'icon-button',
+                testid: 'make-owner',
+                title: t('people.makeOwner', { name: p.name }),
+                'aria-label': t('people.makeOwner', { name: p.name }),
+                onclick: () => transferOwnership(client, p),
+              },
               '👑',
             ),
           );
@@ -77,15 +94,11 @@ export function createChatPanel({ client, person }) {
             'span',
             { class: 'person-name' },
             p.name,
-            me ? h('span', { class: 'muted' }, ' (you)') : null,
-            owner ? h('span', { class: 'tag', title: 'Owner of this class' }, 'owner') : null,
-            p.role === 'teacher' && !owner ? h('span', { class: 'tag' }, 'teacher') : null,
+            me ? h('span', { class: 'muted' }, t('people.you')) : null,
+            owner ? h('span', { class: 'tag', testid: 'owner-tag', title: t('people.ownerTitle') }, t('people.owner')) : null,
+            p.role === 'teacher' && !owner ? h('span', { class: 'tag' }, t('people.teacher')) : null,
           ),
-          h('span', {
-            class: p.online ? 'presence online' : 'presence',
-            title: p.online ? 'Online' : 'Offline',
-            'aria-label': p.online ? 'online' : 'offline',
-          }),
+          presenceDot(p.online).el,
           h('span', { class: 'person-actions' }, actions),
         );
       }),
@@ -94,8 +107,8 @@ export function createChatPanel({ client, person }) {
   }
 
   // -- Messages -------------------------------------------------------------
-  const list = h('ol', { class: 'messages', testid: 'chat-list', 'aria-live': 'polite' });
-  const earlier = h('button', { class: 'link-button', hidden: true, onclick: loadEarlier }, 'Show earlier messages');
+  const list = h('ol', { class: 'messages', testid: 'chat-list', 'aria-live': 'polite', 'aria-label': t('chat.messages') });
+  const earlier = h('button', { class: 'link-button', hidden: true, onclick: loadEarlier }, t('chat.earlier'));
   const pendingList = h('ol', { class: 'messages' });
   const scroller = h('div', { class: 'messages-scroll' }, earlier, list, pendingList);
   let firstSeq = null;
@@ -107,17 +120,17 @@ export function createChatPanel({ client, person }) {
         'li',
         props,
         h('span', { 'aria-hidden': 'true' }, SYSTEM_ICONS[m.event?.kind] ?? 'ℹ︎'),
-        h('span', { testid: 'message-text' }, m.text),
+        h('span', { testid: 'message-text' }, systemText(m, { nameOf: (id) => person(id)?.name, modeOf })),
       );
     }
     const author = person(m.from);
     const mine = m.from === client.me?.id;
-    const head = [h('span', { class: 'author', testid: 'message-author', style: { color: author?.color } }, nameOf(m.from))];
-    if (author?.role === 'teacher' && m.from !== client.me?.id) head.push(h('span', { class: 'tag' }, 'teacher'));
+    const head = [h('span', { class: 'author', testid: 'message-author', style: { color: textColor(author?.color) } }, nameOf(m.from))];
+    if (author?.role === 'teacher' && m.from !== client.me?.id) head.push(h('span', { class: 'tag' }, t('people.teacher')));
     if (m.kind === 'whisper') {
-      head.push(h('span', { class: 'whisper-to' }, ` → ${m.to === client.me?.id ? 'you' : nameOf(m.to)} · whisper`));
+      head.push(h('span', { class: 'whisper-to' }, t('chat.whisperTo', { name: m.to === client.me?.id ? t('chat.whisperToMe') : nameOf(m.to) })));
     }
-    head.push(h('time', { dateTime: new Date(m.ts).toISOString() }, timeFormat.format(m.ts)));
+    head.push(h('time', { dateTime: new Date(m.ts).toISOString() }, formatTime(m.ts)));
     const item = h('li', props, h('div', { class: 'message-head' }, head));
     if (mine) item.classList.add('mine');
     if (m.text) item.append(h('div', { class: 'message-text', testid: 'message-text' }, m.text));
@@ -126,7 +139,7 @@ export function createChatPanel({ client, person }) {
         h(
           'a',
           { href: m.upload.url, target: '_blank', rel: 'noopener', class: 'message-picture' },
-          h('img', { src: m.upload.url, alt: `Picture from ${nameOf(m.from)}`, loading: 'lazy', testid: 'message-image' }),
+          h('img', { src: m.upload.url, alt: t('chat.pictureFrom', { name: nameOf(m.from) }), loading: 'lazy', testid: 'message-image' }),
         ),
       );
     }
@@ -154,6 +167,8 @@ export function createChatPanel({ client, person }) {
     try {
       const page = await client.history({ before: firstSeq ?? undefined, limit: 50 });
       const height = scroller.scrollHeight;
+      log.messages.unshift(...page.messages.filter((m) => !log.messages.some((seen) => seen.seq === m.seq)));
+      log.earlier = page.hasMore;
       list.prepend(...page.messages.map(messageItem));
       if (page.messages.length > 0) firstSeq = page.messages[0].seq;
       scroller.scrollTop += scroller.scrollHeight - height;
@@ -166,14 +181,14 @@ export function createChatPanel({ client, person }) {
   }
 
   // -- Composer -------------------------------------------------------------
-  const recipients = h('select', { testid: 'chat-to', class: 'recipient', 'aria-label': 'Send to' });
+  const recipients = h('select', { testid: 'chat-to', class: 'recipient', 'aria-label': t('chat.sendTo') });
   const input = h('input', {
     testid: 'chat-input',
     class: 'chat-input',
-    placeholder: 'Message the class…',
+    placeholder: t('chat.placeholder'),
     maxLength: 2000,
     autocomplete: 'off',
-    'aria-label': 'Message',
+    'aria-label': t('chat.message'),
   });
   const attach = h('input', {
     type: 'file',
@@ -183,15 +198,20 @@ export function createChatPanel({ client, person }) {
     id: `chat-attach-${Math.random().toString(36).slice(2)}`,
     onchange: () => sendPicture(),
   });
-  const attachLabel = h('label', { for: attach.id, class: 'icon-button', title: 'Share a picture or GIF with everyone' }, '🖼︎');
-  const send = h('button', { type: 'submit', class: 'button primary', testid: 'chat-send' }, 'Send');
+  const attachLabel = h(
+    'label',
+    { for: attach.id, class: 'icon-button', title: t('chat.attach') },
+    h('span', { 'aria-hidden': 'true' }, '🖼︎'),
+    h('span', { class: 'visually-hidden' }, t('chat.attach')),
+  );
+  const send = h('button', { type: 'submit', class: 'button primary', testid: 'chat-send' }, t('chat.send'));
   const composer = h('form', { class: 'composer', onsubmit: sendText }, recipients, h('div', { class: 'composer-row' }, attach, attachLabel, input, send));
 
   function renderRecipients() {
     const chosen = recipients.value;
     replaceChildren(
       recipients,
-      h('option', { value: '' }, 'Everyone'),
+      h('option', { value: '' }, t('chat.everyone')),
       client.participants.filter((p) => p.id !== client.me?.id).map((p) => h('option', { value: p.id }, p.name)),
     );
     recipients.value = [...recipients.options].some((o) => o.value === chosen) ? chosen : '';
@@ -200,7 +220,7 @@ export function createChatPanel({ client, person }) {
 
   function updatePlaceholder() {
     const to = recipients.value;
-    input.placeholder = to ? `Whisper to ${nameOf(to)}…` : 'Message the class…';
+    input.placeholder = to ? t('chat.placeholderWhisper', { name: nameOf(to) }) : t('chat.placeholder');
     composer.classList.toggle('whispering', Boolean(to));
   }
   recipients.addEventListener('change', updatePlaceholder);
@@ -208,7 +228,8 @@ export function createChatPanel({ client, person }) {
   function whisperTo(id) {
     recipients.value = id;
     updatePlaceholder();
-    input.focus();
+    // On a tablet the chat sits below the board: do not scroll the board away.
+    input.focus({ preventScroll: true });
   }
 
   function sendText(event) {
@@ -223,7 +244,7 @@ export function createChatPanel({ client, person }) {
     const pending = h(
       'li',
       { class: `message pending ${to ? 'whisper' : 'chat'} mine`, testid: 'message-pending' },
-      h('div', { class: 'message-head' }, h('span', { class: 'author' }, 'You'), h('time', null, 'sending…')),
+      h('div', { class: 'message-head' }, h('span', { class: 'author' }, t('chat.you')), h('time', null, t('chat.sending'))),
       h('div', { class: 'message-text' }, text),
     );
     pendingList.append(pending);
@@ -231,7 +252,8 @@ export function createChatPanel({ client, person }) {
     sent
       .catch((err) => {
         if (!input.value) input.value = text;
-        toast(describeError(err), 'error');
+        // Sent but not answered: it may have been stored, and then shows up after the reconnect.
+        toast(describeError(err, { disconnected: t('chat.lostInFlight') }), 'error');
       })
       .finally(() => pending.remove());
   }
@@ -247,7 +269,7 @@ export function createChatPanel({ client, person }) {
       await client.chat(caption, upload.uploadId);
       if (input.value.trim() === caption) input.value = '';
     } catch (err) {
-      toast(describeError(err, { too_large: 'That picture is too large to share.' }), 'error');
+      toast(describeError(err, { too_large: t('chat.pictureTooLarge') }), 'error');
     } finally {
       attachLabel.classList.remove('busy');
     }
@@ -260,13 +282,16 @@ export function createChatPanel({ client, person }) {
         list.replaceChildren();
         firstSeq = null;
       }
-      earlier.hidden = !(w.truncated && !w.resumed);
+      earlier.hidden = !log.earlier;
     }),
     client.on('message', addMessage),
     client.on('participants', renderPeople),
     client.on('owner', renderPeople),
   ];
   renderPeople();
+  // What was delivered before this panel was drawn (a redraw after a language switch).
+  for (const m of log.messages) addMessage(m);
+  earlier.hidden = !log.earlier;
 
   const el = h('aside', { class: 'chat-panel card' }, people, h('div', { class: 'chat' }, scroller, composer));
   return {

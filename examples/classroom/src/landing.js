@@ -5,36 +5,55 @@ import { createRoom, joinRoom } from 'jigsync-client';
 
 import { h } from './dom.js';
 import { describeError } from './errors.js';
+import { onLocaleChange, t } from './i18n/index.js';
+import { normaliseCode } from './join-code.js';
+import { languageSwitch } from './language-switch.js';
+import { MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS, nameProblem, roomNameProblem } from './names.js';
 import { forgetClass, recentClasses, saveSession, spacedCode } from './session.js';
 import { brand } from './widgets.js';
 
-const CODE_ALPHABET = /[^ABCDEFGHJKMNPQRSTWXYZ23456789]/g;
+/** Ids of the fields whose text survives a redraw (a language switch). */
+const FIELDS = ['join-code', 'student-name', 'teacher-name', 'room-name'];
 
-/** Accepts what people type ("abc-234", "abc 234") and keeps the code's own letters. */
-function normaliseCode(text) {
-  return text.toUpperCase().replace(CODE_ALPHABET, '').slice(0, 6);
+/** Draws the landing page into `root`; returns the function that removes it. */
+export function renderLanding(root, { code, onEnter }) {
+  const draw = (values, focusId) => {
+    root.replaceChildren();
+    drawLanding(root, { values, focusId, onEnter });
+  };
+  draw({ 'join-code': normaliseCode(code) }, code ? 'student-name' : 'join-code');
+  const off = onLocaleChange(() => {
+    const values = Object.fromEntries(FIELDS.map((id) => [id, document.getElementById(id)?.value ?? '']));
+    draw(values, document.activeElement?.id);
+  });
+  return off;
 }
 
-export function renderLanding(root, { code, onEnter }) {
+function drawLanding(root, { values, focusId, onEnter }) {
   const server = location.origin;
+  document.title = t('app.title');
 
   const teacherName = h('input', {
     testid: 'teacher-name',
     id: 'teacher-name',
     autocomplete: 'name',
-    maxLength: 64,
+    // A little over the limit, so that a pasted name is not cut silently but explained.
+    maxLength: MAX_NAME_CHARS * 2,
     required: true,
-    placeholder: 'e.g. Ms Rivera',
+    placeholder: t('landing.start.namePlaceholder'),
+    'aria-describedby': 'teacher-name-hint',
+    value: values['teacher-name'] ?? '',
   });
   const roomName = h('input', {
     testid: 'room-name',
     id: 'room-name',
-    maxLength: 80,
+    maxLength: MAX_ROOM_NAME_CHARS * 2,
     required: true,
-    placeholder: 'e.g. Year 5 — Geography',
+    placeholder: t('landing.start.roomPlaceholder'),
+    value: values['room-name'] ?? '',
   });
-  const startError = h('p', { class: 'form-error', role: 'alert' });
-  const startButton = h('button', { type: 'submit', class: 'button primary wide', testid: 'start-class' }, 'Start a class');
+  const startError = h('p', { class: 'form-error', role: 'alert', testid: 'start-error' });
+  const startButton = h('button', { type: 'submit', class: 'button primary wide', testid: 'start-class' }, t('landing.start.submit'));
 
   const joinCode = h('input', {
     testid: 'join-code',
@@ -45,27 +64,51 @@ export function renderLanding(root, { code, onEnter }) {
     spellcheck: false,
     required: true,
     placeholder: 'ABC 234',
-    value: normaliseCode(code),
-    oninput: () => {
-      const caret = joinCode.value.length;
-      joinCode.value = normaliseCode(joinCode.value);
-      joinCode.setSelectionRange(caret, caret);
-    },
+    value: normaliseCode(values['join-code'] ?? ''),
   });
+  // Rewriting the value in the middle of an IME composition (Korean layout
+  // on) would break the composition; the code is tidied once it ends.
+  const tidyCode = () => {
+    const tidy = normaliseCode(joinCode.value);
+    if (tidy === joinCode.value) return;
+    joinCode.value = tidy;
+    joinCode.setSelectionRange(tidy.length, tidy.length);
+  };
+  joinCode.addEventListener('input', (event) => {
+    if (!event.isComposing) tidyCode();
+  });
+  joinCode.addEventListener('compositionend', tidyCode);
+
   const studentName = h('input', {
     testid: 'student-name',
     id: 'student-name',
     autocomplete: 'given-name',
-    maxLength: 64,
+    maxLength: MAX_NAME_CHARS * 2,
     required: true,
-    placeholder: 'Your first name',
+    placeholder: t('landing.join.namePlaceholder'),
+    'aria-describedby': 'student-name-hint',
+    value: values['student-name'] ?? '',
   });
-  const joinError = h('p', { class: 'form-error', role: 'alert' });
-  const joinButton = h('button', { type: 'submit', class: 'button primary wide', testid: 'join-class' }, 'Join');
+  const joinError = h('p', { class: 'form-error', role: 'alert', testid: 'join-error' });
+  const joinButton = h('button', { type: 'submit', class: 'button primary wide', testid: 'join-class' }, t('landing.join.submit'));
+
+  /** Shows `problem` for `field` (or clears it); true when there was one. */
+  const report = (errorEl, field, problem) => {
+    errorEl.textContent = problem ?? '';
+    if (problem) {
+      field.setAttribute('aria-invalid', 'true');
+      field.focus();
+    } else {
+      field.removeAttribute('aria-invalid');
+    }
+    return Boolean(problem);
+  };
 
   async function start(event) {
     event.preventDefault();
     startError.textContent = '';
+    if (report(startError, teacherName, nameProblem(teacherName.value))) return;
+    if (report(startError, roomName, roomNameProblem(roomName.value))) return;
     startButton.disabled = true;
     try {
       const name = teacherName.value.trim();
@@ -91,11 +134,9 @@ export function renderLanding(root, { code, onEnter }) {
     event.preventDefault();
     joinError.textContent = '';
     const codeValue = normaliseCode(joinCode.value);
-    if (codeValue.length !== 6) {
-      joinError.textContent = 'A class code has 6 letters and numbers.';
-      joinCode.focus();
-      return;
-    }
+    joinCode.value = codeValue;
+    if (report(joinError, joinCode, codeValue.length !== 6 ? t('landing.join.codeLength') : null)) return;
+    if (report(joinError, studentName, nameProblem(studentName.value))) return;
     joinButton.disabled = true;
     try {
       const name = studentName.value.trim();
@@ -111,9 +152,7 @@ export function renderLanding(root, { code, onEnter }) {
       });
       onEnter();
     } catch (err) {
-      joinError.textContent = describeError(err, {
-        not_found: 'No class has that code. Check it with your teacher.',
-      });
+      joinError.textContent = describeError(err, { not_found: t('landing.join.noSuchCode') });
       joinButton.disabled = false;
     }
   }
@@ -123,41 +162,43 @@ export function renderLanding(root, { code, onEnter }) {
   const recentCard = h(
     'section',
     { class: 'card recent-card', testid: 'recent-classes', 'aria-labelledby': 'recent-title' },
-    h('h2', { id: 'recent-title' }, 'Your classes'),
+    h('h2', { id: 'recent-title' }, t('landing.recent.title')),
     recentList,
   );
   const renderRecent = () => {
     const classes = recentClasses();
     recentCard.hidden = classes.length === 0;
     recentList.replaceChildren(
-      ...classes.map((entry) =>
-        h(
+      ...classes.map((entry) => {
+        const room = entry.roomName || t('landing.recent.untitled');
+        return h(
           'li',
           { class: 'recent-item' },
           h(
             'div',
             { class: 'recent-text' },
-            h('strong', null, entry.roomName || 'Class'),
-            h('span', { class: 'muted' }, ` · code ${spacedCode(entry.joinCode ?? '')} · as ${entry.name}`),
+            h('strong', null, room),
+            h('span', { class: 'muted' }, t('landing.recent.detail', { code: spacedCode(entry.joinCode ?? ''), name: entry.name })),
           ),
           h(
             'button',
             {
               class: 'button primary small',
               testid: 'continue-class',
+              'aria-label': t('landing.recent.continueLabel', { room }),
               onclick: () => {
                 saveSession(entry);
                 onEnter();
               },
             },
-            'Continue',
+            t('landing.recent.continue'),
           ),
           h(
             'button',
             {
               class: 'icon-button',
-              title: 'Forget this class on this computer',
-              'aria-label': `Forget ${entry.roomName}`,
+              title: t('landing.recent.forget'),
+              'aria-label': t('landing.recent.forgetLabel', { room }),
               onclick: () => {
                 forgetClass(entry);
                 renderRecent();
@@ -165,8 +206,8 @@ export function renderLanding(root, { code, onEnter }) {
             },
             '✕',
           ),
-        ),
-      ),
+        );
+      }),
     );
   };
   renderRecent();
@@ -175,52 +216,45 @@ export function renderLanding(root, { code, onEnter }) {
     h(
       'div',
       { class: 'landing' },
-      h('header', { class: 'landing-header' }, brand()),
+      h('header', { class: 'landing-header' }, brand(), languageSwitch()),
       h(
         'main',
         { class: 'landing-main' },
-        h(
-          'section',
-          { class: 'landing-intro' },
-          h('h1', null, 'Puzzle it out, together.'),
-          h(
-            'p',
-            null,
-            'Turn any picture into a jigsaw for your class. Students solve on their own laptops or tablets; you watch every board live and share the best ones on the big screen.',
-          ),
-        ),
+        h('section', { class: 'landing-intro' }, h('h1', null, t('landing.title')), h('p', null, t('landing.intro'))),
         h(
           'div',
           { class: 'landing-cards' },
           recentCard,
           h(
             'form',
-            { class: 'card landing-card', onsubmit: join, 'aria-labelledby': 'join-title' },
-            h('h2', { id: 'join-title' }, 'Join a class'),
-            h('p', { class: 'muted' }, 'Type the code your teacher shows.'),
-            h('label', { for: 'join-code' }, 'Class code'),
+            { class: 'card landing-card', onsubmit: join, 'aria-labelledby': 'join-title', noValidate: true },
+            h('h2', { id: 'join-title' }, t('landing.join.title')),
+            h('p', { class: 'muted' }, t('landing.join.hint')),
+            h('label', { for: 'join-code' }, t('landing.join.code')),
             joinCode,
-            h('label', { for: 'student-name' }, 'Your name'),
+            h('label', { for: 'student-name' }, t('landing.join.name')),
             studentName,
+            h('p', { class: 'field-hint muted', id: 'student-name-hint' }, t('name.hint', { max: MAX_NAME_CHARS })),
             joinError,
             joinButton,
           ),
           h(
             'form',
-            { class: 'card landing-card', onsubmit: start, 'aria-labelledby': 'start-title' },
-            h('h2', { id: 'start-title' }, 'Start a class'),
-            h('p', { class: 'muted' }, 'For teachers: get a code for your students.'),
-            h('label', { for: 'teacher-name' }, 'Your name'),
+            { class: 'card landing-card', onsubmit: start, 'aria-labelledby': 'start-title', noValidate: true },
+            h('h2', { id: 'start-title' }, t('landing.start.title')),
+            h('p', { class: 'muted' }, t('landing.start.hint')),
+            h('label', { for: 'teacher-name' }, t('landing.start.name')),
             teacherName,
-            h('label', { for: 'room-name' }, 'Class name'),
+            h('p', { class: 'field-hint muted', id: 'teacher-name-hint' }, t('name.hint', { max: MAX_NAME_CHARS })),
+            h('label', { for: 'room-name' }, t('landing.start.room')),
             roomName,
             startError,
             startButton,
           ),
         ),
       ),
-      h('footer', { class: 'landing-footer muted' }, 'No accounts, no installs: the class lives as long as you need it.'),
+      h('footer', { class: 'landing-footer muted' }, t('landing.footer')),
     ),
   );
-  (code ? studentName : joinCode).focus();
+  document.getElementById(focusId ?? '')?.focus();
 }

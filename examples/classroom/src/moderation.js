@@ -2,19 +2,20 @@
 // confirmation, from the people list or from a focused board.
 
 import { describeError } from './errors.js';
+import { t } from './i18n/index.js';
 import { confirmDialog, toast } from './widgets.js';
 
 /** Removes `p` from the class (kick), after asking. */
 export async function removeParticipant(client, p) {
   const ok = await confirmDialog({
-    title: `Remove ${p.name}?`,
-    body: `${p.name} leaves the class at once. Coming back takes the class code and a new join.`,
-    confirm: 'Remove',
+    title: t('moderation.remove.title', { name: p.name }),
+    body: t('moderation.remove.body', { name: p.name }),
+    confirm: t('moderation.remove.confirm'),
     danger: true,
   });
   if (!ok) return;
   client.kick(p.id).then(
-    () => toast(`${p.name} was removed.`),
+    () => toast(t('moderation.remove.done', { name: p.name })),
     (err) => toast(describeError(err), 'error'),
   );
 }
@@ -22,13 +23,13 @@ export async function removeParticipant(client, p) {
 /** Makes `p` the owner of the class, after asking. */
 export async function transferOwnership(client, p) {
   const ok = await confirmDialog({
-    title: `Make ${p.name} the owner?`,
-    body: 'The owner can close the class and manage teachers. You stay in the class as a teacher.',
-    confirm: 'Transfer',
+    title: t('moderation.owner.title', { name: p.name }),
+    body: t('moderation.owner.body'),
+    confirm: t('moderation.owner.confirm'),
   });
   if (!ok) return;
   client.transferOwnership(p.id).then(
-    () => toast(`${p.name} now owns the class.`),
+    () => toast(t('moderation.owner.done', { name: p.name })),
     (err) => toast(describeError(err), 'error'),
   );
 }

@@ -1,22 +1,28 @@
 // The classroom once joined: one connection for the tab, the header, the
 // teacher's dashboard or the student's board, and the screens that replace
 // them when the connection drops, the person is removed or the class ends.
+//
+// The connection and what it has delivered (people seen, chat messages)
+// live as long as the page; the screen drawn from them is rebuilt when the
+// language changes, so switching language does not reconnect.
 
 import { connect } from 'jigsync-client';
 
 import { createChatPanel } from './chat-panel.js';
 import { h } from './dom.js';
 import { describeError } from './errors.js';
+import { onLocaleChange, t } from './i18n/index.js';
+import { languageSwitch } from './language-switch.js';
 import { clearSession, saveSession } from './session.js';
 import { renderStudent } from './student-view.js';
 import { renderTeacher } from './teacher-dashboard.js';
 import { brand, confirmDialog, dot, fullScreenMessage, toast } from './widgets.js';
 
-const CONNECTION_TEXT = {
-  connecting: 'Connecting…',
-  open: 'Live',
-  reconnecting: 'Reconnecting…',
-  closed: 'Offline',
+const CONNECTION_KEYS = {
+  connecting: 'connection.connecting',
+  open: 'connection.open',
+  reconnecting: 'connection.reconnecting',
+  closed: 'connection.closed',
 };
 
 export function renderRoom(root, session, { onExit }) {
@@ -29,140 +35,194 @@ export function renderRoom(root, session, { onExit }) {
     for (const p of list) people.set(p.id, { name: p.name, color: p.color, role: p.role });
   };
   const person = (id) => (id ? people.get(id) : undefined);
-  client.on('participants', rememberPeople);
 
-  // -- Header ---------------------------------------------------------------
-  const roomTitle = h('span', { class: 'room-title' }, session.roomName || 'Classroom');
-  const statusPill = h('span', { class: 'status-pill connecting', testid: 'connection-state' }, CONNECTION_TEXT.connecting);
-  const meChip = h('span', { class: 'me-chip' }, dot('#94a3b8'), h('span', null, session.name));
-  const headerActions = h('div', { class: 'header-actions' });
-  const headerCenter = h('div', { class: 'header-center' });
-  const header = h('header', { class: 'app-header' }, brand(), roomTitle, headerCenter, h('div', { class: 'header-right' }, statusPill, meChip, headerActions));
-
-  const banner = h(
-    'div',
-    { class: 'connection-banner', testid: 'connection-banner', role: 'status', hidden: true },
-    h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-    h('span', null, 'Reconnecting… your work is kept and will sync when you are back.'),
-  );
-  const main = h('main', { class: 'room-main' });
-  const page = h('div', { class: `room-page role-${session.role}` }, header, banner, main);
-  root.append(page);
+  // The chat as delivered, oldest first, so a redraw shows it again.
+  const log = { messages: [], earlier: false };
 
   let everOpen = false;
-  let ended = false;
-  const offState = client.on('connectionState', (state) => {
-    statusPill.textContent = CONNECTION_TEXT[state] ?? state;
-    statusPill.className = `status-pill ${state}`;
-    if (state === 'open') everOpen = true;
-    banner.hidden = ended || !everOpen || state === 'open';
-    if (state === 'closed' && everOpen && !ended) {
-      banner.querySelector('span:last-child').textContent = 'You are offline. Reload the page to try again.';
-    }
-  });
+  /** The screen that replaced the classroom (a function giving its texts), once it ended. */
+  let endScreen = null;
+  /** Set when this person asked to end the class, to word the end screen for them. */
+  let closingMyself = false;
+  let ui = null;
 
-  client.on('welcome', (welcome) => {
-    if (!ended && session.roomName !== welcome.roomName) {
-      session.roomName = welcome.roomName;
-      saveSession(session);
-    }
-    roomTitle.textContent = welcome.roomName;
-    document.title = `${welcome.roomName} · Jigsync`;
-    meChip.replaceChildren(dot(welcome.me.color), h('span', null, welcome.me.name));
+  const connectionOffs = [
+    client.on('participants', rememberPeople),
+    client.on('welcome', (welcome) => {
+      if (!welcome.resumed) log.messages = [];
+      log.earlier = Boolean(welcome.truncated && !welcome.resumed);
+      if (!endScreen && session.roomName !== welcome.roomName) {
+        session.roomName = welcome.roomName;
+        saveSession(session);
+      }
+    }),
+    client.on('message', (m) => {
+      if (!log.messages.some((seen) => seen.seq === m.seq)) log.messages.push(m);
+    }),
+    client.on('connectionState', (state) => {
+      if (state === 'open') everOpen = true;
+    }),
+    client.on('kicked', () =>
+      end(() => ({ testid: 'removed-screen', icon: '🚪', title: t('screen.removed.title'), body: t('screen.removed.body') })),
+    ),
+    client.on('roomClosed', () => {
+      // A teacher is told what ending the class did, not thanked for puzzling.
+      const teacher = session.role === 'teacher';
+      const key = closingMyself ? 'screen.closedByMe' : teacher ? 'screen.closedForTeacher' : 'screen.closed';
+      end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`) }), {
+        dataset: { audience: teacher ? 'teacher' : 'student' },
+      });
+    }),
+  ];
+  client.ready.catch((err) => {
+    if (endScreen) return;
+    end(() => ({
+      testid: 'session-ended',
+      icon: '🔑',
+      title: t('screen.unavailable.title'),
+      body: describeError(err, {
+        not_found: t('screen.unavailable.notFound'),
+        forbidden: t('screen.unavailable.forbidden'),
+        unauthorized: t('screen.unavailable.unauthorized'),
+      }),
+    }));
   });
 
   /** `forget`: the class cannot be continued (removed, closed, left), so drop it from the recent list. */
-  function end(screen, { forget = true } = {}) {
-    if (ended) return;
-    ended = true;
-    banner.hidden = true;
+  function end(screen, { forget = true, dataset } = {}) {
+    if (endScreen) return;
+    endScreen = () => ({ ...screen(), dataset });
     clearSession({ forget });
-    teardown();
-    page.replaceChildren(
-      h('header', { class: 'app-header' }, brand()),
-      fullScreenMessage({ ...screen, action: { label: 'Back to start', onClick: onExit } }),
-    );
-  }
-
-  client.on('kicked', () =>
-    end({
-      testid: 'removed-screen',
-      icon: '🚪',
-      title: 'You were removed from this class',
-      body: 'Your teacher removed you from the class. If this was a mistake, ask them for the code and join again.',
-    }),
-  );
-  client.on('roomClosed', () =>
-    end({
-      testid: 'room-closed',
-      icon: '🏁',
-      title: 'This class has ended',
-      body: 'Thanks for puzzling! Your teacher closed the class.',
-    }),
-  );
-  client.ready.catch((err) => {
-    if (ended) return;
-    end({
-      testid: 'session-ended',
-      icon: '🔑',
-      title: 'This class is no longer available',
-      body: describeError(err, {
-        not_found: 'The class was closed, or the link is out of date.',
-        forbidden: 'You were removed from this class.',
-        unauthorized: 'Your session is no longer valid. Join again with the class code.',
-      }),
-    });
-  });
-
-  // -- Leaving --------------------------------------------------------------
-  async function leave() {
-    const ok = await confirmDialog({
-      title: 'Leave this class?',
-      body: session.role === 'teacher' ? 'The class keeps running for your students.' : 'You can join again with the code.',
-      confirm: 'Leave',
-    });
-    if (!ok) return;
-    try {
-      await client.leave();
-    } catch (err) {
-      toast(describeError(err), 'error');
-    }
-    end({ testid: 'left-screen', icon: '👋', title: 'You left the class', body: 'See you next time.' });
-  }
-
-  async function closeClass() {
-    const ok = await confirmDialog({
-      title: 'End the class for everyone?',
-      body: 'Everyone is disconnected and the code stops working. This cannot be undone.',
-      confirm: 'End class',
-      danger: true,
-    });
-    if (!ok) return;
-    client.closeRoom().catch((err) => toast(describeError(err), 'error'));
-  }
-
-  const leaveButton = h('button', { class: 'button subtle', onclick: leave }, 'Leave');
-  const endButton = h('button', { class: 'button subtle danger', testid: 'end-class', onclick: closeClass, hidden: true }, 'End class');
-  headerActions.append(endButton, leaveButton);
-  const showOwnerActions = () => {
-    endButton.hidden = client.owner !== client.me?.id;
-  };
-  client.on('welcome', showOwnerActions);
-  client.on('owner', showOwnerActions);
-
-  // -- The role's view --------------------------------------------------------
-  const chat = createChatPanel({ client, person });
-  const context = { client, session, person, chat, headerCenter };
-  const view = session.role === 'teacher' ? renderTeacher(main, context) : renderStudent(main, context);
-
-  function teardown() {
-    offState();
-    view?.destroy?.();
-    chat.destroy();
+    for (const off of connectionOffs) off();
     client.close();
+    draw();
   }
+
+  function draw() {
+    ui?.destroy();
+    ui = null;
+    root.replaceChildren();
+    if (endScreen) {
+      const screen = endScreen();
+      const message = fullScreenMessage({ ...screen, action: { label: t('room.backToStart'), onClick: onExit } });
+      Object.assign(message.dataset, screen.dataset ?? {});
+      root.append(h('div', { class: 'room-page ended' }, h('header', { class: 'app-header' }, brand(), h('div', { class: 'header-right' }, languageSwitch())), message));
+      return;
+    }
+    ui = drawClassroom();
+  }
+
+  function drawClassroom() {
+    const offs = [];
+    // -- Header -------------------------------------------------------------
+    const roomTitle = h('h1', { class: 'room-title', testid: 'room-title' }, session.roomName || t('room.untitled'));
+    const statusPill = h('span', { class: 'status-pill', testid: 'connection-state', role: 'status' });
+    const meChip = h('span', { class: 'me-chip' }, dot('#94a3b8'), h('span', { class: 'me-name' }, session.name));
+    const headerActions = h('div', { class: 'header-actions' });
+    const headerCenter = h('div', { class: 'header-center' });
+    const header = h(
+      'header',
+      { class: 'app-header' },
+      brand(),
+      roomTitle,
+      headerCenter,
+      h('div', { class: 'header-right' }, statusPill, meChip, languageSwitch(), headerActions),
+    );
+
+    const bannerText = h('span', null, t('room.banner.reconnecting'));
+    const banner = h(
+      'div',
+      { class: 'connection-banner', testid: 'connection-banner', role: 'status', hidden: true },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      bannerText,
+    );
+    const main = h('main', { class: 'room-main' });
+    root.append(h('div', { class: `room-page role-${session.role}` }, header, banner, main));
+
+    const showState = (state) => {
+      statusPill.textContent = t(CONNECTION_KEYS[state] ?? 'connection.closed');
+      statusPill.className = `status-pill ${state}`;
+      statusPill.dataset.state = state;
+      banner.hidden = !everOpen || state === 'open';
+      bannerText.textContent = state === 'closed' ? t('room.banner.offline') : t('room.banner.reconnecting');
+    };
+    showState(client.connectionState);
+    offs.push(client.on('connectionState', showState));
+
+    const showWelcome = () => {
+      const me = client.me;
+      if (!me) return;
+      roomTitle.textContent = session.roomName || t('room.untitled');
+      document.title = t('room.pageTitle', { room: session.roomName || t('room.untitled') });
+      meChip.replaceChildren(dot(me.color), h('span', { class: 'me-name' }, me.name));
+    };
+    showWelcome();
+    offs.push(client.on('welcome', showWelcome));
+
+    // -- Leaving --------------------------------------------------------------
+    async function leave() {
+      const ok = await confirmDialog({
+        title: t('room.leave.title'),
+        body: session.role === 'teacher' ? t('room.leave.bodyTeacher') : t('room.leave.bodyStudent'),
+        confirm: t('room.leave'),
+      });
+      if (!ok) return;
+      try {
+        await client.leave();
+      } catch (err) {
+        toast(describeError(err), 'error');
+      }
+      end(() => ({ testid: 'left-screen', icon: '👋', title: t('screen.left.title'), body: t('screen.left.body') }));
+    }
+
+    async function closeClass() {
+      const ok = await confirmDialog({
+        title: t('room.end.title'),
+        body: t('room.end.body'),
+        confirm: t('room.end'),
+        danger: true,
+      });
+      if (!ok) return;
+      closingMyself = true;
+      client.closeRoom().catch((err) => {
+        closingMyself = false;
+        toast(describeError(err), 'error');
+      });
+    }
+
+    const leaveButton = h('button', { class: 'button subtle', testid: 'leave-class', onclick: leave }, t('room.leave'));
+    const endButton = h('button', { class: 'button subtle danger', testid: 'end-class', onclick: closeClass, hidden: true }, t('room.end'));
+    headerActions.append(endButton, leaveButton);
+    const showOwnerActions = () => {
+      endButton.hidden = !client.me || client.owner !== client.me.id;
+    };
+    showOwnerActions();
+    offs.push(client.on('welcome', showOwnerActions), client.on('owner', showOwnerActions));
+
+    // -- The role's view ------------------------------------------------------
+    const chat = createChatPanel({ client, person, log });
+    const context = { client, session, person, chat, headerCenter };
+    const view = session.role === 'teacher' ? renderTeacher(main, context) : renderStudent(main, context);
+
+    return {
+      destroy() {
+        for (const off of offs) off();
+        view?.destroy?.();
+        chat.destroy();
+      },
+    };
+  }
+
+  draw();
+  const offLocale = onLocaleChange(draw);
 
   return () => {
-    if (!ended) teardown();
+    offLocale();
+    ui?.destroy();
+    ui = null;
+    if (!endScreen) {
+      for (const off of connectionOffs) off();
+      client.close();
+    }
   };
 }

@@ -4,13 +4,10 @@
 
 import { h } from './dom.js';
 import { describeError } from './errors.js';
+import { t } from './i18n/index.js';
 import { samplePicture } from './sample-picture.js';
 
-const MODES = [
-  ['individual', 'Everyone solves their own'],
-  ['shared', 'One board for the whole class'],
-  ['groups', 'Teams share a board'],
-];
+const MODES = ['individual', 'shared', 'groups'];
 
 /** Splits the class's students into teams of `size`, in the order they joined. */
 function teams(client, size) {
@@ -24,7 +21,7 @@ export function openStartPuzzleDialog({ client, running, onStarted }) {
   let picture = null;
   let previewUrl = null;
 
-  const preview = h('div', { class: 'picture-preview empty' }, h('span', { class: 'muted' }, 'No picture yet'));
+  const preview = h('div', { class: 'picture-preview empty' }, h('span', { class: 'muted' }, t('puzzle.noPicture')));
   const setPicture = (blob, label) => {
     picture = blob;
     if (previewUrl) URL.revokeObjectURL(previewUrl);
@@ -48,9 +45,9 @@ export function openStartPuzzleDialog({ client, running, onStarted }) {
     {
       type: 'button',
       class: 'button subtle',
-      onclick: async () => setPicture(await samplePicture(), 'A drawn landscape'),
+      onclick: async () => setPicture(await samplePicture(), t('puzzle.sampleName')),
     },
-    '✨ Use a sample picture',
+    t('puzzle.sample'),
   );
 
   const rows = h('input', { type: 'number', min: 2, max: 40, value: 3, testid: 'puzzle-rows', id: 'puzzle-rows', required: true });
@@ -58,45 +55,45 @@ export function openStartPuzzleDialog({ client, running, onStarted }) {
   const count = h('span', { class: 'muted' });
   const updateCount = () => {
     const n = Number(rows.value) * Number(cols.value);
-    count.textContent = Number.isFinite(n) ? `${n} pieces` : '';
+    count.textContent = Number.isFinite(n) ? t('puzzle.pieces', { count: n }) : '';
     count.classList.toggle('form-error', n > 1000);
   };
   rows.addEventListener('input', updateCount);
   cols.addEventListener('input', updateCount);
   updateCount();
 
-  const mode = h('select', { testid: 'puzzle-mode', id: 'puzzle-mode' }, MODES.map(([value, label]) => h('option', { value }, label)));
+  const mode = h('select', { testid: 'puzzle-mode', id: 'puzzle-mode' }, MODES.map((value) => h('option', { value }, t(`puzzle.mode.${value}`))));
   const teamSize = h('input', { type: 'number', min: 2, max: 10, value: 3, id: 'team-size', testid: 'team-size' });
-  const teamRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'team-size' }, 'Students per team'), teamSize);
+  const teamRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'team-size' }, t('puzzle.teamSize')), teamSize);
   mode.addEventListener('change', () => {
     teamRow.hidden = mode.value !== 'groups';
   });
 
   const error = h('p', { class: 'form-error', role: 'alert' });
-  const submit = h('button', { type: 'submit', class: 'button primary', testid: 'start-puzzle' }, 'Start puzzle');
-  const cancel = h('button', { type: 'button', class: 'button', onclick: () => dialog.close() }, 'Cancel');
+  const submit = h('button', { type: 'submit', class: 'button primary', testid: 'start-puzzle' }, t('puzzle.submit'));
+  const cancel = h('button', { type: 'button', class: 'button', onclick: () => dialog.close() }, t('dialog.cancel'));
 
   const form = h(
     'form',
     { class: 'start-form', onsubmit: start },
-    h('h2', null, 'Start a puzzle'),
-    running ? h('p', { class: 'notice' }, 'This replaces the puzzle the class is working on.') : null,
+    h('h2', null, t('puzzle.title')),
+    running ? h('p', { class: 'notice' }, t('puzzle.replaces')) : null,
     h(
       'div',
       { class: 'field' },
-      h('span', { class: 'field-label' }, 'Picture'),
+      h('span', { class: 'field-label' }, t('puzzle.picture')),
       preview,
-      h('div', { class: 'picture-actions' }, file, h('label', { for: 'puzzle-image', class: 'button' }, '📁 Upload a picture…'), sample),
+      h('div', { class: 'picture-actions' }, file, h('label', { for: 'puzzle-image', class: 'button' }, t('puzzle.upload')), sample),
     ),
     h(
       'div',
       { class: 'field-row' },
-      h('div', { class: 'field' }, h('label', { for: 'puzzle-rows' }, 'Rows'), rows),
+      h('div', { class: 'field' }, h('label', { for: 'puzzle-rows' }, t('puzzle.rows')), rows),
       h('span', { class: 'times', 'aria-hidden': 'true' }, '×'),
-      h('div', { class: 'field' }, h('label', { for: 'puzzle-cols' }, 'Columns'), cols),
+      h('div', { class: 'field' }, h('label', { for: 'puzzle-cols' }, t('puzzle.cols')), cols),
       count,
     ),
-    h('div', { class: 'field' }, h('label', { for: 'puzzle-mode' }, 'Boards'), mode),
+    h('div', { class: 'field' }, h('label', { for: 'puzzle-mode' }, t('puzzle.mode')), mode),
     teamRow,
     error,
     h('div', { class: 'modal-actions' }, cancel, submit),
@@ -107,13 +104,13 @@ export function openStartPuzzleDialog({ client, running, onStarted }) {
     event.preventDefault();
     error.textContent = '';
     submit.disabled = true;
-    submit.textContent = 'Starting…';
+    submit.textContent = t('puzzle.starting');
     try {
       const blob = picture ?? (await samplePicture());
       const upload = await client.upload(blob, blob.name || 'picture.png');
       const chosenMode = mode.value;
       const groups = chosenMode === 'groups' ? teams(client, Math.max(1, Number(teamSize.value) || 3)) : undefined;
-      if (groups && groups.length === 0) throw Object.assign(new Error('No students have joined yet to make teams.'), { code: 'teams' });
+      if (groups && groups.length === 0) throw Object.assign(new Error('no students to make teams of'), { code: 'teams' });
       const started = await client.startPuzzle({
         uploadId: upload.uploadId,
         rows: Number(rows.value),
@@ -124,10 +121,10 @@ export function openStartPuzzleDialog({ client, running, onStarted }) {
       dialog.close();
       onStarted?.(started);
     } catch (err) {
-      error.textContent = err.code === 'teams' ? err.message : describeError(err, { invalid: 'Rows and columns must each be 2–40, with at most 1000 pieces.' });
+      error.textContent = describeError(err, { teams: t('puzzle.noTeams'), invalid: t('puzzle.badSize') });
     } finally {
       submit.disabled = false;
-      submit.textContent = 'Start puzzle';
+      submit.textContent = t('puzzle.submit');
     }
   }
 

@@ -3,7 +3,8 @@
 
 import { createBoardView } from './board-view.js';
 import { h } from './dom.js';
-import { describeError } from './errors.js';
+import { describeRefusedDrag } from './errors.js';
+import { locale, t } from './i18n/index.js';
 import { progressBar, toast } from './widgets.js';
 
 export function renderStudent(main, { client, person, chat }) {
@@ -12,31 +13,31 @@ export function renderStudent(main, { client, person, chat }) {
   // board whose names are hidden from this student: only the mode tells them apart.
   const isMember = (info) => info.mode === 'shared' || info.members.includes(myId());
 
-  const title = h('h2', { class: 'board-title' }, 'Your puzzle');
+  const title = h('h2', { class: 'board-title' }, t('student.yourPuzzle'));
   const tabs = h('div', { class: 'tabs', role: 'tablist', hidden: true });
-  const progress = progressBar({ label: 'Puzzle progress' });
-  const reference = h('img', { class: 'reference', alt: 'The finished picture', hidden: true });
+  const progress = progressBar({ label: t('student.progress') });
+  const reference = h('img', { class: 'reference', alt: t('student.reference'), hidden: true });
   const spotlightBanner = h('div', { class: 'spotlight-banner', testid: 'spotlight-banner', hidden: true });
 
   const lockedOverlay = h(
     'div',
     { class: 'locked-overlay', testid: 'locked-overlay', hidden: true },
-    h('div', { class: 'locked-card' }, h('span', { class: 'locked-icon', 'aria-hidden': 'true' }, '⏸'), h('strong', null, 'Paused'), h('span', null, 'Your teacher paused the puzzle. Eyes up front!')),
+    h('div', { class: 'locked-card' }, h('span', { class: 'locked-icon', 'aria-hidden': 'true' }, '⏸'), h('strong', null, t('student.paused')), h('span', null, t('student.pausedBody'))),
   );
   const solved = h(
     'div',
     { class: 'solved-banner', testid: 'solved', hidden: true, role: 'status' },
     h('span', { class: 'solved-icon', 'aria-hidden': 'true' }, '🎉'),
-    h('strong', null, 'Solved!'),
-    h('span', null, 'Great work. Every piece is in place.'),
+    h('strong', null, t('student.solved')),
+    h('span', null, t('student.solvedBody')),
   );
   const confetti = h('div', { class: 'confetti', 'aria-hidden': 'true' });
   const waiting = h(
     'div',
     { class: 'empty-state', testid: 'waiting' },
     h('div', { class: 'empty-illustration', 'aria-hidden': 'true' }, '🧩'),
-    h('h3', null, 'Waiting for your teacher'),
-    h('p', { class: 'muted' }, 'Your puzzle appears here as soon as the teacher starts one. Say hello in the chat meanwhile!'),
+    h('h3', null, t('student.waiting.title')),
+    h('p', { class: 'muted' }, t('student.waiting.body')),
   );
   const stage = h('div', { class: 'board-stage', testid: 'student-board' }, waiting, lockedOverlay, confetti);
 
@@ -66,15 +67,15 @@ export function renderStudent(main, { client, person, chat }) {
   }
 
   function puzzleTitle(info) {
-    if (info?.mode === 'shared') return 'Class puzzle';
-    return info?.mode === 'groups' ? 'Team puzzle' : 'Your puzzle';
+    if (info?.mode === 'shared') return t('student.classPuzzle');
+    return info?.mode === 'groups' ? t('student.teamPuzzle') : t('student.yourPuzzle');
   }
 
   function ownerName(info, hideNames) {
-    if (info.mode === 'shared') return 'the class board';
-    if (hideNames) return "a classmate's board";
-    const names = info.members.map((id) => person(id)?.name ?? 'a classmate');
-    return `${names.join(' & ')}'s board`;
+    if (info.mode === 'shared') return t('student.classBoard');
+    if (hideNames) return t('student.hiddenBoard');
+    const names = info.members.map((id) => person(id)?.name ?? t('student.classmate'));
+    return t('student.boardOf', { names: new Intl.ListFormat(locale(), { type: 'conjunction' }).format(names) });
   }
 
   function update() {
@@ -93,17 +94,17 @@ export function renderStudent(main, { client, person, chat }) {
     tabs.hidden = !(spotlighted && !spotlightIsMine && mine);
     if (!tabs.hidden) {
       tabs.replaceChildren(
-        h('button', { role: 'tab', class: showSpotlight ? 'tab' : 'tab active', 'aria-selected': String(!showSpotlight), onclick: () => choose(false) }, 'My board'),
-        h('button', { role: 'tab', class: showSpotlight ? 'tab active' : 'tab', 'aria-selected': String(showSpotlight), onclick: () => choose(true) }, '📽 On screen'),
+        h('button', { role: 'tab', class: showSpotlight ? 'tab' : 'tab active', 'aria-selected': String(!showSpotlight), onclick: () => choose(false) }, t('student.tab.mine')),
+        h('button', { role: 'tab', class: showSpotlight ? 'tab active' : 'tab', 'aria-selected': String(showSpotlight), onclick: () => choose(true) }, t('student.tab.spotlight')),
       );
     }
-    title.textContent = showSpotlight ? 'On the big screen' : puzzleTitle(mine);
+    title.textContent = showSpotlight ? t('student.onBigScreen') : puzzleTitle(mine);
 
     if (spotlighted) {
       spotlightBanner.hidden = false;
       spotlightBanner.textContent = spotlightIsMine
-        ? '✨ Your board is on the big screen!'
-        : `📽 Your teacher is sharing ${ownerName(spotlighted, spot.hideNames)}. You can watch; only its owners can move pieces.`;
+        ? t('student.spotlightMine')
+        : t('student.spotlightOther', { board: ownerName(spotlighted, spot.hideNames) });
     } else {
       spotlightBanner.hidden = true;
     }
@@ -126,7 +127,7 @@ export function renderStudent(main, { client, person, chat }) {
         boardId: shown.boardId,
         interactive,
         zoomable: true,
-        onRefused: (code) => toast(describeError({ code }), code === 'locked' ? 'info' : 'error'),
+        onRefused: (code) => toast(describeRefusedDrag(code), code === 'locked' ? 'info' : 'error'),
       });
       view = { ...created, interactive };
       stage.prepend(view.el);

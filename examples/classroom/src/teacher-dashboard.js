@@ -4,11 +4,14 @@
 
 import { createBoardView } from './board-view.js';
 import { h, replaceChildren } from './dom.js';
-import { describeError } from './errors.js';
+import { describeError, describeRefusedDrag } from './errors.js';
+import { locale, t, tParts } from './i18n/index.js';
 import { shareLink, spacedCode } from './session.js';
 import { removeParticipant } from './moderation.js';
 import { openStartPuzzleDialog } from './start-puzzle-dialog.js';
-import { confirmDialog, dot, progressBar, toast } from './widgets.js';
+import { confirmDialog, dot, presenceDot, progressBar, toast } from './widgets.js';
+
+let nextThumbId = 1;
 
 export function renderTeacher(main, { client, session, person, chat, headerCenter }) {
   const code = session.joinCode ?? '';
@@ -16,13 +19,14 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   const fail = (err) => toast(describeError(err), 'error');
 
   // -- Join code in the header ---------------------------------------------
-  const copyButton = h('button', { class: 'button subtle small', onclick: () => copyLink() }, 'Copy link');
+  const copyButton = h('button', { class: 'button subtle small', onclick: () => copyLink() }, t('teacher.copyLink'));
   headerCenter.append(
     h(
       'div',
-      { class: 'join-chip', title: 'Students join with this code' },
-      h('span', { class: 'join-label' }, 'Class code'),
-      h('span', { class: 'join-code', testid: 'room-code', 'aria-label': `Class code ${spacedCode(code)}` }, code),
+      { class: 'join-chip', title: t('teacher.codeTitle') },
+      h('span', { class: 'join-label', 'aria-hidden': 'true' }, t('teacher.codeLabel')),
+      h('span', { class: 'visually-hidden' }, t('teacher.codeAria', { code: spacedCode(code) })),
+      h('span', { class: 'join-code', testid: 'room-code', 'aria-hidden': 'true' }, code),
       h('a', { class: 'share-link', testid: 'share-link', href: link, target: '_blank', rel: 'noopener' }, link.replace(/^https?:\/\//, '')),
       copyButton,
     ),
@@ -30,42 +34,52 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   async function copyLink() {
     try {
       await navigator.clipboard.writeText(link);
-      toast('Link copied. Paste it where your students can open it.', 'success');
+      toast(t('teacher.linkCopied'), 'success');
     } catch {
-      toast(`Share this link: ${link}`);
+      toast(t('teacher.shareThis', { link }));
     }
   }
 
   // -- Toolbar --------------------------------------------------------------
   const summary = h('span', { class: 'summary muted' });
-  const lockAll = h('button', { class: 'button', testid: 'lock-all', onclick: toggleLockAll, disabled: true }, '⏸ Pause all');
+  const lockAll = h('button', { class: 'button', testid: 'lock-all', onclick: toggleLockAll, disabled: true }, t('teacher.pauseAll'));
   const endSpotlight = h(
     'button',
     { class: 'button', testid: 'end-spotlight', hidden: true, onclick: () => client.spotlight(null).catch(fail) },
-    '📽 End spotlight',
+    t('teacher.endSpotlight'),
   );
   const toolbar = h(
     'div',
     { class: 'dashboard-toolbar' },
-    h('button', { class: 'button primary', testid: 'open-start-puzzle', onclick: startPuzzle }, '🧩 Start a puzzle'),
+    h('button', { class: 'button primary', testid: 'open-start-puzzle', onclick: startPuzzle }, t('teacher.startPuzzle')),
     lockAll,
     endSpotlight,
-    h('button', { class: 'button', testid: 'open-projector', onclick: openProjector }, '🖥 Projector view'),
+    h('button', { class: 'button', testid: 'open-projector', onclick: openProjector }, t('teacher.projector')),
     summary,
   );
 
   const grid = h('div', { class: 'thumb-grid', testid: 'thumbnail-grid' });
   const empty = h('div', { class: 'empty-state dashboard-empty' });
-  const gridView = h('div', { class: 'grid-view' }, grid, empty);
+  // What clicking a thumbnail does, said once for all of them (outside the
+  // cards, whose accessible name must be exactly their visible text).
+  const thumbHint = h('span', { id: 'thumb-hint', hidden: true }, t('teacher.openHint'));
+  const gridView = h('div', { class: 'grid-view' }, grid, empty, thumbHint);
   const focusView = h('div', { class: 'focus-view', hidden: true });
-  const boardsArea = h('section', { class: 'dashboard-boards card' }, toolbar, gridView, focusView);
+  const boardsArea = h(
+    'section',
+    { class: 'dashboard-boards card', 'aria-labelledby': 'boards-heading' },
+    h('h2', { class: 'visually-hidden', id: 'boards-heading' }, t('teacher.boards')),
+    toolbar,
+    gridView,
+    focusView,
+  );
   main.append(h('div', { class: 'teacher-layout' }, boardsArea, chat.el));
 
   function startPuzzle() {
     openStartPuzzleDialog({
       client,
       running: client.boards.length > 0,
-      onStarted: (started) => toast(`Puzzle started on ${started.boards.length} board${started.boards.length === 1 ? '' : 's'}.`, 'success'),
+      onStarted: (started) => toast(t('teacher.started', { count: started.boards.length }), 'success'),
     });
   }
 
@@ -76,13 +90,15 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
 
   function toggleLockAll() {
     const lock = !allLocked();
-    client.lock(null, lock).then(() => toast(lock ? 'Puzzles paused for everyone.' : 'Puzzles resumed.'), fail);
+    client.lock(null, lock).then(() => toast(lock ? t('teacher.pausedAll') : t('teacher.resumedAll')), fail);
   }
 
   // -- Names ----------------------------------------------------------------
   function boardOwners(info) {
-    if (info.mode === 'shared') return { name: 'Whole class', color: '#2f5bea', online: client.participants.some((p) => p.online && p.role === 'student') };
-    const people = info.members.map((id) => ({ id, ...(person(id) ?? { name: 'Former student', color: '#94a3b8' }) }));
+    if (info.mode === 'shared') {
+      return { name: t('teacher.wholeClass'), color: '#2f5bea', online: client.participants.some((p) => p.online && p.role === 'student') };
+    }
+    const people = info.members.map((id) => ({ id, ...(person(id) ?? { name: t('teacher.formerStudent'), color: '#94a3b8' }) }));
     const online = info.members.some((id) => client.participantsById.get(id)?.online);
     return { name: people.map((p) => p.name).join(', '), color: people[0].color, online };
   }
@@ -93,7 +109,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       .map((b) => b.info)
       .filter(Boolean)
       .map((info) => ({ info, name: boardOwners(info).name }))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.info.boardId - b.info.boardId)
+      .sort((a, b) => a.name.localeCompare(b.name, locale()) || a.info.boardId - b.info.boardId)
       .map(({ info }) => info);
   }
 
@@ -103,73 +119,84 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
 
   function thumbnail(info) {
     const view = createBoardView({ client, boardId: info.boardId });
-    const progress = progressBar({ compact: true, label: 'Board progress' });
+    // The card's accessible name is its visible text (name, percentage,
+    // badges), so what a screen reader says matches what a sighted helper sees.
+    const id = `thumb-${nextThumbId++}`;
+    const progress = progressBar({ compact: true, label: t('teacher.boardProgress') });
+    progress.el.querySelector('.progress-text').id = `${id}-progress`;
     const colorDot = dot('#94a3b8');
-    const name = h('span', { class: 'thumb-name', testid: 'thumb-name' });
-    const online = h('span', { class: 'presence', testid: 'online-dot' });
-    const badges = h('span', { class: 'thumb-badges' });
+    const name = h('span', { class: 'thumb-name', testid: 'thumb-name', id: `${id}-name` });
+    const online = presenceDot(false, { testid: 'online-dot' });
+    const badges = h('span', { class: 'thumb-badges', id: `${id}-badges` });
+    view.el.setAttribute('aria-hidden', 'true');
     const card = h(
       'button',
       {
         class: 'thumb',
         testid: 'thumbnail',
         dataset: { board: String(info.boardId) },
+        'aria-labelledby': `${id}-name ${id}-badges ${id}-progress`,
+        'aria-describedby': 'thumb-hint',
         onclick: () => focus(info.boardId),
       },
       h('span', { class: 'thumb-board' }, view.el),
-      h('span', { class: 'thumb-meta' }, colorDot, name, online, badges),
+      // Spaces between the parts, so the visible text reads as the name does.
+      h('span', { class: 'thumb-meta' }, colorDot, ' ', name, ' ', online.el, ' ', badges),
+      ' ',
       progress.el,
     );
     if (info.mode === 'individual' && info.members.length === 1) card.dataset.student = info.members[0];
     return { card, view, progress, colorDot, name, online, badges };
   }
 
-  function updateThumb(t, info) {
+  function updateThumb(thumb, info) {
     const owners = boardOwners(info);
-    t.name.textContent = owners.name;
-    t.colorDot.style.background = owners.color;
-    t.online.className = owners.online ? 'presence online' : 'presence';
-    t.online.dataset.online = String(owners.online);
-    t.online.title = owners.online ? 'Online' : 'Offline';
-    t.progress.set(info.progress);
+    thumb.name.textContent = owners.name;
+    thumb.colorDot.style.background = owners.color;
+    thumb.online.set(owners.online);
+    thumb.progress.set(info.progress);
     const spot = client.currentSpotlight?.board === info.boardId;
     replaceChildren(
-      t.badges,
-      info.locked ? h('span', { class: 'tag', title: 'Paused' }, '⏸') : null,
-      spot ? h('span', { class: 'tag accent', title: 'On the big screen' }, '📽') : null,
-      info.done ? h('span', { class: 'tag success', title: 'Solved' }, '✓ solved') : null,
+      thumb.badges,
+      info.locked ? iconTag('tag', '⏸', t('teacher.badgePaused')) : null,
+      spot ? iconTag('tag accent', '📽', t('teacher.badgeOnScreen')) : null,
+      info.done ? h('span', { class: 'tag success' }, t('teacher.solvedTag')) : null,
     );
-    t.card.classList.toggle('done', info.done);
-    t.card.classList.toggle('spotlit', spot);
-    t.card.setAttribute('aria-label', `${owners.name}: ${Math.round(info.progress * 100)}% done. Open full size.`);
+    thumb.card.classList.toggle('done', info.done);
+    thumb.card.classList.toggle('spotlit', spot);
+  }
+
+  /** A badge shown as an icon, its meaning in words for screen readers and as a tooltip. */
+  function iconTag(cls, icon, label) {
+    return h('span', { class: cls, title: label }, h('span', { 'aria-hidden': 'true' }, icon), h('span', { class: 'visually-hidden' }, label));
   }
 
   function renderGrid() {
     const infos = boardInfos();
     const ids = new Set(infos.map((i) => i.boardId));
-    for (const [id, t] of thumbs) {
+    for (const [id, thumb] of thumbs) {
       if (ids.has(id)) continue;
-      t.view.destroy();
-      t.card.remove();
+      thumb.view.destroy();
+      thumb.card.remove();
       thumbs.delete(id);
     }
     infos.forEach((info) => {
-      let t = thumbs.get(info.boardId);
-      if (!t) {
-        t = thumbnail(info);
-        thumbs.set(info.boardId, t);
+      let thumb = thumbs.get(info.boardId);
+      if (!thumb) {
+        thumb = thumbnail(info);
+        thumbs.set(info.boardId, thumb);
       }
-      updateThumb(t, info);
+      updateThumb(thumb, info);
     });
     // Keep the cards in board order (students in the order they joined).
     grid.append(...infos.map((i) => thumbs.get(i.boardId).card));
 
     const solved = infos.filter((i) => i.done).length;
-    summary.textContent = infos.length ? `${solved} of ${infos.length} solved` : '';
+    summary.textContent = infos.length ? t('teacher.summary', { solved, count: infos.length }) : '';
     lockAll.disabled = infos.length === 0;
     const locked = allLocked();
     lockAll.dataset.locked = String(locked);
-    lockAll.textContent = locked ? '▶ Resume all' : '⏸ Pause all';
+    lockAll.textContent = locked ? t('teacher.resumeAll') : t('teacher.pauseAll');
     endSpotlight.hidden = !client.currentSpotlight;
     renderEmpty(infos);
   }
@@ -180,16 +207,15 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       const students = client.participants.filter((p) => p.role === 'student').length;
       replaceChildren(
         empty,
-        h('p', { class: 'muted' }, 'Students join at'),
+        h('p', { class: 'muted' }, t('teacher.empty.joinAt')),
         h('p', { class: 'big-link' }, location.host),
         h('p', { class: 'big-code' }, spacedCode(code)),
         h(
           'p',
           { class: 'muted' },
-          students === 0 ? 'Nobody has joined yet.' : `${students} student${students === 1 ? ' has' : 's have'} joined.`,
-          ' When you are ready, ',
-          h('button', { class: 'link-button', onclick: startPuzzle }, 'start a puzzle'),
-          '.',
+          students === 0 ? t('teacher.empty.nobody') : t('teacher.empty.joined', { count: students }),
+          ' ',
+          tParts('teacher.empty.ready', { link: h('button', { class: 'link-button', onclick: startPuzzle }, t('teacher.empty.readyLink')) }),
         ),
       );
     }
@@ -208,22 +234,22 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       boardId,
       interactive: true,
       zoomable: true,
-      onRefused: (code) => toast(describeError({ code })),
+      onRefused: (code) => toast(describeRefusedDrag(code)),
     });
     const title = h('h2', { class: 'focus-title' });
-    const progress = progressBar({ label: 'Board progress' });
+    const progress = progressBar({ label: t('teacher.boardProgress') });
     const lock = h('button', { class: 'button', testid: 'lock-board', onclick: () => toggleLock(boardId) });
     const hideNames = h('input', { type: 'checkbox', testid: 'hide-names', id: 'hide-names' });
     const spotlight = h('button', { class: 'button', testid: 'spotlight', onclick: () => toggleSpotlight(boardId, hideNames.checked) });
-    const reset = h('button', { class: 'button', testid: 'reset-board', onclick: () => resetBoard(boardId) }, '↺ Reset');
-    const kick = h('button', { class: 'button danger', testid: 'kick-board-owner', hidden: true, onclick: () => removeOwner(boardId) }, 'Remove student');
+    const reset = h('button', { class: 'button', testid: 'reset-board', onclick: () => resetBoard(boardId) }, t('teacher.reset'));
+    const kick = h('button', { class: 'button danger', testid: 'kick-board-owner', hidden: true, onclick: () => removeOwner(boardId) }, t('teacher.removeStudent'));
     const stage = h('div', { class: 'focus-stage', testid: 'focused-board', dataset: { board: String(boardId) } }, view.el, view.controls);
     replaceChildren(
       focusView,
       h(
         'div',
         { class: 'focus-header' },
-        h('button', { class: 'button subtle', testid: 'close-focus', onclick: () => closeFocus(true) }, '← All boards'),
+        h('button', { class: 'button subtle', testid: 'close-focus', onclick: () => closeFocus(true) }, t('teacher.allBoards')),
         title,
         progress.el,
       ),
@@ -232,7 +258,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
         { class: 'focus-controls' },
         lock,
         spotlight,
-        h('label', { class: 'checkbox', for: 'hide-names' }, hideNames, 'Hide names'),
+        h('label', { class: 'checkbox', for: 'hide-names' }, hideNames, t('teacher.hideNames')),
         reset,
         kick,
       ),
@@ -252,12 +278,12 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       return;
     }
     const owners = boardOwners(info);
-    replaceChildren(focused.title, dot(owners.color), ' ', owners.name, info.done ? h('span', { class: 'tag success' }, '✓ solved') : null);
+    replaceChildren(focused.title, dot(owners.color), ' ', owners.name, info.done ? h('span', { class: 'tag success' }, t('teacher.solvedTag')) : null);
     focused.progress.set(info.progress);
-    focused.lock.textContent = info.locked ? '▶ Resume' : '⏸ Pause';
+    focused.lock.textContent = info.locked ? t('teacher.resume') : t('teacher.pause');
     focused.lock.dataset.locked = String(info.locked);
     const spot = client.currentSpotlight?.board === info.boardId;
-    focused.spotlight.textContent = spot ? '📽 End spotlight' : '📽 Show to class';
+    focused.spotlight.textContent = spot ? t('teacher.endSpotlight') : t('teacher.showToClass');
     focused.spotlight.dataset.active = String(spot);
     focused.kick.hidden = !(info.mode === 'individual' && info.members.length === 1 && client.participantsById.has(info.members[0]));
   }
@@ -280,13 +306,18 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   function toggleSpotlight(boardId, hide) {
     const active = client.currentSpotlight?.board === boardId;
     client.spotlight(active ? null : boardId, hide).then(
-      () => toast(active ? 'Spotlight ended.' : 'This board is now on every screen.', 'success'),
+      () => toast(active ? t('teacher.spotlightEnded') : t('teacher.spotlightOn'), 'success'),
       fail,
     );
   }
 
   async function resetBoard(boardId) {
-    const ok = await confirmDialog({ title: 'Reset this board?', body: 'All pieces are scattered again. Progress starts from zero.', confirm: 'Reset', danger: true });
+    const ok = await confirmDialog({
+      title: t('teacher.reset.title'),
+      body: t('teacher.reset.body'),
+      confirm: t('teacher.reset.confirm'),
+      danger: true,
+    });
     if (ok) client.reset(boardId).catch(fail);
   }
 
@@ -303,12 +334,17 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     const content = h('div', { class: 'projector-content' });
     const el = h(
       'div',
-      { class: 'projector', testid: 'projector', role: 'dialog', 'aria-label': 'Projector view' },
+      { class: 'projector', testid: 'projector', role: 'dialog', 'aria-label': t('projector.label') },
       h(
         'div',
         { class: 'projector-bar' },
-        h('div', { class: 'projector-join' }, h('span', null, 'Join at ', h('strong', null, location.host), ' with code'), h('span', { class: 'projector-code' }, spacedCode(code))),
-        h('button', { class: 'button', testid: 'close-projector', onclick: closeProjector }, 'Exit projector view'),
+        h(
+          'div',
+          { class: 'projector-join' },
+          h('span', null, tParts('projector.join', { host: h('strong', null, location.host) })),
+          h('span', { class: 'projector-code' }, spacedCode(code)),
+        ),
+        h('button', { class: 'button', testid: 'close-projector', onclick: closeProjector }, t('projector.exit')),
       ),
       content,
     );
@@ -352,14 +388,14 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     const title = projector.content.querySelector('.projector-title');
     if (spot && projector.view) {
       const info = client.board(spot.board)?.info;
-      title.textContent = info && !spot.hideNames ? `${boardOwners(info).name}'s board` : 'A board from the class';
+      title.textContent = info && !spot.hideNames ? t('projector.boardOf', { name: boardOwners(info).name }) : t('projector.anonymousBoard');
     } else {
       const solved = infos.filter((i) => i.done).length;
-      title.textContent = infos.length ? `${solved} of ${infos.length} boards solved` : 'Waiting for everyone to join…';
+      title.textContent = infos.length ? t('projector.solved', { solved, count: infos.length }) : t('projector.waiting');
       replaceChildren(
         projector.content.querySelector('.projector-progress'),
         infos.map((info) => {
-          const bar = progressBar({ compact: true });
+          const bar = progressBar({ compact: true, label: boardOwners(info).name });
           bar.set(info.progress);
           return h('div', { class: 'projector-row' }, h('span', null, boardOwners(info).name), bar.el);
         }),
@@ -385,7 +421,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       for (const off of offs) off();
       closeFocus(false);
       closeProjector();
-      for (const t of thumbs.values()) t.view.destroy();
+      for (const thumb of thumbs.values()) thumb.view.destroy();
     },
   };
 }

@@ -2,18 +2,19 @@
 // notices (toasts), the confirmation dialog and full-screen messages.
 
 import { h } from './dom.js';
+import { t } from './i18n/index.js';
 
 export function brand() {
   return h(
     'a',
-    { class: 'brand', href: '/', 'aria-label': 'Jigsync home' },
+    { class: 'brand', href: '/', 'aria-label': t('brand.home') },
     h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
     h('span', { class: 'brand-name' }, 'Jigsync'),
   );
 }
 
 /** A progress bar whose value (0–1) is also in `data-value` for tests and styling. */
-export function progressBar({ label = 'Progress', compact = false } = {}) {
+export function progressBar({ label = t('progress.label'), compact = false } = {}) {
   const fill = h('span', { class: 'progress-fill' });
   const text = h('span', { class: 'progress-text' });
   const el = h(
@@ -41,9 +42,26 @@ export function progressBar({ label = 'Progress', compact = false } = {}) {
   return { el, set };
 }
 
-/** A small round dot: a participant's colour, or online/offline. */
+/** A small round dot in a participant's colour (decoration: the name is next to it). */
 export function dot(color, props = {}) {
   return h('span', { class: 'dot', style: { background: color }, 'aria-hidden': 'true', ...props });
+}
+
+/**
+ * The green/grey online dot, labelled for screen readers (an image with a
+ * name) and with a tooltip for the mouse. `set(online)` updates it.
+ */
+export function presenceDot(online, props = {}) {
+  const el = h('span', { role: 'img', ...props });
+  const set = (now) => {
+    const label = now ? t('presence.online') : t('presence.offline');
+    el.className = now ? 'presence online' : 'presence';
+    el.dataset.online = String(now);
+    el.title = label;
+    el.setAttribute('aria-label', label);
+  };
+  set(online);
+  return { el, set };
 }
 
 let toastRegion = null;
@@ -64,7 +82,7 @@ export function toast(text, kind = 'info') {
  * Asks before something that cannot be undone. Resolves true when the
  * person confirms, false when they cancel (button, Escape or backdrop).
  */
-export function confirmDialog({ title, body, confirm = 'Confirm', danger = false }) {
+export function confirmDialog({ title, body, confirm = t('dialog.confirm'), danger = false }) {
   return new Promise((resolve) => {
     const dialog = h(
       'dialog',
@@ -77,7 +95,7 @@ export function confirmDialog({ title, body, confirm = 'Confirm', danger = false
         h(
           'div',
           { class: 'modal-actions' },
-          h('button', { value: 'cancel', class: 'button', testid: 'confirm-cancel' }, 'Cancel'),
+          h('button', { value: 'cancel', class: 'button', testid: 'confirm-cancel' }, t('dialog.cancel')),
           h('button', { value: 'ok', class: danger ? 'button danger' : 'button primary', testid: 'confirm-ok' }, confirm),
         ),
       ),

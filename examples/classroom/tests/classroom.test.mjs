@@ -11,7 +11,7 @@
 // Run: cd examples/classroom && npx vite build && npm test
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 
 import {
   clearScreenshots,
@@ -35,7 +35,6 @@ import {
   printPageProblems,
   readMessages,
   readSettled,
-  reportFailure,
   sendChat,
   shifted,
   startClass,
@@ -46,6 +45,7 @@ import {
   waitForStudentPieces,
 } from './support/classroom-pages.mjs';
 import { startServer } from './support/server.mjs';
+import { scenario } from './support/steps.mjs';
 
 /** The latency budget for a drag position to reach the teacher's screen. */
 const MOTION_BUDGET_MS = 1000;
@@ -63,13 +63,17 @@ const STEP = {
   SOLVE: '9 (i) Ann solves her board; everyone is told; progress reaches 1',
   SHOTS: '10 (j) screenshots: student, teacher grid and focused; a tablet student drags by touch',
   KICK: '11 (k) teacher kicks Bea; Bea sees the removed screen',
-  RECONNECT: '12 the server restarts: Ann sees "reconnecting", her offline chat arrives once, her board is kept',
+  RECONNECT:
+    '12 the server restarts: Ann sees "reconnecting", a drag is refused as offline, her offline chat arrives once, her board is kept',
   RETURN: '13 the teacher closes the tab and gets back to the class from "Your classes"',
   SPOTLIGHT: "14 the teacher spotlights Ann's board with names hidden; Cy watches it read-only",
   TEACHER_DRAG: "15 the teacher drags a piece on Ann's focused board; Ann sees it",
   RESET: "16 the teacher resets Ann's board: scattered again, progress 0",
   OWNER: '17 the teacher makes Ann the owner',
 };
+
+/** The screenshots this test saves (the English interface). */
+const SCREENSHOTS = ['student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
 
 /** Everything the steps share. */
 const s = {
@@ -87,41 +91,18 @@ const s = {
   beaUser: null, // Bea's user id
 };
 
-const failed = new Set();
-const passed = new Set();
-
-/**
- * One step of the scenario. `needs` names earlier steps; if any of them did
- * not pass, this one is skipped. On failure, every page's console errors and
- * the server's log tail are printed, and each page is screenshotted.
- */
-function step(name, needs, fn) {
-  test(name, { timeout: 45_000 }, async (t) => {
-    const missing = needs.filter((n) => failed.has(n) || !passed.has(n));
-    if (missing.length > 0) {
-      failed.add(name);
-      t.skip(`needs step(s) ${missing.join(', ')}`);
-      return;
-    }
-    try {
-      await fn(t);
-      passed.add(name);
-    } catch (err) {
-      failed.add(name);
-      await reportFailure(t, `failure-${name.split(' ')[0].replace(/\W/g, '')}`, s.people, s.server ? () => s.server.logTail(3000) : null);
-      throw err;
-    }
-  });
-}
+const step = scenario(s, { prefix: 'failure-', timeout: 45_000 });
 
 before(async () => {
-  // The cluster test's pictures (cluster-*) are that test's to clear.
-  await clearScreenshots((name) => !name.startsWith('cluster-'));
+  // Only this test's pictures: the cluster test's (cluster-*) and the Korean
+  // test's are theirs to clear.
+  await clearScreenshots((name) => SCREENSHOTS.includes(name) || name.startsWith('failure-'));
   s.server = await startServer();
   s.browser = await launchBrowser();
-  s.teacher = await openPerson(s.browser, 'teacher');
-  s.ann = await openPerson(s.browser, 'ann');
-  s.bea = await openPerson(s.browser, 'bea');
+  // An English browser: the Korean interface is classroom-korean.test.mjs's.
+  s.teacher = await openPerson(s.browser, 'teacher', { locale: 'en-US' });
+  s.ann = await openPerson(s.browser, 'ann', { locale: 'en-US' });
+  s.bea = await openPerson(s.browser, 'bea', { locale: 'en-US' });
   s.people.push(s.teacher, s.ann, s.bea);
 });
 
@@ -543,17 +524,17 @@ step(STEP.SOLVE, [STEP.PUZZLE], async (t) => {
 
 step(STEP.SHOTS, [STEP.START], async (t) => {
   const files = [];
-  files.push(await screenshot(s.ann.page, 'student.png'));
-  files.push(await screenshot(s.teacher.page, 'teacher-dashboard.png'));
+  files.push(await screenshot(s.ann.page, 'student-en.png'));
+  files.push(await screenshot(s.teacher.page, 'teacher-dashboard-en.png'));
   if (s.annBoard) {
     await s.teacher.page.locator(thumbnailOf(s.annBoard)).click();
     await s.teacher.page.locator(FOCUSED_BOARD).waitFor({ state: 'visible' });
-    files.push(await screenshot(s.teacher.page, 'teacher-focused.png'));
+    files.push(await screenshot(s.teacher.page, 'teacher-focused-en.png'));
     await s.teacher.page.locator(tid('close-focus')).click();
   }
 
   // A late student on a tablet: individual mode gives them a board too.
-  s.cy = await openPerson(s.browser, 'cy', { viewport: { width: 820, height: 1180 }, hasTouch: true });
+  s.cy = await openPerson(s.browser, 'cy', { viewport: { width: 820, height: 1180 }, hasTouch: true, locale: 'en-US' });
   s.people.push(s.cy);
   await joinAsStudent(s.cy, { code: s.code, viaShareLink: true, name: 'Cy' });
   if (s.annBoard) await waitForStudentPieces(s.cy, 4);
@@ -598,7 +579,15 @@ step(STEP.SHOTS, [STEP.START], async (t) => {
       (board) => board !== null && near(pieceOf(board, piece.index), landed, 0.5),
     );
   }
-  files.push(await screenshot(s.cy.page, 'student-tablet.png'));
+  // Chatting on a tablet keeps the board in view: the page itself does not scroll.
+  const boardTop = () => s.cy.page.evaluate(() => ({ scrollY, top: document.querySelector('[data-testid="student-board"]').getBoundingClientRect().top }));
+  const beforeChat = await boardTop();
+  await s.cy.page.locator(tid('chat-input')).tap();
+  await sendChat(s.cy, 'hi from the tablet');
+  await waitForMessage(s.cy, 'his own chat from the tablet', (m) => m.kind === 'chat' && m.text === 'hi from the tablet');
+  const afterChat = await boardTop();
+  assert.deepEqual(afterChat, beforeChat, 'chatting on the tablet moved the board');
+  files.push(await screenshot(s.cy.page, 'student-tablet-en.png'));
   t.diagnostic(`screenshots:\n  ${files.join('\n  ')}`);
 });
 
@@ -621,6 +610,18 @@ step(STEP.RECONNECT, [STEP.SOLVE], async () => {
   const logged = s.people.map((person) => person.problems.length);
   await s.server.stopProcess();
   await banner.waitFor({ state: 'visible' });
+  // A drag while offline cannot start (the grab needs the server): the piece
+  // stays, and the notice says so instead of promising to send it later.
+  const offlineToasts = await watchNewToasts(ann);
+  const before = await readBoard(ann, STUDENT_BOARD);
+  const piece = before.pieces[0];
+  await dragPiece(ann, STUDENT_BOARD, piece.index, shifted(before, piece, { x: 60, y: 40 }), { requireHit: false });
+  const notices = await poll("a toast on Ann's page about the offline drag", offlineToasts, (texts) => texts.length > 0, { timeout: 5000 });
+  assert.ok(
+    notices.some((text) => /cannot move until the connection is back/i.test(text)) && !notices.some((text) => /will be sent/i.test(text)),
+    `the offline drag's notice: ${JSON.stringify(notices)}`,
+  );
+  assert.ok(near(pieceOf(await readBoard(ann, STUDENT_BOARD), piece.index), piece, 0.5), 'a piece moved while offline');
   // Written while offline: shown as pending, sent once the connection is back.
   const text = `typed while offline ${Date.now()}`;
   await sendChat(s.ann, text);
