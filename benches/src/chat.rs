@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::harness::post_json;
+use crate::procfs::cpu_seconds;
 use crate::tally::Percentiles;
 
 /// The server flags that let one IP run the whole load.
@@ -38,6 +39,11 @@ pub struct ChatFigures {
     pub acks: usize,
     pub delivery: Percentiles,
     pub deliveries: usize,
+    /// CPU seconds the watched server processes (not Postgres) used while
+    /// the chats ran.
+    pub server_cpu: Option<f64>,
+    /// CPU seconds this load generator used meanwhile.
+    pub load_cpu: Option<f64>,
 }
 
 impl ChatFigures {
@@ -68,13 +74,22 @@ impl ChatFigures {
             "  send -> ack (durable):          p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  ({} acks)",
             a.p50, a.p99, a.max, self.acks
         );
+        let per_round = |cpu: Option<f64>| cpu.map_or("-".into(), |c| format!("{:.1}", c * 1e3 / load.messages as f64));
+        println!(
+            "  CPU per round of {} chats: server {} ms ({} us per delivery), load generator {} ms",
+            load.rooms * load.students,
+            per_round(self.server_cpu),
+            self.server_cpu.map_or("-".into(), |c| format!("{:.1}", c * 1e6 / self.deliveries.max(1) as f64)),
+            per_round(self.load_cpu),
+        );
     }
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Sets the rooms up through `addr`, connects everyone, runs the load.
-pub async fn run(load: &ChatLoad, addr: &str) -> Result<ChatFigures, String> {
+/// Sets the rooms up through `addr`, connects everyone, runs the load;
+/// measures the CPU of `server_pids` while it runs.
+pub async fn run(load: &ChatLoad, addr: &str, server_pids: &[u32]) -> Result<ChatFigures, String> {
     let http = reqwest::Client::new();
     let origin = Instant::now();
     let mut clients: Vec<(Socket, String)> = Vec::new();
@@ -92,6 +107,11 @@ pub async fn run(load: &ChatLoad, addr: &str) -> Result<ChatFigures, String> {
             clients.push((ws, joined["userId"].as_str().unwrap_or_default().to_owned()));
         }
     }
+    let cpu = || {
+        let server: Option<f64> = server_pids.iter().map(|&pid| cpu_seconds(pid)).sum();
+        (server.filter(|_| !server_pids.is_empty()), cpu_seconds(std::process::id()))
+    };
+    let (server_before, load_before) = cpu();
     let started = Instant::now();
     let mut handles = Vec::new();
     let count = clients.len().max(1) as u32;
@@ -105,7 +125,11 @@ pub async fn run(load: &ChatLoad, addr: &str) -> Result<ChatFigures, String> {
         acks.extend(ack);
         deliveries.extend(delivery);
     }
+    let (server_after, load_after) = cpu();
+    let spent = |before: Option<f64>, after: Option<f64>| Some(after? - before?);
     Ok(ChatFigures {
+        server_cpu: spent(server_before, server_after),
+        load_cpu: spent(load_before, load_after),
         sent: load.rooms * load.students * load.messages,
         elapsed: started.elapsed(),
         acks: acks.len(),

@@ -7,6 +7,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use jigsync_testkit::haproxy::TestHaproxy;
 use jigsync_testkit::postgres::TestPostgres;
 use serde_json::Value;
@@ -132,6 +133,11 @@ impl Cluster {
     /// Creates a room the balancer routes to node `routed_to`, and makes node
     /// `owner` its owner (the same node, or another that the first then
     /// forwards to). Rooms that hash elsewhere are created and left unused.
+    ///
+    /// A room nobody is connected to moves to the node a connection reaches
+    /// first, so the teacher also stays connected straight to the owner for
+    /// as long as the benchmark runs (in both placements, so that both do
+    /// the same work): that keeps the room where it is put.
     pub async fn open_room(&self, routed_to: usize, owner: usize) -> Result<OpenRoom, String> {
         let http = reqwest::Client::new();
         let lb = self.lb_addr();
@@ -156,10 +162,22 @@ impl Cluster {
             if answer.get("error").is_some() {
                 return Err(format!("cannot start the room on {}: {answer}", self.nodes[owner].name));
             }
+            stay_connected(self.nodes[owner].addr, &room).await?;
             return Ok(room);
         }
         Err(format!("no room hashed to {} in 100 tries", self.nodes[routed_to].name))
     }
+}
+
+/// Connects the room's teacher to `node` and keeps the connection (reading
+/// and dropping what arrives) until the process ends.
+async fn stay_connected(node: SocketAddr, room: &OpenRoom) -> Result<(), String> {
+    let url = format!("ws://{node}/ws/{}?token={}", room.id, room.teacher);
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.map_err(|e| format!("{url}: {e}"))?;
+    // Welcomed: the room is served there.
+    ws.next().await.ok_or("no welcome")?.map_err(|e| e.to_string())?;
+    tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} });
+    Ok(())
 }
 
 fn launch_node(node: &Node, flags: &[String], cpus: Option<&str>) -> Server {

@@ -13,6 +13,8 @@
 #   JIGSYNC_LB_LOG_LEVEL  HAProxy's log level (default emerg: it already prints
 #                         nodes going down and up; "info" logs every request)
 #   JIGSYNC_LOG           the nodes' log filter (default info)
+#   JIGSYNC_NODE_FLAGS    more flags for every node, split on spaces (e.g.
+#                         "--chat-rate 100 --room-idle-secs 600")
 #
 # Installs PostgreSQL's server and HAProxy from Debian's packages when missing
 # (sync-server/scripts/ensure-*.sh). Runs as a normal user or as root; as
@@ -259,6 +261,7 @@ for i in $(seq "$NODES"); do
     --data-dir "$TMP/node$i" \
     --web-dir "$WEB_DIR" \
     --trusted-proxy 127.0.0.1/32 \
+    ${JIGSYNC_NODE_FLAGS:-} \
     </dev/null > >(prefixed "n$i") 2>&1 &
   NODE_PIDS+=("$!")
   export "JIGSYNC_NODE$i=127.0.0.1:$port"

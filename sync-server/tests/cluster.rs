@@ -361,3 +361,30 @@ async fn an_upgrade_the_owner_refuses_is_refused_alike_through_a_relay() {
 }
 
 use futures_util::StreamExt;
+
+/// A room taken by the node that served a join (joins by code cannot be
+/// routed by room) moves to the node its first connection reaches, without
+/// dropping that connection; once somebody is connected it stays, and other
+/// nodes relay to it.
+#[tokio::test]
+async fn a_room_settles_on_the_node_its_first_connection_reaches_and_then_stays() {
+    let cluster = TestCluster::start(2, &[]).await;
+    let room = cluster.nodes[0].create_room("Settles", "T").await;
+    let ann = cluster.nodes[0].join(&room, "Ann").await;
+    let first = cluster.wait_for_owner(&room.id).await;
+    let other = (first + 1) % 2;
+
+    let mut t = connect_at(cluster.nodes[other].addr, &room.id, &room.teacher.token, None).await;
+    let ServerMsg::Welcome { history, .. } = t.recv().await else { panic!("no welcome") };
+    assert!(history.iter().any(|m| m.kind == MessageKind::System), "Ann's join is in the history");
+    assert_eq!(cluster.owner(&room.id).await, Some(other), "the room moved to the connected node");
+
+    let mut a = connect_at(cluster.nodes[first].addr, &room.id, &ann.token, None).await;
+    assert!(matches!(a.recv().await, ServerMsg::Welcome { .. }));
+    a.chat(1, "relayed").await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Ack { seq: Some(_), .. }));
+    t.recv_until(|m| matches!(m, ServerMsg::Msg(msg) if msg.text == "relayed")).await;
+    assert_eq!(cluster.owner(&room.id).await, Some(other), "a room with a connection stays");
+    let texts: Vec<String> = cluster.committed(&room.id).await.into_iter().map(|(_, text)| text).collect();
+    assert!(texts.contains(&"relayed".to_owned()));
+}

@@ -60,11 +60,11 @@ async fn main() {
     let cpus = args.server_cpus.as_deref();
     println!("chat-load: server on CPUs {}, load average before: {}", cpus.unwrap_or("any"), load_average());
     if let Some(addr) = &args.addr {
-        return report(&load, addr, "given server").await;
+        return report(&load, addr, "given server", &[]).await;
     }
     if matches!(args.backend, Backend::Sqlite | Backend::Both) {
         let server = Server::launch("127.0.0.1:0", &chat::LIMITS, cpus);
-        report(&load, &server.addr, "SQLite").await;
+        report(&load, &server.addr, "SQLite", &[server.pid()]).await;
     }
     if matches!(args.backend, Backend::Postgres | Backend::Both) {
         let db = TestPostgres::start_durable();
@@ -76,12 +76,12 @@ async fn main() {
         let mut flags = chat::LIMITS.to_vec();
         flags.extend(["--database-url", &db.url]);
         let server = Server::launch("127.0.0.1:0", &flags, cpus);
-        report(&load, &server.addr, "Postgres").await;
+        report(&load, &server.addr, "Postgres", &[server.pid()]).await;
     }
 }
 
-async fn report(load: &ChatLoad, addr: &str, label: &str) {
-    match chat::run(load, addr).await {
+async fn report(load: &ChatLoad, addr: &str, label: &str, server_pids: &[u32]) {
+    match chat::run(load, addr, server_pids).await {
         Ok(figures) => figures.print(load, label),
         Err(err) => {
             eprintln!("chat-load: {err}");

@@ -125,7 +125,7 @@ async fn run(args: &Args) -> Result<(), String> {
     let mut single_chat = Vec::new();
     if let Some(server) = single.as_ref().filter(|_| !skip("chat")) {
         for load in &chat_loads {
-            single_chat.push(chat::run(load, &server.addr).await?);
+            single_chat.push(chat::run(load, &server.addr, &[server.pid()]).await?);
         }
     }
     drop(single);
@@ -164,7 +164,8 @@ async fn run(args: &Args) -> Result<(), String> {
     if !single_chat.is_empty() {
         let mut clustered = Vec::new();
         for load in &chat_loads {
-            clustered.push(chat::run(load, &cluster.lb_addr()).await?);
+            let nodes: Vec<u32> = cluster.nodes.iter().filter_map(|n| n.pid()).collect();
+            clustered.push(chat::run(load, &cluster.lb_addr(), &nodes).await?);
         }
         println!(
             "\nchat: {} rooms x {} students, {} chats each every 500 ms",

@@ -13,6 +13,10 @@ use crate::auth::TokenKey;
 
 pub const NODE_PROOF: &str = "x-jigsync-node-proof";
 pub const CLIENT_IP: &str = "x-jigsync-client-ip";
+/// On an owner's refusal of a forwarded upgrade: it gave the room up
+/// (nobody was connected to it there), so the forwarding node may take the
+/// room and serve the connection itself. Read only on answers from a node.
+pub const ROOM_MOVED: &str = "x-jigsync-room-moved";
 
 /// Adds the forwarding headers to a request bound for another node.
 pub fn mark(headers: &mut HeaderMap, keys: &TokenKey, client: IpAddr) {

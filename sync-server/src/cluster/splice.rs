@@ -37,15 +37,27 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 const MAX_REFUSAL_BYTES: usize = 64 * 1024;
 const BUFFER_BYTES: usize = 16 * 1024;
 
-/// Answers `req` with the owner's answer, and relays the connection if the
-/// owner accepted it. Gives `req` back untouched if the owner cannot be
-/// reached (or `req` cannot be upgraded), for the caller to answer.
-pub async fn respond(req: Request, forward: Forward) -> Result<Response, Request> {
+/// What became of a connection offered to the owner.
+pub enum Relayed {
+    /// Answered with the owner's answer (and relayed if it accepted).
+    Answered(Response),
+    /// The owner cannot be reached (or the request cannot be upgraded): the
+    /// request, untouched, for the caller to answer.
+    Unreached(Request),
+    /// The owner gave the room up for this connection
+    /// ([`headers::ROOM_MOVED`]): the request, untouched, for the caller to
+    /// serve itself.
+    Moved(Request),
+}
+
+/// Offers `req` to the owner: answers it with the owner's answer, and
+/// relays the connection if the owner accepted it.
+pub async fn respond(req: Request, forward: Forward) -> Relayed {
     let Some(target) = Target::parse(&forward.url) else {
-        return Err(req);
+        return Relayed::Unreached(req);
     };
     if req.extensions().get::<OnUpgrade>().is_none() {
-        return Err(req);
+        return Relayed::Unreached(req);
     }
     let head = request_head(&req, &target, &forward);
     let handshake = async {
@@ -57,14 +69,17 @@ pub async fn respond(req: Request, forward: Forward) -> Result<Response, Request
     };
     let Ok(Some((mut upstream, answer, early))) = timeout(HANDSHAKE_TIMEOUT, handshake).await else {
         tracing::warn!(url = %forward.url, "the room's node did not answer the upgrade");
-        return Err(req);
+        return Relayed::Unreached(req);
     };
     if answer.status != StatusCode::SWITCHING_PROTOCOLS {
-        return Ok(refusal(answer, early, &mut upstream).await);
+        if answer.headers.contains_key(headers::ROOM_MOVED) {
+            return Relayed::Moved(req);
+        }
+        return Relayed::Answered(refusal(answer, early, &mut upstream).await);
     }
     let mut req = req;
     let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
-        return Err(req);
+        return Relayed::Unreached(req);
     };
     tokio::spawn(async move {
         match on_upgrade.await {
@@ -79,7 +94,7 @@ pub async fn respond(req: Request, forward: Forward) -> Result<Response, Request
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     *response.headers_mut() = answer.headers;
-    Ok(response)
+    Relayed::Answered(response)
 }
 
 /// Where the owner's WebSocket URL points.

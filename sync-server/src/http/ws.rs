@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::rejection::PathRejection;
 use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{FromRequestParts, Path, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use jigsync_schema::CloseCode;
@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::extract::{ClientIp, Query};
 use super::owner::{holds_room, owner_of, Owner};
 use crate::app::App;
+use crate::cluster::splice::Relayed;
 use crate::cluster::{self, forward::Forward};
 use crate::connection::{lobby_session, room_session, yjs_session};
 use crate::error::ApiError;
@@ -50,15 +51,10 @@ pub async fn room_channel(
     req: Request,
 ) -> Response {
     let room = params.token.as_deref().and_then(|t| app.keys.verify(t)).map(|claims| claims.room);
-    // Owned: a request body cannot be shared across the lookup's awaits.
-    let headers = req.headers().clone();
-    match route(&app, room.as_deref(), &uri, &headers, ip).await {
-        Route::Here => match upgrade(req).await {
-            Ok(ws) => ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None)),
-            Err(refused) => refused,
-        },
-        elsewhere => forward(req, elsewhere).await,
-    }
+    let here = |ws: WebSocketUpgrade, app| {
+        ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None))
+    };
+    serve_or_relay(app, room.as_deref(), &uri, ip, req, here).await
 }
 
 /// The room channel at the room's own URL (`/ws/{roomId}`), which a load
@@ -72,16 +68,11 @@ pub async fn room_channel_of(
     req: Request,
 ) -> Response {
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
-    let headers = req.headers().clone();
-    match route(&app, holder.then_some(room.as_str()), &uri, &headers, ip).await {
-        Route::Here => match upgrade(req).await {
-            Ok(ws) => {
-                ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room)))
-            }
-            Err(refused) => refused,
-        },
-        elsewhere => forward(req, elsewhere).await,
-    }
+    let asked = holder.then(|| room.clone());
+    let here = |ws: WebSocketUpgrade, app| {
+        ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room)))
+    };
+    serve_or_relay(app, asked.as_deref(), &uri, ip, req, here).await
 }
 
 #[derive(Deserialize)]
@@ -109,14 +100,44 @@ pub async fn yjs_channel(
 ) -> Result<Response, ApiError> {
     let Path((room, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
+    let asked = holder.then(|| room.clone());
+    let here = |ws: WebSocketUpgrade, app| {
+        ws.on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token))
+    };
+    Ok(serve_or_relay(app, asked.as_deref(), &uri, ip, req, here).await)
+}
+
+/// Serves a connection for `room` here, or relays it to the node that
+/// owns the room. An owner with nobody connected to the room gives it up
+/// instead (the room then settles on the node the load balancer sends its
+/// clients to, not on the node that happened to serve its first join); this
+/// node then asks again, once, and usually takes the room itself.
+async fn serve_or_relay(
+    app: Arc<App>,
+    room: Option<&str>,
+    uri: &Uri,
+    ip: ClientIp,
+    req: Request,
+    here: impl FnOnce(WebSocketUpgrade, Arc<App>) -> Response,
+) -> Response {
+    // Owned: a request body cannot be shared across the lookup's awaits.
     let headers = req.headers().clone();
-    Ok(match route(&app, holder.then_some(room.as_str()), &uri, &headers, ip).await {
-        Route::Here => match upgrade(req).await {
-            Ok(ws) => ws.on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token)),
-            Err(refused) => refused,
-        },
-        elsewhere => forward(req, elsewhere).await,
-    })
+    let mut req = req;
+    for attempt in 0..2 {
+        let route = route(&app, room, uri, &headers, ip).await;
+        if matches!(route, Route::Here) {
+            return match upgrade(req).await {
+                Ok(ws) => here(ws, app),
+                Err(refused) => refused,
+            };
+        }
+        // A room that moves away again as this node asks is not chased.
+        match forward(req, route, attempt == 0).await {
+            Ok(response) => return response,
+            Err(moved) => req = moved,
+        }
+    }
+    forward(req, Route::Unreachable, false).await.unwrap_or_else(|_| ApiError::unavailable().into_response())
 }
 
 /// Where a connection for a room is served, with several nodes.
@@ -126,6 +147,8 @@ enum Route {
     Forward(Forward),
     /// The owner cannot be found or reached: the client retries later.
     Unreachable,
+    /// This node gave the room up for the node that relayed the request.
+    HandedOver,
 }
 
 /// Asks which node serves the room (no question without a cluster, or
@@ -136,6 +159,11 @@ async fn route(app: &App, room: Option<&str>, uri: &Uri, headers: &HeaderMap, ip
         return Route::Here;
     };
     match owner_of(app, room, headers).await {
+        // A connection another node relays, for a room nobody here is
+        // connected to: the relaying node may as well serve the room.
+        Owner::Here if cluster::headers::is_forwarded(headers, &app.keys) && app.rooms.hand_over(room).await => {
+            Route::HandedOver
+        }
         Owner::Here => Route::Here,
         Owner::Unreachable => Route::Unreachable,
         Owner::At(base) => {
@@ -163,29 +191,34 @@ async fn upgrade(req: Request) -> Result<WebSocketUpgrade, Response> {
 
 /// A connection for a room another node serves: relayed to it as bytes, or
 /// frame for frame when it is reached over TLS; closed with 1001 (the client
-/// retries) when it cannot be reached.
-async fn forward(req: Request, route: Route) -> Response {
+/// retries) when it cannot be reached. Gives the request back if the owner
+/// gave the room up for it (only when `may_move`).
+async fn forward(req: Request, route: Route, may_move: bool) -> Result<Response, Request> {
     let (req, route) = match route {
         Route::Forward(forward) if forward.url.starts_with("ws://") => {
             match cluster::splice::respond(req, forward).await {
-                Ok(response) => return response,
-                Err(req) => (req, Route::Unreachable),
+                Relayed::Answered(response) => return Ok(response),
+                Relayed::Moved(req) if may_move => return Err(req),
+                Relayed::Moved(req) | Relayed::Unreached(req) => (req, Route::Unreachable),
             }
         }
+        // Only ever read by the relaying node (clients never see it): not a
+        // failure, so not a 5xx that request logs would report as one.
+        Route::HandedOver => return Ok((StatusCode::CONFLICT, [(cluster::headers::ROOM_MOVED, "1")]).into_response()),
         route => (req, route),
     };
     let ws = match upgrade(req).await {
         Ok(ws) => ws,
-        Err(refused) => return refused,
+        Err(refused) => return Ok(refused),
     };
-    ws.on_upgrade(move |mut socket| async move {
+    Ok(ws.on_upgrade(move |mut socket| async move {
         match route {
             Route::Forward(forward) => cluster::forward::websocket(socket, forward).await,
-            Route::Here | Route::Unreachable => {
+            Route::Here | Route::Unreachable | Route::HandedOver => {
                 let reason = cluster::OWNER_UNREACHABLE;
                 let close = CloseFrame { code: CloseCode::GoingAway.code(), reason: reason.into() };
                 let _ = socket.send(Message::Close(Some(close))).await;
             }
         }
-    })
+    }))
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use jigsync_schema::limits::{MAX_RESUME_HISTORY, WELCOME_HISTORY};
 use jigsync_schema::{ClientMsg, Ref, ServerMsg};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::audience::Deliveries;
 use super::core::admission::{Admission, ConnectError};
@@ -57,6 +57,9 @@ struct Actor {
     lease: Option<Hold>,
     /// The lease is gone (another node took the room): stop serving.
     lost: bool,
+    /// Another node asked for the room while nobody was connected here:
+    /// answered once the lease is given back.
+    handing_over: Option<oneshot::Sender<bool>>,
 }
 
 /// Runs the actor for `room_id` until it goes idle, the room closes or the
@@ -77,9 +80,16 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
     };
     let refusal = match load(&env, &room_id).await {
         Ok(Some(core)) => {
-            let mut actor = Actor { env, core, deliveries: Deliveries::default(), lease, lost: false };
+            let mut actor =
+                Actor { env, core, deliveries: Deliveries::default(), lease, lost: false, handing_over: None };
             actor.serve(&mut rx).await;
-            release(actor.lease.take().filter(|_| !actor.lost)).await;
+            let released = release(actor.lease.take().filter(|_| !actor.lost)).await;
+            if let Some(reply) = actor.handing_over.take() {
+                // Commands that raced with the hand-over are dropped below
+                // and retried by their callers, which then find the room's
+                // new node.
+                let _ = reply.send(released);
+            }
             if actor.core.closed() {
                 Some(ConnectError::RoomGone)
             } else {
@@ -87,12 +97,12 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
             }
         }
         Ok(None) => {
-            release(lease).await;
+            let _ = release(lease).await;
             Some(ConnectError::RoomGone)
         }
         Err(err) => {
             tracing::error!(room = %room_id, error = %err, "cannot load room");
-            release(lease).await;
+            let _ = release(lease).await;
             Some(ConnectError::Unavailable)
         }
     };
@@ -121,7 +131,7 @@ impl Actor {
         let mut lock_sweep = tokio::time::interval(LOCK_SWEEP);
         let renew_every = self.lease.as_ref().map_or(LOCK_SWEEP, Hold::renew_every);
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
-        while !self.core.closed() && !self.lost {
+        while !self.core.closed() && !self.lost && self.handing_over.is_none() {
             let (idle, locks, leased) = (self.core.idle(), self.core.has_locks(), self.lease.is_some());
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
@@ -205,6 +215,15 @@ impl Actor {
             }
             RoomCmd::Locate { reply } => {
                 let _ = reply.send(Location::Here);
+            }
+            RoomCmd::HandOver { reply } => {
+                // A room somebody is connected to stays: moving it would
+                // cut their connections.
+                if self.core.idle() && self.lease.is_some() {
+                    self.handing_over = Some(reply);
+                } else {
+                    let _ = reply.send(false);
+                }
             }
         }
     }

@@ -77,10 +77,15 @@ impl Hold {
         self.cluster.settings.lease_renew
     }
 
-    /// The actor stopped: another node may take the room at once.
-    pub async fn release(self) {
-        if let Err(err) = self.cluster.leases.release(&self.fence.room, self.fence.epoch).await {
-            tracing::warn!(room = %self.fence.room, error = %err, "cannot release the room's lease");
+    /// The actor stopped: another node may take the room at once. False if
+    /// the database could not be told (the lease then runs out by itself).
+    pub async fn release(self) -> bool {
+        match self.cluster.leases.release(&self.fence.room, self.fence.epoch).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(room = %self.fence.room, error = %err, "cannot release the room's lease");
+                false
+            }
         }
     }
 }

@@ -105,6 +105,12 @@ pub enum RoomCmd {
     Locate {
         reply: oneshot::Sender<Location>,
     },
+    /// Another node asks for the room because a client reached it there
+    /// (several nodes): if nobody is connected here, the actor stops and
+    /// gives its lease back before replying true.
+    HandOver {
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// Where a room is served.
@@ -195,6 +201,20 @@ impl RoomRegistry {
     /// not be reached (storage or the database is down).
     pub async fn locate(&self, room: &str) -> Option<Location> {
         self.call(room, |reply| RoomCmd::Locate { reply }).await
+    }
+
+    /// Gives `room` up if this node serves it with nobody connected, so that
+    /// the node a client's connection reached can take it (several nodes).
+    /// True once the lease is given back; never starts an actor.
+    pub async fn hand_over(&self, room: &str) -> bool {
+        let Some(handle) = self.get(room) else {
+            return false;
+        };
+        let (reply, answer) = oneshot::channel();
+        if handle.tx.send(RoomCmd::HandOver { reply }).await.is_err() {
+            return false;
+        }
+        answer.await.unwrap_or(false)
     }
 
     /// Sends a command that expects a reply. If the actor stopped before

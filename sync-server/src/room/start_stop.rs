@@ -15,9 +15,11 @@ use super::{Location, RoomCmd};
 use crate::error::ApiError;
 use crate::storage::StorageError;
 
-pub(super) async fn release(lease: Option<Hold>) {
-    if let Some(lease) = lease {
-        lease.release().await;
+/// Gives the lease back, if there is one; true if it was given back.
+pub(super) async fn release(lease: Option<Hold>) -> bool {
+    match lease {
+        Some(lease) => lease.release().await,
+        None => false,
     }
 }
 
