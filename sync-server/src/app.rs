@@ -25,7 +25,10 @@ pub struct App {
     pub limits: Limits,
     pub blobs: BlobStore,
     pub metrics: PrometheusHandle,
-    /// Cancelled on SIGTERM/SIGINT: connections close with 1001.
+    /// Cancelled on SIGTERM/SIGINT: `/readyz` answers 503 from then on.
+    pub draining: CancellationToken,
+    /// Cancelled `--shutdown-delay-secs` after `draining`: connections close
+    /// with 1001.
     pub shutdown: CancellationToken,
     /// Every WebSocket session, so shutdown can wait for them to close.
     pub sessions: TaskTracker,

@@ -8,12 +8,29 @@ use std::time::Duration;
 use clap::Parser;
 use ipnet::IpNet;
 
+use crate::logging::LogFormat;
+
 #[derive(Debug, Clone, Parser)]
 #[command(name = "jigsync", version, about = "Real-time sync server for classroom puzzle boards")]
 pub struct Config {
     /// Address to serve HTTP and WebSocket on (port 0 picks a free port).
     #[arg(long, env = "JIGSYNC_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+
+    /// Serve `/metrics` on this address only, not on `--addr`, so it need
+    /// not be public (port 0 picks a free port).
+    #[arg(long, env = "JIGSYNC_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Log lines as `text`, or `json`: one JSON object per line.
+    #[arg(long, env = "JIGSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Seconds between SIGTERM and closing connections, in which `/readyz`
+    /// already answers 503 and everything else is still served, so a load
+    /// balancer takes the node out before its clients are disconnected.
+    #[arg(long, env = "JIGSYNC_SHUTDOWN_DELAY_SECS", default_value_t = 0)]
+    pub shutdown_delay_secs: u64,
 
     /// Postgres as the store of record (`postgres://user:password@host/db`),
     /// for several nodes; without it, SQLite under `--data-dir`.
@@ -137,6 +154,10 @@ impl Config {
 
     pub fn write_timeout(&self) -> Duration {
         Duration::from_secs(self.write_timeout_secs)
+    }
+
+    pub fn shutdown_delay(&self) -> Duration {
+        Duration::from_secs(self.shutdown_delay_secs)
     }
 
     pub fn room_idle(&self) -> Duration {

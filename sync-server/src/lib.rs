@@ -26,7 +26,7 @@
 //! - [`lobby`]: the room list teachers watch.
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
 //!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
-//!   [`panics`].
+//!   [`panics`], [`logging`] and [`log_redact`] (no secret in a log line).
 //!
 //! [`server::serve`] wires them together and handles shutdown; [`fuzzing`]
 //! holds the entry points of the fuzz targets in `sync-server/fuzz`.
@@ -45,6 +45,8 @@ pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod lobby;
+pub mod log_redact;
+pub mod logging;
 pub mod metrics;
 pub mod outbox;
 pub mod panics;

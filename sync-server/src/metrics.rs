@@ -13,14 +13,26 @@
 //! - `jigsync_yrs_panics_total{op}`: panics caught inside yrs (the board was
 //!   rebuilt from storage); `jigsync_room_actor_failures_total`: room actors
 //!   that ended unexpectedly (their connections closed with 1011).
+//! - `jigsync_http_requests_total{method,route,status}` and
+//!   `jigsync_http_request_duration_seconds{method,route}`: HTTP requests by
+//!   route template (`http/request_metrics.rs`).
+//! - `jigsync_build_info{version}`: always 1.
+//! - `process_cpu_seconds_total`, `process_resident_memory_bytes`,
+//!   `process_open_fds` and the rest of the standard process metrics
+//!   (`metrics-process`), read when `/metrics` is rendered.
 
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
+
+pub const HTTP_REQUESTS: &str = "jigsync_http_requests_total";
+pub const HTTP_REQUEST_SECONDS: &str = "jigsync_http_request_duration_seconds";
 
 const STORAGE_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+const HTTP_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// Installs the global recorder (once per process) and returns its handle.
 pub fn install() -> PrometheusHandle {
@@ -28,7 +40,8 @@ pub fn install() -> PrometheusHandle {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full("jigsync_storage_seconds".into()), STORAGE_BUCKETS)
-                .expect("bucket list is not empty");
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(HTTP_REQUEST_SECONDS.into()), HTTP_BUCKETS))
+                .expect("bucket lists are not empty");
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_err() {
@@ -40,6 +53,16 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
+/// The Prometheus text of every metric, the process's read just now.
+pub fn render(handle: &PrometheusHandle) -> String {
+    process().collect();
+    handle.render()
+}
+
+fn process() -> &'static metrics_process::Collector {
+    PROCESS.get_or_init(metrics_process::Collector::default)
+}
+
 fn describe() {
     metrics::describe_gauge!("jigsync_connections", "Open WebSocket connections by channel");
     metrics::describe_gauge!("jigsync_rooms_live", "Running room actors");
@@ -47,6 +70,15 @@ fn describe() {
     metrics::describe_counter!("jigsync_rejected_total", "Requests answered with an error, by code");
     metrics::describe_counter!("jigsync_queue_overflow_total", "Connections closed because their queue overflowed");
     metrics::describe_histogram!("jigsync_storage_seconds", metrics::Unit::Seconds, "Storage operation latency");
+    metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests by method, route template and status");
+    metrics::describe_histogram!(
+        HTTP_REQUEST_SECONDS,
+        metrics::Unit::Seconds,
+        "HTTP request durations by method and route template (a WebSocket's: its upgrade)"
+    );
+    metrics::describe_gauge!("jigsync_build_info", "Always 1; the labels say which build runs");
+    metrics::gauge!("jigsync_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    process().describe();
     // Present from the start, so dashboards and tests see them before the
     // first event.
     metrics::counter!("jigsync_queue_overflow_total").increment(0);

@@ -54,9 +54,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         (None, Some(path)) => TokenKey::from_file(path)?,
         (None, None) => TokenKey::load_or_create(&data_dir)?,
     };
-    let listener =
-        TcpListener::bind(config.addr).await.map_err(|source| StartError::Bind { addr: config.addr, source })?;
+    let listener = bind(config.addr).await?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let storage: Arc<dyn Storage> = match &config.database_url {
         Some(url) => Arc::new(PostgresStorage::connect(url).await?),
         None => Arc::new(SqliteStorage::open(&data_dir.join("jigsync.db")).await?),
@@ -116,13 +119,17 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         lobby,
         blobs,
         metrics: crate::metrics::install(),
+        draining: CancellationToken::new(),
         shutdown,
         sessions: TaskTracker::new(),
         cluster,
     });
-    tokio::spawn(watch_signals(app.shutdown.clone()));
+    tokio::spawn(watch_signals(app.draining.clone(), app.shutdown.clone(), app.config.shutdown_delay()));
     tokio::spawn(sweep_limiters(app.clone()));
     tracing::info!(addr = %local, data_dir = %data_dir.display(), "listening");
+    if let Some(listener) = metrics_listener {
+        serve_metrics(listener, app.clone())?;
+    }
     let web_index = app.config.web_dir.join("index.html");
     if !web_index.is_file() {
         // The API still works; only the pages are missing, which `/` would show as a bare 404.
@@ -154,7 +161,41 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-async fn watch_signals(shutdown: CancellationToken) {
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+}
+
+/// Serves `/metrics` on its own listener (`--metrics-addr`) until shutdown.
+fn serve_metrics(listener: TcpListener, app: Arc<App>) -> Result<(), StartError> {
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    tracing::info!(addr = %addr, "serving /metrics");
+    let shutdown = app.shutdown.clone();
+    let router = crate::http::metrics_router(app);
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await {
+            tracing::error!(error = %err, "the metrics listener failed");
+        }
+    });
+    Ok(())
+}
+
+/// On the first SIGTERM/SIGINT, `draining` (readiness fails); `delay` later,
+/// or at a second signal, `shutdown` (connections close).
+async fn watch_signals(draining: CancellationToken, shutdown: CancellationToken, delay: Duration) {
+    next_signal().await;
+    draining.cancel();
+    if !delay.is_zero() {
+        tracing::info!(delay = ?delay, "draining: not ready, closing after the delay");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = next_signal() => {}
+        }
+    }
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}
+
+async fn next_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -174,8 +215,6 @@ async fn watch_signals(shutdown: CancellationToken) {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-    tracing::info!("shutting down");
-    shutdown.cancel();
 }
 
 async fn sweep_limiters(app: Arc<App>) {

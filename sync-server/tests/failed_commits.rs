@@ -90,6 +90,9 @@ impl Storage for FlakyStorage {
     fn blob_store(&self, dir: std::path::PathBuf) -> std::io::Result<jigsync_server::uploads::BlobStore> {
         self.inner.blob_store(dir)
     }
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.inner.ping().await
+    }
     async fn close(&self) {
         self.inner.close().await
     }

@@ -20,6 +20,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame as UpstreamClose;
 use tokio_tungstenite::tungstenite::Message as Upstream;
 use tokio_util::sync::CancellationToken;
 
+use crate::log_redact;
+
 /// How long connecting to the owner may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -103,7 +105,7 @@ async fn connect(forward: &Forward) -> Option<UpstreamSocket> {
     let mut request = match forward.url.as_str().into_client_request() {
         Ok(request) => request,
         Err(err) => {
-            tracing::warn!(url = %forward.url, error = %err, "cannot forward to this URL");
+            tracing::warn!(url = %log_redact::Url(&forward.url), error = %err, "cannot forward to this URL");
             return None;
         }
     };
@@ -113,11 +115,11 @@ async fn connect(forward: &Forward) -> Option<UpstreamSocket> {
     match timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request)).await {
         Ok(Ok((socket, _))) => Some(socket),
         Ok(Err(err)) => {
-            tracing::warn!(url = %forward.url, error = %err, "cannot reach the room's node");
+            tracing::warn!(url = %log_redact::Url(&forward.url), error = %err, "cannot reach the room's node");
             None
         }
         Err(_) => {
-            tracing::warn!(url = %forward.url, "the room's node did not answer in time");
+            tracing::warn!(url = %log_redact::Url(&forward.url), "the room's node did not answer in time");
             None
         }
     }

@@ -20,8 +20,16 @@ const PASSED: [header::HeaderName; 3] = [header::AUTHORIZATION, header::CONTENT_
 pub enum ForwardError {
     #[error("cannot build the forwarding client: {0}")]
     Client(reqwest::Error),
+    /// Without its URL, which may carry a token: the caller logs the URL
+    /// redacted.
     #[error("the room's node did not answer: {0}")]
-    Owner(#[from] reqwest::Error),
+    Owner(reqwest::Error),
+}
+
+impl From<reqwest::Error> for ForwardError {
+    fn from(err: reqwest::Error) -> Self {
+        ForwardError::Owner(err.without_url())
+    }
 }
 
 pub struct Answer {

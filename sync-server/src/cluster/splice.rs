@@ -27,6 +27,7 @@ use tokio::time::{sleep, timeout, Instant};
 use super::forward::Forward;
 use super::frame_ends::{close_frame, FrameEnds};
 use super::headers;
+use crate::log_redact;
 
 /// How long connecting to the owner and reading its answer may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,7 +69,7 @@ pub async fn respond(req: Request, forward: Forward) -> Relayed {
         Some((upstream, answer, early))
     };
     let Ok(Some((mut upstream, answer, early))) = timeout(HANDSHAKE_TIMEOUT, handshake).await else {
-        tracing::warn!(url = %forward.url, "the room's node did not answer the upgrade");
+        tracing::warn!(url = %log_redact::Url(&forward.url), "the room's node did not answer the upgrade");
         return Relayed::Unreached(req);
     };
     if answer.status != StatusCode::SWITCHING_PROTOCOLS {

@@ -8,22 +8,23 @@ mod error_response;
 mod extract;
 mod ops;
 mod owner;
+mod request_metrics;
 mod rooms;
 mod test_hooks;
+mod trace;
 mod uploads;
 mod ws;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 use jigsync_schema::limits::{MAX_JSON_BODY_BYTES, UPLOAD_MULTIPART_OVERHEAD_BYTES};
 use jigsync_schema::ErrorCode;
 use tower_http::cors::CorsLayer;
 use tower_http::services::ServeDir;
-use tower_http::trace::TraceLayer;
 
 use self::body_limit::BodyLimit;
 use crate::app::App;
@@ -62,9 +63,12 @@ pub fn router(app: Arc<App>) -> Router {
         // discarding them first.
         .layer(DefaultBodyLimit::disable());
     let test_hooks = if app.config.test_hooks { test_hooks::routes() } else { Router::new() };
+    // With `--metrics-addr`, metrics are served there ([`metrics_router`]).
+    let metrics = if app.config.metrics_addr.is_none() { metrics_routes() } else { Router::new() };
     Router::new()
         .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
+        .route("/readyz", get(ops::readyz))
+        .merge(metrics)
         .route("/ws", get(ws::room_channel))
         .route("/ws/lobby", get(ws::lobby_channel))
         .route("/ws/{room_id}", get(ws::room_channel_of))
@@ -76,6 +80,18 @@ pub fn router(app: Arc<App>) -> Router {
         // Tokens travel in headers, never cookies, so any origin may call the
         // API (a district's own portal, say) without a CSRF risk.
         .layer(CorsLayer::permissive())
-        .layer(TraceLayer::new_for_http())
+        // Both read the route axum matched, which `layer` (not an outer
+        // service) still sees.
+        .layer(from_fn(request_metrics::record))
+        .layer(trace::layer())
         .with_state(app)
+}
+
+/// What `--metrics-addr` serves: `/metrics` alone.
+pub fn metrics_router(app: Arc<App>) -> Router {
+    metrics_routes().layer(trace::layer()).with_state(app)
+}
+
+fn metrics_routes() -> Router<Arc<App>> {
+    Router::new().route("/metrics", get(ops::metrics))
 }

@@ -17,6 +17,7 @@ use super::extract::ClientIp;
 use crate::app::App;
 use crate::cluster::headers;
 use crate::error::ApiError;
+use crate::log_redact;
 use crate::room::Location;
 
 /// Which node serves a room.
@@ -112,7 +113,7 @@ pub async fn relay(
             response
         }
         Err(err) => {
-            tracing::warn!(%url, error = %err, "cannot forward a request to the room's node");
+            tracing::warn!(url = %log_redact::Url(&url), error = %err, "cannot forward a request to the room's node");
             ApiError::unavailable().into_response()
         }
     }

@@ -245,6 +245,8 @@ pub trait Storage: Send + Sync + 'static {
     /// files in `dir` beside an embedded store, or the database itself when
     /// several nodes share it (every node must serve every upload).
     fn blob_store(&self, dir: PathBuf) -> std::io::Result<BlobStore>;
+    /// One cheap query: whether the database answers (`/readyz`).
+    async fn ping(&self) -> Result<(), StorageError>;
     /// Flushes and closes; called once on shutdown.
     async fn close(&self);
 }

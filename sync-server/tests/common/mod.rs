@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -38,6 +38,10 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     args: Vec<String>,
+    /// Environment given to the process besides the harness's own.
+    env: Vec<(String, String)>,
+    /// Every line the process wrote to stderr (its log), across restarts.
+    logs: Arc<Mutex<Vec<String>>>,
     _temp: Option<tempfile::TempDir>,
     pub http: reqwest::Client,
 }
@@ -49,14 +53,27 @@ impl TestServer {
 
     /// Starts a server with extra flags (e.g. lower limits).
     pub async fn start_with(args: &[&str]) -> TestServer {
+        TestServer::start_with_env(args, &[]).await
+    }
+
+    /// Starts a server with extra flags and environment (e.g. `JIGSYNC_LOG`,
+    /// which is `info` otherwise).
+    pub async fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> TestServer {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().to_path_buf();
-        let mut server = TestServer::spawn(&data_dir, args.iter().map(|s| s.to_string()).collect());
+        let args = args.iter().map(|s| s.to_string()).collect();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut server = TestServer::spawn(&data_dir, args, env, Arc::default());
         server._temp = Some(temp);
         server
     }
 
-    fn spawn(data_dir: &Path, args: Vec<String>) -> TestServer {
+    fn spawn(
+        data_dir: &Path,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        logs: Arc<Mutex<Vec<String>>>,
+    ) -> TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_jigsync"))
             .arg("--addr")
             .arg("127.0.0.1:0")
@@ -64,18 +81,19 @@ impl TestServer {
             .arg(data_dir)
             .args(&args)
             .env("JIGSYNC_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start jigsync");
         let stderr = child.stderr.take().expect("stderr piped");
         let (tx, rx) = mpsc::channel();
+        let kept = logs.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if !sent {
-                    if let Some(addr) = line.split("addr=").nth(1) {
-                        let addr = addr.split_whitespace().next().unwrap_or_default().to_owned();
+                    if let Some(addr) = log_field(&line, "listening", "addr") {
                         let _ = tx.send(addr);
                         sent = true;
                     }
@@ -83,6 +101,7 @@ impl TestServer {
                 if std::env::var_os("JIGSYNC_TEST_LOG").is_some() {
                     eprintln!("[server] {line}");
                 }
+                kept.lock().expect("log lines").push(line);
             }
         });
         let addr = rx.recv_timeout(WAIT).expect("server did not report its address").parse().expect("address");
@@ -91,15 +110,43 @@ impl TestServer {
             addr,
             data_dir: data_dir.to_path_buf(),
             args,
+            env,
+            logs,
             _temp: None,
             http: http_client(),
+        }
+    }
+
+    /// The lines the process has logged so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().expect("log lines").clone()
+    }
+
+    /// Waits for a log line with `message` and returns its field `name`.
+    pub async fn wait_for_log_field(&self, message: &str, name: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(value) = self.logs().iter().find_map(|line| log_field(line, message, name)) {
+                return value;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no log line {message:?} with {name}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     /// The HTTP and WebSocket helpers for a server this harness did not
     /// start (a load balancer in front of several nodes).
     pub fn at(addr: SocketAddr) -> TestServer {
-        TestServer { child: None, addr, data_dir: PathBuf::new(), args: Vec::new(), _temp: None, http: http_client() }
+        TestServer {
+            child: None,
+            addr,
+            data_dir: PathBuf::new(),
+            args: Vec::new(),
+            env: Vec::new(),
+            logs: Arc::default(),
+            _temp: None,
+            http: http_client(),
+        }
     }
 
     fn process(&mut self) -> &mut Child {
@@ -110,7 +157,7 @@ impl TestServer {
     pub fn kill9_and_restart(&mut self) {
         self.process().kill().expect("kill -9");
         let _ = self.process().wait();
-        let fresh = TestServer::spawn(&self.data_dir, self.args.clone());
+        let fresh = TestServer::spawn(&self.data_dir, self.args.clone(), self.env.clone(), self.logs.clone());
         let old = std::mem::replace(self, fresh);
         self._temp = old.into_temp();
     }
@@ -129,6 +176,11 @@ impl TestServer {
 
     fn into_temp(mut self) -> Option<tempfile::TempDir> {
         self._temp.take()
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        self.process().wait().expect("wait")
     }
 
     /// Sends SIGTERM and waits for the process to exit.
@@ -258,6 +310,21 @@ impl TestServer {
             })
             .count()
     }
+}
+
+/// The field `name` of a log line whose message is `message`, in either log
+/// format: text (`… message name=value …`) or JSON (`{"message":…,"name":…}`).
+pub fn log_field(line: &str, message: &str, name: &str) -> Option<String> {
+    if line.starts_with('{') {
+        let event: Value = serde_json::from_str(line).ok()?;
+        if event["message"] != message {
+            return None;
+        }
+        return event[name].as_str().map(str::to_owned);
+    }
+    let (_, fields) = line.split_once(&format!(" {message} "))?;
+    let value = fields.split_whitespace().find_map(|field| field.strip_prefix(name)?.strip_prefix('='))?;
+    Some(value.to_owned())
 }
 
 impl Drop for TestServer {

@@ -295,6 +295,11 @@ impl Storage for PostgresStorage {
         Ok(BlobStore::postgres(self.pool.clone()))
     }
 
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.group.stop().await;
         self.pool.close().await;

@@ -249,6 +249,11 @@ impl Storage for SqliteStorage {
         BlobStore::open(dir)
     }
 
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.group.stop().await;
         self.pool.close().await;
