@@ -61,6 +61,33 @@ fn system_message() -> Message {
             kind: SystemEventKind::Kick,
             user: "ub3n8fzr4tpe".into(),
             by: Some("up5d6yjs2gkw".into()),
+            user_name: Some("Bob".into()),
+            by_name: Some("Ms Park".into()),
+            board: None,
+            mode: None,
+            took_ms: None,
+        }),
+    }
+}
+
+fn solved_message() -> Message {
+    Message {
+        seq: 14,
+        ts: 1_790_000_065_500,
+        kind: MessageKind::System,
+        from: None,
+        to: None,
+        text: "Ann solved their puzzle in 1m 5s".into(),
+        upload: None,
+        event: Some(SystemEvent {
+            kind: SystemEventKind::Solved,
+            user: "u7kq2mwx9ahc".into(),
+            by: None,
+            user_name: Some("Ann".into()),
+            by_name: None,
+            board: Some(3),
+            mode: Some(BoardMode::Individual),
+            took_ms: Some(65_000),
         }),
     }
 }
@@ -170,6 +197,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
         ),
         v("msg_chat", "a chat message with a GIF", ServerMsg::Msg(chat_message())),
         v("msg_system", "a system message about a kick", ServerMsg::Msg(system_message())),
+        v("msg_solved", "a board was solved: board, mode and time", ServerMsg::Msg(solved_message())),
         v(
             "presence",
             "a participant came online",

@@ -179,6 +179,16 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
     let with_picture = Message { upload: Some(attachment("batch-picture", "image/png")), ..chat(1, "u-ann", "look") };
     let joined = system(2, SystemEventKind::Join, "u-bob", None);
     let handed = system(3, SystemEventKind::Owner, "u-ann", Some("u-owner"));
+    // A solve keeps its board, mode and time; a join from before names were
+    // kept reads back without them.
+    let mut solved = system(4, SystemEventKind::Solved, "u-ann", None);
+    if let Some(event) = solved.event.as_mut() {
+        (event.board, event.mode, event.took_ms) = (Some(2), Some(BoardMode::Groups), Some(65_000));
+    }
+    let mut unnamed = system(5, SystemEventKind::Join, "u-cat", None);
+    if let Some(event) = unnamed.event.as_mut() {
+        event.user_name = None;
+    }
     store
         .commit(&[
             Write::Member(member("r-batch", "u-ann", Role::Student, 5_010, MemberStatus::Active)),
@@ -186,6 +196,8 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
             Write::Message { room: "r-batch".into(), message: with_picture.clone() },
             Write::Message { room: "r-batch".into(), message: joined.clone() },
             Write::Message { room: "r-batch".into(), message: handed.clone() },
+            Write::Message { room: "r-batch".into(), message: solved.clone() },
+            Write::Message { room: "r-batch".into(), message: unnamed.clone() },
             Write::Spotlight { room: "r-batch".into(), spotlight: Some(spotlight) },
             Write::Puzzle(puzzle.clone()),
             Write::Board(board_one.clone()),
@@ -207,8 +219,8 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
         Some(member("r-batch", "u-ann", Role::Student, 5_010, MemberStatus::Active))
     );
     let messages = other.messages("r-batch", history("u-anyone", None, None, 50)).await.expect("messages");
-    assert_eq!(messages, vec![with_picture, joined, handed]);
-    assert_eq!(other.last_seq("r-batch").await.expect("last seq"), 3);
+    assert_eq!(messages, vec![with_picture, joined, handed, solved, unnamed]);
+    assert_eq!(other.last_seq("r-batch").await.expect("last seq"), 5);
     let (active, boards) = other.active_puzzle("r-batch").await.expect("puzzle").expect("a puzzle");
     assert_eq!(active, puzzle);
     assert_eq!(boards, vec![board_one.clone(), board_two.clone()]);
@@ -815,7 +827,16 @@ fn system(seq: u64, kind: SystemEventKind, user: &str, by: Option<&str>) -> Mess
         kind: MessageKind::System,
         from: None,
         text: format!("{kind:?} {user}"),
-        event: Some(SystemEvent { kind, user: user.into(), by: by.map(Into::into) }),
+        event: Some(SystemEvent {
+            kind,
+            user: user.into(),
+            by: by.map(Into::into),
+            user_name: Some(format!("name of {user}")),
+            by_name: by.map(|by| format!("name of {by}")),
+            board: None,
+            mode: None,
+            took_ms: None,
+        }),
         ..chat(seq, "", "")
     }
 }

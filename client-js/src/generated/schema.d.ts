@@ -52,5 +52,5 @@ export type PresenceEvent = 'join' | 'leave' | 'online' | 'offline';
 export type Role = 'teacher' | 'student';
 export interface RoomSummary { id: string; name: string; participants: number; online: number }
 export interface Spotlight { board: number; hideNames: boolean }
-export interface SystemEvent { kind: SystemEventKind; user: string; by: string | null }
+export interface SystemEvent { kind: SystemEventKind; user: string; by: string | null; userName: string | null; byName: string | null; board: number | null; mode: BoardMode | null; tookMs: number | null }
 export type SystemEventKind = 'join' | 'leave' | 'kick' | 'owner' | 'closed' | 'solved';

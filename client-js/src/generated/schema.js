@@ -50,6 +50,6 @@ export const TYPES = {
   Role: { kind: 'enum', values: ['teacher', 'student'] },
   RoomSummary: { kind: 'struct', fields: [['id', 'str'], ['name', 'str'], ['participants', 'u32'], ['online', 'u32']] },
   Spotlight: { kind: 'struct', fields: [['board', 'u32'], ['hideNames', 'bool']] },
-  SystemEvent: { kind: 'struct', fields: [['kind', 'SystemEventKind'], ['user', 'str'], ['by', { option: 'str' }]] },
+  SystemEvent: { kind: 'struct', fields: [['kind', 'SystemEventKind'], ['user', 'str'], ['by', { option: 'str' }], ['userName', { option: 'str' }], ['byName', { option: 'str' }], ['board', { option: 'u32' }], ['mode', { option: 'BoardMode' }], ['tookMs', { option: 'u64' }]] },
   SystemEventKind: { kind: 'enum', values: ['join', 'leave', 'kick', 'owner', 'closed', 'solved'] },
 };

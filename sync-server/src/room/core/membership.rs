@@ -2,7 +2,7 @@
 //! the writes and events each stages. The system messages they store are
 //! written for people (names, not ids).
 
-use jigsync_schema::{Ref, Role, ServerMsg, SystemEventKind};
+use jigsync_schema::{Ref, Role, ServerMsg, SystemEvent, SystemEventKind};
 
 use super::boards::BoardSet;
 use super::chat::{ack_seq, Chat};
@@ -82,12 +82,14 @@ pub fn new_member(parts: Parts<'_>, user: String, name: String, role: Role, at: 
 pub fn stage_admit(parts: Parts<'_>, row: MemberRow, (at, seed): (i64, u64)) -> Staged {
     let mut staged = Staged::default();
     let room = parts.room.id.as_str();
-    let joined = (SystemEventKind::Join, row.user.as_str(), None);
+    // The newcomer is not in the roster yet (or under an old row): name them from their row.
+    let name = Some(row.name.clone());
+    let joined = SystemEvent { user_name: name.clone(), ..parts.roster.event(SystemEventKind::Join, &row.user, None) };
     let mut messages = vec![parts.chat.stage_system(&mut staged, room, at, joined, format!("{} joined", row.name))];
     staged.writes.push(Write::Member(row.clone()));
     let became_owner = parts.room.owner.is_none() && row.role == Role::Teacher;
     if became_owner {
-        let owner = (SystemEventKind::Owner, row.user.as_str(), None);
+        let owner = SystemEvent { user_name: name, ..parts.roster.event(SystemEventKind::Owner, &row.user, None) };
         let text = format!("{} is now the room owner", row.name);
         messages.push(parts.chat.stage_system(&mut staged, room, at, owner, text));
         staged.writes.push(Write::Owner { room: room.to_owned(), owner: Some(row.user.clone()) });
@@ -121,7 +123,7 @@ pub fn stage_kick(parts: Parts<'_>, req: &Req, target: &str, at: i64) -> Result<
     let row = MemberRow { status: MemberStatus::Kicked, ..member.clone() };
     let mut staged = Staged::default();
     let text = format!("{} was removed by {}", row.name, parts.roster.name_of(user));
-    let kicked = (SystemEventKind::Kick, target, Some(user));
+    let kicked = parts.roster.event(SystemEventKind::Kick, target, Some(user));
     let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, kicked, text);
     staged.writes.push(Write::Member(row.clone()));
     staged.push(req.ack(&staged));
@@ -139,7 +141,7 @@ pub fn stage_transfer(parts: Parts<'_>, req: &Req, target: &str, at: i64) -> Res
     }
     let mut staged = Staged::default();
     let text = format!("{} is now the room owner", parts.roster.name_of(target));
-    let owner = (SystemEventKind::Owner, target, Some(user));
+    let owner = parts.roster.event(SystemEventKind::Owner, target, Some(user));
     let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, owner, text);
     staged.writes.push(Write::Owner { room: parts.room.id.clone(), owner: Some(target.to_owned()) });
     staged.push(req.ack(&staged));
@@ -153,14 +155,14 @@ pub fn stage_leave(parts: Parts<'_>, req: &Req, at: i64) -> Result<Staged, ApiEr
     let row = MemberRow { status: MemberStatus::Left, ..parts.active_target(user)?.clone() };
     let mut staged = Staged::default();
     let room = parts.room.id.as_str();
-    let left = (SystemEventKind::Leave, user, None);
+    let left = parts.roster.event(SystemEventKind::Leave, user, None);
     let mut messages = vec![parts.chat.stage_system(&mut staged, room, at, left, format!("{} left", row.name))];
     staged.writes.push(Write::Member(row.clone()));
     let successor = parts.is_owner(user).then(|| next_owner(&parts.roster.succession(user)).map(str::to_owned));
     if let Some(next) = &successor {
         if let Some(next) = next {
             let text = format!("{} is now the room owner", parts.roster.name_of(next));
-            let owner = (SystemEventKind::Owner, next.as_str(), Some(user));
+            let owner = parts.roster.event(SystemEventKind::Owner, next, Some(user));
             messages.push(parts.chat.stage_system(&mut staged, room, at, owner, text));
         }
         staged.writes.push(Write::Owner { room: room.to_owned(), owner: next.clone() });
@@ -177,7 +179,7 @@ pub fn stage_close(parts: Parts<'_>, req: &Req, at: i64) -> Result<Staged, ApiEr
     parts.require_owner(user)?;
     let mut staged = Staged::default();
     let text = format!("{} closed the room", parts.roster.name_of(user));
-    let closed = (SystemEventKind::Closed, user, Some(user));
+    let closed = parts.roster.event(SystemEventKind::Closed, user, Some(user));
     let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, closed, text);
     staged.writes.push(Write::CloseRoom { room: parts.room.id.clone(), at });
     staged.push(req.ack(&staged));
