@@ -67,6 +67,8 @@ export interface JoinedRoom {
   token: string;
   userId: string;
   color: string;
+  /** The name the room shows: numbered ("Ann 2") if someone has it already. */
+  name: string;
 }
 
 export interface UploadInfo {

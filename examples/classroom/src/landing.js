@@ -146,7 +146,8 @@ function drawLanding(root, { values, focusId, onEnter }) {
         roomId: joined.roomId,
         token: joined.token,
         userId: joined.userId,
-        name,
+        // The room's name for this student: numbered if the name was taken.
+        name: joined.name ?? name,
         roomName: '',
         joinCode: codeValue,
       });

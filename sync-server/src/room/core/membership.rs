@@ -2,10 +2,12 @@
 //! the writes and events each stages. The system messages they store are
 //! written for people (names, not ids).
 
+use jigsync_schema::limits::MAX_NAME_CHARS;
 use jigsync_schema::{Ref, Role, ServerMsg, SystemEvent, SystemEventKind};
 
 use super::boards::BoardSet;
 use super::chat::{ack_seq, Chat};
+use super::names::distinct;
 use super::ownership::{can_moderate, next_owner};
 use super::roster::Roster;
 use super::staged::{Event, Staged};
@@ -63,12 +65,14 @@ impl Parts<'_> {
     }
 }
 
-/// A new member's row: colours go by joining order (every member ever).
+/// A new member's row: colours go by joining order (every member ever), and
+/// a name someone in the room has already gets a number (`names.rs`).
 pub fn new_member(parts: Parts<'_>, user: String, name: String, role: Role, at: i64) -> MemberRow {
+    let taken: Vec<&str> = parts.roster.iter().map(|m| m.row.name.as_str()).collect();
     MemberRow {
         room: parts.room.id.clone(),
         user,
-        name,
+        name: distinct(&name, &taken, MAX_NAME_CHARS),
         role,
         joined_at: at,
         status: MemberStatus::Active,

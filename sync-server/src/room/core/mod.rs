@@ -26,6 +26,7 @@ pub mod controls;
 pub mod drag;
 pub mod effects;
 pub mod membership;
+pub mod names;
 pub mod ownership;
 pub mod posts;
 mod reducer;

@@ -249,6 +249,18 @@ fn system_messages_keep_the_names_of_the_people_they_are_about() {
 }
 
 #[test]
+fn a_name_already_in_the_room_gets_a_number_and_keeps_it() {
+    let mut core = classroom();
+    let second = core.new_member("ann2".into(), "ann".into(), Role::Student, 5);
+    assert_eq!(second.name, "ann 2", "compared ignoring case, numbered from 2");
+    commit(&mut core, Input::Admit(second));
+    commit(&mut core, request(2, ClientMsg::Leave { r#ref: None }));
+    // Whoever left still holds their name: history names them.
+    assert_eq!(core.new_member("ann3".into(), "ANN".into(), Role::Student, 6).name, "ANN 3");
+    assert_eq!(core.new_member("x".into(), "Dan".into(), Role::Teacher, 6).name, "Dan");
+}
+
+#[test]
 fn a_solve_names_its_board_mode_and_the_time_since_the_puzzle_started() {
     let mut core = classroom();
     let (ann_board, _) = individual_puzzle(&mut core);
