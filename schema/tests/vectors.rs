@@ -167,6 +167,11 @@ fn client_vectors() -> Vec<Vector<ClientMsg>> {
             ClientMsg::Spotlight { r#ref: Some(12), board: Some(3), hide_names: true },
         ),
         v("reset", "teacher reshuffles board 3", ClientMsg::Reset { r#ref: Some(13), board: 3 }),
+        v(
+            "joining",
+            "teacher closes the room to new students",
+            ClientMsg::LockJoining { r#ref: Some(14), locked: true },
+        ),
     ]
 }
 
@@ -183,6 +188,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
                 participants: vec![alice()],
                 history: vec![chat_message()],
                 truncated: false,
+                join_locked: false,
             },
         ),
         v("ack", "request 1 stored as message 12", ServerMsg::Ack { r#ref: Some(1), seq: Some(12) }),
@@ -219,6 +225,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
         v("grab", "piece 17 was grabbed", ServerMsg::Grab { board: 3, piece: 17, by: Some("u7kq2mwx9ahc".into()) }),
         v("release", "piece 17 was released", ServerMsg::Release { board: 3, piece: 17 }),
         v("progress", "board 3 is half done", ServerMsg::Progress { board: 3, progress: 0.5, done: false }),
+        v("joining", "the room is closed to new students", ServerMsg::Joining { locked: true }),
     ]
 }
 

@@ -259,6 +259,11 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
     let shown = Spotlight { board: 1, hide_names: false };
     store.commit(&[Write::Spotlight { room: "r-batch".into(), spotlight: Some(shown) }]).await.expect("spotlight");
     assert_eq!(store.room("r-batch").await.expect("room").expect("room exists").spotlight, Some(shown));
+    // Joining locked and opened again.
+    store.commit(&[Write::JoinLock { room: "r-batch".into(), locked: true }]).await.expect("lock joining");
+    assert!(other.room("r-batch").await.expect("room").expect("room exists").join_locked);
+    store.commit(&[Write::JoinLock { room: "r-batch".into(), locked: false }]).await.expect("open joining");
+    assert!(!other.room("r-batch").await.expect("room").expect("room exists").join_locked);
 }
 
 async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
@@ -574,6 +579,7 @@ async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, ot
         Write::Message { room: "r-load".into(), message: chat(1, "u-bob", "hello") },
         Write::Message { room: "r-load".into(), message: whisper(4, "u-bob", "u-owner", "psst") },
         Write::Spotlight { room: "r-load".into(), spotlight: Some(Spotlight { board: 3, hide_names: true }) },
+        Write::JoinLock { room: "r-load".into(), locked: true },
         Write::Puzzle(old_puzzle),
         Write::Board(board_row("r-load", 1, 1, &["u-ann"])),
         Write::Puzzle(puzzle.clone()),
@@ -608,6 +614,7 @@ async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, ot
     let expected = LoadedRoom {
         room: RoomRow {
             spotlight: Some(Spotlight { board: 3, hide_names: true }),
+            join_locked: true,
             ..room_row("r-load", "LOADR1", 12_000)
         },
         members: vec![
@@ -748,6 +755,7 @@ fn room_row(id: &str, code: &str, created_at: i64) -> RoomRow {
         created_at,
         closed_at: None,
         spotlight: None,
+        join_locked: false,
     }
 }
 

@@ -153,7 +153,7 @@ function drawLanding(root, { values, focusId, onEnter }) {
       });
       onEnter();
     } catch (err) {
-      joinError.textContent = describeError(err, { not_found: t('landing.join.noSuchCode') });
+      joinError.textContent = describeError(err, { not_found: t('landing.join.noSuchCode'), locked: t('landing.join.closed') });
       joinButton.disabled = false;
     }
   }

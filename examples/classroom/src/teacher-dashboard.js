@@ -19,6 +19,9 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   const fail = (err) => toast(describeError(err), 'error');
 
   // -- Join code in the header ---------------------------------------------
+  // Said next to the code while it lets nobody new in, so a teacher who
+  // reads the code out knows why a student cannot join.
+  const joiningTag = h('span', { class: 'tag warning', testid: 'joining-locked', hidden: true }, t('teacher.joiningLockedTag'));
   const copyButton = h('button', { class: 'button subtle small', onclick: () => copyLink() }, t('teacher.copyLink'));
   headerCenter.append(
     h(
@@ -29,6 +32,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       h('span', { class: 'join-code', testid: 'room-code', 'aria-hidden': 'true' }, code),
       h('a', { class: 'share-link', testid: 'share-link', href: link, target: '_blank', rel: 'noopener' }, link.replace(/^https?:\/\//, '')),
       copyButton,
+      joiningTag,
     ),
   );
   async function copyLink() {
@@ -43,6 +47,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   // -- Toolbar --------------------------------------------------------------
   const summary = h('span', { class: 'summary muted' });
   const lockAll = h('button', { class: 'button', testid: 'lock-all', onclick: toggleLockAll, disabled: true }, t('teacher.pauseAll'));
+  const lockJoining = h('button', { class: 'button', testid: 'lock-joining', onclick: toggleJoining });
   const endSpotlight = h(
     'button',
     { class: 'button', testid: 'end-spotlight', hidden: true, onclick: () => client.spotlight(null).catch(fail) },
@@ -53,6 +58,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     { class: 'dashboard-toolbar' },
     h('button', { class: 'button primary', testid: 'open-start-puzzle', onclick: startPuzzle }, t('teacher.startPuzzle')),
     lockAll,
+    lockJoining,
     endSpotlight,
     h('button', { class: 'button', testid: 'open-projector', onclick: openProjector }, t('teacher.projector')),
     summary,
@@ -403,6 +409,19 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     }
   }
 
+  // -- Joining ---------------------------------------------------------------
+  function renderJoining() {
+    const locked = client.joinLocked;
+    joiningTag.hidden = !locked;
+    lockJoining.textContent = locked ? t('teacher.unlockJoining') : t('teacher.lockJoining');
+    lockJoining.dataset.locked = String(locked);
+  }
+
+  function toggleJoining() {
+    const lock = !client.joinLocked;
+    client.lockJoining(lock).then(() => toast(lock ? t('teacher.joiningLocked') : t('teacher.joiningOpened'), 'success'), fail);
+  }
+
   // -- Wiring ---------------------------------------------------------------
   const refresh = () => {
     renderGrid();
@@ -413,8 +432,11 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     client.on('boards', refresh),
     client.on('progress', refresh),
     client.on('participants', refresh),
+    client.on('joining', renderJoining),
+    client.on('welcome', renderJoining),
   ];
   refresh();
+  renderJoining();
 
   return {
     destroy() {

@@ -64,6 +64,7 @@ pub async fn create_room(
             created_at: now,
             closed_at: None,
             spotlight: None,
+            join_locked: false,
         };
         let owner = MemberRow {
             room: room.id.clone(),

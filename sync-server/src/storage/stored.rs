@@ -117,6 +117,7 @@ pub fn room_row(row: &impl StoredRow) -> Result<RoomRow, StorageError> {
         owner: row.opt_text("owner_id")?,
         created_at: row.int("created_at")?,
         closed_at: row.opt_int("closed_at")?,
+        join_locked: row.flag("join_locked")?,
     })
 }
 

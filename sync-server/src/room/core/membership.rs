@@ -3,7 +3,7 @@
 //! written for people (names, not ids).
 
 use jigsync_schema::limits::MAX_NAME_CHARS;
-use jigsync_schema::{Ref, Role, ServerMsg, SystemEvent, SystemEventKind};
+use jigsync_schema::{ErrorCode, Ref, Role, ServerMsg, SystemEvent, SystemEventKind};
 
 use super::boards::BoardSet;
 use super::chat::{ack_seq, Chat};
@@ -102,6 +102,29 @@ pub fn stage_admit(parts: Parts<'_>, row: MemberRow, (at, seed): (i64, u64)) -> 
     staged.push(Event::Admitted { row, became_owner, own_board });
     staged.push(Event::Posted(messages));
     staged
+}
+
+/// A new student may join only while teachers keep the room open; a
+/// co-teacher may always be added (teachers add them on purpose).
+pub fn require_open(parts: Parts<'_>, row: &MemberRow) -> Result<(), ApiError> {
+    if parts.room.join_locked && row.role == Role::Student {
+        return Err(ApiError::new(ErrorCode::Locked, "this class is closed to new students"));
+    }
+    Ok(())
+}
+
+/// `joining`: a teacher closes the room to new students or opens it again.
+/// Members who are in the room (or left and come back with their token)
+/// are not new: only joins by code are refused.
+pub fn stage_lock_joining(parts: Parts<'_>, req: &Req, locked: bool) -> Result<Staged, ApiError> {
+    if parts.roster.role_of(&req.user) != Role::Teacher {
+        return Err(ApiError::forbidden("only teachers may do this"));
+    }
+    let mut staged = Staged::default();
+    staged.writes.push(Write::JoinLock { room: parts.room.id.clone(), locked });
+    staged.push(req.ack(&staged));
+    staged.push(Event::JoinLocked(locked));
+    Ok(staged)
 }
 
 /// A member who had left comes back.

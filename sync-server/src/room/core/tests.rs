@@ -47,6 +47,7 @@ fn classroom() -> RoomCore {
         created_at: 0,
         closed_at: None,
         spotlight: None,
+        join_locked: false,
     };
     let members = vec![member(T, Role::Teacher, 1), member(ANN, Role::Student, 2), member(BEN, Role::Student, 3)];
     let mut core = RoomCore::new(room, members, 0, BoardSet::new(None, Vec::new(), (0, 0)));
@@ -258,6 +259,37 @@ fn a_name_already_in_the_room_gets_a_number_and_keeps_it() {
     // Whoever left still holds their name: history names them.
     assert_eq!(core.new_member("ann3".into(), "ANN".into(), Role::Student, 6).name, "ANN 3");
     assert_eq!(core.new_member("x".into(), "Dan".into(), Role::Teacher, 6).name, "Dan");
+}
+
+#[test]
+fn while_joining_is_locked_no_student_gets_in_but_members_and_co_teachers_do() {
+    let mut core = classroom();
+    assert_eq!(
+        refusal(&mut core, request(2, ClientMsg::LockJoining { r#ref: None, locked: true })),
+        ErrorCode::Forbidden
+    );
+    let (writes, effects) = commit(&mut core, request(1, ClientMsg::LockJoining { r#ref: Some(4), locked: true }));
+    assert!(matches!(&writes[..], [Write::JoinLock { locked: true, .. }]), "{writes:?}");
+    assert_eq!(effects[0], Effect::Send(Audience::Conn(1), ServerMsg::Ack { r#ref: Some(4), seq: None }));
+    assert_eq!(effects[1], Effect::Send(Audience::Everyone, ServerMsg::Joining { locked: true }));
+    // A new student (a removed one coming back under a new name too) is refused.
+    commit(&mut core, request(1, ClientMsg::Kick { r#ref: None, user: ANN.into() }));
+    let again = core.new_member("ann-again".into(), "ANN".into(), Role::Student, 9);
+    assert_eq!(refusal(&mut core, Input::Admit(again)), ErrorCode::Locked);
+    // A co-teacher is added on purpose; a student who left comes back with their token.
+    commit(&mut core, Input::Admit(member("co", Role::Teacher, 9)));
+    commit(&mut core, request(3, ClientMsg::Leave { r#ref: None }));
+    commit(&mut core, Input::Rejoin(BEN.into()));
+    assert!(core.roster.active(BEN).is_some());
+    // A welcome says the room is locked.
+    let input = Input::Connect { conn: 9, user: "co".into(), history: Vec::new(), truncated: false, resume: false };
+    let (_, effects) = commit(&mut core, input);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Send(_, ServerMsg::Welcome { join_locked: true, .. }))));
+    // Opened again, students join.
+    commit(&mut core, request(1, ClientMsg::LockJoining { r#ref: None, locked: false }));
+    let dan = core.new_member("dan".into(), "Dan".into(), Role::Student, 10);
+    commit(&mut core, Input::Admit(dan));
+    assert!(core.roster.active("dan").is_some());
 }
 
 #[test]

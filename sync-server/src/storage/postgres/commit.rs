@@ -205,6 +205,13 @@ async fn write_one(tx: &mut PgConnection, write: &Write) -> Result<(), StorageEr
                 .execute(&mut *tx)
                 .await?;
         }
+        Write::JoinLock { room, locked } => {
+            sqlx::query("UPDATE rooms SET join_locked = $1 WHERE id = $2")
+                .bind(locked)
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+        }
         Write::Puzzle(puzzle) => {
             let meta = serde_json::to_string(&puzzle.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
             sqlx::query(

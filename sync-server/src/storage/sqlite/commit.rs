@@ -42,6 +42,13 @@ async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), Storage
                     .execute(&mut *tx)
                     .await?;
             }
+            Write::JoinLock { room, locked } => {
+                sqlx::query("UPDATE rooms SET join_locked = ? WHERE id = ?")
+                    .bind(locked)
+                    .bind(room)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             Write::Puzzle(puzzle) => {
                 let meta = serde_json::to_string(&puzzle.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 sqlx::query(
