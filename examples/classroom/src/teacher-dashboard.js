@@ -45,7 +45,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   }
 
   // -- Toolbar --------------------------------------------------------------
-  const summary = h('span', { class: 'summary muted' });
+  const summary = h('span', { class: 'summary muted', testid: 'solved-summary' });
   const lockAll = h('button', { class: 'button', testid: 'lock-all', onclick: toggleLockAll, disabled: true }, t('teacher.pauseAll'));
   const lockJoining = h('button', { class: 'button', testid: 'lock-joining', onclick: toggleJoining });
   const endSpotlight = h(
@@ -109,11 +109,21 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     return { name: people.map((p) => p.name).join(', '), color: people[0].color, online };
   }
 
-  /** Every board's info, in alphabetical order of whose board it is (how a teacher scans a class list). */
+  /**
+   * Whether a board belongs to someone still in the class. A student's (or a
+   * group's) board whose people were all removed or left is off the
+   * dashboard and out of "N of M solved"; a student who comes back brings it
+   * back. The shared board is everyone's.
+   */
+  function inClass(info) {
+    return info.mode === 'shared' || info.members.some((id) => client.participantsById.has(id));
+  }
+
+  /** The class's boards, in alphabetical order of whose board it is (how a teacher scans a class list). */
   function boardInfos() {
     return client.boards
       .map((b) => b.info)
-      .filter(Boolean)
+      .filter((info) => info && inClass(info))
       .map((info) => ({ info, name: boardOwners(info).name }))
       .sort((a, b) => a.name.localeCompare(b.name, locale()) || a.info.boardId - b.info.boardId)
       .map(({ info }) => info);
@@ -279,7 +289,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   function updateFocus() {
     if (!focused) return;
     const info = client.board(focused.boardId)?.info;
-    if (!info) {
+    if (!info || !inClass(info)) {
       closeFocus(true);
       return;
     }
