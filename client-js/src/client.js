@@ -110,6 +110,8 @@ export class JigsyncClient extends Emitter {
     this.roomId = options.roomId ?? null;
     this.roomName = null;
     this.owner = null;
+    /** True while teachers keep new students out of the room (`joining`). */
+    this.joinLocked = false;
     /** @type {Map<string, import('./generated/schema.js').Participant>} in joined order */
     this.participantsById = new Map();
     /** The current Spotlight ({ board, hideNames }) or null. */
@@ -230,6 +232,11 @@ export class JigsyncClient extends Emitter {
   /** Scatters a board's pieces again. */
   reset(boardId) {
     return this.#request({ type: 'reset', board: boardId });
+  }
+
+  /** Closes the room to new students (teachers), or opens it again with false. */
+  lockJoining(locked = true) {
+    return this.#request({ type: 'joining', locked });
   }
 
   /** Removes a member from the room. */
@@ -599,6 +606,9 @@ export class JigsyncClient extends Emitter {
         return this.#onRelease(msg);
       case 'progress':
         return this.#onProgress(msg);
+      case 'joining':
+        this.joinLocked = msg.locked;
+        return this.emit('joining', { locked: msg.locked });
       default:
         return undefined;
     }
@@ -627,6 +637,8 @@ export class JigsyncClient extends Emitter {
     this.roomName = msg.roomName;
     const ownerChanged = this.#hadWelcome && this.owner !== msg.owner;
     this.owner = msg.owner;
+    const joiningChanged = this.#hadWelcome && this.joinLocked !== msg.joinLocked;
+    this.joinLocked = msg.joinLocked;
     this.participantsById = new Map(msg.participants.map((p) => [p.id, p]));
     const first = !this.#hadWelcome;
     this.#hadWelcome = true;
@@ -637,6 +649,7 @@ export class JigsyncClient extends Emitter {
     if (first) this.#firstWelcome = welcome;
     this.emit('participants', this.participants);
     if (ownerChanged) this.emit('owner', { user: msg.owner });
+    if (joiningChanged) this.emit('joining', { locked: msg.joinLocked });
     for (const message of msg.history) this.#deliver(message);
     // Chat written while offline goes out once, in order.
     const queued = this.#offlineQueue;

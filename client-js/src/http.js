@@ -75,8 +75,9 @@ export function createRoom(url, { name, teacherName }, options = {}) {
 }
 
 /**
- * Joins a room as a student with its join code.
- * @returns {Promise<{ roomId: string, token: string, userId: string, color: string }>}
+ * Joins a room as a student with its join code. `name` is the name the
+ * room shows: the one asked for, with a number if someone has it already.
+ * @returns {Promise<{ roomId: string, token: string, userId: string, color: string, name: string }>}
  */
 export function joinRoom(url, { joinCode, name }, options = {}) {
   return request(url, 'POST', '/api/join', { ...options, json: { joinCode, name } });
@@ -84,7 +85,7 @@ export function joinRoom(url, { joinCode, name }, options = {}) {
 
 /**
  * Adds a co-teacher (needs a teacher token of that room).
- * @returns {Promise<{ roomId: string, token: string, userId: string, color: string }>}
+ * @returns {Promise<{ roomId: string, token: string, userId: string, color: string, name: string }>}
  */
 export function addTeacher(url, { roomId, teacherToken, name }, options = {}) {
   return request(url, 'POST', `/api/rooms/${encodeURIComponent(roomId)}/teachers`, {

@@ -67,6 +67,8 @@ export interface JoinedRoom {
   token: string;
   userId: string;
   color: string;
+  /** The name the room shows: numbered ("Ann 2") if someone has it already. */
+  name: string;
 }
 
 export interface UploadInfo {
@@ -172,6 +174,8 @@ export interface ClientEvents {
   participants: Participant[];
   presence: { event: PresenceEvent; participant: Participant; count: number };
   owner: { user: string | null };
+  /** Teachers closed the room to new students (or opened it again). */
+  joining: { locked: boolean };
   /** Chat, whisper and system messages, each exactly once, in seq order (welcome history included). */
   message: Message;
   /** Errors that answer no request of this client (e.g. a refused move), and undecodable frames. */
@@ -279,6 +283,8 @@ export declare class JigsyncClient {
   readonly roomId: string | null;
   readonly roomName: string | null;
   readonly owner: string | null;
+  /** True while teachers keep new students out (`joining`). */
+  readonly joinLocked: boolean;
   readonly participants: Participant[];
   readonly participantsById: Map<string, Participant>;
   readonly currentSpotlight: Spotlight | null;
@@ -303,6 +309,8 @@ export declare class JigsyncClient {
   fetchBoards(): Promise<BoardsList>;
   focus(boardId: number | null): Promise<Ack>;
   lock(boardId: number | null, locked?: boolean): Promise<Ack>;
+  /** Closes the room to new students (teachers); `false` opens it again. */
+  lockJoining(locked?: boolean): Promise<Ack>;
   spotlight(boardId: number | null, hideNames?: boolean): Promise<Ack>;
   reset(boardId: number): Promise<Ack>;
   kick(userId: string): Promise<Ack>;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { connect, JigsyncError } from '../src/index.js';
+import { connect, JigsyncError, joinRoom } from '../src/index.js';
 import { TINY_GIF, classroom, eventually, openClient, withTimeout } from './support/classroom.mjs';
 import { WAIT_MS, serverTest } from './support/server.mjs';
 
@@ -216,4 +216,19 @@ test('offline: chat waits in a bounded queue; other requests fail at once; close
   } finally {
     client.close();
   }
+});
+
+serverTest('a teacher locks joining: clients hear it, a join by code is refused with locked', async ({ server, cleanup }) => {
+  const { room, teacher, students: [ann] } = await classroom(server, cleanup, { students: ['Ann'] });
+  const student = await openClient(server, ann.token, cleanup);
+  assert.equal(teacher.joinLocked, false);
+  await assert.rejects(student.lockJoining(true), { code: 'forbidden' });
+  await teacher.lockJoining(true);
+  await student.events.waitFor('joining', (e) => e.locked === true);
+  assert.equal(student.joinLocked, true);
+  await assert.rejects(joinRoom(server.http, { joinCode: room.joinCode, name: 'Ben' }), { code: 'locked' });
+  await teacher.lockJoining(false);
+  await teacher.events.waitFor('joining', (e) => e.locked === false);
+  const ben = await joinRoom(server.http, { joinCode: room.joinCode, name: 'Ann' });
+  assert.equal(ben.name, 'Ann 2', 'a taken name gets a number');
 });

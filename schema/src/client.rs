@@ -122,6 +122,13 @@ pub enum ClientMsg {
         r#ref: Option<Ref>,
         board: BoardId,
     },
+    /// Teacher: close the room to new students (`locked`), or open it again.
+    #[serde(rename = "joining")]
+    LockJoining {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        locked: bool,
+    },
 }
 
 impl ClientMsg {
@@ -140,7 +147,8 @@ impl ClientMsg {
             | ClientMsg::Focus { r#ref, .. }
             | ClientMsg::Lock { r#ref, .. }
             | ClientMsg::Spotlight { r#ref, .. }
-            | ClientMsg::Reset { r#ref, .. } => *r#ref,
+            | ClientMsg::Reset { r#ref, .. }
+            | ClientMsg::LockJoining { r#ref, .. } => *r#ref,
             ClientMsg::Move(_) => None,
         }
     }
@@ -162,6 +170,7 @@ impl ClientMsg {
             ClientMsg::Lock { .. } => "lock",
             ClientMsg::Spotlight { .. } => "spotlight",
             ClientMsg::Reset { .. } => "reset",
+            ClientMsg::LockJoining { .. } => "joining",
         }
     }
 }

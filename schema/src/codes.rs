@@ -19,7 +19,7 @@ pub enum ErrorCode {
     NotFound,
     /// Another participant holds the piece (soft lock).
     Busy,
-    /// A teacher locked the board.
+    /// A teacher locked the board, or closed the room to new students.
     Locked,
     /// Too many requests; retry later.
     RateLimited,

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::board::{BoardId, BoardMode};
+
 /// What a participant may do in a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -70,6 +72,9 @@ pub enum SystemEventKind {
     Solved,
 }
 
+/// The names are the ones the people had when the event was stored, so a
+/// client can name someone it never saw (a student who left before it
+/// connected) and history keeps them after they leave or are removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SystemEvent {
@@ -78,6 +83,16 @@ pub struct SystemEvent {
     pub user: String,
     /// Who caused it (the teacher who kicked, the owner who handed over).
     pub by: Option<String>,
+    /// `user`'s display name (`None` only in messages stored before names were kept).
+    pub user_name: Option<String>,
+    /// `by`'s display name, when `by` is set.
+    pub by_name: Option<String>,
+    /// `solved`: the board that was solved.
+    pub board: Option<BoardId>,
+    /// `solved`: the board's puzzle mode, which says whose puzzle it was.
+    pub mode: Option<BoardMode>,
+    /// `solved`: milliseconds from the puzzle's start to the solving write.
+    pub took_ms: Option<u64>,
 }
 
 /// A stored room message: chat, whisper or system. `seq` orders a room's

@@ -28,6 +28,9 @@ pub enum ServerMsg {
         /// True when more messages exist before `history[0]` than were sent;
         /// page them with `GET /api/rooms/{roomId}/messages`.
         truncated: bool,
+        /// True while teachers keep new students out (`joining`).
+        #[serde(rename = "joinLocked")]
+        join_locked: bool,
     },
     /// A request succeeded. `seq` is the stored message's sequence number when
     /// the request stored one.
@@ -90,6 +93,9 @@ pub enum ServerMsg {
     /// A board's progress changed.
     #[serde(rename = "progress")]
     Progress { board: BoardId, progress: f32, done: bool },
+    /// A teacher closed the room to new students, or opened it again.
+    #[serde(rename = "joining")]
+    Joining { locked: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +140,7 @@ impl ServerMsg {
             ServerMsg::Grab { .. } => "grab",
             ServerMsg::Release { .. } => "release",
             ServerMsg::Progress { .. } => "progress",
+            ServerMsg::Joining { .. } => "joining",
         }
     }
 }

@@ -61,6 +61,33 @@ fn system_message() -> Message {
             kind: SystemEventKind::Kick,
             user: "ub3n8fzr4tpe".into(),
             by: Some("up5d6yjs2gkw".into()),
+            user_name: Some("Bob".into()),
+            by_name: Some("Ms Park".into()),
+            board: None,
+            mode: None,
+            took_ms: None,
+        }),
+    }
+}
+
+fn solved_message() -> Message {
+    Message {
+        seq: 14,
+        ts: 1_790_000_065_500,
+        kind: MessageKind::System,
+        from: None,
+        to: None,
+        text: "Ann solved their puzzle in 1m 5s".into(),
+        upload: None,
+        event: Some(SystemEvent {
+            kind: SystemEventKind::Solved,
+            user: "u7kq2mwx9ahc".into(),
+            by: None,
+            user_name: Some("Ann".into()),
+            by_name: None,
+            board: Some(3),
+            mode: Some(BoardMode::Individual),
+            took_ms: Some(65_000),
         }),
     }
 }
@@ -140,6 +167,11 @@ fn client_vectors() -> Vec<Vector<ClientMsg>> {
             ClientMsg::Spotlight { r#ref: Some(12), board: Some(3), hide_names: true },
         ),
         v("reset", "teacher reshuffles board 3", ClientMsg::Reset { r#ref: Some(13), board: 3 }),
+        v(
+            "joining",
+            "teacher closes the room to new students",
+            ClientMsg::LockJoining { r#ref: Some(14), locked: true },
+        ),
     ]
 }
 
@@ -156,6 +188,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
                 participants: vec![alice()],
                 history: vec![chat_message()],
                 truncated: false,
+                join_locked: false,
             },
         ),
         v("ack", "request 1 stored as message 12", ServerMsg::Ack { r#ref: Some(1), seq: Some(12) }),
@@ -170,6 +203,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
         ),
         v("msg_chat", "a chat message with a GIF", ServerMsg::Msg(chat_message())),
         v("msg_system", "a system message about a kick", ServerMsg::Msg(system_message())),
+        v("msg_solved", "a board was solved: board, mode and time", ServerMsg::Msg(solved_message())),
         v(
             "presence",
             "a participant came online",
@@ -191,6 +225,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
         v("grab", "piece 17 was grabbed", ServerMsg::Grab { board: 3, piece: 17, by: Some("u7kq2mwx9ahc".into()) }),
         v("release", "piece 17 was released", ServerMsg::Release { board: 3, piece: 17 }),
         v("progress", "board 3 is half done", ServerMsg::Progress { board: 3, progress: 0.5, done: false }),
+        v("joining", "the room is closed to new students", ServerMsg::Joining { locked: true }),
     ]
 }
 

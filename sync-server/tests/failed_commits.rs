@@ -142,6 +142,7 @@ impl Room {
             created_at: 0,
             closed_at: None,
             spotlight: None,
+            join_locked: false,
         };
         let teacher = MemberRow {
             room: ROOM.into(),

@@ -165,6 +165,23 @@ async fn members_keep_the_distinct_colors_they_were_given_at_joining() {
     assert_eq!(colors.len(), 4, "teacher and three students each have their own color: {participants:?}");
 }
 
+#[tokio::test]
+async fn two_students_with_one_name_are_told_apart_by_a_number() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Names", "Ms Park").await;
+    let mut given = Vec::new();
+    for name in ["Ann", " ann ", "Ms Park"] {
+        let (status, body) = server.post("/api/join", None, json!({ "joinCode": room.join_code, "name": name })).await;
+        assert_eq!(status, 200, "{body}");
+        given.push(body["name"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(given, ["Ann", "ann 2", "Ms Park 2"]);
+    let (_teacher, welcome) = server.connect(&room.teacher.token).await;
+    let ServerMsg::Welcome { participants, .. } = welcome else { unreachable!() };
+    let names: Vec<&str> = participants.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Ms Park", "Ann", "ann 2", "Ms Park 2"]);
+}
+
 /// With `--signing-key-file`, tokens are signed with the configured key
 /// (as every node of a cluster must be), not with one kept in the data dir:
 /// a token made with that key elsewhere is accepted.

@@ -190,3 +190,33 @@ async fn a_removed_or_departed_students_pieces_are_released_at_once() {
     teacher.recv_until(|m| matches!(m, ServerMsg::Release { piece: 7, .. })).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "released after {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn a_teacher_locks_joining_and_only_new_students_are_kept_out() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Locked", "Ms Park").await;
+    let ann = server.join(&room, "Ann").await;
+    let (mut teacher, welcome) = server.connect(&room.teacher.token).await;
+    assert!(matches!(welcome, ServerMsg::Welcome { join_locked: false, .. }));
+    let (mut a, _) = server.connect(&ann.token).await;
+
+    a.send(&ClientMsg::LockJoining { r#ref: Some(1), locked: true }).await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Error { code: ErrorCode::Forbidden, .. }));
+    teacher.send(&ClientMsg::LockJoining { r#ref: Some(2), locked: true }).await;
+    assert!(matches!(teacher.answer(2).await, ServerMsg::Ack { seq: None, .. }));
+    a.recv_until(|m| matches!(m, ServerMsg::Joining { locked: true })).await;
+
+    let join =
+        |name: &str| server.post("/api/join", None, serde_json::json!({ "joinCode": room.join_code, "name": name }));
+    let (status, body) = join("Ben").await;
+    assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (409, Some("locked")), "{body}");
+    assert_eq!(body["error"]["message"], "this class is closed to new students");
+    // A new connection is told the room is locked.
+    let (_again, welcome) = server.connect(&ann.token).await;
+    assert!(matches!(welcome, ServerMsg::Welcome { join_locked: true, .. }));
+
+    teacher.send(&ClientMsg::LockJoining { r#ref: Some(3), locked: false }).await;
+    assert!(matches!(teacher.answer(3).await, ServerMsg::Ack { .. }));
+    let (status, body) = join("Ben").await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+}

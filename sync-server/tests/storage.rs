@@ -179,6 +179,16 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
     let with_picture = Message { upload: Some(attachment("batch-picture", "image/png")), ..chat(1, "u-ann", "look") };
     let joined = system(2, SystemEventKind::Join, "u-bob", None);
     let handed = system(3, SystemEventKind::Owner, "u-ann", Some("u-owner"));
+    // A solve keeps its board, mode and time; a join from before names were
+    // kept reads back without them.
+    let mut solved = system(4, SystemEventKind::Solved, "u-ann", None);
+    if let Some(event) = solved.event.as_mut() {
+        (event.board, event.mode, event.took_ms) = (Some(2), Some(BoardMode::Groups), Some(65_000));
+    }
+    let mut unnamed = system(5, SystemEventKind::Join, "u-cat", None);
+    if let Some(event) = unnamed.event.as_mut() {
+        event.user_name = None;
+    }
     store
         .commit(&[
             Write::Member(member("r-batch", "u-ann", Role::Student, 5_010, MemberStatus::Active)),
@@ -186,6 +196,8 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
             Write::Message { room: "r-batch".into(), message: with_picture.clone() },
             Write::Message { room: "r-batch".into(), message: joined.clone() },
             Write::Message { room: "r-batch".into(), message: handed.clone() },
+            Write::Message { room: "r-batch".into(), message: solved.clone() },
+            Write::Message { room: "r-batch".into(), message: unnamed.clone() },
             Write::Spotlight { room: "r-batch".into(), spotlight: Some(spotlight) },
             Write::Puzzle(puzzle.clone()),
             Write::Board(board_one.clone()),
@@ -207,8 +219,8 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
         Some(member("r-batch", "u-ann", Role::Student, 5_010, MemberStatus::Active))
     );
     let messages = other.messages("r-batch", history("u-anyone", None, None, 50)).await.expect("messages");
-    assert_eq!(messages, vec![with_picture, joined, handed]);
-    assert_eq!(other.last_seq("r-batch").await.expect("last seq"), 3);
+    assert_eq!(messages, vec![with_picture, joined, handed, solved, unnamed]);
+    assert_eq!(other.last_seq("r-batch").await.expect("last seq"), 5);
     let (active, boards) = other.active_puzzle("r-batch").await.expect("puzzle").expect("a puzzle");
     assert_eq!(active, puzzle);
     assert_eq!(boards, vec![board_one.clone(), board_two.clone()]);
@@ -247,6 +259,11 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
     let shown = Spotlight { board: 1, hide_names: false };
     store.commit(&[Write::Spotlight { room: "r-batch".into(), spotlight: Some(shown) }]).await.expect("spotlight");
     assert_eq!(store.room("r-batch").await.expect("room").expect("room exists").spotlight, Some(shown));
+    // Joining locked and opened again.
+    store.commit(&[Write::JoinLock { room: "r-batch".into(), locked: true }]).await.expect("lock joining");
+    assert!(other.room("r-batch").await.expect("room").expect("room exists").join_locked);
+    store.commit(&[Write::JoinLock { room: "r-batch".into(), locked: false }]).await.expect("open joining");
+    assert!(!other.room("r-batch").await.expect("room").expect("room exists").join_locked);
 }
 
 async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
@@ -562,6 +579,7 @@ async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, ot
         Write::Message { room: "r-load".into(), message: chat(1, "u-bob", "hello") },
         Write::Message { room: "r-load".into(), message: whisper(4, "u-bob", "u-owner", "psst") },
         Write::Spotlight { room: "r-load".into(), spotlight: Some(Spotlight { board: 3, hide_names: true }) },
+        Write::JoinLock { room: "r-load".into(), locked: true },
         Write::Puzzle(old_puzzle),
         Write::Board(board_row("r-load", 1, 1, &["u-ann"])),
         Write::Puzzle(puzzle.clone()),
@@ -596,6 +614,7 @@ async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, ot
     let expected = LoadedRoom {
         room: RoomRow {
             spotlight: Some(Spotlight { board: 3, hide_names: true }),
+            join_locked: true,
             ..room_row("r-load", "LOADR1", 12_000)
         },
         members: vec![
@@ -736,6 +755,7 @@ fn room_row(id: &str, code: &str, created_at: i64) -> RoomRow {
         created_at,
         closed_at: None,
         spotlight: None,
+        join_locked: false,
     }
 }
 
@@ -815,7 +835,16 @@ fn system(seq: u64, kind: SystemEventKind, user: &str, by: Option<&str>) -> Mess
         kind: MessageKind::System,
         from: None,
         text: format!("{kind:?} {user}"),
-        event: Some(SystemEvent { kind, user: user.into(), by: by.map(Into::into) }),
+        event: Some(SystemEvent {
+            kind,
+            user: user.into(),
+            by: by.map(Into::into),
+            user_name: Some(format!("name of {user}")),
+            by_name: by.map(|by| format!("name of {by}")),
+            board: None,
+            mode: None,
+            took_ms: None,
+        }),
         ..chat(seq, "", "")
     }
 }

@@ -17,10 +17,11 @@ export type ClientMsg =
   | { type: 'focus'; ref: number | null; board: number | null }
   | { type: 'lock'; ref: number | null; board: number | null; locked: boolean }
   | { type: 'spotlight'; ref: number | null; board: number | null; hideNames: boolean }
-  | { type: 'reset'; ref: number | null; board: number };
+  | { type: 'reset'; ref: number | null; board: number }
+  | { type: 'joining'; ref: number | null; locked: boolean };
 
 export type ServerMsg =
-  | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean }
+  | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean; joinLocked: boolean }
   | { type: 'ack'; ref: number | null; seq: number | null }
   | { type: 'error'; ref: number | null; code: ErrorCode; message: string }
   | ({ type: 'msg' } & Message)
@@ -32,7 +33,8 @@ export type ServerMsg =
   | { type: 'motion'; moves: Move[] }
   | { type: 'grab'; board: number; piece: number; by: string | null }
   | { type: 'release'; board: number; piece: number }
-  | { type: 'progress'; board: number; progress: number; done: boolean };
+  | { type: 'progress'; board: number; progress: number; done: boolean }
+  | { type: 'joining'; locked: boolean };
 
 export type LobbyMsg =
   | { type: 'rooms'; rooms: RoomSummary[] }
@@ -52,5 +54,5 @@ export type PresenceEvent = 'join' | 'leave' | 'online' | 'offline';
 export type Role = 'teacher' | 'student';
 export interface RoomSummary { id: string; name: string; participants: number; online: number }
 export interface Spotlight { board: number; hideNames: boolean }
-export interface SystemEvent { kind: SystemEventKind; user: string; by: string | null }
+export interface SystemEvent { kind: SystemEventKind; user: string; by: string | null; userName: string | null; byName: string | null; board: number | null; mode: BoardMode | null; tookMs: number | null }
 export type SystemEventKind = 'join' | 'leave' | 'kick' | 'owner' | 'closed' | 'solved';

@@ -16,9 +16,10 @@ export const TYPES = {
       lock: { fields: [['ref', { option: 'u32' }], ['board', { option: 'u32' }], ['locked', 'bool']] },
       spotlight: { fields: [['ref', { option: 'u32' }], ['board', { option: 'u32' }], ['hideNames', 'bool']] },
       reset: { fields: [['ref', { option: 'u32' }], ['board', 'u32']] },
+      joining: { fields: [['ref', { option: 'u32' }], ['locked', 'bool']] },
   } },
   ServerMsg: { kind: 'message', variants: {
-      welcome: { fields: [['me', 'Participant'], ['room', 'str'], ['roomName', 'str'], ['owner', { option: 'str' }], ['participants', { list: 'Participant' }], ['history', { list: 'Message' }], ['truncated', 'bool']] },
+      welcome: { fields: [['me', 'Participant'], ['room', 'str'], ['roomName', 'str'], ['owner', { option: 'str' }], ['participants', { list: 'Participant' }], ['history', { list: 'Message' }], ['truncated', 'bool'], ['joinLocked', 'bool']] },
       ack: { fields: [['ref', { option: 'u32' }], ['seq', { option: 'u64' }]] },
       error: { fields: [['ref', { option: 'u32' }], ['code', 'ErrorCode'], ['message', 'str']] },
       msg: { newtype: 'Message' },
@@ -31,6 +32,7 @@ export const TYPES = {
       grab: { fields: [['board', 'u32'], ['piece', 'u16'], ['by', { option: 'str' }]] },
       release: { fields: [['board', 'u32'], ['piece', 'u16']] },
       progress: { fields: [['board', 'u32'], ['progress', 'f32'], ['done', 'bool']] },
+      joining: { fields: [['locked', 'bool']] },
   } },
   LobbyMsg: { kind: 'message', variants: {
       rooms: { fields: [['rooms', { list: 'RoomSummary' }]] },
@@ -50,6 +52,6 @@ export const TYPES = {
   Role: { kind: 'enum', values: ['teacher', 'student'] },
   RoomSummary: { kind: 'struct', fields: [['id', 'str'], ['name', 'str'], ['participants', 'u32'], ['online', 'u32']] },
   Spotlight: { kind: 'struct', fields: [['board', 'u32'], ['hideNames', 'bool']] },
-  SystemEvent: { kind: 'struct', fields: [['kind', 'SystemEventKind'], ['user', 'str'], ['by', { option: 'str' }]] },
+  SystemEvent: { kind: 'struct', fields: [['kind', 'SystemEventKind'], ['user', 'str'], ['by', { option: 'str' }], ['userName', { option: 'str' }], ['byName', { option: 'str' }], ['board', { option: 'u32' }], ['mode', { option: 'BoardMode' }], ['tookMs', { option: 'u64' }]] },
   SystemEventKind: { kind: 'enum', values: ['join', 'leave', 'kick', 'owner', 'closed', 'solved'] },
 };

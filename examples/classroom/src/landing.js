@@ -146,13 +146,14 @@ function drawLanding(root, { values, focusId, onEnter }) {
         roomId: joined.roomId,
         token: joined.token,
         userId: joined.userId,
-        name,
+        // The room's name for this student: numbered if the name was taken.
+        name: joined.name ?? name,
         roomName: '',
         joinCode: codeValue,
       });
       onEnter();
     } catch (err) {
-      joinError.textContent = describeError(err, { not_found: t('landing.join.noSuchCode') });
+      joinError.textContent = describeError(err, { not_found: t('landing.join.noSuchCode'), locked: t('landing.join.closed') });
       joinButton.disabled = false;
     }
   }

@@ -2,79 +2,51 @@
 // changed, class ended, puzzle solved), written in the reader's language from
 // the message's structured `event` rather than the server's English `text`.
 //
-// The event names people by id only. Names come from the people this page
-// has seen; for someone it never saw (a student who left before this tab
-// connected) the name, and a solve's duration, are read back from the
-// server's English text, whose wording is fixed (PROTOCOL.md §5). Only
-// names and numbers are taken from it: the sentence is always the
-// catalogue's.
+// The event carries the names people had when it was stored, so someone who
+// left or was removed before this page connected is still named. Only
+// messages stored by older servers lack them; those fall back to the people
+// this page knows, then to "someone".
 
 import { t } from './i18n/index.js';
 
-/** What the server's text says, by event kind: `user`, `by` and `took` (a duration). */
-const SERVER_TEXT = {
-  join: [/^(?<user>.+) joined$/],
-  leave: [/^(?<user>.+) left$/],
-  kick: [/^(?<user>.+) was removed by (?<by>.+)$/],
-  owner: [/^(?<user>.+) is now the room owner$/],
-  closed: [/^(?<user>.+) closed the room$/],
-  solved: [
-    /^The class puzzle is solved! (?<user>.+) placed the last piece after (?<took>.+)$/,
-    /^(?<user>.+)'s team solved their puzzle in (?<took>.+)$/,
-    /^(?<user>.+) solved their puzzle in (?<took>.+)$/,
-  ],
-};
-
-function readServerText(kind, text) {
-  for (const pattern of SERVER_TEXT[kind] ?? []) {
-    const match = pattern.exec(text ?? '');
-    if (match) return { ...match.groups, pattern: SERVER_TEXT[kind].indexOf(pattern) };
-  }
-  return {};
-}
-
-/** "1m 5s" / "2h 3m" / "42s" (the server's durations) in the reader's language; null if unreadable. */
-export function translateDuration(text, tr = t) {
-  const match = /^(?:(\d+)h )?(?:(\d+)m)?(?: ?(\d+)s)?$/.exec(String(text ?? '').trim());
-  if (!match || !text) return null;
-  const [, h, m, s] = match;
-  if (h !== undefined) return tr('duration.h', { h, m: m ?? 0 });
-  if (m !== undefined) return tr('duration.m', { m, s: s ?? 0 });
-  if (s !== undefined) return tr('duration.s', { s });
-  return null;
+/** A duration in ms as the reader's language says it ("1 min 5 s", "1분 5초"); null if there is none. */
+export function formatDuration(ms, tr = t) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return null;
+  const secs = Math.floor(ms / 1000);
+  const [h, m, s] = [Math.floor(secs / 3600), Math.floor(secs / 60) % 60, secs % 60];
+  if (h > 0) return tr('duration.h', { h, m });
+  if (m > 0) return tr('duration.m', { m, s });
+  return tr('duration.s', { s });
 }
 
 /**
- * @param {{kind: string, text: string, event: {kind: string, user: string, by?: string|null}}} message
+ * @param {{kind: string, text: string, event: import('jigsync-client').SystemEvent | null}} message
  * @param {object} options
  * @param {(id: string) => string|undefined} options.nameOf  a person's name, if this page knows it
  * @param {(id: string) => string|undefined} [options.modeOf]  the mode of a board `id` writes
- *   ('individual' | 'groups' | 'shared'), if known
+ *   ('individual' | 'groups' | 'shared'), if known: only for solves stored without their mode
  * @param {typeof t} [options.tr]  the lookup (the tests pass one for a given language)
  */
 export function systemText(message, { nameOf, modeOf = () => undefined, tr = t }) {
   const event = message.event;
   if (!event) return message.text;
-  const fromText = readServerText(event.kind, message.text);
-  const name = (id, fallback) => (id ? nameOf(id) : undefined) ?? fallback ?? tr('person.unknown');
-  const user = name(event.user, fromText.user);
+  const name = (id, stored) => stored ?? (id ? nameOf(id) : undefined) ?? tr('person.unknown');
+  const user = name(event.user, event.userName);
   switch (event.kind) {
     case 'join':
       return tr('system.join', { user });
     case 'leave':
       return tr('system.leave', { user });
     case 'kick':
-      return event.by ? tr('system.kick', { user, by: name(event.by, fromText.by) }) : tr('system.kickAnonymous', { user });
+      return event.by ? tr('system.kick', { user, by: name(event.by, event.byName) }) : tr('system.kickAnonymous', { user });
     case 'owner':
       return tr('system.owner', { user });
     case 'closed':
-      return tr('system.closed', { user: name(event.by ?? event.user, fromText.user) });
+      return tr('system.closed', { user: event.by ? name(event.by, event.byName) : user });
     case 'solved': {
-      // The server's wording names the board's mode; the boards this page
-      // knows are the fallback (a teacher's drop can solve a student's board).
-      const mode = ['shared', 'groups', 'individual'][fromText.pattern] ?? modeOf(event.user);
+      const mode = event.mode ?? modeOf(event.user);
       const key = mode === 'shared' ? 'system.solvedClass' : mode === 'groups' ? 'system.solvedTeam' : 'system.solved';
-      const took = translateDuration(fromText.took, tr);
+      const took = formatDuration(event.tookMs, tr);
       return took ? tr(`${key}In`, { user, took }) : tr(key, { user });
     }
     default:

@@ -19,6 +19,9 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   const fail = (err) => toast(describeError(err), 'error');
 
   // -- Join code in the header ---------------------------------------------
+  // Said next to the code while it lets nobody new in, so a teacher who
+  // reads the code out knows why a student cannot join.
+  const joiningTag = h('span', { class: 'tag warning', testid: 'joining-locked', hidden: true }, t('teacher.joiningLockedTag'));
   const copyButton = h('button', { class: 'button subtle small', onclick: () => copyLink() }, t('teacher.copyLink'));
   headerCenter.append(
     h(
@@ -29,6 +32,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       h('span', { class: 'join-code', testid: 'room-code', 'aria-hidden': 'true' }, code),
       h('a', { class: 'share-link', testid: 'share-link', href: link, target: '_blank', rel: 'noopener' }, link.replace(/^https?:\/\//, '')),
       copyButton,
+      joiningTag,
     ),
   );
   async function copyLink() {
@@ -41,8 +45,9 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   }
 
   // -- Toolbar --------------------------------------------------------------
-  const summary = h('span', { class: 'summary muted' });
+  const summary = h('span', { class: 'summary muted', testid: 'solved-summary' });
   const lockAll = h('button', { class: 'button', testid: 'lock-all', onclick: toggleLockAll, disabled: true }, t('teacher.pauseAll'));
+  const lockJoining = h('button', { class: 'button', testid: 'lock-joining', onclick: toggleJoining });
   const endSpotlight = h(
     'button',
     { class: 'button', testid: 'end-spotlight', hidden: true, onclick: () => client.spotlight(null).catch(fail) },
@@ -53,6 +58,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     { class: 'dashboard-toolbar' },
     h('button', { class: 'button primary', testid: 'open-start-puzzle', onclick: startPuzzle }, t('teacher.startPuzzle')),
     lockAll,
+    lockJoining,
     endSpotlight,
     h('button', { class: 'button', testid: 'open-projector', onclick: openProjector }, t('teacher.projector')),
     summary,
@@ -103,11 +109,21 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     return { name: people.map((p) => p.name).join(', '), color: people[0].color, online };
   }
 
-  /** Every board's info, in alphabetical order of whose board it is (how a teacher scans a class list). */
+  /**
+   * Whether a board belongs to someone still in the class. A student's (or a
+   * group's) board whose people were all removed or left is off the
+   * dashboard and out of "N of M solved"; a student who comes back brings it
+   * back. The shared board is everyone's.
+   */
+  function inClass(info) {
+    return info.mode === 'shared' || info.members.some((id) => client.participantsById.has(id));
+  }
+
+  /** The class's boards, in alphabetical order of whose board it is (how a teacher scans a class list). */
   function boardInfos() {
     return client.boards
       .map((b) => b.info)
-      .filter(Boolean)
+      .filter((info) => info && inClass(info))
       .map((info) => ({ info, name: boardOwners(info).name }))
       .sort((a, b) => a.name.localeCompare(b.name, locale()) || a.info.boardId - b.info.boardId)
       .map(({ info }) => info);
@@ -273,7 +289,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   function updateFocus() {
     if (!focused) return;
     const info = client.board(focused.boardId)?.info;
-    if (!info) {
+    if (!info || !inClass(info)) {
       closeFocus(true);
       return;
     }
@@ -403,6 +419,19 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     }
   }
 
+  // -- Joining ---------------------------------------------------------------
+  function renderJoining() {
+    const locked = client.joinLocked;
+    joiningTag.hidden = !locked;
+    lockJoining.textContent = locked ? t('teacher.unlockJoining') : t('teacher.lockJoining');
+    lockJoining.dataset.locked = String(locked);
+  }
+
+  function toggleJoining() {
+    const lock = !client.joinLocked;
+    client.lockJoining(lock).then(() => toast(lock ? t('teacher.joiningLocked') : t('teacher.joiningOpened'), 'success'), fail);
+  }
+
   // -- Wiring ---------------------------------------------------------------
   const refresh = () => {
     renderGrid();
@@ -413,8 +442,11 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     client.on('boards', refresh),
     client.on('progress', refresh),
     client.on('participants', refresh),
+    client.on('joining', renderJoining),
+    client.on('welcome', renderJoining),
   ];
   refresh();
+  renderJoining();
 
   return {
     destroy() {

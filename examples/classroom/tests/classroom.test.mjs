@@ -62,7 +62,8 @@ const STEP = {
   LOCK: '8 (h) lock-all pauses students; a drag is refused with a notice; unlock',
   SOLVE: '9 (i) Ann solves her board; everyone is told; progress reaches 1',
   SHOTS: '10 (j) screenshots: student, teacher grid and focused; a tablet student drags by touch',
-  KICK: '11 (k) teacher kicks Bea; Bea sees the removed screen',
+  KICK: '11 (k) teacher kicks Bea; Bea sees the removed screen; her board leaves the dashboard and the count',
+  LOCK_JOIN: '11b the teacher locks joining: Bea cannot come back under a new name; unlocked again',
   RECONNECT:
     '12 the server restarts: Ann sees "reconnecting", a drag is refused as offline, her offline chat arrives once, her board is kept',
   RETURN: '13 the teacher closes the tab and gets back to the class from "Your classes"',
@@ -593,12 +594,38 @@ step(STEP.SHOTS, [STEP.START], async (t) => {
 
 step(STEP.KICK, [STEP.JOIN], async () => {
   const { page } = s.teacher;
+  const boardsBefore = await page.locator(tid('thumbnail')).count();
   const row = page.locator(`${tid('participant')}[data-user="${s.beaUser}"]`);
   await row.locator(tid('kick')).click();
   await page.locator(tid('confirm-ok')).click();
   await s.bea.page.locator(tid('removed-screen')).waitFor({ state: 'visible' });
   // Kicked members are no longer active: the teacher's list drops Bea.
   await row.waitFor({ state: 'detached' });
+  if (s.beaBoard !== null) {
+    // Her board is no longer part of the class: off the grid and out of "N of M solved".
+    await page.locator(thumbnailOf(s.beaBoard)).waitFor({ state: 'detached' });
+    const count = new RegExp(` of ${boardsBefore - 1} solved$`);
+    await poll('the solved count without Bea', () => page.locator(tid('solved-summary')).textContent(), (text) => count.test(text));
+  }
+});
+
+step(STEP.LOCK_JOIN, [STEP.KICK], async () => {
+  const { page } = s.teacher;
+  const lock = page.locator(tid('lock-joining'));
+  await lock.click();
+  await page.locator(tid('joining-locked')).waitFor({ state: 'visible' });
+  assert.equal(await lock.getAttribute('data-locked'), 'true');
+  // Bea, removed, tries the share link again under another name.
+  const bea = s.bea.page;
+  await bea.goto(`${s.server.url}/?code=${s.code}`);
+  await bea.locator(tid('student-name')).fill('Bea again');
+  await bea.locator(tid('join-class')).click();
+  await poll("Bea's join error", () => bea.locator(tid('join-error')).textContent(), (text) => /closed to new students/.test(text));
+  await lock.click();
+  await page.locator(tid('joining-locked')).waitFor({ state: 'hidden' });
+  assert.equal(await lock.getAttribute('data-locked'), 'false');
+  // The refused join is the point of this step, not a problem worth printing.
+  s.bea.problems.splice(0, s.bea.problems.length, ...s.bea.problems.filter((line) => !/409/.test(line)));
 });
 
 

@@ -67,15 +67,17 @@ test('system messages are worded from their event, in the reader language', asyn
   assert.equal(say('ko', { kind: 'owner', user: 'u3', by: 'u1' }), '박서연이 이제 방장이에요');
   assert.equal(say('ko', { kind: 'closed', user: 'u1', by: 'u1' }), '김민준이 수업을 끝냈어요');
   assert.equal(say('en', { kind: 'kick', user: 'u2', by: 'u1' }), '최지우 was removed by 김민준');
-  // Solved: the mode and the time come from the server's fixed English wording.
-  assert.equal(say('ko', { kind: 'solved', user: 'u3', by: null }, 'x solved their puzzle in 1m 5s'), '박서연이 1분 5초 만에 퍼즐을 완성했어요');
-  assert.equal(say('en', { kind: 'solved', user: 'u3', by: null }, 'x solved their puzzle in 42s'), '박서연 solved their puzzle in 42 s');
-  assert.equal(
-    say('ko', { kind: 'solved', user: 'u2', by: null }, 'The class puzzle is solved! x placed the last piece after 2h 3m'),
-    '우리 반 퍼즐 완성! 최지우가 2시간 3분 만에 마지막 조각을 맞췄어요',
-  );
-  assert.equal(say('en', { kind: 'solved', user: 'u3', by: null }, "x's team solved their puzzle in 9s"), "박서연's team solved their puzzle in 9 s");
-  // Someone this page never saw: the name is read from the server's text.
-  assert.equal(say('ko', { kind: 'kick', user: 'gone', by: 'u1' }, 'Ann was removed by Ms Park'), '김민준이 Ann을(를) 내보냈어요');
-  assert.equal(say('ko', { kind: 'leave', user: 'gone', by: null }, 'garbled'), '누군가가 나갔어요');
+  // Solved: the mode and the time come from the event.
+  const solved = (user, mode, tookMs) => ({ kind: 'solved', user, by: null, board: 3, mode, tookMs });
+  assert.equal(say('ko', solved('u3', 'individual', 65_000)), '박서연이 1분 5초 만에 퍼즐을 완성했어요');
+  assert.equal(say('en', solved('u3', 'individual', 42_400)), '박서연 solved their puzzle in 42 s');
+  assert.equal(say('ko', solved('u2', 'shared', 7_380_000)), '우리 반 퍼즐 완성! 최지우가 2시간 3분 만에 마지막 조각을 맞췄어요');
+  assert.equal(say('en', solved('u3', 'groups', 9_000)), "박서연's team solved their puzzle in 9 s");
+  assert.equal(say('en', solved('u3', 'groups', null)), "박서연's team solved their puzzle");
+  // Someone this page never saw: the name stored with the event, never the server's text.
+  const gone = { kind: 'kick', user: 'gone', by: 'u1', userName: 'Ann', byName: '김민준' };
+  assert.equal(say('ko', gone, 'garbled'), '김민준이 Ann을(를) 내보냈어요');
+  assert.equal(say('ko', { kind: 'leave', user: 'gone', by: null, userName: '이수아' }, 'garbled'), '이수아가 나갔어요');
+  // Stored before names were kept, by someone unknown: "someone", not the English text.
+  assert.equal(say('ko', { kind: 'leave', user: 'gone', by: null }, 'Ann left'), '누군가가 나갔어요');
 });

@@ -64,6 +64,7 @@ pub async fn create_room(
             created_at: now,
             closed_at: None,
             spotlight: None,
+            join_locked: false,
         };
         let owner = MemberRow {
             room: room.id.clone(),
@@ -109,6 +110,8 @@ pub struct Joined {
     token: String,
     user_id: String,
     color: String,
+    /// The name as the room shows it: with a number if it was taken.
+    name: String,
 }
 
 /// Adds a participant through the room actor, so the join is ordered with
@@ -117,7 +120,13 @@ async fn admit(app: &Arc<App>, room: &str, name: String, role: Role) -> Result<J
     let add = |reply| RoomCmd::AddMember { name: name.clone(), role, reply };
     let member = app.rooms.call(room, add).await.ok_or_else(ApiError::unavailable)??;
     let token = app.keys.sign(&Claims { room: room.to_owned(), user: member.user.clone(), role });
-    Ok(Joined { room_id: room.to_owned(), token, color: member.display_color(), user_id: member.user })
+    Ok(Joined {
+        room_id: room.to_owned(),
+        token,
+        color: member.display_color(),
+        user_id: member.user,
+        name: member.name,
+    })
 }
 
 /// Joins by code. The code names the room only once looked up, so this route

@@ -59,6 +59,8 @@ pub struct RoomRow {
     pub created_at: i64,
     pub closed_at: Option<i64>,
     pub spotlight: Option<Spotlight>,
+    /// Teachers closed the room to new students.
+    pub join_locked: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +180,10 @@ pub enum Write {
     Spotlight {
         room: String,
         spotlight: Option<Spotlight>,
+    },
+    JoinLock {
+        room: String,
+        locked: bool,
     },
     Puzzle(PuzzleRow),
     Board(BoardRow),

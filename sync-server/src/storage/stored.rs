@@ -117,6 +117,7 @@ pub fn room_row(row: &impl StoredRow) -> Result<RoomRow, StorageError> {
         owner: row.opt_text("owner_id")?,
         created_at: row.int("created_at")?,
         closed_at: row.opt_int("closed_at")?,
+        join_locked: row.flag("join_locked")?,
     })
 }
 
@@ -205,6 +206,12 @@ pub fn small<T: TryFrom<i64>>(row: &impl StoredRow, column: &str) -> Result<T, S
     T::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column} = {value}")))
 }
 
+pub fn opt_small<T: TryFrom<i64>>(row: &impl StoredRow, column: &str) -> Result<Option<T>, StorageError> {
+    row.opt_int(column)?
+        .map(|value| T::try_from(value).map_err(|_| StorageError::Corrupt(format!("{column} = {value}"))))
+        .transpose()
+}
+
 pub fn puzzle_row(row: &impl StoredRow) -> Result<PuzzleRow, StorageError> {
     let mode = row.text("mode")?;
     let meta = row.text("meta")?;
@@ -238,6 +245,11 @@ pub fn seq_i64(seq: u64) -> Result<i64, StorageError> {
     i64::try_from(seq).map_err(|_| StorageError::Corrupt(format!("seq {seq}")))
 }
 
+/// A solve time as stored: it fits unless a clock went mad.
+pub fn took_ms_i64(ms: u64) -> Result<i64, StorageError> {
+    i64::try_from(ms).map_err(|_| StorageError::Corrupt(format!("took_ms {ms}")))
+}
+
 /// A stored seq read back: never negative.
 pub fn seq_u64(seq: i64) -> Result<u64, StorageError> {
     u64::try_from(seq).map_err(|_| StorageError::Corrupt(format!("seq {seq}")))
@@ -269,6 +281,11 @@ pub fn message_row(row: &impl StoredRow) -> Result<Message, StorageError> {
                 kind: event_kind(&kind)?,
                 user: row.opt_text("event_user")?.unwrap_or_default(),
                 by: row.opt_text("event_by")?,
+                user_name: row.opt_text("event_user_name")?,
+                by_name: row.opt_text("event_by_name")?,
+                board: opt_small(row, "event_board")?,
+                mode: row.opt_text("event_mode")?.map(|mode| board_mode(&mode)).transpose()?,
+                took_ms: opt_small(row, "event_took_ms")?,
             }),
             None => None,
         },

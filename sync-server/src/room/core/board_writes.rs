@@ -2,7 +2,7 @@
 //! and reading it back (`sync`): the checks, the log entries and completion
 //! a write stages, and what a committed write delivers.
 
-use jigsync_schema::{BoardId, BoardMode, ErrorCode, PieceId, ServerMsg, SystemEventKind};
+use jigsync_schema::{BoardId, BoardMode, ErrorCode, PieceId, ServerMsg, SystemEvent, SystemEventKind};
 use yrs::sync::{Message as YMessage, SyncMessage};
 use yrs::updates::encoder::Encode;
 
@@ -98,8 +98,15 @@ pub fn stage_write(
     }
     let solved = (!was_done && done).then(|| {
         let (created_at, mode) = puzzle.unwrap_or((at, BoardMode::Shared));
-        let text = solved_text(mode, &parts.roster.name_of(user), &duration_text(at - created_at));
-        parts.chat.stage_system(&mut staged, parts.room, at, (SystemEventKind::Solved, user, None), text)
+        let took_ms = at - created_at;
+        let text = solved_text(mode, &parts.roster.name_of(user), &duration_text(took_ms));
+        let event = SystemEvent {
+            board: Some(board),
+            mode: puzzle.map(|(_, mode)| mode),
+            took_ms: puzzle.and_then(|_| u64::try_from(took_ms).ok()),
+            ..parts.roster.event(SystemEventKind::Solved, user, None)
+        };
+        parts.chat.stage_system(&mut staged, parts.room, at, event, text)
     });
     let entries = seq - b.log.next_seq;
     let write = BoardWrite {

@@ -2,7 +2,7 @@
 //! how chat, whispers and system messages are staged, and who may see each.
 
 use jigsync_schema::limits::MAX_TEXT_CHARS;
-use jigsync_schema::{Attachment, Message, MessageKind, SystemEvent, SystemEventKind};
+use jigsync_schema::{Attachment, Message, MessageKind, SystemEvent};
 
 use super::effects::Audience;
 use super::roster::Roster;
@@ -32,16 +32,9 @@ impl Chat {
         message
     }
 
-    /// Stages a system message about `user` (caused by `by`).
-    pub fn stage_system(
-        &self,
-        staged: &mut Staged,
-        room: &str,
-        at: i64,
-        (kind, user, by): (SystemEventKind, &str, Option<&str>),
-        text: String,
-    ) -> Message {
-        let event = SystemEvent { kind, user: user.to_owned(), by: by.map(str::to_owned) };
+    /// Stages a system message: its event, and `text` in English for clients
+    /// that do not render the event themselves.
+    pub fn stage_system(&self, staged: &mut Staged, room: &str, at: i64, event: SystemEvent, text: String) -> Message {
         self.stage(staged, room, message(at, MessageKind::System, None, None, text, None, Some(event)))
     }
 

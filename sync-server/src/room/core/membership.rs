@@ -2,10 +2,12 @@
 //! the writes and events each stages. The system messages they store are
 //! written for people (names, not ids).
 
-use jigsync_schema::{Ref, Role, ServerMsg, SystemEventKind};
+use jigsync_schema::limits::MAX_NAME_CHARS;
+use jigsync_schema::{ErrorCode, Ref, Role, ServerMsg, SystemEvent, SystemEventKind};
 
 use super::boards::BoardSet;
 use super::chat::{ack_seq, Chat};
+use super::names::distinct;
 use super::ownership::{can_moderate, next_owner};
 use super::roster::Roster;
 use super::staged::{Event, Staged};
@@ -63,12 +65,14 @@ impl Parts<'_> {
     }
 }
 
-/// A new member's row: colours go by joining order (every member ever).
+/// A new member's row: colours go by joining order (every member ever), and
+/// a name someone in the room has already gets a number (`names.rs`).
 pub fn new_member(parts: Parts<'_>, user: String, name: String, role: Role, at: i64) -> MemberRow {
+    let taken: Vec<&str> = parts.roster.iter().map(|m| m.row.name.as_str()).collect();
     MemberRow {
         room: parts.room.id.clone(),
         user,
-        name,
+        name: distinct(&name, &taken, MAX_NAME_CHARS),
         role,
         joined_at: at,
         status: MemberStatus::Active,
@@ -82,12 +86,14 @@ pub fn new_member(parts: Parts<'_>, user: String, name: String, role: Role, at: 
 pub fn stage_admit(parts: Parts<'_>, row: MemberRow, (at, seed): (i64, u64)) -> Staged {
     let mut staged = Staged::default();
     let room = parts.room.id.as_str();
-    let joined = (SystemEventKind::Join, row.user.as_str(), None);
+    // The newcomer is not in the roster yet (or under an old row): name them from their row.
+    let name = Some(row.name.clone());
+    let joined = SystemEvent { user_name: name.clone(), ..parts.roster.event(SystemEventKind::Join, &row.user, None) };
     let mut messages = vec![parts.chat.stage_system(&mut staged, room, at, joined, format!("{} joined", row.name))];
     staged.writes.push(Write::Member(row.clone()));
     let became_owner = parts.room.owner.is_none() && row.role == Role::Teacher;
     if became_owner {
-        let owner = (SystemEventKind::Owner, row.user.as_str(), None);
+        let owner = SystemEvent { user_name: name, ..parts.roster.event(SystemEventKind::Owner, &row.user, None) };
         let text = format!("{} is now the room owner", row.name);
         messages.push(parts.chat.stage_system(&mut staged, room, at, owner, text));
         staged.writes.push(Write::Owner { room: room.to_owned(), owner: Some(row.user.clone()) });
@@ -96,6 +102,29 @@ pub fn stage_admit(parts: Parts<'_>, row: MemberRow, (at, seed): (i64, u64)) -> 
     staged.push(Event::Admitted { row, became_owner, own_board });
     staged.push(Event::Posted(messages));
     staged
+}
+
+/// A new student may join only while teachers keep the room open; a
+/// co-teacher may always be added (teachers add them on purpose).
+pub fn require_open(parts: Parts<'_>, row: &MemberRow) -> Result<(), ApiError> {
+    if parts.room.join_locked && row.role == Role::Student {
+        return Err(ApiError::new(ErrorCode::Locked, "this class is closed to new students"));
+    }
+    Ok(())
+}
+
+/// `joining`: a teacher closes the room to new students or opens it again.
+/// Members who are in the room (or left and come back with their token)
+/// are not new: only joins by code are refused.
+pub fn stage_lock_joining(parts: Parts<'_>, req: &Req, locked: bool) -> Result<Staged, ApiError> {
+    if parts.roster.role_of(&req.user) != Role::Teacher {
+        return Err(ApiError::forbidden("only teachers may do this"));
+    }
+    let mut staged = Staged::default();
+    staged.writes.push(Write::JoinLock { room: parts.room.id.clone(), locked });
+    staged.push(req.ack(&staged));
+    staged.push(Event::JoinLocked(locked));
+    Ok(staged)
 }
 
 /// A member who had left comes back.
@@ -121,7 +150,7 @@ pub fn stage_kick(parts: Parts<'_>, req: &Req, target: &str, at: i64) -> Result<
     let row = MemberRow { status: MemberStatus::Kicked, ..member.clone() };
     let mut staged = Staged::default();
     let text = format!("{} was removed by {}", row.name, parts.roster.name_of(user));
-    let kicked = (SystemEventKind::Kick, target, Some(user));
+    let kicked = parts.roster.event(SystemEventKind::Kick, target, Some(user));
     let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, kicked, text);
     staged.writes.push(Write::Member(row.clone()));
     staged.push(req.ack(&staged));
@@ -139,7 +168,7 @@ pub fn stage_transfer(parts: Parts<'_>, req: &Req, target: &str, at: i64) -> Res
     }
     let mut staged = Staged::default();
     let text = format!("{} is now the room owner", parts.roster.name_of(target));
-    let owner = (SystemEventKind::Owner, target, Some(user));
+    let owner = parts.roster.event(SystemEventKind::Owner, target, Some(user));
     let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, owner, text);
     staged.writes.push(Write::Owner { room: parts.room.id.clone(), owner: Some(target.to_owned()) });
     staged.push(req.ack(&staged));
@@ -153,14 +182,14 @@ pub fn stage_leave(parts: Parts<'_>, req: &Req, at: i64) -> Result<Staged, ApiEr
     let row = MemberRow { status: MemberStatus::Left, ..parts.active_target(user)?.clone() };
     let mut staged = Staged::default();
     let room = parts.room.id.as_str();
-    let left = (SystemEventKind::Leave, user, None);
+    let left = parts.roster.event(SystemEventKind::Leave, user, None);
     let mut messages = vec![parts.chat.stage_system(&mut staged, room, at, left, format!("{} left", row.name))];
     staged.writes.push(Write::Member(row.clone()));
     let successor = parts.is_owner(user).then(|| next_owner(&parts.roster.succession(user)).map(str::to_owned));
     if let Some(next) = &successor {
         if let Some(next) = next {
             let text = format!("{} is now the room owner", parts.roster.name_of(next));
-            let owner = (SystemEventKind::Owner, next.as_str(), Some(user));
+            let owner = parts.roster.event(SystemEventKind::Owner, next, Some(user));
             messages.push(parts.chat.stage_system(&mut staged, room, at, owner, text));
         }
         staged.writes.push(Write::Owner { room: room.to_owned(), owner: next.clone() });
@@ -177,7 +206,7 @@ pub fn stage_close(parts: Parts<'_>, req: &Req, at: i64) -> Result<Staged, ApiEr
     parts.require_owner(user)?;
     let mut staged = Staged::default();
     let text = format!("{} closed the room", parts.roster.name_of(user));
-    let closed = (SystemEventKind::Closed, user, Some(user));
+    let closed = parts.roster.event(SystemEventKind::Closed, user, Some(user));
     let message = parts.chat.stage_system(&mut staged, &parts.room.id, at, closed, text);
     staged.writes.push(Write::CloseRoom { room: parts.room.id.clone(), at });
     staged.push(req.ack(&staged));

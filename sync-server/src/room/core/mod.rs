@@ -26,6 +26,7 @@ pub mod controls;
 pub mod drag;
 pub mod effects;
 pub mod membership;
+pub mod names;
 pub mod ownership;
 pub mod posts;
 mod reducer;
@@ -209,7 +210,10 @@ impl RoomCore {
                 Ok(Staged::event(Event::Connected { conn, user, history, truncated, resume }))
             }
             Input::Disconnect(conn) => Ok(Staged::event(Event::Disconnected(conn))),
-            Input::Admit(row) => Ok(membership::stage_admit(self.parts(), row, (at, ctx.seed))),
+            Input::Admit(row) => {
+                membership::require_open(self.parts(), &row)?;
+                Ok(membership::stage_admit(self.parts(), row, (at, ctx.seed)))
+            }
             Input::Rejoin(user) => membership::stage_rejoin(self.parts(), &user, (at, ctx.seed)),
             Input::Request { conn, msg, upload } => {
                 // A request from a connection that is already gone is dropped.
@@ -274,6 +278,7 @@ impl RoomCore {
                 let (boards, parts) = self.writable();
                 controls::stage_reset(boards, parts.access, (parts.room, req), board, (at, ctx.seed))
             }
+            ClientMsg::LockJoining { locked, .. } => membership::stage_lock_joining(self.parts(), req, locked),
         }
     }
 

@@ -37,6 +37,7 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
                     participants: core.roster.participants(),
                     history,
                     truncated,
+                    join_locked: core.room.join_locked,
                 };
                 out.push(Effect::Send(Audience::Conn(conn), welcome));
             }
@@ -118,6 +119,10 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
             for message in messages {
                 out.push(Effect::Send(audience(&message), ServerMsg::Msg(message)));
             }
+        }
+        Event::JoinLocked(locked) => {
+            core.room.join_locked = locked;
+            out.push(Effect::Send(Audience::Everyone, ServerMsg::Joining { locked }));
         }
         Event::Closed { at } => {
             core.room.closed_at = Some(at);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use jigsync_schema::server::PresenceEvent;
-use jigsync_schema::{Participant, Role, ServerMsg};
+use jigsync_schema::{Participant, Role, ServerMsg, SystemEvent, SystemEventKind};
 
 use super::ownership::Candidate;
 use crate::storage::{MemberRow, MemberStatus};
@@ -61,6 +61,22 @@ impl Roster {
 
     pub fn name_of(&self, user: &str) -> String {
         self.members.get(user).map_or_else(|| "someone".to_owned(), |m| m.row.name.clone())
+    }
+
+    /// A system event about `user` (caused by `by`), carrying the names they
+    /// have now, so the message still names them after they leave.
+    pub fn event(&self, kind: SystemEventKind, user: &str, by: Option<&str>) -> SystemEvent {
+        let known = |id: &str| self.members.get(id).map(|m| m.row.name.clone());
+        SystemEvent {
+            kind,
+            user: user.to_owned(),
+            by: by.map(str::to_owned),
+            user_name: known(user),
+            by_name: by.and_then(known),
+            board: None,
+            mode: None,
+            took_ms: None,
+        }
     }
 
     /// Every member ever, those who left included: colours are handed out by

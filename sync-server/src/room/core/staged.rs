@@ -110,6 +110,8 @@ pub enum Event {
     /// A user who left: their connections close once the rest went out.
     Departed(String),
     OwnerChanged(String),
+    /// Teachers closed (`true`) or opened the room to new students.
+    JoinLocked(bool),
     Posted(Vec<Message>),
     Closed {
         at: i64,

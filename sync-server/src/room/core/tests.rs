@@ -5,7 +5,9 @@
 use std::time::Instant;
 
 use jigsync_schema::server::PresenceEvent;
-use jigsync_schema::{BoardMode, ClientMsg, CloseCode, ErrorCode, MessageKind, Role, ServerMsg};
+use jigsync_schema::{
+    BoardMode, ClientMsg, CloseCode, ErrorCode, MessageKind, Role, ServerMsg, SystemEvent, SystemEventKind,
+};
 use yrs::updates::decoder::Decode;
 use yrs::{Any, Map, Transact};
 
@@ -45,6 +47,7 @@ fn classroom() -> RoomCore {
         created_at: 0,
         closed_at: None,
         spotlight: None,
+        join_locked: false,
     };
     let members = vec![member(T, Role::Teacher, 1), member(ANN, Role::Student, 2), member(BEN, Role::Student, 3)];
     let mut core = RoomCore::new(room, members, 0, BoardSet::new(None, Vec::new(), (0, 0)));
@@ -101,18 +104,36 @@ fn individual_puzzle(core: &mut RoomCore) -> (BoardId, BoardId) {
 }
 
 /// Ann's replica of a board: the update that drops `piece` at (x, y).
-fn drop_update(core: &RoomCore, board: BoardId, piece: u32, (x, y): (f64, f64)) -> Vec<u8> {
+fn drop_update(core: &RoomCore, board: BoardId, piece: u32, at: (f64, f64)) -> Vec<u8> {
+    place_update(core, board, &[(piece, at)])
+}
+
+/// Ann's replica of a board: the update that drops each piece where given.
+fn place_update(core: &RoomCore, board: BoardId, drops: &[(u32, (f64, f64))]) -> Vec<u8> {
     let state = core.boards.get(board).unwrap().doc.state().unwrap();
     let replica = yrs::Doc::new();
     let pieces = replica.get_or_insert_map("pieces");
     replica.transact_mut().apply_update(yrs::Update::decode_v1(&state).unwrap()).unwrap();
     let mut txn = replica.transact_mut();
-    let value: std::collections::HashMap<String, Any> =
-        [("x", x), ("y", y), ("r", 0.0), ("z", 9.0), ("g", f64::from(piece))]
-            .map(|(k, v)| (k.to_owned(), Any::from(v)))
-            .into();
-    pieces.insert(&mut txn, piece.to_string(), Any::Map(value.into()));
+    for &(piece, (x, y)) in drops {
+        let value: std::collections::HashMap<String, Any> =
+            [("x", x), ("y", y), ("r", 0.0), ("z", 9.0), ("g", f64::from(piece))]
+                .map(|(k, v)| (k.to_owned(), Any::from(v)))
+                .into();
+        pieces.insert(&mut txn, piece.to_string(), Any::Map(value.into()));
+    }
     txn.encode_update_v1()
+}
+
+/// The system event of the one message among `writes`.
+fn stored_event(writes: &[Write]) -> SystemEvent {
+    writes
+        .iter()
+        .find_map(|w| match w {
+            Write::Message { message, .. } => message.event.clone(),
+            _ => None,
+        })
+        .expect("a system message")
 }
 
 #[test]
@@ -210,6 +231,88 @@ fn kick_closes_the_student_and_releases_what_they_held() {
     assert!(release.is_some() && release < leave, "the lock ends at once, not after its timeout: {effects:?}");
     assert!(core.boards.get(ann_board).unwrap().locks.is_empty());
     assert!(core.conns.get(2).is_none());
+}
+
+#[test]
+fn system_messages_keep_the_names_of_the_people_they_are_about() {
+    let mut core = classroom();
+    let (writes, _) = commit(&mut core, Input::Admit(member("dan", Role::Student, 4)));
+    let joined = stored_event(&writes);
+    assert_eq!((joined.kind, joined.user_name.as_deref(), joined.by_name), (SystemEventKind::Join, Some("DAN"), None));
+    let (writes, _) = commit(&mut core, request(1, ClientMsg::Kick { r#ref: None, user: ANN.into() }));
+    let kicked = stored_event(&writes);
+    assert_eq!((kicked.user_name.as_deref(), kicked.by_name.as_deref()), (Some("ANN"), Some("TEACHER")));
+    let (writes, _) = commit(&mut core, request(3, ClientMsg::Leave { r#ref: None }));
+    assert_eq!(stored_event(&writes).user_name.as_deref(), Some("BEN"));
+    let (writes, _) = commit(&mut core, request(1, ClientMsg::TransferOwner { r#ref: None, user: "dan".into() }));
+    let handed = stored_event(&writes);
+    assert_eq!((handed.user_name.as_deref(), handed.by_name.as_deref()), (Some("DAN"), Some("TEACHER")));
+}
+
+#[test]
+fn a_name_already_in_the_room_gets_a_number_and_keeps_it() {
+    let mut core = classroom();
+    let second = core.new_member("ann2".into(), "ann".into(), Role::Student, 5);
+    assert_eq!(second.name, "ann 2", "compared ignoring case, numbered from 2");
+    commit(&mut core, Input::Admit(second));
+    commit(&mut core, request(2, ClientMsg::Leave { r#ref: None }));
+    // Whoever left still holds their name: history names them.
+    assert_eq!(core.new_member("ann3".into(), "ANN".into(), Role::Student, 6).name, "ANN 3");
+    assert_eq!(core.new_member("x".into(), "Dan".into(), Role::Teacher, 6).name, "Dan");
+}
+
+#[test]
+fn while_joining_is_locked_no_student_gets_in_but_members_and_co_teachers_do() {
+    let mut core = classroom();
+    assert_eq!(
+        refusal(&mut core, request(2, ClientMsg::LockJoining { r#ref: None, locked: true })),
+        ErrorCode::Forbidden
+    );
+    let (writes, effects) = commit(&mut core, request(1, ClientMsg::LockJoining { r#ref: Some(4), locked: true }));
+    assert!(matches!(&writes[..], [Write::JoinLock { locked: true, .. }]), "{writes:?}");
+    assert_eq!(effects[0], Effect::Send(Audience::Conn(1), ServerMsg::Ack { r#ref: Some(4), seq: None }));
+    assert_eq!(effects[1], Effect::Send(Audience::Everyone, ServerMsg::Joining { locked: true }));
+    // A new student (a removed one coming back under a new name too) is refused.
+    commit(&mut core, request(1, ClientMsg::Kick { r#ref: None, user: ANN.into() }));
+    let again = core.new_member("ann-again".into(), "ANN".into(), Role::Student, 9);
+    assert_eq!(refusal(&mut core, Input::Admit(again)), ErrorCode::Locked);
+    // A co-teacher is added on purpose; a student who left comes back with their token.
+    commit(&mut core, Input::Admit(member("co", Role::Teacher, 9)));
+    commit(&mut core, request(3, ClientMsg::Leave { r#ref: None }));
+    commit(&mut core, Input::Rejoin(BEN.into()));
+    assert!(core.roster.active(BEN).is_some());
+    // A welcome says the room is locked.
+    let input = Input::Connect { conn: 9, user: "co".into(), history: Vec::new(), truncated: false, resume: false };
+    let (_, effects) = commit(&mut core, input);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Send(_, ServerMsg::Welcome { join_locked: true, .. }))));
+    // Opened again, students join.
+    commit(&mut core, request(1, ClientMsg::LockJoining { r#ref: None, locked: false }));
+    let dan = core.new_member("dan".into(), "Dan".into(), Role::Student, 10);
+    commit(&mut core, Input::Admit(dan));
+    assert!(core.roster.active("dan").is_some());
+}
+
+#[test]
+fn a_solve_names_its_board_mode_and_the_time_since_the_puzzle_started() {
+    let mut core = classroom();
+    let (ann_board, _) = individual_puzzle(&mut core);
+    let (pw, ph) = (100.0, 75.0);
+    let drops: Vec<_> = (0..4).map(|i| (i, (50.0 + f64::from(i % 2) * pw, 60.0 + f64::from(i / 2) * ph))).collect();
+    let update = place_update(&core, ann_board, &drops);
+    let msg = ClientMsg::Update { r#ref: None, board: ann_board, update, release: None };
+    let staged = core.stage(request(2, msg), &ctx(66_000)).expect("accepted");
+    let solved = stored_event(&staged.writes);
+    let expected = SystemEvent {
+        kind: SystemEventKind::Solved,
+        user: ANN.into(),
+        by: None,
+        user_name: Some("ANN".into()),
+        by_name: None,
+        board: Some(ann_board),
+        mode: Some(BoardMode::Individual),
+        took_ms: Some(65_000),
+    };
+    assert_eq!(solved, expected);
 }
 
 fn writes_seq(writes: &[Write]) -> u64 {

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
 
 use crate::storage::group_commit::CommitBatches;
-use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64};
+use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64, took_ms_i64};
 use crate::storage::{MemberRow, StorageError, Write};
 
 /// What the committer task commits with.
@@ -101,12 +101,19 @@ async fn insert_messages(conn: &mut PgConnection, writes: &[&Write]) -> Result<(
             columns.event_kind.push(event.map(|e| event_kind_str(e.kind)));
             columns.event_user.push(event.map(|e| e.user.as_str()));
             columns.event_by.push(event.and_then(|e| e.by.as_deref()));
+            columns.event_user_name.push(event.and_then(|e| e.user_name.as_deref()));
+            columns.event_by_name.push(event.and_then(|e| e.by_name.as_deref()));
+            columns.event_board.push(event.and_then(|e| e.board).map(i64::from));
+            columns.event_mode.push(event.and_then(|e| e.mode).map(mode_str));
+            columns.event_took_ms.push(event.and_then(|e| e.took_ms).map(took_ms_i64).transpose()?);
         }
     }
     sqlx::query(
-        "INSERT INTO messages (room_id, seq, ts, kind, from_id, to_id, text, upload_id, event_kind, event_user, event_by)
+        "INSERT INTO messages (room_id, seq, ts, kind, from_id, to_id, text, upload_id, event_kind, event_user, event_by,
+                               event_user_name, event_by_name, event_board, event_mode, event_took_ms)
          SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-                              $8::text[], $9::text[], $10::text[], $11::text[])",
+                              $8::text[], $9::text[], $10::text[], $11::text[],
+                              $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bigint[])",
     )
     .bind(&columns.room)
     .bind(&columns.seq)
@@ -119,6 +126,11 @@ async fn insert_messages(conn: &mut PgConnection, writes: &[&Write]) -> Result<(
     .bind(&columns.event_kind)
     .bind(&columns.event_user)
     .bind(&columns.event_by)
+    .bind(&columns.event_user_name)
+    .bind(&columns.event_by_name)
+    .bind(&columns.event_board)
+    .bind(&columns.event_mode)
+    .bind(&columns.event_took_ms)
     .execute(conn)
     .await?;
     Ok(())
@@ -137,6 +149,11 @@ struct MessageColumns<'a> {
     event_kind: Vec<Option<&'a str>>,
     event_user: Vec<Option<&'a str>>,
     event_by: Vec<Option<&'a str>>,
+    event_user_name: Vec<Option<&'a str>>,
+    event_by_name: Vec<Option<&'a str>>,
+    event_board: Vec<Option<i64>>,
+    event_mode: Vec<Option<&'a str>>,
+    event_took_ms: Vec<Option<i64>>,
 }
 
 /// A run of `Write::BoardUpdate`s as one insert.
@@ -184,6 +201,13 @@ async fn write_one(tx: &mut PgConnection, write: &Write) -> Result<(), StorageEr
             sqlx::query("UPDATE rooms SET spotlight_board = $1, spotlight_hide_names = $2 WHERE id = $3")
                 .bind(spotlight.map(|s| i64::from(s.board)))
                 .bind(spotlight.is_some_and(|s| s.hide_names))
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Write::JoinLock { room, locked } => {
+            sqlx::query("UPDATE rooms SET join_locked = $1 WHERE id = $2")
+                .bind(locked)
                 .bind(room)
                 .execute(&mut *tx)
                 .await?;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use sqlx::SqlitePool;
 
 use crate::storage::group_commit::CommitBatches;
-use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64};
+use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64, took_ms_i64};
 use crate::storage::{MemberRow, StorageError, Write};
 
 /// What the committer task commits with.
@@ -38,6 +38,13 @@ async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), Storage
                 sqlx::query("UPDATE rooms SET spotlight_board = ?, spotlight_hide_names = ? WHERE id = ?")
                     .bind(spotlight.map(|s| i64::from(s.board)))
                     .bind(spotlight.is_some_and(|s| s.hide_names))
+                    .bind(room)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Write::JoinLock { room, locked } => {
+                sqlx::query("UPDATE rooms SET join_locked = ? WHERE id = ?")
+                    .bind(locked)
                     .bind(room)
                     .execute(&mut *tx)
                     .await?;
@@ -101,8 +108,9 @@ async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), Storage
                     i64::try_from(message.seq).map_err(|_| StorageError::Corrupt(format!("seq {}", message.seq)))?;
                 let event = message.event.as_ref();
                 sqlx::query(
-                    "INSERT INTO messages (room_id, seq, ts, kind, from_id, to_id, text, upload_id, event_kind, event_user, event_by)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (room_id, seq, ts, kind, from_id, to_id, text, upload_id, event_kind, event_user, event_by,
+                                           event_user_name, event_by_name, event_board, event_mode, event_took_ms)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(room)
                 .bind(seq)
@@ -115,6 +123,11 @@ async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), Storage
                 .bind(event.map(|e| event_kind_str(e.kind)))
                 .bind(event.map(|e| &e.user))
                 .bind(event.and_then(|e| e.by.as_ref()))
+                .bind(event.and_then(|e| e.user_name.as_ref()))
+                .bind(event.and_then(|e| e.by_name.as_ref()))
+                .bind(event.and_then(|e| e.board).map(i64::from))
+                .bind(event.and_then(|e| e.mode).map(mode_str))
+                .bind(event.and_then(|e| e.took_ms).map(took_ms_i64).transpose()?)
                 .execute(&mut *tx)
                 .await?;
             }
