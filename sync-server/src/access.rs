@@ -31,7 +31,7 @@ impl Access {
 }
 
 pub async fn check(app: &App, token: &str) -> Result<Access, ApiError> {
-    let claims = app.keys.verify(token).ok_or_else(|| ApiError::unauthorized("invalid token"))?;
+    let claims = app.keys.verify(token).map_err(|err| ApiError::unauthorized(err.to_string()))?;
     let room = app.storage.room(&claims.room).await?;
     if room.is_none_or(|r| r.closed_at.is_some()) {
         return Err(ApiError::not_found("this room does not exist or was closed"));

@@ -7,9 +7,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::TokenKey;
 use crate::cluster::Cluster;
 use crate::config::Config;
+use crate::keyring::Keyring;
 use crate::lobby::Lobby;
 use crate::rate_limit::Limits;
 use crate::room::RoomRegistry;
@@ -19,7 +19,7 @@ use crate::uploads::BlobStore;
 pub struct App {
     pub config: Config,
     pub storage: Arc<dyn Storage>,
-    pub keys: TokenKey,
+    pub keys: Keyring,
     pub rooms: RoomRegistry,
     pub lobby: Arc<Lobby>,
     pub limits: Limits,

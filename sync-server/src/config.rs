@@ -61,15 +61,33 @@ pub struct Config {
     #[arg(long, env = "JIGSYNC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// A file holding the token signing key as 64 hex characters
-    /// (`openssl rand -hex 32`). Every node of a cluster needs the same key;
+    /// A file holding a token signing key as 64 hex characters (`openssl
+    /// rand -hex 32`); may be given more than once (comma-separated in the
+    /// environment). The first key signs, every one is accepted, so keys
+    /// can be rotated. Every node of a cluster needs the same first key;
     /// without one, a single node keeps its own key in its data dir.
-    #[arg(long, env = "JIGSYNC_SIGNING_KEY_FILE")]
-    pub signing_key_file: Option<PathBuf>,
+    #[arg(long, env = "JIGSYNC_SIGNING_KEY_FILE", value_delimiter = ',')]
+    pub signing_key_file: Vec<PathBuf>,
 
-    /// The signing key itself, as 64 hex characters (environment only).
+    /// A signing key itself, as 64 hex characters (environment only): it
+    /// comes before the `--signing-key-file` keys, so it signs.
     #[arg(skip = std::env::var("JIGSYNC_SIGNING_KEY").ok())]
     pub signing_key: Option<String>,
+
+    /// Hours a token stays valid after it is handed out (a class day); a
+    /// client with an expired token must join again.
+    #[arg(long, env = "JIGSYNC_TOKEN_TTL_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_ttl_hours: u64,
+
+    /// The token lifetime in seconds, over `--token-ttl-hours`. For the
+    /// expiry tests only.
+    #[arg(long, env = "JIGSYNC_TOKEN_TTL_SECS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_ttl_secs: Option<u64>,
+
+    /// Also accept `v1` tokens, signed before tokens had an expiry: they
+    /// never expire, so this is for the upgrade only.
+    #[arg(long, env = "JIGSYNC_ACCEPT_UNEXPIRING_TOKENS")]
+    pub accept_unexpiring_tokens: bool,
 
     /// The classroom web app served at `/`: the built files (`make web`).
     #[arg(long, env = "JIGSYNC_WEB_DIR", default_value = "examples/classroom/dist")]
@@ -158,6 +176,10 @@ impl Config {
 
     pub fn shutdown_delay(&self) -> Duration {
         Duration::from_secs(self.shutdown_delay_secs)
+    }
+
+    pub fn token_ttl(&self) -> Duration {
+        Duration::from_secs(self.token_ttl_secs.unwrap_or(self.token_ttl_hours.saturating_mul(3600)))
     }
 
     pub fn room_idle(&self) -> Duration {

@@ -44,6 +44,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod http;
 pub mod ids;
+pub mod keyring;
 pub mod lobby;
 pub mod log_redact;
 pub mod logging;

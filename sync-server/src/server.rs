@@ -15,6 +15,7 @@ use crate::app::App;
 use crate::auth::{KeyError, TokenKey};
 use crate::cluster::{Cluster, ClusterSettings};
 use crate::config::Config;
+use crate::keyring::Keyring;
 use crate::lobby::Lobby;
 use crate::rate_limit::Limits;
 use crate::room::env::RoomEnv;
@@ -45,15 +46,30 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
+/// The keys of `JIGSYNC_SIGNING_KEY` and `--signing-key-file`, in that
+/// order; without any, the data dir's own key.
+fn keyring(config: &Config) -> Result<Keyring, KeyError> {
+    let mut keys = Vec::new();
+    if let Some(hex_key) = &config.signing_key {
+        keys.push(TokenKey::from_hex(hex_key, "JIGSYNC_SIGNING_KEY")?);
+    }
+    for path in &config.signing_key_file {
+        keys.push(TokenKey::from_file(path)?);
+    }
+    if keys.is_empty() {
+        keys.push(TokenKey::load_or_create(&config.data_dir)?);
+    }
+    let ring = Keyring::new(keys, config.token_ttl(), config.accept_unexpiring_tokens)
+        .expect("at least one key was just added");
+    tracing::info!(kids = ?ring.kids(), ttl_secs = config.token_ttl().as_secs(), "token signing keys");
+    Ok(ring)
+}
+
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let data_dir = config.data_dir.clone();
     let dir_error = |source| StartError::DataDir { path: data_dir.display().to_string(), source };
     std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
-    let keys = match (&config.signing_key, &config.signing_key_file) {
-        (Some(hex_key), _) => TokenKey::from_hex(hex_key, "JIGSYNC_SIGNING_KEY")?,
-        (None, Some(path)) => TokenKey::from_file(path)?,
-        (None, None) => TokenKey::load_or_create(&data_dir)?,
-    };
+    let keys = keyring(&config)?;
     let listener = bind(config.addr).await?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     let metrics_listener = match config.metrics_addr {
@@ -85,7 +101,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
                 lease_ttl: Duration::from_millis(config.lease_ttl_ms),
                 lease_renew: Duration::from_millis(config.lease_renew_ms),
             };
-            if config.signing_key.is_none() && config.signing_key_file.is_none() {
+            if config.signing_key.is_none() && config.signing_key_file.is_empty() {
                 tracing::warn!(
                     "no --signing-key-file: this node signs with its own key, so other nodes will refuse its tokens"
                 );

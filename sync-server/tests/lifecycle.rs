@@ -196,6 +196,7 @@ async fn a_configured_signing_key_signs_and_verifies_tokens() {
     assert!(!server.data_dir.join("signing.key").exists(), "no key of its own in the data dir");
 
     let key = jigsync_server::auth::TokenKey::from_hex(&hex_key, "test").unwrap();
+    let key = jigsync_server::keyring::Keyring::new(vec![key], Duration::from_secs(3600), false).unwrap();
     let claims = key.verify(&room.teacher.token).expect("the server signed with the configured key");
     let again = key.sign(&claims);
     let (_, welcome) = server.connect(&again).await;

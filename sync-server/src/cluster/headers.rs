@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use axum::http::{HeaderMap, HeaderValue};
 
-use crate::auth::TokenKey;
+use crate::keyring::Keyring;
 
 pub const NODE_PROOF: &str = "x-jigsync-node-proof";
 pub const CLIENT_IP: &str = "x-jigsync-client-ip";
@@ -19,7 +19,7 @@ pub const CLIENT_IP: &str = "x-jigsync-client-ip";
 pub const ROOM_MOVED: &str = "x-jigsync-room-moved";
 
 /// Adds the forwarding headers to a request bound for another node.
-pub fn mark(headers: &mut HeaderMap, keys: &TokenKey, client: IpAddr) {
+pub fn mark(headers: &mut HeaderMap, keys: &Keyring, client: IpAddr) {
     headers.remove(NODE_PROOF);
     headers.remove(CLIENT_IP);
     if let Ok(proof) = HeaderValue::from_str(&keys.node_proof()) {
@@ -31,12 +31,12 @@ pub fn mark(headers: &mut HeaderMap, keys: &TokenKey, client: IpAddr) {
 }
 
 /// True if another node of the cluster forwarded this request.
-pub fn is_forwarded(headers: &HeaderMap, keys: &TokenKey) -> bool {
+pub fn is_forwarded(headers: &HeaderMap, keys: &Keyring) -> bool {
     headers.get(NODE_PROOF).and_then(|v| v.to_str().ok()).is_some_and(|proof| keys.is_node_proof(proof))
 }
 
 /// The client's address a forwarding node vouched for.
-pub fn forwarded_client(headers: &HeaderMap, keys: &TokenKey) -> Option<IpAddr> {
+pub fn forwarded_client(headers: &HeaderMap, keys: &Keyring) -> Option<IpAddr> {
     if !is_forwarded(headers, keys) {
         return None;
     }
@@ -47,8 +47,9 @@ pub fn forwarded_client(headers: &HeaderMap, keys: &TokenKey) -> Option<IpAddr> 
 mod tests {
     use super::*;
 
-    fn key(byte: &str) -> TokenKey {
-        TokenKey::from_hex(&byte.repeat(32), "test").unwrap()
+    fn key(byte: &str) -> Keyring {
+        let key = crate::auth::TokenKey::from_hex(&byte.repeat(32), "test").unwrap();
+        Keyring::new(vec![key], std::time::Duration::from_secs(3600), false).unwrap()
     }
 
     #[test]

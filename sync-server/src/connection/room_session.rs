@@ -20,37 +20,36 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
     let mut conn = Connection::open(&app, socket, "room");
     let outbox = conn.outbox.clone();
 
-    let claims = token.as_deref().and_then(|t| app.keys.verify(t));
-    if let Some(claims) = claims.filter(|c| room.as_ref().is_none_or(|r| *r == c.room)) {
-        let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-        match app.rooms.call_with_handle(&claims.room, connect).await {
-            Some((Ok(()), room)) => {
-                let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
-                let reader = Reader {
-                    app: &app,
-                    room,
-                    outbox: &outbox,
-                    user_key: format!("{}/{}", claims.room, claims.user),
-                    limits: app.limits.connection(),
-                };
-                while let Some(message) = conn.next(&app, Some(&reader.room)).await {
-                    let flow = match message {
-                        Message::Binary(bytes) => reader.frame(bytes).await,
-                        Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
-                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
+    match app.keys.verify_for(token.as_deref(), room.as_deref()) {
+        Ok(claims) => {
+            let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
+            match app.rooms.call_with_handle(&claims.room, connect).await {
+                Some((Ok(()), room)) => {
+                    let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
+                    let reader = Reader {
+                        app: &app,
+                        room,
+                        outbox: &outbox,
+                        user_key: format!("{}/{}", claims.room, claims.user),
+                        limits: app.limits.connection(),
                     };
-                    if let Flow::Stop = flow {
-                        break;
+                    while let Some(message) = conn.next(&app, Some(&reader.room)).await {
+                        let flow = match message {
+                            Message::Binary(bytes) => reader.frame(bytes).await,
+                            Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
+                            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
+                        };
+                        if let Flow::Stop = flow {
+                            break;
+                        }
                     }
+                    outbox.close(CloseCode::Normal, "");
                 }
-                outbox.close(CloseCode::Normal, "");
+                Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
+                None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
             }
-            Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
-            None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
         }
-    } else {
-        let reason = if room.is_some() { "invalid token for this room" } else { "invalid token" };
-        outbox.close(CloseCode::Unauthorized, reason);
+        Err(err) => outbox.close(CloseCode::Unauthorized, &err.to_string()),
     }
     conn.finish().await;
 }

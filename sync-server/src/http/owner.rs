@@ -48,7 +48,7 @@ pub async fn owner_of(app: &App, room: &str, request_headers: &HeaderMap) -> Own
 /// True if `token` is one of ours, for `room`: checked before a node looks
 /// for the room's owner, so made-up requests cost no database call.
 pub fn holds_room(app: &App, token: &str, room: &str) -> bool {
-    app.keys.verify(token).is_some_and(|claims| claims.room == room)
+    app.keys.verify(token).is_ok_and(|claims| claims.room == room)
 }
 
 /// Middleware for routes with a `{room_id}` whose work the room's actor

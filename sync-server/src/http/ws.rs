@@ -50,7 +50,7 @@ pub async fn room_channel(
     uri: Uri,
     req: Request,
 ) -> Response {
-    let room = params.token.as_deref().and_then(|t| app.keys.verify(t)).map(|claims| claims.room);
+    let room = params.token.as_deref().and_then(|t| app.keys.verify(t).ok()).map(|claims| claims.room);
     let here = |ws: WebSocketUpgrade, app| {
         ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None))
     };
