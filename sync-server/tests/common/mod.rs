@@ -162,6 +162,12 @@ impl TestServer {
         self._temp = old.into_temp();
     }
 
+    /// `kill -9`, then a fresh process on the same data dir with other flags.
+    pub fn restart_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|s| s.to_string()).collect();
+        self.kill9_and_restart();
+    }
+
     /// `kill -9`, and no restart: the node is gone.
     pub fn kill9(&mut self) {
         self.process().kill().expect("kill -9");
