@@ -103,3 +103,14 @@ async fn tokens_of_a_wrong_key_are_refused() {
     assert_eq!(refusals(&server, &room, &forged).await, refused_everywhere("invalid token"));
     assert!(is_welcomed(&server, &ann.token).await, "the server's own tokens still work");
 }
+
+/// The check every server of the suite makes when it is dropped (see
+/// `common::token_leaks`) does find a token in a log line.
+#[test]
+#[should_panic(expected = "a token was logged")]
+fn the_log_check_finds_a_logged_token() {
+    let token = "v2.00000000.eyJyIjoicm9vbSJ9.c2lnbmF0dXJlLW9mLWEtdGVzdC10b2tlbg";
+    token_leaks::remember(token);
+    token_leaks::assert_not_logged(&["INFO nothing here".to_owned()]);
+    token_leaks::assert_not_logged(&[format!("INFO joined token={token}")]);
+}

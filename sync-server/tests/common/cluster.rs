@@ -98,6 +98,7 @@ impl TestCluster {
 /// own URL; does not read the welcome.
 pub async fn connect_at(addr: std::net::SocketAddr, room: &str, token: &str, since: Option<u64>) -> Client {
     let since = since.map(|s| format!("&since={s}")).unwrap_or_default();
+    super::token_leaks::remember(token);
     let url = format!("ws://{addr}/ws/{room}?token={token}{since}");
     let connect = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url));
     let (ws, _) = connect.await.expect("connect timed out").expect("connect");

@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod crafted;
+pub mod token_leaks;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -42,6 +43,9 @@ pub struct TestServer {
     env: Vec<(String, String)>,
     /// Every line the process wrote to stderr (its log), across restarts.
     logs: Arc<Mutex<Vec<String>>>,
+    /// The thread that reads the log: joined once the process is gone, so
+    /// the leak check sees the last lines.
+    reader: Option<std::thread::JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
     pub http: reqwest::Client,
 }
@@ -89,7 +93,7 @@ impl TestServer {
         let stderr = child.stderr.take().expect("stderr piped");
         let (tx, rx) = mpsc::channel();
         let kept = logs.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if !sent {
@@ -112,6 +116,7 @@ impl TestServer {
             args,
             env,
             logs,
+            reader: Some(reader),
             _temp: None,
             http: http_client(),
         }
@@ -144,6 +149,7 @@ impl TestServer {
             args: Vec::new(),
             env: Vec::new(),
             logs: Arc::default(),
+            reader: None,
             _temp: None,
             http: http_client(),
         }
@@ -203,21 +209,27 @@ impl TestServer {
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
         let mut req = self.http.post(self.url(path)).json(&body);
         if let Some(token) = token {
+            token_leaks::remember(token);
             req = req.bearer_auth(token);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+        let body = res.json().await.unwrap_or(Value::Null);
+        token_leaks::remember_in(&body);
+        (status, body)
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         let mut req = self.http.get(self.url(path));
         if let Some(token) = token {
+            token_leaks::remember(token);
             req = req.bearer_auth(token);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+        let body = res.json().await.unwrap_or(Value::Null);
+        token_leaks::remember_in(&body);
+        (status, body)
     }
 
     pub async fn create_room(&self, name: &str, teacher: &str) -> Room {
@@ -256,6 +268,7 @@ impl TestServer {
     /// Opens the room channel; does not read the welcome.
     pub async fn connect_raw(&self, token: &str, since: Option<u64>) -> Client {
         let since = since.map(|s| format!("&since={s}")).unwrap_or_default();
+        token_leaks::remember(token);
         let url = format!("ws://{}/ws?token={token}{since}", self.addr);
         let connect = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url));
         let (ws, _) = connect.await.expect("connect timed out").expect("connect");
@@ -271,6 +284,7 @@ impl TestServer {
     }
 
     pub async fn lobby(&self, token: &str) -> Client {
+        token_leaks::remember(token);
         let url = format!("ws://{}/ws/lobby?token={token}", self.addr);
         let connect = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url));
         let (ws, _) = connect.await.expect("connect timed out").expect("connect lobby");
@@ -333,11 +347,19 @@ pub fn log_field(line: &str, message: &str, name: &str) -> Option<String> {
     Some(value.to_owned())
 }
 
+/// Stops the process, then fails the test if its log holds a token (not
+/// when the test is already failing: a second panic would abort).
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        if !std::thread::panicking() {
+            token_leaks::assert_not_logged(&self.logs());
         }
     }
 }
@@ -471,6 +493,7 @@ pub const TINY_GIF: &[u8] = &[
 ];
 
 pub async fn upload(server: &TestServer, room: &Room, token: &str, bytes: Vec<u8>, name: &str) -> (StatusCode, Value) {
+    token_leaks::remember(token);
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
     let form = reqwest::multipart::Form::new().part("file", part);
     let res = server
@@ -626,6 +649,7 @@ impl TestServer {
 
     /// Opens `/yjs/{room}/{board}`.
     pub async fn yjs(&self, room: &Room, board: u32, token: &str) -> Client {
+        token_leaks::remember(token);
         let url = format!("ws://{}/yjs/{}/{board}?token={token}", self.addr, room.id);
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect yjs");
         Client { ws }
