@@ -104,6 +104,35 @@ async fn tokens_of_a_wrong_key_are_refused() {
     assert!(is_welcomed(&server, &ann.token).await, "the server's own tokens still work");
 }
 
+/// A token as servers signed them before tokens expired: `v1.<payload>.<mac>`.
+fn v1_token(hex_key: &str, claims: &Claims) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&hex::decode(hex_key).unwrap()).unwrap();
+    mac.update(payload.as_bytes());
+    format!("v1.{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn unexpiring_v1_tokens_are_refused_unless_the_server_accepts_them() {
+    let keys = tempfile::tempdir().unwrap();
+    let key = write_key(keys.path(), "server.key", "e5");
+    let key = key.to_str().unwrap();
+    let mut server = TestServer::start_with(&["--signing-key-file", key]).await;
+    let room = server.create_room("Upgraded", "Ms Park").await;
+    let claims = Claims { room: room.id.clone(), user: room.teacher.id.clone(), role: jigsync_schema::Role::Teacher };
+    let old = v1_token(&"e5".repeat(32), &claims);
+    let unexpiring = refused_everywhere("token without expiry, no longer accepted");
+    assert_eq!(refusals(&server, &room, &old).await, unexpiring);
+
+    server.restart_with(&["--signing-key-file", key, "--accept-unexpiring-tokens"]);
+    assert!(is_welcomed(&server, &old).await, "accepted when the server is told to");
+    let forged = v1_token(&"e6".repeat(32), &claims);
+    assert_eq!(refusals(&server, &room, &forged).await, refused_everywhere("invalid token"));
+}
+
 /// The check every server of the suite makes when it is dropped (see
 /// `common::token_leaks`) does find a token in a log line.
 #[test]
