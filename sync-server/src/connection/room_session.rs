@@ -20,36 +20,39 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
     let mut conn = Connection::open(&app, socket, "room");
     let outbox = conn.outbox.clone();
 
-    match app.keys.verify_for(token.as_deref(), room.as_deref()) {
-        Ok(claims) => {
-            let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-            match app.rooms.call_with_handle(&claims.room, connect).await {
-                Some((Ok(()), room)) => {
-                    let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
-                    let reader = Reader {
-                        app: &app,
-                        room,
-                        outbox: &outbox,
-                        user_key: format!("{}/{}", claims.room, claims.user),
-                        limits: app.limits.connection(),
-                    };
-                    while let Some(message) = conn.next(&app, Some(&reader.room)).await {
-                        let flow = match message {
-                            Message::Binary(bytes) => reader.frame(bytes).await,
-                            Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
-                            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
-                        };
-                        if let Flow::Stop = flow {
-                            break;
-                        }
-                    }
-                    outbox.close(CloseCode::Normal, "");
-                }
-                Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
-                None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
-            }
+    let claims = match app.keys.verify_for(token.as_deref(), room.as_deref()) {
+        Ok(claims) => claims,
+        Err(err) => {
+            // The reason says why ("token expired"), so a client can tell.
+            outbox.close(CloseCode::Unauthorized, &err.to_string());
+            return conn.finish().await;
         }
-        Err(err) => outbox.close(CloseCode::Unauthorized, &err.to_string()),
+    };
+    let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
+    match app.rooms.call_with_handle(&claims.room, connect).await {
+        Some((Ok(()), room)) => {
+            let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
+            let reader = Reader {
+                app: &app,
+                room,
+                outbox: &outbox,
+                user_key: format!("{}/{}", claims.room, claims.user),
+                limits: app.limits.connection(),
+            };
+            while let Some(message) = conn.next(&app, Some(&reader.room)).await {
+                let flow = match message {
+                    Message::Binary(bytes) => reader.frame(bytes).await,
+                    Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
+                    Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
+                };
+                if let Flow::Stop = flow {
+                    break;
+                }
+            }
+            outbox.close(CloseCode::Normal, "");
+        }
+        Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
+        None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
     }
     conn.finish().await;
 }

@@ -21,74 +21,72 @@ pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId,
     let mut conn = Connection::open(&app, socket, "yjs");
     let outbox = conn.outbox.clone();
 
-    match app.keys.verify_for(token.as_deref(), Some(&room)) {
-        Ok(claims) => {
-            let connect =
-                |reply| RoomCmd::ConnectYjs { user: claims.user.clone(), board, outbox: outbox.clone(), reply };
-            match app.rooms.call_with_handle(&room, connect).await {
-                Some((Ok(()), handle)) => {
-                    let _disconnect = handle.on_drop(RoomCmd::DisconnectYjs { conn: outbox.id() });
-                    let limits = app.limits.connection();
-                    'read: while let Some(message) = conn.next(&app, Some(&handle)).await {
-                        let Message::Binary(bytes) = message else {
-                            continue;
-                        };
-                        // Same budgets as the room channel; a Yjs client has
-                        // no error channel, so refused messages are dropped.
-                        let verdict = if bytes.len() > MAX_FRAME_BYTES { limits.strike() } else { limits.request() };
-                        match verdict {
-                            Verdict::Allow => {}
-                            Verdict::Refuse => {
-                                metrics::counter!("jigsync_rejected_total", "code" => "rate_limited").increment(1);
-                                continue;
-                            }
-                            Verdict::Close => {
-                                outbox.close(CloseCode::RateLimited, "too many messages over the limit");
-                                break;
-                            }
-                        }
-                        if bytes.len() > MAX_FRAME_BYTES {
-                            metrics::counter!("jigsync_rejected_total", "code" => "too_large").increment(1);
-                            continue;
-                        }
-                        let messages = match sync_protocol::parse(&bytes) {
-                            Ok(messages) => messages,
-                            Err(err) => {
-                                tracing::debug!(error = %err, "undecodable message from a Yjs client");
-                                metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed")
-                                    .increment(1);
-                                if limits.malformed() == Verdict::Close {
-                                    outbox.close(CloseCode::Malformed, "too many malformed messages");
-                                    break;
-                                }
-                                continue;
-                            }
-                        };
-                        for msg in messages {
-                            let msg = match msg {
-                                YjsMessage::SyncStep1(sv) => YjsIn::SyncStep1(sv.to_vec()),
-                                YjsMessage::SyncStep2(update) | YjsMessage::Update(update) => {
-                                    YjsIn::Update(update.to_vec())
-                                }
-                                YjsMessage::Awareness(bytes, entries) => YjsIn::Awareness(bytes.to_vec(), entries),
-                                YjsMessage::AwarenessQuery => YjsIn::AwarenessQuery,
-                                YjsMessage::Ignored => continue,
-                            };
-                            metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "yjs")
-                                .increment(1);
-                            if handle.tx.send(RoomCmd::Yjs { conn: outbox.id(), msg }).await.is_err() {
-                                // The room is gone: stop reading altogether.
-                                break 'read;
-                            }
-                        }
-                    }
-                    outbox.close(CloseCode::Normal, "");
-                }
-                Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
-                None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
-            }
+    let claims = match app.keys.verify_for(token.as_deref(), Some(&room)) {
+        Ok(claims) => claims,
+        Err(err) => {
+            outbox.close(CloseCode::Unauthorized, &err.to_string());
+            return conn.finish().await;
         }
-        Err(err) => outbox.close(CloseCode::Unauthorized, &err.to_string()),
+    };
+    let connect = |reply| RoomCmd::ConnectYjs { user: claims.user.clone(), board, outbox: outbox.clone(), reply };
+    match app.rooms.call_with_handle(&room, connect).await {
+        Some((Ok(()), handle)) => {
+            let _disconnect = handle.on_drop(RoomCmd::DisconnectYjs { conn: outbox.id() });
+            let limits = app.limits.connection();
+            'read: while let Some(message) = conn.next(&app, Some(&handle)).await {
+                let Message::Binary(bytes) = message else {
+                    continue;
+                };
+                // Same budgets as the room channel; a Yjs client has
+                // no error channel, so refused messages are dropped.
+                let verdict = if bytes.len() > MAX_FRAME_BYTES { limits.strike() } else { limits.request() };
+                match verdict {
+                    Verdict::Allow => {}
+                    Verdict::Refuse => {
+                        metrics::counter!("jigsync_rejected_total", "code" => "rate_limited").increment(1);
+                        continue;
+                    }
+                    Verdict::Close => {
+                        outbox.close(CloseCode::RateLimited, "too many messages over the limit");
+                        break;
+                    }
+                }
+                if bytes.len() > MAX_FRAME_BYTES {
+                    metrics::counter!("jigsync_rejected_total", "code" => "too_large").increment(1);
+                    continue;
+                }
+                let messages = match sync_protocol::parse(&bytes) {
+                    Ok(messages) => messages,
+                    Err(err) => {
+                        tracing::debug!(error = %err, "undecodable message from a Yjs client");
+                        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "malformed")
+                            .increment(1);
+                        if limits.malformed() == Verdict::Close {
+                            outbox.close(CloseCode::Malformed, "too many malformed messages");
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                for msg in messages {
+                    let msg = match msg {
+                        YjsMessage::SyncStep1(sv) => YjsIn::SyncStep1(sv.to_vec()),
+                        YjsMessage::SyncStep2(update) | YjsMessage::Update(update) => YjsIn::Update(update.to_vec()),
+                        YjsMessage::Awareness(bytes, entries) => YjsIn::Awareness(bytes.to_vec(), entries),
+                        YjsMessage::AwarenessQuery => YjsIn::AwarenessQuery,
+                        YjsMessage::Ignored => continue,
+                    };
+                    metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "yjs").increment(1);
+                    if handle.tx.send(RoomCmd::Yjs { conn: outbox.id(), msg }).await.is_err() {
+                        // The room is gone: stop reading altogether.
+                        break 'read;
+                    }
+                }
+            }
+            outbox.close(CloseCode::Normal, "");
+        }
+        Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
+        None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
     }
     conn.finish().await;
 }
