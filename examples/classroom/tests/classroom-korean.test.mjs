@@ -38,6 +38,7 @@ const STEP = {
   LANDING: '1 the landing page in English and Korean: ?lang=, <html lang>, names, keyboard, axe',
   START: '2 김민준 starts a class in Korean',
   JOIN: '3 박서연 (a Korean browser) joins typing the code with the Korean keyboard layout',
+  SECOND_TAB: '3b 박서연 opens the app in a second tab: "continue as" in Korean, the same person',
   LONG: '4 a student with a 40-character name: the chat panel keeps the select and times inside',
   KICK: '5 최지우 joins and 김민준 removes her: confirmation and system messages with the right particles',
   PUZZLE: '6 a puzzle in Korean: dashboard, focused board, projector, student page; axe scans',
@@ -51,6 +52,7 @@ const SCREENSHOTS = [
   'landing-ko.png',
   'teacher-dashboard-empty-ko.png',
   'student-waiting-ko.png',
+  'landing-continue-ko.png',
   'chat-long-name-en.png',
   'confirm-remove-ko.png',
   'start-puzzle-ko.png',
@@ -259,6 +261,25 @@ step(STEP.JOIN, [STEP.START], async (t) => {
     await waitForMessage(person, 'the Korean join message', (m) => m.kind === 'system' && m.text === `${STUDENT}이 들어왔어요`);
   }
   await screenshot(page, 'student-waiting-ko.png');
+});
+
+step(STEP.SECOND_TAB, [STEP.JOIN], async () => {
+  const page = await s.student.context.newPage();
+  try {
+    await page.goto(`${s.server.url}/`);
+    const card = page.locator(tid('continue-card'));
+    await card.waitFor({ state: 'visible' });
+    // 박서연 ends in ㄴ: 으로 and 이.
+    assert.equal((await page.locator(tid('continue-as')).textContent()).trim(), `${STUDENT}으로 계속하기`);
+    assert.equal((await page.locator(tid('not-me')).textContent()).trim(), `${STUDENT}이 아닌가요? 다른 사람으로 참여하기`);
+    await assertNoSeriousViolations(page, 'the landing page with "continue as" (Korean)');
+    await screenshot(page, 'landing-continue-ko.png');
+    await page.locator(tid('continue-as')).click();
+    await page.locator(tid('waiting')).waitFor();
+    assert.equal((await page.locator('.me-name').textContent()).trim(), STUDENT);
+  } finally {
+    await page.close();
+  }
 });
 
 step(STEP.LONG, [STEP.JOIN], async () => {

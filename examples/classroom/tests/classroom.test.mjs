@@ -23,6 +23,7 @@ import {
   poll,
   readBoard,
   screenshot,
+  sleep,
   touchDragPiece,
 } from './support/browser.mjs';
 import {
@@ -56,6 +57,7 @@ const STEP = {
   JOIN: '2 (c) students Ann and Bea join, by code and by share link',
   PUZZLE: '3 (b) teacher starts a 2x2 individual puzzle; each student gets 4 pieces',
   THUMBS: '4 (d) dashboard: one thumbnail per student with name, progress, online dot',
+  SECOND_TAB: '4b Ann opens the class link in a second tab: the same person, same board, count unchanged; "not you?" offers the join form',
   MOTION: "5 (e) teacher sees Ann's held drag within 1 s: thumbnail and focused view",
   CHAT: '6 (f) Ann chats and posts an animated GIF; Bea and the teacher see both',
   WHISPER: '7 (g) Ann whispers to Bea; the teacher does not see it',
@@ -74,7 +76,7 @@ const STEP = {
 };
 
 /** The screenshots this test saves (the English interface). */
-const SCREENSHOTS = ['student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
+const SCREENSHOTS = ['landing-continue-en.png', 'student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
 
 /** Everything the steps share. */
 const s = {
@@ -299,6 +301,47 @@ step(STEP.THUMBS, [STEP.PUZZLE], async () => {
   assert.equal(thumbs.find((x) => x.name === 'Ann').board, s.annBoard, "Ann's thumbnail shows another board than hers");
   assert.equal(thumbs.find((x) => x.name === 'Bea').board, s.beaBoard, "Bea's thumbnail shows another board than hers");
   assert.equal(thumbs.find((x) => x.name === 'Bea').student, s.beaUser, "Bea's thumbnail data-student is not her user id");
+});
+
+step(STEP.SECOND_TAB, [STEP.THUMBS], async () => {
+  const count = () => s.teacher.page.locator(tid('participant-count')).textContent();
+  const countBefore = (await count()).trim();
+  // The share link again, in a second tab of Ann's browser.
+  const page = await s.ann.context.newPage();
+  try {
+    await page.goto(s.shareLink);
+    const card = page.locator(tid('continue-card'));
+    await card.waitFor({ state: 'visible' });
+    assert.match(await card.textContent(), /Ann/, 'the card says who she is');
+    await screenshot(page, 'landing-continue-en.png');
+    await page.locator(tid('continue-as')).click();
+    const board = await poll(
+      "Ann's board in the second tab",
+      () => readBoard(page, STUDENT_BOARD),
+      (b) => b !== null && b.pieces.length === 4,
+    );
+    assert.equal(board.board, s.annBoard, 'the second tab shows her own board');
+    assert.equal((await page.locator('.me-name').textContent()).trim(), 'Ann');
+    // Not a new participant: the teacher still counts the same people, one thumbnail for Ann.
+    await page.locator(tid('participant')).filter({ hasText: 'Ms Park' }).first().waitFor();
+    assert.equal((await count()).trim(), countBefore, "the teacher's participant count");
+    assert.equal(await s.teacher.page.locator(tid('thumbnail')).filter({ hasText: 'Ann' }).count(), 1);
+
+    // "Not you?" on a shared laptop: the join form, with the code kept.
+    const third = await s.ann.context.newPage();
+    await third.goto(s.shareLink);
+    await third.locator(tid('not-me')).click();
+    await third.locator(tid('join-class')).waitFor({ state: 'visible' });
+    assert.equal((await third.locator(tid('join-code')).inputValue()).replace(/\s/g, ''), s.code);
+    await third.close();
+  } finally {
+    await page.close();
+  }
+  // Closing the second tab leaves Ann online in her first one.
+  // (Given the server time to see the tab go: the dot must still be on after that.)
+  await sleep(1500);
+  const online = await s.teacher.page.locator(`${thumbnailOf(s.annBoard)} ${tid('online-dot')}`).getAttribute('data-online');
+  assert.equal(online, 'true', "Ann's thumbnail after her second tab closed");
 });
 
 step(STEP.MOTION, [STEP.THUMBS], async (t) => {
