@@ -25,7 +25,9 @@ import {
   STUDENT_BOARD,
   printPageProblems,
   readMessages,
+  longText,
   sendChat,
+  sendUntilRefused,
   startPuzzle,
   tid,
   waitForMessage,
@@ -39,6 +41,7 @@ const STEP = {
   START: '2 김민준 starts a class in Korean',
   JOIN: '3 박서연 (a Korean browser) joins typing the code with the Korean keyboard layout',
   SECOND_TAB: '3b 박서연 opens the app in a second tab: "continue as" in Korean, the same person',
+  CHAT_LIMITS: '3c the chat in Korean: a long message collapsed (더 보기), the counter over the limit, the rate-limit notice',
   LONG: '4 a student with a 40-character name: the chat panel keeps the select and times inside',
   KICK: '5 최지우 joins and 김민준 removes her: confirmation and system messages with the right particles',
   PUZZLE: '6 a puzzle in Korean: dashboard, focused board, projector, student page; axe scans',
@@ -53,6 +56,8 @@ const SCREENSHOTS = [
   'teacher-dashboard-empty-ko.png',
   'student-waiting-ko.png',
   'landing-continue-ko.png',
+  'chat-long-ko.png',
+  'chat-limits-ko.png',
   'chat-long-name-en.png',
   'confirm-remove-ko.png',
   'start-puzzle-ko.png',
@@ -280,6 +285,26 @@ step(STEP.SECOND_TAB, [STEP.JOIN], async () => {
   } finally {
     await page.close();
   }
+});
+
+step(STEP.CHAT_LIMITS, [STEP.JOIN], async () => {
+  const long = `긴 메시지: ${longText(600)}`;
+  await sendChat(s.teacher, long);
+  const { page } = s.student;
+  const item = page.locator(tid('message')).filter({ hasText: '긴 메시지' }).last();
+  await item.waitFor();
+  assert.equal((await item.locator(tid('show-more')).textContent()).trim(), '더 보기');
+  const input = page.locator(tid('chat-input'));
+  await input.fill(longText(2003));
+  assert.equal((await page.locator(tid('chat-count')).textContent()).trim(), '3자가 넘어요 (최대 2000자)');
+  await item.scrollIntoViewIfNeeded();
+  await screenshot(page, 'chat-long-ko.png');
+  await input.fill('');
+  const { composer, notice } = await sendUntilRefused(s.student, '빨리');
+  assert.match(composer, /빨리 \d+/);
+  assert.match(notice, /입력창에 그대로/);
+  await screenshot(page, 'chat-limits-ko.png');
+  await input.fill('');
 });
 
 step(STEP.LONG, [STEP.JOIN], async () => {

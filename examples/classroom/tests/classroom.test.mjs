@@ -33,10 +33,12 @@ import {
   STUDENT_BOARD,
   firstReachable,
   joinClass,
+  longText,
   printPageProblems,
   readMessages,
   readSettled,
   sendChat,
+  sendUntilRefused,
   shifted,
   startClass,
   startPuzzle,
@@ -61,6 +63,7 @@ const STEP = {
   MOTION: "5 (e) teacher sees Ann's held drag within 1 s: thumbnail and focused view",
   CHAT: '6 (f) Ann chats and posts an animated GIF; Bea and the teacher see both',
   WHISPER: '7 (g) Ann whispers to Bea; the teacher does not see it',
+  CHAT_LIMITS: '7b a long message is collapsed with "show more"; the composer counts toward the limit; a message over the rate limit stays in the composer',
   LOCK: '8 (h) lock-all pauses students; a drag is refused with a notice; unlock',
   SOLVE: '9 (i) Ann solves her board; everyone is told; progress reaches 1',
   SHOTS: '10 (j) screenshots: student, teacher grid and focused; a tablet student drags by touch',
@@ -76,7 +79,7 @@ const STEP = {
 };
 
 /** The screenshots this test saves (the English interface). */
-const SCREENSHOTS = ['landing-continue-en.png', 'student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
+const SCREENSHOTS = ['landing-continue-en.png', 'chat-long-en.png', 'chat-limits-en.png', 'student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
 
 /** Everything the steps share. */
 const s = {
@@ -427,6 +430,53 @@ step(STEP.WHISPER, [STEP.JOIN], async () => {
     !teacherSees.some((m) => m.text?.includes(secret)),
     `the teacher sees Ann's whisper to Bea: ${JSON.stringify(teacherSees.filter((m) => m.text?.includes(secret)))}`,
   );
+});
+
+step(STEP.CHAT_LIMITS, [STEP.JOIN], async () => {
+  // A long message: five lines shown, the rest behind "Show more".
+  const long = longText(900);
+  await sendChat(s.ann, long);
+  const { page } = s.bea;
+  const item = page.locator(tid('message')).filter({ hasText: long.slice(0, 40) }).last();
+  await item.waitFor();
+  const clipped = () => item.locator(tid('message-text')).evaluate((el) => el.scrollHeight > el.clientHeight + 1);
+  assert.equal(await clipped(), true, 'the long message is collapsed');
+  const toggle = item.locator(tid('show-more'));
+  assert.equal((await toggle.textContent()).trim(), 'Show more');
+  await toggle.click();
+  assert.equal(await clipped(), false, '"Show more" shows all of it');
+  assert.equal((await toggle.textContent()).trim(), 'Show less');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await toggle.click();
+  assert.equal(await clipped(), true, '"Show less" collapses it again');
+
+  // The composer counts from 80% of the limit, and says how much is too much.
+  const input = page.locator(tid('chat-input'));
+  const count = page.locator(tid('chat-count'));
+  await input.fill(longText(1000));
+  assert.equal(await count.isVisible(), false, 'no counter far from the limit');
+  await input.fill(longText(1700));
+  assert.equal((await count.textContent()).trim(), '1700 / 2000 characters');
+  await input.fill(longText(2003));
+  assert.equal((await count.textContent()).trim(), '3 characters too many (at most 2000)');
+  assert.equal(await page.locator(tid('chat-send')).isDisabled(), true, 'an over-long message cannot be sent');
+  assert.equal([...(await input.inputValue())].length, 2003, 'nothing was cut');
+  await item.scrollIntoViewIfNeeded();
+  await screenshot(page, 'chat-long-en.png');
+  await input.fill('');
+
+  // Sending faster than the chat budget: the refused text comes back to the composer, with a notice.
+  const { texts, composer, notice } = await sendUntilRefused(s.bea, 'quick');
+  assert.match(notice, /sending quickly/);
+  assert.match(composer, /quick \d+/, `the refused message is in the composer: "${composer}"`);
+  await screenshot(page, 'chat-limits-en.png');
+  // Nothing lost: once the budget has refilled, the composer's text goes through.
+  await sleep(1500);
+  await page.locator(tid('chat-send')).click();
+  await page.locator(tid('chat-notice')).waitFor({ state: 'hidden' });
+  for (const text of texts) {
+    await waitForMessage(s.teacher, `Bea's "${text}"`, (m) => m.kind === 'chat' && (m.text === text || m.text?.split(/(?= quick )/).map((x) => x.trim()).includes(text)));
+  }
 });
 
 step(STEP.LOCK, [STEP.PUZZLE], async (t) => {

@@ -116,6 +116,11 @@ export default {
   'chat.send': 'Send',
   'chat.sending': 'sending…',
   'chat.pictureTooLarge': 'That picture is too large to share.',
+  'chat.showMore': 'Show more',
+  'chat.showLess': 'Show less',
+  'chat.count': '{count} / {max} characters',
+  'chat.tooLong': { one: '{count} character too many (at most {max})', other: '{count} characters too many (at most {max})' },
+  'chat.rateLimited': 'You are sending quickly: your message is back in the box. Send it again in a moment.',
   'chat.lostInFlight': 'The connection dropped while sending. If your message does not appear, send it again.',
 
   // -- System messages, from their structured event -------------------------

@@ -115,6 +115,11 @@ export default {
   'chat.send': '보내기',
   'chat.sending': '보내는 중…',
   'chat.pictureTooLarge': '그림이 너무 커서 보낼 수 없어요.',
+  'chat.showMore': '더 보기',
+  'chat.showLess': '접기',
+  'chat.count': '{count} / {max}자',
+  'chat.tooLong': '{count}자가 넘어요 (최대 {max}자)',
+  'chat.rateLimited': '너무 빨리 보내고 있어요. 메시지는 입력창에 그대로 있으니 잠시 후 다시 보내세요.',
   'chat.lostInFlight': '보내는 중에 연결이 끊겼어요. 메시지가 보이지 않으면 다시 보내세요.',
 
   // -- System messages ------------------------------------------------------
