@@ -388,7 +388,8 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     if (!projector) return;
     const spot = client.currentSpotlight;
     const infos = boardInfos();
-    const key = spot ? `spot:${spot.board}:${spot.hideNames}` : 'class';
+    // Before a puzzle, the big screen is the lobby: the code above, and who has joined.
+    const key = spot ? `spot:${spot.board}:${spot.hideNames}` : infos.length ? 'class' : 'lobby';
     if (key !== projector.key) {
       projector.key = key;
       projector.view?.destroy();
@@ -397,12 +398,26 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       if (spot && client.board(spot.board)) {
         projector.view = createBoardView({ client, boardId: spot.board });
         projector.content.append(h('h2', { class: 'projector-title' }), h('div', { class: 'projector-board' }, projector.view.el));
+      } else if (key === 'lobby') {
+        projector.content.append(
+          h('h2', { class: 'projector-title', testid: 'lobby-count', 'aria-live': 'polite' }),
+          h('ul', { class: 'projector-lobby', testid: 'projector-lobby' }),
+        );
       } else {
         projector.content.append(h('h2', { class: 'projector-title' }), h('div', { class: 'projector-progress' }));
       }
     }
     const title = projector.content.querySelector('.projector-title');
-    if (spot && projector.view) {
+    if (key === 'lobby') {
+      const students = client.participants.filter((p) => p.role === 'student');
+      title.textContent = students.length ? t('projector.lobby.joined', { count: students.length }) : t('projector.lobby.nobody');
+      replaceChildren(
+        projector.content.querySelector('.projector-lobby'),
+        students.map((p) =>
+          h('li', { class: 'lobby-name', testid: 'lobby-name', dataset: { online: String(p.online) } }, dot(p.color), h('span', null, p.name)),
+        ),
+      );
+    } else if (spot && projector.view) {
       const info = client.board(spot.board)?.info;
       title.textContent = info && !spot.hideNames ? t('projector.boardOf', { name: boardOwners(info).name }) : t('projector.anonymousBoard');
     } else {

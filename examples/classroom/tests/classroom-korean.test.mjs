@@ -43,6 +43,7 @@ const STEP = {
   SECOND_TAB: '3b 박서연 opens the app in a second tab: "continue as" in Korean, the same person',
   CHAT_LIMITS: '3c the chat in Korean: a long message collapsed (더 보기), the counter over the limit, the rate-limit notice',
   LONG: '4 a student with a 40-character name: the chat panel keeps the select and times inside',
+  LOBBY: '4b the projector before a puzzle in Korean: the code, who has joined, live, with a count',
   KICK: '5 최지우 joins and 김민준 removes her: confirmation and system messages with the right particles',
   PUZZLE: '6 a puzzle in Korean: dashboard, focused board, projector, student page; axe scans',
   SWITCH: '7 the language switch: English and back, saved across a reload, messages re-worded',
@@ -59,6 +60,7 @@ const SCREENSHOTS = [
   'chat-long-ko.png',
   'chat-limits-ko.png',
   'chat-long-name-en.png',
+  'projector-lobby-ko.png',
   'confirm-remove-ko.png',
   'start-puzzle-ko.png',
   'start-puzzle-en.png',
@@ -338,6 +340,22 @@ step(STEP.LONG, [STEP.JOIN], async () => {
     assert.deepEqual(overflow, [], `${person.name}: chat parts outside the chat panel`);
   }
   await screenshot(page, 'chat-long-name-en.png');
+});
+
+step(STEP.LOBBY, [STEP.JOIN], async () => {
+  const { page } = s.teacher;
+  await page.locator(tid('open-projector')).click();
+  const lobby = page.locator(tid('projector-lobby'));
+  await lobby.waitFor({ state: 'visible' });
+  const before = await lobby.locator(tid('lobby-name')).allTextContents();
+  assert.ok(before.includes(STUDENT), `the lobby lists ${STUDENT}: ${JSON.stringify(before)}`);
+  // Live: a student who joins now appears at once, and the count follows.
+  const late = '이도윤';
+  await joinRoom(s.server.url, { joinCode: s.code, name: late });
+  await lobby.locator(tid('lobby-name')).filter({ hasText: late }).waitFor();
+  assert.equal((await page.locator(tid('lobby-count')).textContent()).trim(), `학생 ${before.length + 1}명이 들어왔어요`);
+  await screenshot(page, 'projector-lobby-ko.png');
+  await page.locator(tid('close-projector')).click();
 });
 
 step(STEP.KICK, [STEP.JOIN], async () => {

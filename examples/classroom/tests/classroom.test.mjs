@@ -57,6 +57,7 @@ const MOTION_BUDGET_MS = 1000;
 const STEP = {
   START: '1 (a) teacher starts a class: join code and share link',
   JOIN: '2 (c) students Ann and Bea join, by code and by share link',
+  LOBBY: '2b the projector before a puzzle: the code and the students who joined, with a count',
   PUZZLE: '3 (b) teacher starts a 2x2 individual puzzle; each student gets 4 pieces',
   THUMBS: '4 (d) dashboard: one thumbnail per student with name, progress, online dot',
   SECOND_TAB: '4b Ann opens the class link in a second tab: the same person, same board, count unchanged; "not you?" offers the join form',
@@ -79,7 +80,7 @@ const STEP = {
 };
 
 /** The screenshots this test saves (the English interface). */
-const SCREENSHOTS = ['landing-continue-en.png', 'chat-long-en.png', 'chat-limits-en.png', 'student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
+const SCREENSHOTS = ['projector-lobby-en.png', 'landing-continue-en.png', 'chat-long-en.png', 'chat-limits-en.png', 'student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
 
 /** Everything the steps share. */
 const s = {
@@ -258,6 +259,23 @@ step(STEP.JOIN, [STEP.START], async () => {
   }
   s.beaUser = await page.locator(tid('participant')).filter({ hasText: 'Bea' }).first().getAttribute('data-user');
   assert.ok(s.beaUser, "Bea's participant row has no data-user");
+});
+
+step(STEP.LOBBY, [STEP.JOIN], async () => {
+  const { page } = s.teacher;
+  await page.locator(tid('open-projector')).click();
+  const lobby = page.locator(tid('projector-lobby'));
+  await lobby.waitFor({ state: 'visible' });
+  assert.equal((await page.locator('.projector-code').textContent()).replace(/\s/g, ''), s.code);
+  const names = await poll(
+    'the projector lobby to list Ann and Bea',
+    () => lobby.locator(tid('lobby-name')).allTextContents(),
+    (list) => list.length === 2 && ['Ann', 'Bea'].every((n) => list.includes(n)),
+  );
+  assert.equal(names.includes('Ms Park'), false, 'the teacher is not listed');
+  assert.equal((await page.locator(tid('lobby-count')).textContent()).trim(), '2 students have joined');
+  await screenshot(page, 'projector-lobby-en.png');
+  await page.locator(tid('close-projector')).click();
 });
 
 step(STEP.PUZZLE, [STEP.JOIN], async () => {

@@ -234,6 +234,8 @@ export default {
   'projector.boardOf': "{name}'s board",
   'projector.anonymousBoard': 'A board from the class',
   'projector.solved': '{solved} of {count} boards solved',
+  'projector.lobby.nobody': 'Waiting for the first student…',
+  'projector.lobby.joined': { one: '{count} student has joined', other: '{count} students have joined' },
   'projector.waiting': 'Waiting for everyone to join…',
 
   // -- Start a puzzle -------------------------------------------------------

@@ -233,6 +233,8 @@ export default {
   'projector.boardOf': '{name}의 퍼즐',
   'projector.anonymousBoard': '우리 반 친구의 퍼즐',
   'projector.solved': '퍼즐 {count}개 중 {solved}개 완성',
+  'projector.lobby.nobody': '첫 학생을 기다리고 있어요…',
+  'projector.lobby.joined': '학생 {count}명이 들어왔어요',
   'projector.waiting': '모두 들어오기를 기다리는 중…',
 
   // -- Start a puzzle -------------------------------------------------------
