@@ -111,7 +111,8 @@ export function createChatPanel({ client, person, log }) {
   const list = h('ol', { class: 'messages', testid: 'chat-list', 'aria-live': 'polite', 'aria-label': t('chat.messages') });
   const earlier = h('button', { class: 'link-button', hidden: true, onclick: loadEarlier }, t('chat.earlier'));
   const pendingList = h('ol', { class: 'messages' });
-  const scroller = h('div', { class: 'messages-scroll' }, earlier, list, pendingList);
+  // Focusable, so a keyboard can scroll a long conversation (messages themselves are not).
+  const scroller = h('div', { class: 'messages-scroll', tabIndex: 0 }, earlier, list, pendingList);
   let firstSeq = null;
 
   function messageItem(m) {
