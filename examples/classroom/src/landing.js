@@ -1,5 +1,6 @@
-// The landing page: a teacher starts a class, a student joins one by code.
-// Both end with a session saved for this tab and the classroom shown.
+// The landing page: a teacher starts a class, a student joins one by code,
+// or someone this browser already is in a class continues as themselves.
+// Each ends with a session saved for this tab and the classroom shown.
 
 import { createRoom, joinRoom } from 'jigsync-client';
 
@@ -216,6 +217,37 @@ function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
   };
   renderRecent();
 
+  // Someone this browser already is in the class is offered first; "Not
+  // you?" sets them aside for the join form.
+  const joinCard = state.saved
+    ? continueCard(state.saved, {
+        onContinue: () => {
+          saveSession(state.saved);
+          onEnter();
+        },
+        onNotMe: () => {
+          // A shared laptop: the next student joins as themselves, and the
+          // earlier one's token is not left behind for them.
+          forgetClass(state.saved);
+          const joinCodeValue = state.saved.joinCode ?? values['join-code'] ?? '';
+          state.saved = null;
+          redraw({ ...values, 'join-code': joinCodeValue }, joinCodeValue ? 'student-name' : 'join-code');
+        },
+      })
+    : h(
+        'form',
+        { class: 'card landing-card', onsubmit: join, 'aria-labelledby': 'join-title', noValidate: true },
+        h('h2', { id: 'join-title' }, t('landing.join.title')),
+        h('p', { class: 'muted' }, t('landing.join.hint')),
+        h('label', { for: 'join-code' }, t('landing.join.code')),
+        joinCode,
+        h('label', { for: 'student-name' }, t('landing.join.name')),
+        studentName,
+        h('p', { class: 'field-hint muted', id: 'student-name-hint' }, t('name.hint', { max: MAX_NAME_CHARS })),
+        joinError,
+        joinButton,
+      );
+
   root.append(
     h(
       'div',
@@ -229,34 +261,7 @@ function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
           'div',
           { class: 'landing-cards' },
           recentCard,
-          state.saved
-            ? continueCard(state.saved, {
-                onContinue: () => {
-                  saveSession(state.saved);
-                  onEnter();
-                },
-                onNotMe: () => {
-                  // A shared laptop: the next student joins as themselves, and
-                  // the earlier one's token is not left behind for them.
-                  forgetClass(state.saved);
-                  const joinCodeValue = state.saved.joinCode ?? values['join-code'] ?? '';
-                  state.saved = null;
-                  redraw({ ...values, 'join-code': joinCodeValue }, joinCodeValue ? 'student-name' : 'join-code');
-                },
-              })
-            : h(
-            'form',
-            { class: 'card landing-card', onsubmit: join, 'aria-labelledby': 'join-title', noValidate: true },
-            h('h2', { id: 'join-title' }, t('landing.join.title')),
-            h('p', { class: 'muted' }, t('landing.join.hint')),
-            h('label', { for: 'join-code' }, t('landing.join.code')),
-            joinCode,
-            h('label', { for: 'student-name' }, t('landing.join.name')),
-            studentName,
-            h('p', { class: 'field-hint muted', id: 'student-name-hint' }, t('name.hint', { max: MAX_NAME_CHARS })),
-            joinError,
-            joinButton,
-          ),
+          joinCard,
           h(
             'form',
             { class: 'card landing-card', onsubmit: start, 'aria-labelledby': 'start-title', noValidate: true },
