@@ -3,6 +3,7 @@
 // person's colour, pictures inline, whispers and system notices styled
 // apart), and a composer that can whisper and attach a picture.
 
+import { lengthCounter, messageText } from './chat-limits.js';
 import { textColor } from './colors.js';
 import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
@@ -110,7 +111,8 @@ export function createChatPanel({ client, person, log }) {
   const list = h('ol', { class: 'messages', testid: 'chat-list', 'aria-live': 'polite', 'aria-label': t('chat.messages') });
   const earlier = h('button', { class: 'link-button', hidden: true, onclick: loadEarlier }, t('chat.earlier'));
   const pendingList = h('ol', { class: 'messages' });
-  const scroller = h('div', { class: 'messages-scroll' }, earlier, list, pendingList);
+  // Focusable, so a keyboard can scroll a long conversation (messages themselves are not).
+  const scroller = h('div', { class: 'messages-scroll', tabIndex: 0 }, earlier, list, pendingList);
   let firstSeq = null;
 
   function messageItem(m) {
@@ -133,7 +135,7 @@ export function createChatPanel({ client, person, log }) {
     head.push(h('time', { dateTime: new Date(m.ts).toISOString() }, formatTime(m.ts)));
     const item = h('li', props, h('div', { class: 'message-head' }, head));
     if (mine) item.classList.add('mine');
-    if (m.text) item.append(h('div', { class: 'message-text', testid: 'message-text' }, m.text));
+    if (m.text) item.append(messageText(m.text));
     if (m.upload) {
       item.append(
         h(
@@ -186,7 +188,8 @@ export function createChatPanel({ client, person, log }) {
     testid: 'chat-input',
     class: 'chat-input',
     placeholder: t('chat.placeholder'),
-    maxLength: 2000,
+    // No maxLength: it would cut a pasted text silently. The counter below
+    // says how much is too much, and sending waits until it fits.
     autocomplete: 'off',
     'aria-label': t('chat.message'),
   });
@@ -205,7 +208,38 @@ export function createChatPanel({ client, person, log }) {
     h('span', { class: 'visually-hidden' }, t('chat.attach')),
   );
   const send = h('button', { type: 'submit', class: 'button primary', testid: 'chat-send' }, t('chat.send'));
-  const composer = h('form', { class: 'composer', onsubmit: sendText }, recipients, h('div', { class: 'composer-row' }, attach, attachLabel, input, send));
+  const counter = lengthCounter();
+  // Why a message went back into the composer (sent too fast), until one gets through.
+  const notice = h('p', { class: 'composer-notice', testid: 'chat-notice', role: 'status', hidden: true });
+  const composer = h(
+    'form',
+    { class: 'composer', onsubmit: sendText },
+    recipients,
+    h('div', { class: 'composer-row' }, attach, attachLabel, input, send),
+    counter.el,
+    notice,
+  );
+  const updateCount = () => {
+    const fits = counter.update(input.value);
+    send.disabled = !fits;
+    input.toggleAttribute('aria-invalid', !fits);
+    return fits;
+  };
+  input.addEventListener('input', updateCount);
+
+  // Refused messages put back at the start of the composer, in the order
+  // they were sent, ahead of whatever was typed since: nothing is lost.
+  let returnedChars = 0;
+  function putBack(text) {
+    const value = input.value;
+    if (returnedChars > value.length) returnedChars = 0;
+    const head = value.slice(0, returnedChars).trim();
+    const rest = value.slice(returnedChars).trim();
+    const returned = head ? `${head} ${text}` : text;
+    input.value = rest ? `${returned} ${rest}` : returned;
+    returnedChars = returned.length;
+    updateCount();
+  }
 
   function renderRecipients() {
     const chosen = recipients.value;
@@ -235,9 +269,11 @@ export function createChatPanel({ client, person, log }) {
   function sendText(event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
+    if (!text || !updateCount()) return;
     const to = recipients.value;
     input.value = '';
+    returnedChars = 0;
+    updateCount();
     const sent = to ? client.whisper(to, text) : client.chat(text);
     // Shown until the server has it (at once when online; after the
     // reconnect when the message waits in the offline queue).
@@ -250,8 +286,21 @@ export function createChatPanel({ client, person, log }) {
     pendingList.append(pending);
     scroller.scrollTop = scroller.scrollHeight;
     sent
+      .then(() => {
+        notice.hidden = true;
+      })
       .catch((err) => {
+        if (err?.code === 'rate_limited') {
+          // Over the chat budget (PROTOCOL.md §10): the text comes back to
+          // be sent again in a moment, with a notice rather than a toast
+          // that fades while the person is still typing.
+          putBack(text);
+          notice.textContent = t('chat.rateLimited');
+          notice.hidden = false;
+          return;
+        }
         if (!input.value) input.value = text;
+        updateCount();
         // Sent but not answered: it may have been stored, and then shows up after the reconnect.
         toast(describeError(err, { disconnected: t('chat.lostInFlight') }), 'error');
       })

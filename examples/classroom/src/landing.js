@@ -1,5 +1,6 @@
-// The landing page: a teacher starts a class, a student joins one by code.
-// Both end with a session saved for this tab and the classroom shown.
+// The landing page: a teacher starts a class, a student joins one by code,
+// or someone this browser already is in a class continues as themselves.
+// Each ends with a session saved for this tab and the classroom shown.
 
 import { createRoom, joinRoom } from 'jigsync-client';
 
@@ -9,7 +10,7 @@ import { onLocaleChange, t } from './i18n/index.js';
 import { normaliseCode } from './join-code.js';
 import { languageSwitch } from './language-switch.js';
 import { MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS, nameProblem, roomNameProblem } from './names.js';
-import { forgetClass, recentClasses, saveSession, spacedCode } from './session.js';
+import { forgetClass, recentClasses, savedIdentity, saveSession, spacedCode } from './session.js';
 import { brand } from './widgets.js';
 
 /** Ids of the fields whose text survives a redraw (a language switch). */
@@ -17,11 +18,14 @@ const FIELDS = ['join-code', 'student-name', 'teacher-name', 'room-name'];
 
 /** Draws the landing page into `root`; returns the function that removes it. */
 export function renderLanding(root, { code, onEnter }) {
+  // Who this browser already is in that class (or was, last, as a student):
+  // offered instead of the join form, until "Not you?" sets it aside.
+  const state = { saved: savedIdentity(normaliseCode(code)) };
   const draw = (values, focusId) => {
     root.replaceChildren();
-    drawLanding(root, { values, focusId, onEnter });
+    drawLanding(root, { values, focusId, onEnter, state, redraw: draw });
   };
-  draw({ 'join-code': normaliseCode(code) }, code ? 'student-name' : 'join-code');
+  draw({ 'join-code': normaliseCode(code) }, state.saved ? 'continue-as' : code ? 'student-name' : 'join-code');
   const off = onLocaleChange(() => {
     const values = Object.fromEntries(FIELDS.map((id) => [id, document.getElementById(id)?.value ?? '']));
     draw(values, document.activeElement?.id);
@@ -29,7 +33,7 @@ export function renderLanding(root, { code, onEnter }) {
   return off;
 }
 
-function drawLanding(root, { values, focusId, onEnter }) {
+function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
   const server = location.origin;
   document.title = t('app.title');
 
@@ -213,6 +217,37 @@ function drawLanding(root, { values, focusId, onEnter }) {
   };
   renderRecent();
 
+  // Someone this browser already is in the class is offered first; "Not
+  // you?" sets them aside for the join form.
+  const joinCard = state.saved
+    ? continueCard(state.saved, {
+        onContinue: () => {
+          saveSession(state.saved);
+          onEnter();
+        },
+        onNotMe: () => {
+          // A shared laptop: the next student joins as themselves, and the
+          // earlier one's token is not left behind for them.
+          forgetClass(state.saved);
+          const joinCodeValue = state.saved.joinCode ?? values['join-code'] ?? '';
+          state.saved = null;
+          redraw({ ...values, 'join-code': joinCodeValue }, joinCodeValue ? 'student-name' : 'join-code');
+        },
+      })
+    : h(
+        'form',
+        { class: 'card landing-card', onsubmit: join, 'aria-labelledby': 'join-title', noValidate: true },
+        h('h2', { id: 'join-title' }, t('landing.join.title')),
+        h('p', { class: 'muted' }, t('landing.join.hint')),
+        h('label', { for: 'join-code' }, t('landing.join.code')),
+        joinCode,
+        h('label', { for: 'student-name' }, t('landing.join.name')),
+        studentName,
+        h('p', { class: 'field-hint muted', id: 'student-name-hint' }, t('name.hint', { max: MAX_NAME_CHARS })),
+        joinError,
+        joinButton,
+      );
+
   root.append(
     h(
       'div',
@@ -226,19 +261,7 @@ function drawLanding(root, { values, focusId, onEnter }) {
           'div',
           { class: 'landing-cards' },
           recentCard,
-          h(
-            'form',
-            { class: 'card landing-card', onsubmit: join, 'aria-labelledby': 'join-title', noValidate: true },
-            h('h2', { id: 'join-title' }, t('landing.join.title')),
-            h('p', { class: 'muted' }, t('landing.join.hint')),
-            h('label', { for: 'join-code' }, t('landing.join.code')),
-            joinCode,
-            h('label', { for: 'student-name' }, t('landing.join.name')),
-            studentName,
-            h('p', { class: 'field-hint muted', id: 'student-name-hint' }, t('name.hint', { max: MAX_NAME_CHARS })),
-            joinError,
-            joinButton,
-          ),
+          joinCard,
           h(
             'form',
             { class: 'card landing-card', onsubmit: start, 'aria-labelledby': 'start-title', noValidate: true },
@@ -258,4 +281,33 @@ function drawLanding(root, { values, focusId, onEnter }) {
     ),
   );
   document.getElementById(focusId ?? '')?.focus();
+}
+
+/** The join card for someone this browser already is in a class: continue as them, or set them aside. */
+function continueCard(saved, { onContinue, onNotMe }) {
+  const room = saved.roomName || t('landing.recent.untitled');
+  return h(
+    'section',
+    { class: 'card landing-card continue-card', testid: 'continue-card', 'aria-labelledby': 'join-title' },
+    h('h2', { id: 'join-title' }, t('landing.continue.title')),
+    h(
+      'p',
+      { class: 'muted' },
+      t(saved.role === 'teacher' ? 'landing.continue.bodyTeacher' : 'landing.continue.body', {
+        name: saved.name,
+        room,
+        code: spacedCode(saved.joinCode ?? ''),
+      }),
+    ),
+    h(
+      'button',
+      { type: 'button', class: 'button primary wide', id: 'continue-as', testid: 'continue-as', onclick: onContinue },
+      t('landing.continue.submit', { name: saved.name }),
+    ),
+    h(
+      'button',
+      { type: 'button', class: 'link-button', testid: 'not-me', onclick: onNotMe },
+      t('landing.continue.notMe', { name: saved.name }),
+    ),
+  );
 }

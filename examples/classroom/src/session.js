@@ -1,8 +1,12 @@
-// Who this tab is in which class. Kept in sessionStorage so a reload (or a
-// dropped Wi-Fi) brings the same person back into the same room, while two
-// tabs of one browser can still be two different people (handy for a
-// teacher checking the student view). Teachers' classes are also remembered
-// across tabs (below).
+// Who this tab is in which class, and who this browser has been in each
+// class. The tab's own session is in sessionStorage, so a reload (or a
+// dropped Wi-Fi) brings the same person back into the same room. Every
+// identity is also kept per room in localStorage, found by room id and by
+// join code, so a second tab, or the share link opened again, continues as
+// the same person with the same board instead of making a new participant.
+// The landing page asks ("Continue as Ann" / "Not you?") rather than
+// entering by itself: school laptops are shared, and the next student must
+// be able to join as themselves.
 
 const KEY = 'jigsync.session';
 
@@ -14,9 +18,11 @@ const KEY = 'jigsync.session';
  * @property {string} userId
  * @property {string} name
  * @property {string} roomName
- * @property {string|null} joinCode  known to the teacher who created the room
+ * @property {string|null} joinCode  the code the person joined with (or the teacher's room's)
  * @property {number} [since]        last message seq shown, for a resume after reload
  */
+
+const isSession = (s) => typeof s?.token === 'string' && typeof s?.roomId === 'string';
 
 /** @returns {Session|null} */
 export function loadSession() {
@@ -24,7 +30,7 @@ export function loadSession() {
     const raw = sessionStorage.getItem(KEY);
     if (!raw) return null;
     const session = JSON.parse(raw);
-    return typeof session?.token === 'string' && typeof session?.roomId === 'string' ? session : null;
+    return isSession(session) ? session : null;
   } catch {
     return null;
   }
@@ -33,49 +39,72 @@ export function loadSession() {
 /** @param {Session} session */
 export function saveSession(session) {
   sessionStorage.setItem(KEY, JSON.stringify(session));
-  if (session.role === 'teacher') remember(session);
+  remember(session);
 }
 
-/** Ends this tab's session; `forget` also drops it from the teacher's recent classes. */
+/** Ends this tab's session; `forget` also drops the identity this browser keeps for the room. */
 export function clearSession({ forget = false } = {}) {
   const session = loadSession();
   sessionStorage.removeItem(KEY);
   if (forget && session) forgetClass(session);
 }
 
-// A teacher who closes the tab must be able to get back to their class: the
-// teacher token is the only key to it. So teachers' sessions are also kept in
-// localStorage, as "your classes" on the landing page. Students' are not: a
-// school Chromebook is often shared, and a student can simply join again.
-const RECENT_KEY = 'jigsync.recent-classes';
-const RECENT_LIMIT = 5;
+// The identities this browser has had, newest first, one per room. A
+// teacher's token is the only key to their class, so losing it loses the
+// class; a student's keeps their board. The older list of teachers' classes
+// (from before students were kept too) is read once and folded in.
+const IDENTITIES_KEY = 'jigsync.identities';
+const LEGACY_RECENT_KEY = 'jigsync.recent-classes';
+const IDENTITY_LIMIT = 10;
 
 /** @returns {Session[]} newest first */
-export function recentClasses() {
+function identities() {
   try {
-    const list = JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]');
-    return Array.isArray(list) ? list.filter((s) => typeof s?.token === 'string' && typeof s?.roomId === 'string') : [];
+    let list = JSON.parse(localStorage.getItem(IDENTITIES_KEY) ?? 'null');
+    if (!Array.isArray(list)) {
+      const legacy = JSON.parse(localStorage.getItem(LEGACY_RECENT_KEY) ?? '[]');
+      list = Array.isArray(legacy) ? legacy.map((s) => ({ role: 'teacher', ...s })) : [];
+    }
+    return list.filter(isSession);
   } catch {
     return [];
   }
 }
 
-function storeRecent(list) {
+function storeIdentities(list) {
   try {
-    localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, RECENT_LIMIT)));
+    localStorage.setItem(IDENTITIES_KEY, JSON.stringify(list.slice(0, IDENTITY_LIMIT)));
+    localStorage.removeItem(LEGACY_RECENT_KEY);
   } catch {
     // Storage full or disabled: the class still works, it just is not remembered.
   }
 }
 
 function remember(session) {
-  const others = recentClasses().filter((s) => !(s.roomId === session.roomId && s.userId === session.userId));
-  storeRecent([{ ...session, since: undefined }, ...others]);
+  const others = identities().filter((s) => s.roomId !== session.roomId);
+  storeIdentities([{ ...session, since: undefined }, ...others]);
 }
 
-/** @param {{roomId: string, userId: string}} session */
+/** The teacher's classes started in this browser, for "Your classes". @returns {Session[]} newest first */
+export function recentClasses() {
+  return identities().filter((s) => s.role === 'teacher');
+}
+
+/**
+ * Who this browser was in the class with `joinCode` (a share link), or,
+ * without a code, the student it was most recently: the identity the landing
+ * page offers to continue as (teachers without a code have "Your classes").
+ * @returns {Session|null}
+ */
+export function savedIdentity(joinCode) {
+  const list = identities();
+  if (joinCode) return list.find((s) => s.joinCode === joinCode) ?? null;
+  return list.find((s) => s.role === 'student') ?? null;
+}
+
+/** @param {{roomId: string}} session */
 export function forgetClass(session) {
-  storeRecent(recentClasses().filter((s) => !(s.roomId === session.roomId && s.userId === session.userId)));
+  storeIdentities(identities().filter((s) => s.roomId !== session.roomId));
 }
 
 /** The link students open to join: the app's address with the code filled in. */

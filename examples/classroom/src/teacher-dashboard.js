@@ -9,6 +9,7 @@ import { locale, t, tParts } from './i18n/index.js';
 import { shareLink, spacedCode } from './session.js';
 import { removeParticipant } from './moderation.js';
 import { openStartPuzzleDialog } from './start-puzzle-dialog.js';
+import { createGridControls } from './dashboard-order.js';
 import { confirmDialog, dot, presenceDot, progressBar, toast } from './widgets.js';
 
 let nextThumbId = 1;
@@ -63,6 +64,9 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     h('button', { class: 'button', testid: 'open-projector', onclick: openProjector }, t('teacher.projector')),
     summary,
   );
+  // How the grid is ordered and how dense it is, for a class of 30 on a small screen.
+  const gridControls = createGridControls({ onChange: () => applyGridControls() });
+  toolbar.append(gridControls.el);
 
   const grid = h('div', { class: 'thumb-grid', testid: 'thumbnail-grid' });
   const empty = h('div', { class: 'empty-state dashboard-empty' });
@@ -129,6 +133,24 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       .map(({ info }) => info);
   }
 
+  /** The grid's order: boardInfos() sorted again by the chosen key (name order breaks ties). */
+  function gridInfos() {
+    return gridControls.sort(boardInfos(), { lastActive: (info) => lastActive.get(info.boardId) ?? 0 });
+  }
+
+  // When a piece of each board was last picked up, for "last activity".
+  // The client does not keep it, so the dashboard notes it. (Board updates
+  // do not count: a puzzle's start and a reset arrive as updates too.)
+  const lastActive = new Map();
+  const noteActivity = (boardId) => {
+    if (boardId !== undefined) lastActive.set(boardId, Date.now());
+  };
+
+  function applyGridControls() {
+    grid.classList.toggle('compact', gridControls.compact);
+    renderGrid();
+  }
+
   // -- Thumbnails -----------------------------------------------------------
   /** boardId -> the thumbnail's parts */
   const thumbs = new Map();
@@ -188,7 +210,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   }
 
   function renderGrid() {
-    const infos = boardInfos();
+    const infos = gridInfos();
     const ids = new Set(infos.map((i) => i.boardId));
     for (const [id, thumb] of thumbs) {
       if (ids.has(id)) continue;
@@ -204,7 +226,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       }
       updateThumb(thumb, info);
     });
-    // Keep the cards in board order (students in the order they joined).
+    // The cards in the chosen order (by name unless the teacher picked another).
     grid.append(...infos.map((i) => thumbs.get(i.boardId).card));
 
     const solved = infos.filter((i) => i.done).length;
@@ -388,7 +410,8 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     if (!projector) return;
     const spot = client.currentSpotlight;
     const infos = boardInfos();
-    const key = spot ? `spot:${spot.board}:${spot.hideNames}` : 'class';
+    // Before a puzzle, the big screen is the lobby: the code above, and who has joined.
+    const key = spot ? `spot:${spot.board}:${spot.hideNames}` : infos.length ? 'class' : 'lobby';
     if (key !== projector.key) {
       projector.key = key;
       projector.view?.destroy();
@@ -397,12 +420,26 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       if (spot && client.board(spot.board)) {
         projector.view = createBoardView({ client, boardId: spot.board });
         projector.content.append(h('h2', { class: 'projector-title' }), h('div', { class: 'projector-board' }, projector.view.el));
+      } else if (key === 'lobby') {
+        projector.content.append(
+          h('h2', { class: 'projector-title', testid: 'lobby-count', 'aria-live': 'polite' }),
+          h('ul', { class: 'projector-lobby', testid: 'projector-lobby' }),
+        );
       } else {
         projector.content.append(h('h2', { class: 'projector-title' }), h('div', { class: 'projector-progress' }));
       }
     }
     const title = projector.content.querySelector('.projector-title');
-    if (spot && projector.view) {
+    if (key === 'lobby') {
+      const students = client.participants.filter((p) => p.role === 'student');
+      title.textContent = students.length ? t('projector.lobby.joined', { count: students.length }) : t('projector.lobby.nobody');
+      replaceChildren(
+        projector.content.querySelector('.projector-lobby'),
+        students.map((p) =>
+          h('li', { class: 'lobby-name', testid: 'lobby-name', dataset: { online: String(p.online) } }, dot(p.color), h('span', null, p.name)),
+        ),
+      );
+    } else if (spot && projector.view) {
       const info = client.board(spot.board)?.info;
       title.textContent = info && !spot.hideNames ? t('projector.boardOf', { name: boardOwners(info).name }) : t('projector.anonymousBoard');
     } else {
@@ -444,7 +481,9 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     client.on('participants', refresh),
     client.on('joining', renderJoining),
     client.on('welcome', renderJoining),
+    client.on('grab', (e) => noteActivity(e.board)),
   ];
+  grid.classList.toggle('compact', gridControls.compact);
   refresh();
   renderJoining();
 

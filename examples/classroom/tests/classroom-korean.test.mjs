@@ -25,7 +25,9 @@ import {
   STUDENT_BOARD,
   printPageProblems,
   readMessages,
+  longText,
   sendChat,
+  sendUntilRefused,
   startPuzzle,
   tid,
   waitForMessage,
@@ -38,7 +40,10 @@ const STEP = {
   LANDING: '1 the landing page in English and Korean: ?lang=, <html lang>, names, keyboard, axe',
   START: '2 김민준 starts a class in Korean',
   JOIN: '3 박서연 (a Korean browser) joins typing the code with the Korean keyboard layout',
+  SECOND_TAB: '3b 박서연 opens the app in a second tab: "continue as" in Korean, the same person',
+  CHAT_LIMITS: '3c the chat in Korean: a long message collapsed (더 보기), the counter over the limit, the rate-limit notice',
   LONG: '4 a student with a 40-character name: the chat panel keeps the select and times inside',
+  LOBBY: '4b the projector before a puzzle in Korean: the code, who has joined, live, with a count',
   KICK: '5 최지우 joins and 김민준 removes her: confirmation and system messages with the right particles',
   PUZZLE: '6 a puzzle in Korean: dashboard, focused board, projector, student page; axe scans',
   SWITCH: '7 the language switch: English and back, saved across a reload, messages re-worded',
@@ -51,7 +56,11 @@ const SCREENSHOTS = [
   'landing-ko.png',
   'teacher-dashboard-empty-ko.png',
   'student-waiting-ko.png',
+  'landing-continue-ko.png',
+  'chat-long-ko.png',
+  'chat-limits-ko.png',
   'chat-long-name-en.png',
+  'projector-lobby-ko.png',
   'confirm-remove-ko.png',
   'start-puzzle-ko.png',
   'start-puzzle-en.png',
@@ -261,6 +270,45 @@ step(STEP.JOIN, [STEP.START], async (t) => {
   await screenshot(page, 'student-waiting-ko.png');
 });
 
+step(STEP.SECOND_TAB, [STEP.JOIN], async () => {
+  const page = await s.student.context.newPage();
+  try {
+    await page.goto(`${s.server.url}/`);
+    const card = page.locator(tid('continue-card'));
+    await card.waitFor({ state: 'visible' });
+    // 박서연 ends in ㄴ: 으로 and 이.
+    assert.equal((await page.locator(tid('continue-as')).textContent()).trim(), `${STUDENT}으로 계속하기`);
+    assert.equal((await page.locator(tid('not-me')).textContent()).trim(), `${STUDENT}이 아닌가요? 다른 사람으로 참여하기`);
+    await assertNoSeriousViolations(page, 'the landing page with "continue as" (Korean)');
+    await screenshot(page, 'landing-continue-ko.png');
+    await page.locator(tid('continue-as')).click();
+    await page.locator(tid('waiting')).waitFor();
+    assert.equal((await page.locator('.me-name').textContent()).trim(), STUDENT);
+  } finally {
+    await page.close();
+  }
+});
+
+step(STEP.CHAT_LIMITS, [STEP.JOIN], async () => {
+  const long = `긴 메시지: ${longText(600)}`;
+  await sendChat(s.teacher, long);
+  const { page } = s.student;
+  const item = page.locator(tid('message')).filter({ hasText: '긴 메시지' }).last();
+  await item.waitFor();
+  assert.equal((await item.locator(tid('show-more')).textContent()).trim(), '더 보기');
+  const input = page.locator(tid('chat-input'));
+  await input.fill(longText(2003));
+  assert.equal((await page.locator(tid('chat-count')).textContent()).trim(), '3자가 넘어요 (최대 2000자)');
+  await item.scrollIntoViewIfNeeded();
+  await screenshot(page, 'chat-long-ko.png');
+  await input.fill('');
+  const { composer, notice } = await sendUntilRefused(s.student, '빨리');
+  assert.match(composer, /빨리 \d+/);
+  assert.match(notice, /입력창에 그대로/);
+  await screenshot(page, 'chat-limits-ko.png');
+  await input.fill('');
+});
+
 step(STEP.LONG, [STEP.JOIN], async () => {
   s.long = await openPerson(s.browser, 'long-name', { locale: 'en-US' });
   s.people.push(s.long);
@@ -292,6 +340,22 @@ step(STEP.LONG, [STEP.JOIN], async () => {
     assert.deepEqual(overflow, [], `${person.name}: chat parts outside the chat panel`);
   }
   await screenshot(page, 'chat-long-name-en.png');
+});
+
+step(STEP.LOBBY, [STEP.JOIN], async () => {
+  const { page } = s.teacher;
+  await page.locator(tid('open-projector')).click();
+  const lobby = page.locator(tid('projector-lobby'));
+  await lobby.waitFor({ state: 'visible' });
+  const before = await lobby.locator(tid('lobby-name')).allTextContents();
+  assert.ok(before.includes(STUDENT), `the lobby lists ${STUDENT}: ${JSON.stringify(before)}`);
+  // Live: a student who joins now appears at once, and the count follows.
+  const late = '이도윤';
+  await joinRoom(s.server.url, { joinCode: s.code, name: late });
+  await lobby.locator(tid('lobby-name')).filter({ hasText: late }).waitFor();
+  assert.equal((await page.locator(tid('lobby-count')).textContent()).trim(), `학생 ${before.length + 1}명이 들어왔어요`);
+  await screenshot(page, 'projector-lobby-ko.png');
+  await page.locator(tid('close-projector')).click();
 });
 
 step(STEP.KICK, [STEP.JOIN], async () => {

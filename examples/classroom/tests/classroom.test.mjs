@@ -23,6 +23,7 @@ import {
   poll,
   readBoard,
   screenshot,
+  sleep,
   touchDragPiece,
 } from './support/browser.mjs';
 import {
@@ -32,10 +33,12 @@ import {
   STUDENT_BOARD,
   firstReachable,
   joinClass,
+  longText,
   printPageProblems,
   readMessages,
   readSettled,
   sendChat,
+  sendUntilRefused,
   shifted,
   startClass,
   startPuzzle,
@@ -54,11 +57,14 @@ const MOTION_BUDGET_MS = 1000;
 const STEP = {
   START: '1 (a) teacher starts a class: join code and share link',
   JOIN: '2 (c) students Ann and Bea join, by code and by share link',
+  LOBBY: '2b the projector before a puzzle: the code and the students who joined, with a count',
   PUZZLE: '3 (b) teacher starts a 2x2 individual puzzle; each student gets 4 pieces',
   THUMBS: '4 (d) dashboard: one thumbnail per student with name, progress, online dot',
+  SECOND_TAB: '4b Ann opens the class link in a second tab: the same person, same board, count unchanged; "not you?" offers the join form',
   MOTION: "5 (e) teacher sees Ann's held drag within 1 s: thumbnail and focused view",
   CHAT: '6 (f) Ann chats and posts an animated GIF; Bea and the teacher see both',
   WHISPER: '7 (g) Ann whispers to Bea; the teacher does not see it',
+  CHAT_LIMITS: '7b a long message is collapsed with "show more"; the composer counts toward the limit; a message over the rate limit stays in the composer',
   LOCK: '8 (h) lock-all pauses students; a drag is refused with a notice; unlock',
   SOLVE: '9 (i) Ann solves her board; everyone is told; progress reaches 1',
   SHOTS: '10 (j) screenshots: student, teacher grid and focused; a tablet student drags by touch',
@@ -74,7 +80,7 @@ const STEP = {
 };
 
 /** The screenshots this test saves (the English interface). */
-const SCREENSHOTS = ['student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
+const SCREENSHOTS = ['projector-lobby-en.png', 'landing-continue-en.png', 'chat-long-en.png', 'chat-limits-en.png', 'student-en.png', 'teacher-dashboard-en.png', 'teacher-focused-en.png', 'student-tablet-en.png'];
 
 /** Everything the steps share. */
 const s = {
@@ -255,6 +261,23 @@ step(STEP.JOIN, [STEP.START], async () => {
   assert.ok(s.beaUser, "Bea's participant row has no data-user");
 });
 
+step(STEP.LOBBY, [STEP.JOIN], async () => {
+  const { page } = s.teacher;
+  await page.locator(tid('open-projector')).click();
+  const lobby = page.locator(tid('projector-lobby'));
+  await lobby.waitFor({ state: 'visible' });
+  assert.equal((await page.locator('.projector-code').textContent()).replace(/\s/g, ''), s.code);
+  const names = await poll(
+    'the projector lobby to list Ann and Bea',
+    () => lobby.locator(tid('lobby-name')).allTextContents(),
+    (list) => list.length === 2 && ['Ann', 'Bea'].every((n) => list.includes(n)),
+  );
+  assert.equal(names.includes('Ms Park'), false, 'the teacher is not listed');
+  assert.equal((await page.locator(tid('lobby-count')).textContent()).trim(), '2 students have joined');
+  await screenshot(page, 'projector-lobby-en.png');
+  await page.locator(tid('close-projector')).click();
+});
+
 step(STEP.PUZZLE, [STEP.JOIN], async () => {
   await startPuzzle(s.teacher, { rows: 2, cols: 2, mode: 'individual' });
 
@@ -299,6 +322,47 @@ step(STEP.THUMBS, [STEP.PUZZLE], async () => {
   assert.equal(thumbs.find((x) => x.name === 'Ann').board, s.annBoard, "Ann's thumbnail shows another board than hers");
   assert.equal(thumbs.find((x) => x.name === 'Bea').board, s.beaBoard, "Bea's thumbnail shows another board than hers");
   assert.equal(thumbs.find((x) => x.name === 'Bea').student, s.beaUser, "Bea's thumbnail data-student is not her user id");
+});
+
+step(STEP.SECOND_TAB, [STEP.THUMBS], async () => {
+  const count = () => s.teacher.page.locator(tid('participant-count')).textContent();
+  const countBefore = (await count()).trim();
+  // The share link again, in a second tab of Ann's browser.
+  const page = await s.ann.context.newPage();
+  try {
+    await page.goto(s.shareLink);
+    const card = page.locator(tid('continue-card'));
+    await card.waitFor({ state: 'visible' });
+    assert.match(await card.textContent(), /Ann/, 'the card says who she is');
+    await screenshot(page, 'landing-continue-en.png');
+    await page.locator(tid('continue-as')).click();
+    const board = await poll(
+      "Ann's board in the second tab",
+      () => readBoard(page, STUDENT_BOARD),
+      (b) => b !== null && b.pieces.length === 4,
+    );
+    assert.equal(board.board, s.annBoard, 'the second tab shows her own board');
+    assert.equal((await page.locator('.me-name').textContent()).trim(), 'Ann');
+    // Not a new participant: the teacher still counts the same people, one thumbnail for Ann.
+    await page.locator(tid('participant')).filter({ hasText: 'Ms Park' }).first().waitFor();
+    assert.equal((await count()).trim(), countBefore, "the teacher's participant count");
+    assert.equal(await s.teacher.page.locator(tid('thumbnail')).filter({ hasText: 'Ann' }).count(), 1);
+
+    // "Not you?" on a shared laptop: the join form, with the code kept.
+    const third = await s.ann.context.newPage();
+    await third.goto(s.shareLink);
+    await third.locator(tid('not-me')).click();
+    await third.locator(tid('join-class')).waitFor({ state: 'visible' });
+    assert.equal((await third.locator(tid('join-code')).inputValue()).replace(/\s/g, ''), s.code);
+    await third.close();
+  } finally {
+    await page.close();
+  }
+  // Closing the second tab leaves Ann online in her first one.
+  // (Given the server time to see the tab go: the dot must still be on after that.)
+  await sleep(1500);
+  const online = await s.teacher.page.locator(`${thumbnailOf(s.annBoard)} ${tid('online-dot')}`).getAttribute('data-online');
+  assert.equal(online, 'true', "Ann's thumbnail after her second tab closed");
 });
 
 step(STEP.MOTION, [STEP.THUMBS], async (t) => {
@@ -384,6 +448,53 @@ step(STEP.WHISPER, [STEP.JOIN], async () => {
     !teacherSees.some((m) => m.text?.includes(secret)),
     `the teacher sees Ann's whisper to Bea: ${JSON.stringify(teacherSees.filter((m) => m.text?.includes(secret)))}`,
   );
+});
+
+step(STEP.CHAT_LIMITS, [STEP.JOIN], async () => {
+  // A long message: five lines shown, the rest behind "Show more".
+  const long = longText(900);
+  await sendChat(s.ann, long);
+  const { page } = s.bea;
+  const item = page.locator(tid('message')).filter({ hasText: long.slice(0, 40) }).last();
+  await item.waitFor();
+  const clipped = () => item.locator(tid('message-text')).evaluate((el) => el.scrollHeight > el.clientHeight + 1);
+  assert.equal(await clipped(), true, 'the long message is collapsed');
+  const toggle = item.locator(tid('show-more'));
+  assert.equal((await toggle.textContent()).trim(), 'Show more');
+  await toggle.click();
+  assert.equal(await clipped(), false, '"Show more" shows all of it');
+  assert.equal((await toggle.textContent()).trim(), 'Show less');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await toggle.click();
+  assert.equal(await clipped(), true, '"Show less" collapses it again');
+
+  // The composer counts from 80% of the limit, and says how much is too much.
+  const input = page.locator(tid('chat-input'));
+  const count = page.locator(tid('chat-count'));
+  await input.fill(longText(1000));
+  assert.equal(await count.isVisible(), false, 'no counter far from the limit');
+  await input.fill(longText(1700));
+  assert.equal((await count.textContent()).trim(), '1700 / 2000 characters');
+  await input.fill(longText(2003));
+  assert.equal((await count.textContent()).trim(), '3 characters too many (at most 2000)');
+  assert.equal(await page.locator(tid('chat-send')).isDisabled(), true, 'an over-long message cannot be sent');
+  assert.equal([...(await input.inputValue())].length, 2003, 'nothing was cut');
+  await item.scrollIntoViewIfNeeded();
+  await screenshot(page, 'chat-long-en.png');
+  await input.fill('');
+
+  // Sending faster than the chat budget: the refused text comes back to the composer, with a notice.
+  const { texts, composer, notice } = await sendUntilRefused(s.bea, 'quick');
+  assert.match(notice, /sending quickly/);
+  assert.match(composer, /quick \d+/, `the refused message is in the composer: "${composer}"`);
+  await screenshot(page, 'chat-limits-en.png');
+  // Nothing lost: once the budget has refilled, the composer's text goes through.
+  await sleep(1500);
+  await page.locator(tid('chat-send')).click();
+  await page.locator(tid('chat-notice')).waitFor({ state: 'hidden' });
+  for (const text of texts) {
+    await waitForMessage(s.teacher, `Bea's "${text}"`, (m) => m.kind === 'chat' && (m.text === text || m.text?.split(/(?= quick )/).map((x) => x.trim()).includes(text)));
+  }
 });
 
 step(STEP.LOCK, [STEP.PUZZLE], async (t) => {

@@ -197,3 +197,37 @@ export async function readSettled(page, scope) {
     { interval: 150, timeout: 5000 },
   );
 }
+
+/**
+ * Sends chats as fast as the composer allows until the server refuses one
+ * (PROTOCOL.md §10: chat budget 2/s, burst 10), then resolves with the texts
+ * sent and what the composer holds. Fails after `max` messages.
+ */
+export async function sendUntilRefused(person, prefix, { max = 30 } = {}) {
+  const { page } = person;
+  const notice = page.locator(tid('chat-notice'));
+  const texts = [];
+  const input = page.locator(tid('chat-input'));
+  for (let i = 1; i <= max; i++) {
+    if (await notice.isVisible()) break;
+    const text = `${prefix} ${i}`;
+    texts.push(text);
+    // Typed, not filled: a refused message put back meanwhile must not be overwritten.
+    await input.focus();
+    await page.keyboard.insertText(text);
+    await page.locator(tid('chat-send')).click();
+    // One at a time, each answered (stored or refused) before the next: still
+    // far faster than the budget refills, and no refusal races the typing.
+    await poll('the chat to be answered', () => page.locator(tid('message-pending')).count(), (n) => n === 0, { interval: 10 });
+  }
+  await notice.waitFor({ state: 'visible', timeout: 5000 });
+  return { texts, composer: await page.locator(tid('chat-input')).inputValue(), notice: (await notice.textContent()).trim() };
+}
+
+/** A chat text of `lines` lines as another client could send it, or `chars` characters of words. */
+export function longText(chars) {
+  const words = 'the quick brown fox jumps over a lazy dog while the class solves its puzzle'.split(' ');
+  let out = '';
+  for (let i = 0; out.length < chars; i++) out += `${words[i % words.length]} `;
+  return out.slice(0, chars);
+}
