@@ -100,7 +100,10 @@ async fn readyz_is_ready_and_answers_503_from_the_first_signal_while_still_servi
         assert!(tokio::time::Instant::now() < deadline, "/readyz still {status} after SIGTERM");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // Draining: still alive, still serving, connections still open.
+    // Draining: still alive, still serving, connections still open; and a
+    // probe's 503 is not an error line.
+    let errors: Vec<String> = server.logs().into_iter().filter(|line| line.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "error lines while draining:\n{}", errors.join("\n"));
     assert_eq!(server.get("/healthz", None).await.0, StatusCode::OK);
     client.chat(1, "still here").await;
     assert!(matches!(client.answer(1).await, jigsync_schema::ServerMsg::Ack { .. }));
