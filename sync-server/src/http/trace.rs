@@ -48,12 +48,14 @@ fn on_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &Span) 
 }
 
 fn make_span(request: &Request) -> Span {
-    let uri = request.uri().to_string();
+    // The URI is written out inside the macro, which evaluates its fields
+    // only when the span is enabled: not on every request at the default
+    // level.
     tracing::debug_span!(
         "request",
         method = %request.method(),
         route = route(request),
-        uri = %log_redact::Url(&uri),
+        uri = %log_redact::Url(&request.uri().to_string()),
         version = ?request.version(),
     )
 }

@@ -123,7 +123,11 @@ async fn serve_or_relay(
     // Owned: a request body cannot be shared across the lookup's awaits.
     let headers = req.headers().clone();
     let mut req = req;
-    for attempt in 0..2 {
+    // The owner may give the room up for this connection once; a room that
+    // moves away again as this node asks is not chased (`forward` then
+    // answers itself).
+    let mut may_move = true;
+    loop {
         let route = route(&app, room, uri, &headers, ip).await;
         if matches!(route, Route::Here) {
             return match upgrade(req).await {
@@ -131,13 +135,11 @@ async fn serve_or_relay(
                 Err(refused) => refused,
             };
         }
-        // A room that moves away again as this node asks is not chased.
-        match forward(req, route, attempt == 0).await {
+        match forward(req, route, may_move).await {
             Ok(response) => return response,
-            Err(moved) => req = moved,
+            Err(moved) => (req, may_move) = (moved, false),
         }
     }
-    forward(req, Route::Unreachable, false).await.unwrap_or_else(|_| ApiError::unavailable().into_response())
 }
 
 /// Where a connection for a room is served, with several nodes.
