@@ -112,6 +112,8 @@ export class JigsyncClient extends Emitter {
     this.owner = null;
     /** True while teachers keep new students out of the room (`joining`). */
     this.joinLocked = false;
+    /** The room's chat rules: { whispers: 'visible_to_teachers' | 'off', chatOff, muted: userId[] }. */
+    this.chatRules = { whispers: 'visible_to_teachers', chatOff: false, muted: [] };
     /** @type {Map<string, import('./generated/schema.js').Participant>} in joined order */
     this.participantsById = new Map();
     /** The current Spotlight ({ board, hideNames }) or null. */
@@ -237,6 +239,31 @@ export class JigsyncClient extends Emitter {
   /** Closes the room to new students (teachers), or opens it again with false. */
   lockJoining(locked = true) {
     return this.#request({ type: 'joining', locked });
+  }
+
+  /** Mutes a student (teachers), or lifts it with false. */
+  mute(userId, muted = true) {
+    return this.#request({ type: 'mute', user: userId, muted });
+  }
+
+  /** Switches chat off for the students (teachers), or on again with false. */
+  chatOff(off = true) {
+    return this.#request({ type: 'chatoff', off });
+  }
+
+  /** Whether students may whisper: 'visible_to_teachers' or 'off' (teachers). */
+  setWhispers(rule) {
+    return this.#request({ type: 'whispers', rule });
+  }
+
+  /** Whether the chat rules keep me from posting now (a whisper if `whisper`): null, or 'muted' | 'chat_off' | 'whispers_off'. */
+  chatBlocked(whisper = false) {
+    if (!this.me || this.me.role === 'teacher') return null;
+    const rules = this.chatRules;
+    if (rules.muted.includes(this.me.id)) return 'muted';
+    if (rules.chatOff) return 'chat_off';
+    if (whisper && rules.whispers === 'off') return 'whispers_off';
+    return null;
   }
 
   /** Removes a member from the room. */
@@ -609,6 +636,11 @@ export class JigsyncClient extends Emitter {
       case 'joining':
         this.joinLocked = msg.locked;
         return this.emit('joining', { locked: msg.locked });
+      case 'chatrules': {
+        const { type, ...rules } = msg;
+        this.chatRules = rules;
+        return this.emit('chatrules', rules);
+      }
       default:
         return undefined;
     }
@@ -639,6 +671,7 @@ export class JigsyncClient extends Emitter {
     this.owner = msg.owner;
     const joiningChanged = this.#hadWelcome && this.joinLocked !== msg.joinLocked;
     this.joinLocked = msg.joinLocked;
+    this.chatRules = msg.chat;
     this.participantsById = new Map(msg.participants.map((p) => [p.id, p]));
     const first = !this.#hadWelcome;
     this.#hadWelcome = true;
@@ -650,6 +683,7 @@ export class JigsyncClient extends Emitter {
     this.emit('participants', this.participants);
     if (ownerChanged) this.emit('owner', { user: msg.owner });
     if (joiningChanged) this.emit('joining', { locked: msg.joinLocked });
+    this.emit('chatrules', msg.chat);
     for (const message of msg.history) this.#deliver(message);
     // Chat written while offline goes out once, in order.
     const queued = this.#offlineQueue;

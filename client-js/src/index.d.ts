@@ -8,6 +8,7 @@ import type {
   Attachment,
   BoardInfo,
   BoardMeta,
+  ChatRules,
   ClientMsg,
   ErrorCode,
   LobbyMsg,
@@ -17,6 +18,7 @@ import type {
   PresenceEvent,
   ServerMsg,
   Spotlight,
+  WhisperRule,
 } from './generated/schema.js';
 
 export type * from './generated/schema.js';
@@ -176,6 +178,8 @@ export interface ClientEvents {
   owner: { user: string | null };
   /** Teachers closed the room to new students (or opened it again). */
   joining: { locked: boolean };
+  /** The chat rules, from each welcome and whenever a teacher changes them. */
+  chatrules: ChatRules;
   /** Chat, whisper and system messages, each exactly once, in seq order (welcome history included). */
   message: Message;
   /** Errors that answer no request of this client (e.g. a refused move), and undecodable frames. */
@@ -285,6 +289,10 @@ export declare class JigsyncClient {
   readonly owner: string | null;
   /** True while teachers keep new students out (`joining`). */
   readonly joinLocked: boolean;
+  /** Whispers, chat off and who is muted. */
+  readonly chatRules: ChatRules;
+  /** What keeps me from posting now, by the rules (a whisper if `whisper`); null for nothing. */
+  chatBlocked(whisper?: boolean): 'muted' | 'chat_off' | 'whispers_off' | null;
   readonly participants: Participant[];
   readonly participantsById: Map<string, Participant>;
   readonly currentSpotlight: Spotlight | null;
@@ -311,6 +319,12 @@ export declare class JigsyncClient {
   lock(boardId: number | null, locked?: boolean): Promise<Ack>;
   /** Closes the room to new students (teachers); `false` opens it again. */
   lockJoining(locked?: boolean): Promise<Ack>;
+  /** Mutes a student (teachers); `false` lifts it. */
+  mute(userId: string, muted?: boolean): Promise<Ack>;
+  /** Switches chat off for the students (teachers); `false` switches it on. */
+  chatOff(off?: boolean): Promise<Ack>;
+  /** Whether students may whisper (teachers always see their whispers). */
+  setWhispers(rule: WhisperRule): Promise<Ack>;
   spotlight(boardId: number | null, hideNames?: boolean): Promise<Ack>;
   reset(boardId: number): Promise<Ack>;
   kick(userId: string): Promise<Ack>;

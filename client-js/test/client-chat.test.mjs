@@ -63,10 +63,11 @@ serverTest('a GIF is uploaded and posted; everyone gets the attachment and can f
   });
 });
 
-serverTest('a whisper reaches its recipient (and its sender) only', async ({ server, cleanup }) => {
-  const { teacher, students: [ann, ben] } = await classroom(server, cleanup, { students: ['Ann', 'Ben'] });
+serverTest('a whisper reaches its recipient, its sender and the teacher, no other student', async ({ server, cleanup }) => {
+  const { room, teacher, students: [ann, ben] } = await classroom(server, cleanup, { students: ['Ann', 'Ben'] });
   const annClient = await openClient(server, ann.token, cleanup);
   const benClient = await openClient(server, ben.token, cleanup);
+  const catClient = await openClient(server, (await joinRoom(server.http, { joinCode: room.joinCode, name: 'Cat' })).token, cleanup);
 
   const { seq } = await annClient.whisper(ben.userId, 'psst, corner piece');
   const got = await benClient.events.waitFor('message', (m) => m.seq === seq);
@@ -75,13 +76,16 @@ serverTest('a whisper reaches its recipient (and its sender) only', async ({ ser
   assert.equal(got.to, ben.userId);
   await annClient.events.waitFor('message', (m) => m.seq === seq);
 
-  // A public message after the whisper: once the teacher has it, the whisper
-  // would have arrived before it (frames are in order per room).
+  const seen = await teacher.events.waitFor('message', (m) => m.seq === seq);
+  assert.equal(seen.kind, 'whisper', 'teachers see whispers, marked as such');
+  assert.ok((await teacher.history()).messages.some((m) => m.seq === seq), 'the whisper is in the teacher\'s history');
+
+  // A public message after the whisper: once Cat has it, the whisper would
+  // have arrived before it (frames are in order per room).
   const barrier = await annClient.chat('barrier');
-  await teacher.events.waitFor('message', (m) => m.seq === barrier.seq);
-  assert.ok(!teacher.events.of('message').some((m) => m.kind === 'whisper'), 'the teacher saw the whisper');
-  const teacherHistory = await teacher.history();
-  assert.ok(!teacherHistory.messages.some((m) => m.seq === seq), 'the whisper is in the teacher\'s history');
+  await catClient.events.waitFor('message', (m) => m.seq === barrier.seq);
+  assert.ok(!catClient.events.of('message').some((m) => m.kind === 'whisper'), 'another student saw the whisper');
+  assert.ok(!(await catClient.history()).messages.some((m) => m.seq === seq), 'the whisper is in another student\'s history');
 });
 
 serverTest('errors reject with the server\'s code; unsolicited errors are events', async ({ server, cleanup }) => {
@@ -166,7 +170,7 @@ serverTest('kick: the student gets `kicked` and the client closes for good', asy
 });
 
 serverTest('leave and closeRoom end the clients without reconnecting', async ({ server, cleanup }) => {
-  const { teacher, students: [ann, ben] } = await classroom(server, cleanup, { students: ['Ann', 'Ben'] });
+  const { room, teacher, students: [ann, ben] } = await classroom(server, cleanup, { students: ['Ann', 'Ben'] });
   const annClient = await openClient(server, ann.token, cleanup, { reconnect: { baseDelay: 10, maxDelay: 50 } });
   const benClient = await openClient(server, ben.token, cleanup, { reconnect: { baseDelay: 10, maxDelay: 50 } });
 
@@ -231,4 +235,33 @@ serverTest('a teacher locks joining: clients hear it, a join by code is refused 
   await teacher.events.waitFor('joining', (e) => e.locked === false);
   const ben = await joinRoom(server.http, { joinCode: room.joinCode, name: 'Ann' });
   assert.equal(ben.name, 'Ann 2', 'a taken name gets a number');
+});
+
+serverTest('chat rules: a teacher mutes, switches chat and whispers off; students are told and refused', async ({ server, cleanup }) => {
+  const { teacher, students: [ann, ben] } = await classroom(server, cleanup, { students: ['Ann', 'Ben'] });
+  const student = await openClient(server, ann.token, cleanup);
+  assert.deepEqual(student.chatRules, { whispers: 'visible_to_teachers', chatOff: false, muted: [] });
+  assert.equal(student.chatBlocked(), null);
+  await assert.rejects(student.mute(ben.userId, true), { code: 'forbidden' });
+
+  await teacher.mute(ann.userId, true);
+  await student.events.waitFor('chatrules', (r) => r.muted.includes(ann.userId));
+  assert.equal(student.chatBlocked(), 'muted');
+  await assert.rejects(student.chat('hi'), { code: 'muted' });
+  await teacher.mute(ann.userId, false);
+  await student.events.waitFor('chatrules', (r) => r.muted.length === 0);
+
+  await teacher.chatOff(true);
+  await student.events.waitFor('chatrules', (r) => r.chatOff);
+  assert.equal(student.chatBlocked(), 'chat_off');
+  await assert.rejects(student.chat('hi'), { code: 'chat_off' });
+  await teacher.chat('only me');
+  await teacher.chatOff(false);
+
+  await teacher.setWhispers('off');
+  await student.events.waitFor('chatrules', (r) => r.whispers === 'off' && !r.chatOff);
+  assert.equal(student.chatBlocked(false), null);
+  assert.equal(student.chatBlocked(true), 'whispers_off');
+  await assert.rejects(student.whisper(ben.userId, 'psst'), { code: 'whispers_off' });
+  assert.equal(teacher.chatBlocked(true), null, 'teachers are never held back');
 });

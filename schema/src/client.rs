@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::board::{BoardId, Move, PieceId};
+use crate::chat_rules::WhisperRule;
 use crate::Ref;
 
 /// A request from a participant. Each variant's fields are encoded as an
@@ -22,7 +23,7 @@ pub enum ClientMsg {
         text: String,
         upload: Option<String>,
     },
-    /// A private message seen only by the sender and `to`.
+    /// A private message seen by the sender, `to`, and the room's teachers.
     #[serde(rename = "whisper")]
     Whisper {
         #[serde(rename = "ref")]
@@ -129,6 +130,30 @@ pub enum ClientMsg {
         r#ref: Option<Ref>,
         locked: bool,
     },
+    /// Teacher: mute a student (their chat and whispers are refused with
+    /// `muted`) or lift it.
+    #[serde(rename = "mute")]
+    Mute {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        user: String,
+        muted: bool,
+    },
+    /// Teacher: switch chat off for the students (`off`), or on again.
+    #[serde(rename = "chatoff")]
+    ChatOff {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        off: bool,
+    },
+    /// Teacher: whether students may whisper (their whispers are always
+    /// visible to teachers).
+    #[serde(rename = "whispers")]
+    Whispers {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        rule: WhisperRule,
+    },
 }
 
 impl ClientMsg {
@@ -148,7 +173,10 @@ impl ClientMsg {
             | ClientMsg::Lock { r#ref, .. }
             | ClientMsg::Spotlight { r#ref, .. }
             | ClientMsg::Reset { r#ref, .. }
-            | ClientMsg::LockJoining { r#ref, .. } => *r#ref,
+            | ClientMsg::LockJoining { r#ref, .. }
+            | ClientMsg::Mute { r#ref, .. }
+            | ClientMsg::ChatOff { r#ref, .. }
+            | ClientMsg::Whispers { r#ref, .. } => *r#ref,
             ClientMsg::Move(_) => None,
         }
     }
@@ -171,6 +199,9 @@ impl ClientMsg {
             ClientMsg::Spotlight { .. } => "spotlight",
             ClientMsg::Reset { .. } => "reset",
             ClientMsg::LockJoining { .. } => "joining",
+            ClientMsg::Mute { .. } => "mute",
+            ClientMsg::ChatOff { .. } => "chatoff",
+            ClientMsg::Whispers { .. } => "whispers",
         }
     }
 }

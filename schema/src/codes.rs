@@ -32,6 +32,12 @@ pub enum ErrorCode {
     /// The room cannot be served right now (it is moving to another node,
     /// or the store is unreachable); retry in a moment.
     Unavailable,
+    /// A teacher muted this student: their chat and whispers are refused.
+    Muted,
+    /// Teachers switched chat off for the students.
+    ChatOff,
+    /// Teachers switched students' whispers off.
+    WhispersOff,
 }
 
 impl ErrorCode {
@@ -49,6 +55,9 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Muted => "muted",
+            ErrorCode::ChatOff => "chat_off",
+            ErrorCode::WhispersOff => "whispers_off",
         }
     }
 
@@ -57,7 +66,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Invalid | ErrorCode::Malformed => 400,
             ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::Muted | ErrorCode::ChatOff | ErrorCode::WhispersOff => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Busy | ErrorCode::Locked => 409,
             ErrorCode::TooLarge => 413,

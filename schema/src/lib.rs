@@ -11,12 +11,14 @@
 //! - [`server`]: what the server sends on the room channel and the lobby.
 //! - [`model`]: the records both directions share (participants, messages).
 //! - [`board`]: puzzle-board records and drag positions (motion lane).
+//! - [`chat_rules`]: what teachers allow in a room's chat.
 //! - [`codes`]: stable error codes and WebSocket close codes.
 //! - [`limits`]: size limits the server enforces and clients should respect.
 //! - [`codec`]: encoding, decoding, and recovering a request's `ref` from a
 //!   frame that did not decode.
 
 pub mod board;
+pub mod chat_rules;
 pub mod client;
 pub mod codec;
 pub mod codes;
@@ -25,6 +27,7 @@ pub mod model;
 pub mod server;
 
 pub use board::{BoardId, BoardInfo, BoardMeta, BoardMode, Move, PieceId, Spotlight};
+pub use chat_rules::{ChatRules, WhisperRule};
 pub use client::ClientMsg;
 pub use codec::{decode, encode, peek_ref, DecodeError};
 pub use codes::{CloseCode, ErrorCode};

@@ -44,7 +44,8 @@ pub struct Participant {
 pub enum MessageKind {
     /// Seen by the whole room.
     Chat,
-    /// Seen by its sender and its recipient only, live and in history.
+    /// Seen by its sender, its recipient and the room's teachers, live and
+    /// in history.
     Whisper,
     /// Written by the server (joins, leaves, kicks, ownership changes).
     System,
@@ -70,6 +71,22 @@ pub enum SystemEventKind {
     Closed,
     /// A board was solved (`user` placed the last piece).
     Solved,
+    /// A teacher (`by`) muted `user`.
+    Mute,
+    /// A teacher (`by`) lifted `user`'s mute.
+    Unmute,
+    /// A teacher switched chat off for the students (`user` and `by`: that teacher).
+    #[serde(rename = "chat_off")]
+    ChatOff,
+    /// A teacher switched chat on again.
+    #[serde(rename = "chat_on")]
+    ChatOn,
+    /// A teacher switched students' whispers off.
+    #[serde(rename = "whispers_off")]
+    WhispersOff,
+    /// A teacher allowed students' whispers again (visible to teachers).
+    #[serde(rename = "whispers_on")]
+    WhispersOn,
 }
 
 /// The names are the ones the people had when the event was stored, so a

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::board::{BoardId, BoardInfo, Move, PieceId, Spotlight};
+use crate::chat_rules::ChatRules;
 use crate::codes::ErrorCode;
 use crate::model::{Message, Participant, RoomSummary};
 use crate::Ref;
@@ -31,6 +32,8 @@ pub enum ServerMsg {
         /// True while teachers keep new students out (`joining`).
         #[serde(rename = "joinLocked")]
         join_locked: bool,
+        /// The room's chat rules (whispers, chat off, who is muted).
+        chat: ChatRules,
     },
     /// A request succeeded. `seq` is the stored message's sequence number when
     /// the request stored one.
@@ -96,6 +99,9 @@ pub enum ServerMsg {
     /// A teacher closed the room to new students, or opened it again.
     #[serde(rename = "joining")]
     Joining { locked: bool },
+    /// A teacher changed the chat rules; the whole new set.
+    #[serde(rename = "chatrules")]
+    ChatRules(ChatRules),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +147,7 @@ impl ServerMsg {
             ServerMsg::Release { .. } => "release",
             ServerMsg::Progress { .. } => "progress",
             ServerMsg::Joining { .. } => "joining",
+            ServerMsg::ChatRules(_) => "chatrules",
         }
     }
 }

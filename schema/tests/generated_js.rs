@@ -57,6 +57,7 @@ fn registry() -> Registry {
     trace::<Role>(&mut tracer);
     trace::<MessageKind>(&mut tracer);
     trace::<SystemEventKind>(&mut tracer);
+    trace::<WhisperRule>(&mut tracer);
     trace::<BoardMode>(&mut tracer);
     trace::<ErrorCode>(&mut tracer);
     trace::<PresenceEvent>(&mut tracer);

@@ -172,6 +172,13 @@ fn client_vectors() -> Vec<Vector<ClientMsg>> {
             "teacher closes the room to new students",
             ClientMsg::LockJoining { r#ref: Some(14), locked: true },
         ),
+        v("mute", "teacher mutes a student", ClientMsg::Mute { r#ref: Some(15), user: "bob".into(), muted: true }),
+        v("chatoff", "teacher switches chat off for the class", ClientMsg::ChatOff { r#ref: Some(16), off: true }),
+        v(
+            "whispers",
+            "teacher switches students' whispers off",
+            ClientMsg::Whispers { r#ref: Some(17), rule: WhisperRule::Off },
+        ),
     ]
 }
 
@@ -189,6 +196,7 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
                 history: vec![chat_message()],
                 truncated: false,
                 join_locked: false,
+                chat: ChatRules::default(),
             },
         ),
         v("ack", "request 1 stored as message 12", ServerMsg::Ack { r#ref: Some(1), seq: Some(12) }),
@@ -226,6 +234,15 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
         v("release", "piece 17 was released", ServerMsg::Release { board: 3, piece: 17 }),
         v("progress", "board 3 is half done", ServerMsg::Progress { board: 3, progress: 0.5, done: false }),
         v("joining", "the room is closed to new students", ServerMsg::Joining { locked: true }),
+        v(
+            "chatrules",
+            "chat off for the class, one student muted",
+            ServerMsg::ChatRules(ChatRules {
+                whispers: WhisperRule::VisibleToTeachers,
+                chat_off: true,
+                muted: vec!["bob".into()],
+            }),
+        ),
     ]
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jigsync_schema::{decode, BoardId, BoardMode, ClientMsg, ErrorCode, Message, Role, ServerMsg};
+use jigsync_schema::{decode, BoardId, BoardMode, ClientMsg, ErrorCode, Message, Role, ServerMsg, WhisperRule};
 use jigsync_server::lobby::Lobby;
 use jigsync_server::outbox::{outbox, ConnId, OutboxReceiver};
 use jigsync_server::room::core::snapshot::CoreSnapshot;
@@ -143,6 +143,8 @@ impl Room {
             closed_at: None,
             spotlight: None,
             join_locked: false,
+            whispers: WhisperRule::default(),
+            chat_off: false,
         };
         let teacher = MemberRow {
             room: ROOM.into(),
@@ -152,6 +154,7 @@ impl Room {
             joined_at: 0,
             status: MemberStatus::Active,
             color: "#000000".into(),
+            muted: false,
         };
         inner.create_room(&room, &teacher).await.unwrap();
         let picture = UploadRow { id: "u".into(), content_type: "image/png".into(), bytes: 1, created_at: 0 };

@@ -18,7 +18,7 @@
 mod common;
 
 use jigsync_schema::{
-    BoardId, BoardMeta, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind,
+    BoardId, BoardMeta, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind, WhisperRule,
 };
 use jigsync_server::storage::postgres::PostgresStorage;
 use jigsync_server::storage::sqlite::SqliteStorage;
@@ -264,6 +264,18 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
     assert!(other.room("r-batch").await.expect("room").expect("room exists").join_locked);
     store.commit(&[Write::JoinLock { room: "r-batch".into(), locked: false }]).await.expect("open joining");
     assert!(!other.room("r-batch").await.expect("room").expect("room exists").join_locked);
+    // Chat switches, and a student muted on their member row.
+    let rules = Write::ChatRules { room: "r-batch".into(), whispers: WhisperRule::Off, chat_off: true };
+    store.commit(&[rules]).await.expect("chat rules");
+    let room = other.room("r-batch").await.expect("room").expect("room exists");
+    assert_eq!((room.whispers, room.chat_off), (WhisperRule::Off, true));
+    let rules = Write::ChatRules { room: "r-batch".into(), whispers: WhisperRule::VisibleToTeachers, chat_off: false };
+    store.commit(&[rules]).await.expect("chat rules");
+    let room = other.room("r-batch").await.expect("room").expect("room exists");
+    assert_eq!((room.whispers, room.chat_off), (WhisperRule::VisibleToTeachers, false));
+    let muted = MemberRow { muted: true, ..member("r-batch", "u-muted", Role::Student, 5_400, MemberStatus::Active) };
+    store.commit(&[Write::Member(muted.clone())]).await.expect("muted member");
+    assert_eq!(other.member("r-batch", "u-muted").await.expect("member"), Some(muted));
 }
 
 async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
@@ -447,6 +459,10 @@ async fn history_pages_oldest_first_and_whispers_stay_private(store: &dyn Storag
     assert_eq!(seqs("u-bob", None, None, 100).await, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert_eq!(seqs("u-cat", None, None, 100).await, vec![1, 2, 4, 5, 6, 7, 8, 9, 10]);
     assert_eq!(seqs("u-eve", None, None, 100).await, vec![1, 2, 4, 5, 7, 8, 9, 10]);
+    // A teacher sees every whisper.
+    let everything = HistoryQuery { all_whispers: true, ..history("u-owner", None, None, 100) };
+    let messages = store.messages("r-history", everything).await.expect("messages");
+    assert_eq!(messages.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
     // The newest `limit`, oldest first.
     assert_eq!(seqs("u-ann", None, None, 3).await, vec![8, 9, 10]);
     assert_eq!(seqs("u-ann", None, None, 0).await, Vec::<u64>::new());
@@ -756,6 +772,8 @@ fn room_row(id: &str, code: &str, created_at: i64) -> RoomRow {
         closed_at: None,
         spotlight: None,
         join_locked: false,
+        whispers: WhisperRule::default(),
+        chat_off: false,
     }
 }
 
@@ -768,6 +786,7 @@ fn member(room: &str, user: &str, role: Role, joined_at: i64, status: MemberStat
         joined_at,
         status,
         color: "#37be66".into(),
+        muted: false,
     }
 }
 
@@ -850,5 +869,5 @@ fn system(seq: u64, kind: SystemEventKind, user: &str, by: Option<&str>) -> Mess
 }
 
 fn history(viewer: &str, before: Option<u64>, after: Option<u64>, limit: u32) -> HistoryQuery<'_> {
-    HistoryQuery { viewer, before, after, limit }
+    HistoryQuery { viewer, all_whispers: false, before, after, limit }
 }

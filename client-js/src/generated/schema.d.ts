@@ -18,10 +18,13 @@ export type ClientMsg =
   | { type: 'lock'; ref: number | null; board: number | null; locked: boolean }
   | { type: 'spotlight'; ref: number | null; board: number | null; hideNames: boolean }
   | { type: 'reset'; ref: number | null; board: number }
-  | { type: 'joining'; ref: number | null; locked: boolean };
+  | { type: 'joining'; ref: number | null; locked: boolean }
+  | { type: 'mute'; ref: number | null; user: string; muted: boolean }
+  | { type: 'chatoff'; ref: number | null; off: boolean }
+  | { type: 'whispers'; ref: number | null; rule: WhisperRule };
 
 export type ServerMsg =
-  | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean; joinLocked: boolean }
+  | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean; joinLocked: boolean; chat: ChatRules }
   | { type: 'ack'; ref: number | null; seq: number | null }
   | { type: 'error'; ref: number | null; code: ErrorCode; message: string }
   | ({ type: 'msg' } & Message)
@@ -34,7 +37,8 @@ export type ServerMsg =
   | { type: 'grab'; board: number; piece: number; by: string | null }
   | { type: 'release'; board: number; piece: number }
   | { type: 'progress'; board: number; progress: number; done: boolean }
-  | { type: 'joining'; locked: boolean };
+  | { type: 'joining'; locked: boolean }
+  | ({ type: 'chatrules' } & ChatRules);
 
 export type LobbyMsg =
   | { type: 'rooms'; rooms: RoomSummary[] }
@@ -45,7 +49,8 @@ export interface Attachment { id: string; url: string; contentType: string }
 export interface BoardInfo { boardId: number; puzzleId: number; mode: BoardMode; members: string[]; locked: boolean; progress: number; done: boolean; meta: BoardMeta }
 export interface BoardMeta { image: string; rows: number; cols: number; pieceWidth: number; pieceHeight: number; seed: number; width: number; height: number }
 export type BoardMode = 'individual' | 'shared' | 'groups';
-export type ErrorCode = 'invalid' | 'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'busy' | 'locked' | 'rate_limited' | 'too_large' | 'unsupported_media_type' | 'internal' | 'unavailable';
+export interface ChatRules { whispers: WhisperRule; chatOff: boolean; muted: string[] }
+export type ErrorCode = 'invalid' | 'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'busy' | 'locked' | 'rate_limited' | 'too_large' | 'unsupported_media_type' | 'internal' | 'unavailable' | 'muted' | 'chat_off' | 'whispers_off';
 export interface Message { seq: number; ts: number; kind: MessageKind; from: string | null; to: string | null; text: string; upload: Attachment | null; event: SystemEvent | null }
 export type MessageKind = 'chat' | 'whisper' | 'system';
 export interface Move { board: number; piece: number; x: number; y: number; seq: number; t: number }
@@ -55,4 +60,5 @@ export type Role = 'teacher' | 'student';
 export interface RoomSummary { id: string; name: string; participants: number; online: number }
 export interface Spotlight { board: number; hideNames: boolean }
 export interface SystemEvent { kind: SystemEventKind; user: string; by: string | null; userName: string | null; byName: string | null; board: number | null; mode: BoardMode | null; tookMs: number | null }
-export type SystemEventKind = 'join' | 'leave' | 'kick' | 'owner' | 'closed' | 'solved';
+export type SystemEventKind = 'join' | 'leave' | 'kick' | 'owner' | 'closed' | 'solved' | 'mute' | 'unmute' | 'chat_off' | 'chat_on' | 'whispers_off' | 'whispers_on';
+export type WhisperRule = 'visible_to_teachers' | 'off';

@@ -31,7 +31,7 @@ export async function openClient(server, token, cleanup, options = {}) {
 export function recordEvents(client) {
   const NAMES = [
     'welcome', 'participants', 'presence', 'owner', 'message', 'error', 'boards', 'board', 'motion',
-    'grab', 'release', 'progress', 'kicked', 'roomClosed', 'connectionState', 'joining',
+    'grab', 'release', 'progress', 'kicked', 'roomClosed', 'connectionState', 'joining', 'chatrules',
   ];
   const log = [];
   const waiters = new Set();

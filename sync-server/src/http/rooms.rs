@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jigsync_schema::limits::{MAX_HISTORY_PAGE, MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS};
-use jigsync_schema::{Message, Role, RoomSummary};
+use jigsync_schema::{Message, Role, RoomSummary, WhisperRule};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{ClientIp, Json, Query};
@@ -65,6 +65,8 @@ pub async fn create_room(
             closed_at: None,
             spotlight: None,
             join_locked: false,
+            whispers: WhisperRule::default(),
+            chat_off: false,
         };
         let owner = MemberRow {
             room: room.id.clone(),
@@ -74,6 +76,7 @@ pub async fn create_room(
             joined_at: now,
             status: MemberStatus::Active,
             color: ids::member_color(0),
+            muted: false,
         };
         match app.storage.create_room(&room, &owner).await {
             Ok(()) => {
@@ -205,7 +208,13 @@ pub async fn messages(
     if limit == 0 || limit > MAX_HISTORY_PAGE {
         return Err(ApiError::invalid(format!("limit must be between 1 and {MAX_HISTORY_PAGE}")));
     }
-    let query = HistoryQuery { viewer: &access.claims.user, before: params.before, after: None, limit: limit + 1 };
+    let query = HistoryQuery {
+        viewer: &access.claims.user,
+        all_whispers: access.claims.role == Role::Teacher,
+        before: params.before,
+        after: None,
+        limit: limit + 1,
+    };
     let mut messages = app.storage.messages(&room_id, query).await?;
     let has_more = messages.len() > limit as usize;
     if has_more {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jigsync_schema::limits::{MAX_RESUME_HISTORY, WELCOME_HISTORY};
-use jigsync_schema::{ClientMsg, Ref, ServerMsg};
+use jigsync_schema::{ClientMsg, Ref, Role, ServerMsg};
 use tokio::sync::{mpsc, oneshot};
 
 use super::audience::Deliveries;
@@ -334,7 +334,8 @@ impl Actor {
             Some(seq) => (MAX_RESUME_HISTORY, Some(seq)),
             None => (WELCOME_HISTORY, None),
         };
-        let query = HistoryQuery { viewer: &user, before: None, after, limit: limit + 1 };
+        let all_whispers = self.core.roster.role_of(&user) == Role::Teacher;
+        let query = HistoryQuery { viewer: &user, all_whispers, before: None, after, limit: limit + 1 };
         let mut history = self.env.storage.messages(&self.core.room.id, query).await.map_err(|err| {
             tracing::error!(room = %self.core.room.id, error = %err, "cannot read history");
             ConnectError::Unavailable

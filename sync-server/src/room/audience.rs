@@ -121,6 +121,7 @@ impl Deliveries {
                 Audience::Conn(_) => false,
                 Audience::Users(users) => users.contains(&c.user),
                 Audience::Teachers => c.role == Role::Teacher,
+                Audience::UsersAndTeachers(users) => c.role == Role::Teacher || users.contains(&c.user),
             };
             if let Some(outbox) = self.outboxes.get(&id).filter(|_| included) {
                 outbox.send(frame.clone());

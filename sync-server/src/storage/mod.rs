@@ -18,7 +18,7 @@ pub mod stored;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use jigsync_schema::{BoardId, BoardMeta, BoardMode, Message, Role, Spotlight};
+use jigsync_schema::{BoardId, BoardMeta, BoardMode, Message, Role, Spotlight, WhisperRule};
 
 use crate::uploads::BlobStore;
 
@@ -61,6 +61,10 @@ pub struct RoomRow {
     pub spotlight: Option<Spotlight>,
     /// Teachers closed the room to new students.
     pub join_locked: bool,
+    /// Whether students may whisper.
+    pub whispers: WhisperRule,
+    /// Teachers switched chat off for the students.
+    pub chat_off: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +95,8 @@ pub struct MemberRow {
     /// `#rrggbb`, chosen at the first join; empty for members stored before
     /// colors were (they get one derived from the user id).
     pub color: String,
+    /// A teacher muted this student.
+    pub muted: bool,
 }
 
 impl MemberRow {
@@ -185,6 +191,20 @@ pub enum Write {
         room: String,
         locked: bool,
     },
+    /// The room's chat switches (muting is a member's [`Write::Member`]).
+    ChatRules {
+        room: String,
+        whispers: WhisperRule,
+        chat_off: bool,
+    },
+    /// A board's progress after a write; `by` made the write (a drop they
+    /// are credited with), `None` for a teacher's reset.
+    Progress {
+        room: String,
+        board: BoardId,
+        progress: f32,
+        by: Option<String>,
+    },
     Puzzle(PuzzleRow),
     Board(BoardRow),
     BoardUpdate {
@@ -200,11 +220,12 @@ pub enum Write {
 }
 
 /// Which of a room's messages to read, for one viewer (whispers are visible
-/// to their two parties only). Returns the newest `limit` messages with
-/// `after < seq < before`, oldest first.
+/// to their two parties, and to teachers: `all_whispers`). Returns the
+/// newest `limit` messages with `after < seq < before`, oldest first.
 #[derive(Debug, Clone, Copy)]
 pub struct HistoryQuery<'a> {
     pub viewer: &'a str,
+    pub all_whispers: bool,
     pub before: Option<u64>,
     pub after: Option<u64>,
     pub limit: u32,

@@ -6,7 +6,9 @@
 
 use std::time::Instant;
 
-use jigsync_schema::{BoardId, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind};
+use jigsync_schema::{
+    BoardId, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind, WhisperRule,
+};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -118,6 +120,12 @@ pub fn room_row(row: &impl StoredRow) -> Result<RoomRow, StorageError> {
         created_at: row.int("created_at")?,
         closed_at: row.opt_int("closed_at")?,
         join_locked: row.flag("join_locked")?,
+        whispers: match row.text("whispers")?.as_str() {
+            "visible_to_teachers" => WhisperRule::VisibleToTeachers,
+            "off" => WhisperRule::Off,
+            other => return Err(StorageError::Corrupt(format!("whispers {other:?}"))),
+        },
+        chat_off: row.flag("chat_off")?,
     })
 }
 
@@ -135,6 +143,7 @@ pub fn member_row(row: &impl StoredRow) -> Result<MemberRow, StorageError> {
         },
         joined_at: row.int("joined_at")?,
         color: row.text("color")?,
+        muted: row.flag("muted")?,
         status: match status.as_str() {
             "active" => MemberStatus::Active,
             "left" => MemberStatus::Left,
@@ -169,6 +178,12 @@ pub fn event_kind_str(kind: SystemEventKind) -> &'static str {
         SystemEventKind::Owner => "owner",
         SystemEventKind::Closed => "closed",
         SystemEventKind::Solved => "solved",
+        SystemEventKind::Mute => "mute",
+        SystemEventKind::Unmute => "unmute",
+        SystemEventKind::ChatOff => "chat_off",
+        SystemEventKind::ChatOn => "chat_on",
+        SystemEventKind::WhispersOff => "whispers_off",
+        SystemEventKind::WhispersOn => "whispers_on",
     }
 }
 
@@ -180,6 +195,12 @@ pub fn event_kind(value: &str) -> Result<SystemEventKind, StorageError> {
         "owner" => SystemEventKind::Owner,
         "closed" => SystemEventKind::Closed,
         "solved" => SystemEventKind::Solved,
+        "mute" => SystemEventKind::Mute,
+        "unmute" => SystemEventKind::Unmute,
+        "chat_off" => SystemEventKind::ChatOff,
+        "chat_on" => SystemEventKind::ChatOn,
+        "whispers_off" => SystemEventKind::WhispersOff,
+        "whispers_on" => SystemEventKind::WhispersOn,
         other => return Err(StorageError::Corrupt(format!("event kind {other:?}"))),
     })
 }

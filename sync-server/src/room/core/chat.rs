@@ -84,10 +84,14 @@ impl Chat {
     }
 }
 
-/// Who sees a message: whispers their two parties, the rest everyone.
+/// Who sees a message: whispers their two parties and the room's teachers
+/// (a school must be able to see what students send each other), the rest
+/// everyone.
 pub fn audience(message: &Message) -> Audience {
     match message.kind {
-        MessageKind::Whisper => Audience::Users([&message.from, &message.to].into_iter().flatten().cloned().collect()),
+        MessageKind::Whisper => {
+            Audience::UsersAndTeachers([&message.from, &message.to].into_iter().flatten().cloned().collect())
+        }
         MessageKind::Chat | MessageKind::System => Audience::Everyone,
     }
 }

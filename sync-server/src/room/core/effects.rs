@@ -20,6 +20,8 @@ pub enum Audience {
     /// Every connection of these users.
     Users(Vec<String>),
     Teachers,
+    /// Every connection of these users, and every teacher's.
+    UsersAndTeachers(Vec<String>),
 }
 
 /// The effects of one change: most have one or two, kept inline.

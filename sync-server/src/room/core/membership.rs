@@ -77,6 +77,7 @@ pub fn new_member(parts: Parts<'_>, user: String, name: String, role: Role, at: 
         joined_at: at,
         status: MemberStatus::Active,
         color: crate::ids::member_color(parts.roster.ever()),
+        muted: false,
     }
 }
 

@@ -21,6 +21,7 @@ pub mod board;
 pub mod board_writes;
 pub mod boards;
 pub mod chat;
+pub mod chat_rules;
 pub mod connections;
 pub mod controls;
 pub mod drag;
@@ -279,6 +280,9 @@ impl RoomCore {
                 controls::stage_reset(boards, parts.access, (parts.room, req), board, (at, ctx.seed))
             }
             ClientMsg::LockJoining { locked, .. } => membership::stage_lock_joining(self.parts(), req, locked),
+            ClientMsg::Mute { user, muted, .. } => chat_rules::stage_mute(self.parts(), req, &user, muted, at),
+            ClientMsg::ChatOff { off, .. } => chat_rules::stage_chat_off(self.parts(), req, off, at),
+            ClientMsg::Whispers { rule, .. } => chat_rules::stage_whispers(self.parts(), req, rule, at),
         }
     }
 

@@ -74,6 +74,8 @@ impl RoomCore {
         at: i64,
     ) -> Result<(), ApiError> {
         let room = self.room.id.as_str();
+        let whisper = matches!(msg, ClientMsg::Whisper { .. });
+        super::chat_rules::require_may_post(&self.room, &self.roster, &req.user, whisper)?;
         let message = match msg {
             ClientMsg::Chat { text, .. } => self.chat.stage_chat(staged, room, at, &req.user, &text, upload)?,
             ClientMsg::Whisper { to, text, .. } => {

@@ -10,7 +10,7 @@ use jigsync_schema::{CloseCode, ServerMsg};
 use super::chat::audience;
 use super::effects::{Audience, Effect, Effects};
 use super::staged::{Event, Events};
-use super::{board_writes, controls, drag, RoomCore};
+use super::{board_writes, chat_rules, controls, drag, RoomCore};
 use crate::outbox::ConnId;
 use crate::storage::MemberStatus;
 
@@ -38,6 +38,7 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
                     history,
                     truncated,
                     join_locked: core.room.join_locked,
+                    chat: chat_rules::rules(&core.room, &core.roster),
                 };
                 out.push(Effect::Send(Audience::Conn(conn), welcome));
             }
@@ -119,6 +120,21 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
             for message in messages {
                 out.push(Effect::Send(audience(&message), ServerMsg::Msg(message)));
             }
+        }
+        Event::Muted(row) => {
+            core.roster.set(row);
+            out.push(Effect::Send(
+                Audience::Everyone,
+                ServerMsg::ChatRules(chat_rules::rules(&core.room, &core.roster)),
+            ));
+        }
+        Event::ChatSwitched { whispers, chat_off } => {
+            core.room.whispers = whispers;
+            core.room.chat_off = chat_off;
+            out.push(Effect::Send(
+                Audience::Everyone,
+                ServerMsg::ChatRules(chat_rules::rules(&core.room, &core.roster)),
+            ));
         }
         Event::JoinLocked(locked) => {
             core.room.join_locked = locked;

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use jigsync_schema::{BoardId, Message, Move, PieceId, Ref, ServerMsg, Spotlight};
+use jigsync_schema::{BoardId, Message, Move, PieceId, Ref, ServerMsg, Spotlight, WhisperRule};
 use smallvec::SmallVec;
 
 use super::board::Board;
@@ -112,6 +112,13 @@ pub enum Event {
     OwnerChanged(String),
     /// Teachers closed (`true`) or opened the room to new students.
     JoinLocked(bool),
+    /// A student muted or unmuted (their new row).
+    Muted(MemberRow),
+    /// The room's chat switches changed.
+    ChatSwitched {
+        whispers: WhisperRule,
+        chat_off: bool,
+    },
     Posted(Vec<Message>),
     Closed {
         at: i64,

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use jigsync_schema::server::PresenceEvent;
 use jigsync_schema::{
-    BoardMode, ClientMsg, CloseCode, ErrorCode, MessageKind, Role, ServerMsg, SystemEvent, SystemEventKind,
+    BoardMode, ClientMsg, CloseCode, ErrorCode, MessageKind, Role, ServerMsg, SystemEvent, SystemEventKind, WhisperRule,
 };
 use yrs::updates::decoder::Decode;
 use yrs::{Any, Map, Transact};
@@ -33,6 +33,7 @@ fn member(user: &str, role: Role, joined_at: i64) -> MemberRow {
         joined_at,
         status: MemberStatus::Active,
         color: "#123456".into(),
+        muted: false,
     }
 }
 
@@ -48,6 +49,8 @@ fn classroom() -> RoomCore {
         closed_at: None,
         spotlight: None,
         join_locked: false,
+        whispers: WhisperRule::default(),
+        chat_off: false,
     };
     let members = vec![member(T, Role::Teacher, 1), member(ANN, Role::Student, 2), member(BEN, Role::Student, 3)];
     let mut core = RoomCore::new(room, members, 0, BoardSet::new(None, Vec::new(), (0, 0)));
@@ -198,13 +201,13 @@ fn posts_staged_together_take_consecutive_seqs_and_each_is_answered_alone() {
 }
 
 #[test]
-fn a_whisper_goes_to_its_two_parties_only() {
+fn a_whisper_goes_to_its_two_parties_and_the_teachers() {
     let mut core = classroom();
     let (_, effects) =
         commit(&mut core, request(2, ClientMsg::Whisper { r#ref: None, to: BEN.into(), text: "psst".into() }));
     assert!(matches!(
         &effects[1],
-        Effect::Send(Audience::Users(users), ServerMsg::Msg(m)) if m.kind == MessageKind::Whisper && users == &[ANN.to_owned(), BEN.to_owned()]
+        Effect::Send(Audience::UsersAndTeachers(users), ServerMsg::Msg(m)) if m.kind == MessageKind::Whisper && users == &[ANN.to_owned(), BEN.to_owned()]
     ));
     let to_self = request(2, ClientMsg::Whisper { r#ref: None, to: ANN.into(), text: "me".into() });
     assert_eq!(refusal(&mut core, to_self), ErrorCode::Invalid);

@@ -212,6 +212,33 @@ async fn write_one(tx: &mut PgConnection, write: &Write) -> Result<(), StorageEr
                 .execute(&mut *tx)
                 .await?;
         }
+        Write::ChatRules { room, whispers, chat_off } => {
+            sqlx::query("UPDATE rooms SET whispers = $1, chat_off = $2 WHERE id = $3")
+                .bind(whispers.as_str())
+                .bind(chat_off)
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Write::Progress { room, board, progress, by } => {
+            sqlx::query("UPDATE boards SET progress = $1 WHERE room_id = $2 AND board_id = $3")
+                .bind(f64::from(*progress))
+                .bind(room)
+                .bind(i64::from(*board))
+                .execute(&mut *tx)
+                .await?;
+            if let Some(user) = by {
+                sqlx::query(
+                    "INSERT INTO board_drops (room_id, board_id, user_id, drops) VALUES ($1, $2, $3, 1)
+                     ON CONFLICT (room_id, board_id, user_id) DO UPDATE SET drops = board_drops.drops + 1",
+                )
+                .bind(room)
+                .bind(i64::from(*board))
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         Write::Puzzle(puzzle) => {
             let meta = serde_json::to_string(&puzzle.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
             sqlx::query(
@@ -260,10 +287,11 @@ async fn write_one(tx: &mut PgConnection, write: &Write) -> Result<(), StorageEr
 /// Inserts a member, or on a rejoin replaces every column of their row.
 pub async fn write_member(conn: &mut PgConnection, member: &MemberRow) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO members (room_id, user_id, name, role, joined_at, status, color)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO members (room_id, user_id, name, role, joined_at, status, color, muted)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,
-             joined_at = excluded.joined_at, status = excluded.status, color = excluded.color",
+             joined_at = excluded.joined_at, status = excluded.status, color = excluded.color,
+             muted = excluded.muted",
     )
     .bind(&member.room)
     .bind(&member.user)
@@ -272,6 +300,7 @@ pub async fn write_member(conn: &mut PgConnection, member: &MemberRow) -> Result
     .bind(member.joined_at)
     .bind(member.status.as_str())
     .bind(&member.color)
+    .bind(member.muted)
     .execute(conn)
     .await?;
     Ok(())

@@ -153,7 +153,7 @@ impl Storage for PostgresStorage {
         let rows = sqlx::query(
             "SELECT m.*, u.content_type FROM messages m LEFT JOIN uploads u ON u.id = m.upload_id
              WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3
-               AND (m.kind <> 'whisper' OR m.from_id = $4 OR m.to_id = $4)
+               AND (m.kind <> 'whisper' OR $6 OR m.from_id = $4 OR m.to_id = $4)
              ORDER BY m.seq DESC LIMIT $5",
         )
         .bind(room)
@@ -161,6 +161,7 @@ impl Storage for PostgresStorage {
         .bind(to_i64(query.before, i64::MAX))
         .bind(query.viewer)
         .bind(i64::from(query.limit))
+        .bind(query.all_whispers)
         .fetch_all(&self.pool)
         .await?;
         let mut messages = rows.iter().map(message_row).collect::<Result<Vec<_>, _>>()?;

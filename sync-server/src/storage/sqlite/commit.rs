@@ -49,6 +49,33 @@ async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), Storage
                     .execute(&mut *tx)
                     .await?;
             }
+            Write::ChatRules { room, whispers, chat_off } => {
+                sqlx::query("UPDATE rooms SET whispers = ?, chat_off = ? WHERE id = ?")
+                    .bind(whispers.as_str())
+                    .bind(chat_off)
+                    .bind(room)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Write::Progress { room, board, progress, by } => {
+                sqlx::query("UPDATE boards SET progress = ? WHERE room_id = ? AND board_id = ?")
+                    .bind(f64::from(*progress))
+                    .bind(room)
+                    .bind(i64::from(*board))
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(user) = by {
+                    sqlx::query(
+                        "INSERT INTO board_drops (room_id, board_id, user_id, drops) VALUES (?, ?, ?, 1)
+                         ON CONFLICT (room_id, board_id, user_id) DO UPDATE SET drops = drops + 1",
+                    )
+                    .bind(room)
+                    .bind(i64::from(*board))
+                    .bind(user)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             Write::Puzzle(puzzle) => {
                 let meta = serde_json::to_string(&puzzle.meta).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 sqlx::query(
@@ -139,9 +166,11 @@ async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), Storage
 
 pub async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -> Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO members (room_id, user_id, name, role, joined_at, status, color) VALUES (?, ?, ?, ?, ?, ?, ?)
+        "INSERT INTO members (room_id, user_id, name, role, joined_at, status, color, muted)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,
-             joined_at = excluded.joined_at, status = excluded.status, color = excluded.color",
+             joined_at = excluded.joined_at, status = excluded.status, color = excluded.color,
+             muted = excluded.muted",
     )
     .bind(&member.room)
     .bind(&member.user)
@@ -150,6 +179,7 @@ pub async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -
     .bind(member.joined_at)
     .bind(member.status.as_str())
     .bind(&member.color)
+    .bind(member.muted)
     .execute(tx)
     .await?;
     Ok(())

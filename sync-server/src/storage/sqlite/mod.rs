@@ -128,12 +128,13 @@ impl Storage for SqliteStorage {
         let rows = sqlx::query(
             "SELECT m.*, u.content_type FROM messages m LEFT JOIN uploads u ON u.id = m.upload_id
              WHERE m.room_id = ? AND m.seq > ? AND m.seq < ?
-               AND (m.kind != 'whisper' OR m.from_id = ? OR m.to_id = ?)
+               AND (m.kind != 'whisper' OR ? OR m.from_id = ? OR m.to_id = ?)
              ORDER BY m.seq DESC LIMIT ?",
         )
         .bind(room)
         .bind(to_i64(query.after, 0))
         .bind(to_i64(query.before, i64::MAX))
+        .bind(query.all_whispers)
         .bind(query.viewer)
         .bind(query.viewer)
         .bind(i64::from(query.limit))
