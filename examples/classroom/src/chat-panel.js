@@ -4,6 +4,7 @@
 // apart), and a composer that can whisper and attach a picture.
 
 import { lengthCounter, messageText } from './chat-limits.js';
+import { createRulesBar, muteButton, mutedTag } from './chat-rules.js';
 import { textColor } from './colors.js';
 import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
@@ -12,7 +13,10 @@ import { removeParticipant, transferOwnership } from './moderation.js';
 import { systemText } from './system-message.js';
 import { dot, presenceDot, toast } from './widgets.js';
 
-const SYSTEM_ICONS = { join: '👋', leave: '🚪', kick: '⛔', owner: '👑', closed: '🔒', solved: '🎉' };
+const SYSTEM_ICONS = {
+  join: '👋', leave: '🚪', kick: '⛔', owner: '👑', closed: '🔒', solved: '🎉',
+  mute: '🔇', unmute: '🔈', chat_off: '💬', chat_on: '💬', whispers_off: '🤫', whispers_on: '🤫',
+};
 
 /**
  * @param {object} options
@@ -53,7 +57,7 @@ export function createChatPanel({ client, person, log }) {
         const me = p.id === client.me?.id;
         const owner = p.id === client.owner;
         const actions = [];
-        if (!me) {
+        if (!me && client.chatBlocked(true) === null) {
           actions.push(
             h(
               'button',
@@ -62,6 +66,7 @@ export function createChatPanel({ client, person, log }) {
             ),
           );
         }
+        if (isTeacher() && p.role === 'student') actions.push(muteButton(client, p));
         const iAmOwner = client.owner === client.me?.id;
         if (isTeacher() && !me && !owner && (p.role === 'student' || iAmOwner)) {
           actions.push(
@@ -98,6 +103,7 @@ export function createChatPanel({ client, person, log }) {
             me ? h('span', { class: 'muted' }, t('people.you')) : null,
             owner ? h('span', { class: 'tag', testid: 'owner-tag', title: t('people.ownerTitle') }, t('people.owner')) : null,
             p.role === 'teacher' && !owner ? h('span', { class: 'tag' }, t('people.teacher')) : null,
+            mutedTag(client, p),
           ),
           presenceDot(p.online).el,
           h('span', { class: 'person-actions' }, actions),
@@ -211,9 +217,11 @@ export function createChatPanel({ client, person, log }) {
   const counter = lengthCounter();
   // Why a message went back into the composer (sent too fast), until one gets through.
   const notice = h('p', { class: 'composer-notice', testid: 'chat-notice', role: 'status', hidden: true });
+  const rulesBar = createRulesBar(client);
   const composer = h(
     'form',
     { class: 'composer', onsubmit: sendText },
+    rulesBar.el,
     recipients,
     h('div', { class: 'composer-row' }, attach, attachLabel, input, send),
     counter.el,
@@ -221,7 +229,7 @@ export function createChatPanel({ client, person, log }) {
   );
   const updateCount = () => {
     const fits = counter.update(input.value);
-    send.disabled = !fits;
+    send.disabled = !fits || client.chatBlocked() !== null;
     input.toggleAttribute('aria-invalid', !fits);
     return fits;
   };
@@ -243,10 +251,12 @@ export function createChatPanel({ client, person, log }) {
 
   function renderRecipients() {
     const chosen = recipients.value;
+    // While a rule forbids my whispers, only "Everyone" is offered.
+    const whisperable = client.chatBlocked(true) === null ? client.participants.filter((p) => p.id !== client.me?.id) : [];
     replaceChildren(
       recipients,
       h('option', { value: '' }, t('chat.everyone')),
-      client.participants.filter((p) => p.id !== client.me?.id).map((p) => h('option', { value: p.id }, p.name)),
+      whisperable.map((p) => h('option', { value: p.id }, p.name)),
     );
     recipients.value = [...recipients.options].some((o) => o.value === chosen) ? chosen : '';
     updatePlaceholder();
@@ -324,6 +334,17 @@ export function createChatPanel({ client, person, log }) {
     }
   }
 
+  /** The rules changed: the bar, the people's mute state, and whether I may write. */
+  function applyRules() {
+    rulesBar.render();
+    const blocked = client.chatBlocked() !== null;
+    for (const control of [input, recipients, attach]) control.disabled = blocked;
+    attachLabel.classList.toggle('disabled', blocked);
+    composer.classList.toggle('blocked', blocked);
+    renderPeople();
+    updateCount();
+  }
+
   // -- Wiring ---------------------------------------------------------------
   const offs = [
     client.on('welcome', (w) => {
@@ -336,8 +357,9 @@ export function createChatPanel({ client, person, log }) {
     client.on('message', addMessage),
     client.on('participants', renderPeople),
     client.on('owner', renderPeople),
+    client.on('chatrules', applyRules),
   ];
-  renderPeople();
+  applyRules();
   // What was delivered before this panel was drawn (a redraw after a language switch).
   for (const m of log.messages) addMessage(m);
   earlier.hidden = !log.earlier;

@@ -1,5 +1,5 @@
 // The sentence for a system message in chat (joined, left, removed, owner
-// changed, class ended, puzzle solved), written in the reader's language from
+// changed, class ended, puzzle solved, the teacher's chat rules), written in the reader's language from
 // the message's structured `event` rather than the server's English `text`.
 //
 // The event carries the names people had when it was stored, so someone who
@@ -49,6 +49,14 @@ export function systemText(message, { nameOf, modeOf = () => undefined, tr = t }
       const took = formatDuration(event.tookMs, tr);
       return took ? tr(`${key}In`, { user, took }) : tr(key, { user });
     }
+    case 'mute':
+    case 'unmute':
+      return tr(`system.${event.kind}`, { user, by: name(event.by, event.byName) });
+    case 'chat_off':
+    case 'chat_on':
+    case 'whispers_off':
+    case 'whispers_on':
+      return tr(`system.${event.kind}`, { user });
     default:
       // A kind this app does not know yet: the server's own words are better than nothing.
       return message.text;
