@@ -27,6 +27,7 @@
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
 //!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
 //!   [`panics`], [`logging`] and [`log_redact`] (no secret in a log line).
+//! - [`report`]: the end-of-class report, built from stored rows.
 //!
 //! [`server::serve`] wires them together and handles shutdown; [`fuzzing`]
 //! holds the entry points of the fuzz targets in `sync-server/fuzz`.
@@ -52,6 +53,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod panics;
 pub mod rate_limit;
+pub mod report;
 pub mod room;
 pub mod server;
 pub mod storage;

@@ -75,6 +75,9 @@ impl Storage for FlakyStorage {
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {
         self.inner.board_log(room, board).await
     }
+    async fn board_activity(&self, room: &str, puzzle: u32) -> Result<BoardActivity, StorageError> {
+        self.inner.board_activity(room, puzzle).await
+    }
     async fn load_room(&self, room: &str) -> Result<Option<LoadedRoom>, StorageError> {
         self.inner.load_room(room).await
     }

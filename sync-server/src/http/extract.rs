@@ -49,12 +49,28 @@ impl FromRequestParts<Arc<App>> for Access {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`"))?;
-        access::check(app, token.trim()).await
+        access::check(app, bearer(parts)?).await
     }
+}
+
+/// Like [`Access`], for a room that may have been closed: what is read
+/// after the class.
+pub struct AccessEvenClosed(pub Access);
+
+impl FromRequestParts<Arc<App>> for AccessEvenClosed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        access::check_even_closed(app, bearer(parts)?).await.map(AccessEvenClosed)
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    header
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`"))
 }
 
 /// The client's IP for rate limits (see [`client_ip`]); for a request

@@ -8,6 +8,7 @@ mod error_response;
 mod extract;
 mod ops;
 mod owner;
+mod report;
 mod request_metrics;
 mod rooms;
 mod test_hooks;
@@ -50,6 +51,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/join", post(rooms::join))
         // Served from the store by any node.
         .route("/rooms/{room_id}/messages", get(rooms::messages))
+        .route("/rooms/{room_id}/report", get(report::report))
         .merge(at_owner)
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(from_fn_with_state(json_limit, body_limit::enforce));

@@ -231,6 +231,15 @@ pub struct HistoryQuery<'a> {
     pub limit: u32,
 }
 
+/// What the end-of-class report reads besides the boards themselves: each
+/// board's progress as of its last write, and how many writes (drops) each
+/// person made to each board.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BoardActivity {
+    pub progress: Vec<(BoardId, f32)>,
+    pub drops: Vec<(BoardId, String, u64)>,
+}
+
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Creates a room with its first member; fails with
@@ -251,6 +260,8 @@ pub trait Storage: Send + Sync + 'static {
     /// The highest puzzle and board numbers used in the room (0 if none).
     async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError>;
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError>;
+    /// Progress and drops of the boards of one puzzle, ordered by board and user.
+    async fn board_activity(&self, room: &str, puzzle: u32) -> Result<BoardActivity, StorageError>;
     /// A room's whole state in one read transaction, so no commit lands
     /// between its parts, and in a fixed number of queries however many
     /// boards it has. `None` if the room does not exist or is closed: a

@@ -92,6 +92,10 @@ pub fn stage_write(
         staged.writes.push(Write::BoardUpdate { room: parts.room.to_owned(), board, seq, ts: at, data });
         seq += 1;
     }
+    // Kept beside the log for the end-of-class report, which reads it from
+    // storage (after a restart, or once the class has ended).
+    let by = Some(user.to_owned());
+    staged.writes.push(Write::Progress { room: parts.room.to_owned(), board, progress, by });
     let completed_at = (was_done != done).then_some(done.then_some(at));
     if let Some(completed_at) = completed_at {
         staged.writes.push(Write::Board(crate::storage::BoardRow { completed_at, ..b.row.clone() }));

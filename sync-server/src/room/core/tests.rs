@@ -349,7 +349,11 @@ fn a_drop_with_an_invalid_piece_is_stored_with_its_correction_and_answered_inval
     let msg = ClientMsg::Update { r#ref: Some(3), board: ann_board, update, release: None };
     let (writes, effects) = commit(&mut core, request(2, msg));
     assert!(
-        matches!(&writes[..], [Write::BoardUpdate { seq: 2, .. }, Write::BoardUpdate { seq: 3, .. }]),
+        matches!(
+            &writes[..],
+            [Write::BoardUpdate { seq: 2, .. }, Write::BoardUpdate { seq: 3, .. }, Write::Progress { by: Some(by), .. }]
+                if by == ANN
+        ),
         "{writes:?}"
     );
     assert!(matches!(&effects[0], Effect::Send(Audience::Conn(2), ServerMsg::Error { code: ErrorCode::Invalid, .. })));

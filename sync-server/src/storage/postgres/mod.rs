@@ -25,8 +25,8 @@ use sqlx::{PgPool, Row};
 use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
-    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
-    Write,
+    BoardActivity, BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
+    UploadRow, Write,
 };
 use crate::uploads::BlobStore;
 use commit::write_member;
@@ -198,6 +198,32 @@ impl Storage for PostgresStorage {
             .fetch_one(&self.pool)
             .await?;
         Ok((last_id(puzzle), last_id(board)))
+    }
+
+    async fn board_activity(&self, room: &str, puzzle: u32) -> Result<BoardActivity, StorageError> {
+        let progress = sqlx::query(
+            "SELECT board_id, progress FROM boards WHERE room_id = $1 AND puzzle_id = $2 ORDER BY board_id",
+        )
+        .bind(room)
+        .bind(i64::from(puzzle))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((small(row, "board_id")?, row.try_get::<f64, _>("progress")? as f32)))
+        .collect::<Result<Vec<_>, StorageError>>()?;
+        let drops = sqlx::query(
+            "SELECT d.board_id, d.user_id, d.drops FROM board_drops d
+             JOIN boards b ON b.room_id = d.room_id AND b.board_id = d.board_id
+             WHERE d.room_id = $1 AND b.puzzle_id = $2 ORDER BY d.board_id, d.user_id",
+        )
+        .bind(room)
+        .bind(i64::from(puzzle))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((small(row, "board_id")?, row.try_get("user_id")?, small(row, "drops")?)))
+        .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(BoardActivity { progress, drops })
     }
 
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {

@@ -18,8 +18,8 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
-    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
-    Write,
+    BoardActivity, BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
+    UploadRow, Write,
 };
 use crate::uploads::BlobStore;
 use commit::write_member;
@@ -152,6 +152,31 @@ impl Storage for SqliteStorage {
 
     async fn last_ids(&self, room: &str) -> Result<(u32, BoardId), StorageError> {
         last_ids_in(&mut *self.pool.acquire().await?, room).await
+    }
+
+    async fn board_activity(&self, room: &str, puzzle: u32) -> Result<BoardActivity, StorageError> {
+        let progress =
+            sqlx::query("SELECT board_id, progress FROM boards WHERE room_id = ? AND puzzle_id = ? ORDER BY board_id")
+                .bind(room)
+                .bind(i64::from(puzzle))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| Ok((small(row, "board_id")?, row.try_get::<f64, _>("progress")? as f32)))
+                .collect::<Result<Vec<_>, StorageError>>()?;
+        let drops = sqlx::query(
+            "SELECT d.board_id, d.user_id, d.drops FROM board_drops d
+             JOIN boards b ON b.room_id = d.room_id AND b.board_id = d.board_id
+             WHERE d.room_id = ? AND b.puzzle_id = ? ORDER BY d.board_id, d.user_id",
+        )
+        .bind(room)
+        .bind(i64::from(puzzle))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((small(row, "board_id")?, row.try_get("user_id")?, small(row, "drops")?)))
+        .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(BoardActivity { progress, drops })
     }
 
     async fn board_log(&self, room: &str, board: BoardId) -> Result<BoardLog, StorageError> {
