@@ -101,3 +101,13 @@ export function toBlob(file) {
   if (file instanceof Uint8Array || file instanceof ArrayBuffer) return new Blob([file]);
   throw new TypeError('file must be a File, Blob, Uint8Array or ArrayBuffer');
 }
+
+/**
+ * The end-of-class report (needs a teacher token of that room; still
+ * answers once the class has ended): per student, solved or not, time to
+ * solve, progress and drops. PROTOCOL.md §11, Report.
+ * @returns {Promise<import('./index.js').ClassReport>}
+ */
+export function fetchReport(url, { roomId, token }, options = {}) {
+  return request(url, 'GET', `/api/rooms/${encodeURIComponent(roomId)}/report`, { ...options, token });
+}

@@ -114,6 +114,33 @@ export declare function addTeacher(
   options?: HttpOptions,
 ): Promise<JoinedRoom>;
 
+/** One student's line of the end-of-class report. */
+export interface StudentReport {
+  userId: string;
+  name: string;
+  status: 'active' | 'left' | 'kicked';
+  board: number | null;
+  solved: boolean;
+  /** Ms from the puzzle's start to the write that completed the board. */
+  tookMs: number | null;
+  /** 0–1. */
+  progress: number;
+  drops: number;
+}
+export interface ClassReport {
+  roomId: string;
+  roomName: string;
+  closedAt: number | null;
+  puzzle: { puzzleId: number; mode: BoardInfo['mode']; rows: number; cols: number; startedAt: number } | null;
+  students: StudentReport[];
+}
+/** The end-of-class report (teacher token; also after the class has ended). */
+export declare function fetchReport(
+  url: string,
+  report: { roomId: string; token: string },
+  options?: HttpOptions,
+): Promise<ClassReport>;
+
 // ---------------------------------------------------------------------------
 // The client
 

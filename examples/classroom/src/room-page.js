@@ -9,6 +9,7 @@
 import { connect } from 'jigsync-client';
 
 import { createChatPanel } from './chat-panel.js';
+import { openReportDialog } from './class-report.js';
 import { h } from './dom.js';
 import { describeError } from './errors.js';
 import { onLocaleChange, t } from './i18n/index.js';
@@ -69,7 +70,11 @@ export function renderRoom(root, session, { onExit }) {
       // A teacher is told what ending the class did, not thanked for puzzling.
       const teacher = session.role === 'teacher';
       const key = closingMyself ? 'screen.closedByMe' : teacher ? 'screen.closedForTeacher' : 'screen.closed';
-      end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`) }), {
+      // The class's report stays readable for its teachers once it has ended.
+      const report = teacher
+        ? { testid: 'open-report', label: t('report.open'), onClick: () => openReportDialog({ roomId: session.roomId, token: session.token }) }
+        : undefined;
+      end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`), extra: report }), {
         dataset: { audience: teacher ? 'teacher' : 'student' },
       });
     }),

@@ -3,6 +3,7 @@
 // reset, remove), the chat, and a projector view for the big screen.
 
 import { createBoardView } from './board-view.js';
+import { openReportDialog } from './class-report.js';
 import { h, replaceChildren } from './dom.js';
 import { describeError, describeRefusedDrag } from './errors.js';
 import { locale, t, tParts } from './i18n/index.js';
@@ -62,6 +63,11 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     lockJoining,
     endSpotlight,
     h('button', { class: 'button', testid: 'open-projector', onclick: openProjector }, t('teacher.projector')),
+    h(
+      'button',
+      { class: 'button', testid: 'open-report', onclick: () => openReportDialog({ roomId: client.roomId, token: session.token }) },
+      t('report.open'),
+    ),
     summary,
   );
   // How the grid is ordered and how dense it is, for a class of 30 on a small screen.

@@ -112,8 +112,8 @@ export function confirmDialog({ title, body, confirm = t('dialog.confirm'), dang
   });
 }
 
-/** A screen that replaces the classroom: removed, class ended, link expired. */
-export function fullScreenMessage({ testid, icon, title, body, action }) {
+/** A screen that replaces the classroom: removed, class ended, link expired. `extra`: one more action, first. */
+export function fullScreenMessage({ testid, icon, title, body, action, extra }) {
   return h(
     'div',
     { class: 'screen-message', testid },
@@ -123,7 +123,12 @@ export function fullScreenMessage({ testid, icon, title, body, action }) {
       h('div', { class: 'screen-icon', 'aria-hidden': 'true' }, icon),
       h('h1', null, title),
       h('p', { class: 'muted' }, body),
-      action ? h('button', { class: 'button primary', onclick: action.onClick }, action.label) : null,
+      h(
+        'div',
+        { class: 'screen-actions' },
+        extra ? h('button', { class: 'button', testid: extra.testid, onclick: extra.onClick }, extra.label) : null,
+        action ? h('button', { class: 'button primary', onclick: action.onClick }, action.label) : null,
+      ),
     ),
   );
 }
