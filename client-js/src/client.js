@@ -266,6 +266,11 @@ export class JigsyncClient extends Emitter {
     return null;
   }
 
+  /** Gives a student another display name (teachers); the room keeps names unique. */
+  rename(userId, name) {
+    return this.#request({ type: 'rename', user: userId, name });
+  }
+
   /** Removes a member from the room. */
   kick(userId) {
     return this.#request({ type: 'kick', user: userId });

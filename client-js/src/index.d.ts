@@ -352,6 +352,8 @@ export declare class JigsyncClient {
   chatOff(off?: boolean): Promise<Ack>;
   /** Whether students may whisper (teachers always see their whispers). */
   setWhispers(rule: WhisperRule): Promise<Ack>;
+  /** Gives a student another display name (teachers); a taken name gets a number. */
+  rename(userId: string, name: string): Promise<Ack>;
   spotlight(boardId: number | null, hideNames?: boolean): Promise<Ack>;
   reset(boardId: number): Promise<Ack>;
   kick(userId: string): Promise<Ack>;

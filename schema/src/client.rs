@@ -154,6 +154,15 @@ pub enum ClientMsg {
         r#ref: Option<Ref>,
         rule: WhisperRule,
     },
+    /// Teacher: give a student another display name (kept unique in the
+    /// room with a number, as on joining).
+    #[serde(rename = "rename")]
+    Rename {
+        #[serde(rename = "ref")]
+        r#ref: Option<Ref>,
+        user: String,
+        name: String,
+    },
 }
 
 impl ClientMsg {
@@ -176,7 +185,8 @@ impl ClientMsg {
             | ClientMsg::LockJoining { r#ref, .. }
             | ClientMsg::Mute { r#ref, .. }
             | ClientMsg::ChatOff { r#ref, .. }
-            | ClientMsg::Whispers { r#ref, .. } => *r#ref,
+            | ClientMsg::Whispers { r#ref, .. }
+            | ClientMsg::Rename { r#ref, .. } => *r#ref,
             ClientMsg::Move(_) => None,
         }
     }
@@ -202,6 +212,7 @@ impl ClientMsg {
             ClientMsg::Mute { .. } => "mute",
             ClientMsg::ChatOff { .. } => "chatoff",
             ClientMsg::Whispers { .. } => "whispers",
+            ClientMsg::Rename { .. } => "rename",
         }
     }
 }

@@ -111,6 +111,8 @@ pub enum PresenceEvent {
     Leave,
     Online,
     Offline,
+    /// A teacher changed the participant's display name.
+    Rename,
 }
 
 /// A message on the lobby channel: room-list changes only, never in-room

@@ -179,6 +179,11 @@ fn client_vectors() -> Vec<Vector<ClientMsg>> {
             "teacher switches students' whispers off",
             ClientMsg::Whispers { r#ref: Some(17), rule: WhisperRule::Off },
         ),
+        v(
+            "rename",
+            "teacher renames a student",
+            ClientMsg::Rename { r#ref: Some(18), user: "bob".into(), name: "Bob K".into() },
+        ),
     ]
 }
 

@@ -21,7 +21,8 @@ export type ClientMsg =
   | { type: 'joining'; ref: number | null; locked: boolean }
   | { type: 'mute'; ref: number | null; user: string; muted: boolean }
   | { type: 'chatoff'; ref: number | null; off: boolean }
-  | { type: 'whispers'; ref: number | null; rule: WhisperRule };
+  | { type: 'whispers'; ref: number | null; rule: WhisperRule }
+  | { type: 'rename'; ref: number | null; user: string; name: string };
 
 export type ServerMsg =
   | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean; joinLocked: boolean; chat: ChatRules }
@@ -55,7 +56,7 @@ export interface Message { seq: number; ts: number; kind: MessageKind; from: str
 export type MessageKind = 'chat' | 'whisper' | 'system';
 export interface Move { board: number; piece: number; x: number; y: number; seq: number; t: number }
 export interface Participant { id: string; name: string; role: Role; color: string; online: boolean }
-export type PresenceEvent = 'join' | 'leave' | 'online' | 'offline';
+export type PresenceEvent = 'join' | 'leave' | 'online' | 'offline' | 'rename';
 export type Role = 'teacher' | 'student';
 export interface RoomSummary { id: string; name: string; participants: number; online: number }
 export interface Spotlight { board: number; hideNames: boolean }

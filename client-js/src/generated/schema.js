@@ -20,6 +20,7 @@ export const TYPES = {
       mute: { fields: [['ref', { option: 'u32' }], ['user', 'str'], ['muted', 'bool']] },
       chatoff: { fields: [['ref', { option: 'u32' }], ['off', 'bool']] },
       whispers: { fields: [['ref', { option: 'u32' }], ['rule', 'WhisperRule']] },
+      rename: { fields: [['ref', { option: 'u32' }], ['user', 'str'], ['name', 'str']] },
   } },
   ServerMsg: { kind: 'message', variants: {
       welcome: { fields: [['me', 'Participant'], ['room', 'str'], ['roomName', 'str'], ['owner', { option: 'str' }], ['participants', { list: 'Participant' }], ['history', { list: 'Message' }], ['truncated', 'bool'], ['joinLocked', 'bool'], ['chat', 'ChatRules']] },
@@ -53,7 +54,7 @@ export const TYPES = {
   MessageKind: { kind: 'enum', values: ['chat', 'whisper', 'system'] },
   Move: { kind: 'struct', fields: [['board', 'u32'], ['piece', 'u16'], ['x', 'f32'], ['y', 'f32'], ['seq', 'u32'], ['t', 'u32']] },
   Participant: { kind: 'struct', fields: [['id', 'str'], ['name', 'str'], ['role', 'Role'], ['color', 'str'], ['online', 'bool']] },
-  PresenceEvent: { kind: 'enum', values: ['join', 'leave', 'online', 'offline'] },
+  PresenceEvent: { kind: 'enum', values: ['join', 'leave', 'online', 'offline', 'rename'] },
   Role: { kind: 'enum', values: ['teacher', 'student'] },
   RoomSummary: { kind: 'struct', fields: [['id', 'str'], ['name', 'str'], ['participants', 'u32'], ['online', 'u32']] },
   Spotlight: { kind: 'struct', fields: [['board', 'u32'], ['hideNames', 'bool']] },

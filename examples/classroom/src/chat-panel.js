@@ -10,6 +10,7 @@ import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
 import { formatTime, t } from './i18n/index.js';
 import { removeParticipant, transferOwnership } from './moderation.js';
+import { openRenameDialog } from './rename-dialog.js';
 import { systemText } from './system-message.js';
 import { dot, presenceDot, toast } from './widgets.js';
 
@@ -66,7 +67,13 @@ export function createChatPanel({ client, person, log }) {
             ),
           );
         }
-        if (isTeacher() && p.role === 'student') actions.push(muteButton(client, p));
+        if (isTeacher() && p.role === 'student') {
+          const label = t('rename.button', { name: p.name });
+          actions.push(
+            h('button', { class: 'icon-button', testid: 'rename', title: label, 'aria-label': label, onclick: () => openRenameDialog(client, p) }, '✎'),
+            muteButton(client, p),
+          );
+        }
         const iAmOwner = client.owner === client.me?.id;
         if (isTeacher() && !me && !owner && (p.role === 'student' || iAmOwner)) {
           actions.push(
@@ -152,6 +159,12 @@ export function createChatPanel({ client, person, log }) {
       );
     }
     return item;
+  }
+
+  function redrawMessages() {
+    const top = scroller.scrollTop;
+    list.replaceChildren(...log.messages.map(messageItem));
+    scroller.scrollTop = top;
   }
 
   function nearBottom() {
@@ -358,6 +371,11 @@ export function createChatPanel({ client, person, log }) {
     client.on('participants', renderPeople),
     client.on('owner', renderPeople),
     client.on('chatrules', applyRules),
+    // A new name: the conversation is shown again so it names the person as they are called now.
+    client.on('presence', (e) => {
+      // After the client's `participants` event, which updates the names this page knows.
+      if (e.event === 'rename') queueMicrotask(redrawMessages);
+    }),
   ];
   applyRules();
   // What was delivered before this panel was drawn (a redraw after a language switch).

@@ -163,6 +163,15 @@ export function renderRoom(root, session, { onExit }) {
     };
     showWelcome();
     offs.push(client.on('welcome', showWelcome));
+    // A teacher changed my name: the header says it, and this browser remembers it.
+    offs.push(
+      client.on('presence', (e) => {
+        if (e.event !== 'rename' || e.participant.id !== client.me?.id) return;
+        session.name = e.participant.name;
+        saveSession(session);
+        showWelcome();
+      }),
+    );
 
     // -- Leaving --------------------------------------------------------------
     async function leave() {

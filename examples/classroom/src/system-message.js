@@ -2,10 +2,12 @@
 // changed, class ended, puzzle solved, the teacher's chat rules), written in the reader's language from
 // the message's structured `event` rather than the server's English `text`.
 //
-// The event carries the names people had when it was stored, so someone who
-// left or was removed before this page connected is still named. Only
-// messages stored by older servers lack them; those fall back to the people
-// this page knows, then to "someone".
+// A person is named as this page knows them now (a teacher may have changed
+// a student's name since), so history shows the same person under their
+// current name. The event carries the names people had when it was stored,
+// so someone who left or was removed before this page connected is still
+// named; only messages stored by older servers lack them, and fall back to
+// "someone".
 
 import { t } from './i18n/index.js';
 
@@ -30,7 +32,8 @@ export function formatDuration(ms, tr = t) {
 export function systemText(message, { nameOf, modeOf = () => undefined, tr = t }) {
   const event = message.event;
   if (!event) return message.text;
-  const name = (id, stored) => stored ?? (id ? nameOf(id) : undefined) ?? tr('person.unknown');
+  // The name this page knows now (a teacher may have changed it since), else the one stored with the event.
+  const name = (id, stored) => (id ? nameOf(id) : undefined) ?? stored ?? tr('person.unknown');
   const user = name(event.user, event.userName);
   switch (event.kind) {
     case 'join':

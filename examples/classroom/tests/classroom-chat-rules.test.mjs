@@ -3,9 +3,11 @@
 // teachers can read whispers); the teacher mutes one student, who sees why
 // and that it is lifted; chat off for the class closes the students'
 // composers while the teacher still writes; whispers off leaves students only
-// "Everyone". Ann uses the app in Korean. Screenshots:
-// chat-rules-teacher-en.png, chat-rules-teacher-ko.png,
-// chat-rules-muted-ko.png, chat-rules-chat-off-en.png.
+// "Everyone". Then the teacher changes Ben's name to one that is taken: the
+// room numbers it, and everyone, history included, shows him under it.
+// Ann uses the app in Korean. Screenshots: chat-rules-teacher-en.png,
+// chat-rules-teacher-ko.png, chat-rules-muted-ko.png,
+// chat-rules-chat-off-en.png, rename-en.png, rename-ko.png.
 //
 // Run: cd examples/classroom && npx vite build && npm test
 
@@ -23,8 +25,9 @@ const STEP = {
   MUTE: '3 the teacher mutes Ann: she sees why, cannot write, and sees it lifted',
   CHAT_OFF: '4 chat off for the class: students cannot write, the teacher can',
   WHISPERS_OFF: '5 whispers off: students can only write to everyone',
+  RENAME: '6 the teacher renames Ben to a taken name: numbered, shown everywhere',
 };
-const SCREENSHOTS = ['chat-rules-teacher-en.png', 'chat-rules-teacher-ko.png', 'chat-rules-muted-ko.png', 'chat-rules-chat-off-en.png'];
+const SCREENSHOTS = ['chat-rules-teacher-en.png', 'chat-rules-teacher-ko.png', 'chat-rules-muted-ko.png', 'chat-rules-chat-off-en.png', 'rename-en.png', 'rename-ko.png'];
 
 const s = { server: null, browser: null, people: [], teacher: null, ann: null, ben: null };
 const step = scenario(s, { prefix: 'failure-chat-rules-', timeout: 60_000 });
@@ -123,4 +126,32 @@ step(STEP.WHISPERS_OFF, [STEP.CLASS], async () => {
   assert.ok(messages.some((m) => m.text === 'Ms Park switched whispers off'));
   await page.locator(tid('whispers-off')).click();
   await poll('whispers back', () => text(s.ben.page, 'chat-rules-note'), (v) => v.startsWith('Whispers are private'));
+});
+
+step(STEP.RENAME, [STEP.CLASS], async () => {
+  const { page } = s.teacher;
+  await personRow(page, 'Ben').locator(tid('rename')).click();
+  const input = page.locator(tid('rename-input'));
+  await input.fill('   ');
+  assert.equal(await text(page, 'rename-problem'), 'Type the new name.');
+  await input.fill('김민지');
+  await screenshot(page, 'rename-en.png');
+  await page.locator(tid('rename-save')).click();
+  await page.locator(tid('rename-dialog')).waitFor({ state: 'detached' });
+  await poll('the toast names the name the room gave', () => page.locator('.toasts').textContent(), (v) => v.includes('Ben is now called 김민지 2.'));
+  // Taken: the room numbers it, for everyone, live.
+  await poll("the new name on Ann's page", () => personRow(s.ann.page, '김민지 2').count(), (n) => n === 1);
+  await poll("Ben's own header", () => s.ben.page.locator('.me-name').textContent(), (v) => v.trim() === '김민지 2');
+  // History shows the same person under the new name.
+  const authors = (await readMessages(s.ann.page)).filter((m) => m.kind === 'whisper').map((m) => m.author);
+  assert.ok(authors.length > 0 && authors.every((a) => a === '김민지 2'), `whisper authors: ${authors}`);
+  assert.equal(await personRow(page, 'Ben').count(), 0);
+
+  await page.locator(tid('lang-switch')).selectOption('ko');
+  await personRow(page, '김민지 2').locator(tid('rename')).click();
+  await page.locator(tid('rename-input')).fill('');
+  await poll('the Korean blank-name message', () => text(page, 'rename-problem'), (v) => v === '새 이름을 입력하세요.');
+  await screenshot(page, 'rename-ko.png');
+  await page.locator(tid('rename-cancel')).click();
+  await page.locator(tid('lang-switch')).selectOption('en');
 });

@@ -333,4 +333,10 @@ export default {
   'report.csv.progress': 'Progress (%)',
   'report.csv.drops': 'Drops',
   'dialog.close': 'Close',
+  'rename.button': 'Change the name of {name}',
+  'rename.title': 'Change the name of {name}',
+  'rename.label': 'New name',
+  'rename.save': 'Save',
+  'rename.blank': 'Type the new name.',
+  'rename.done': '{old} is now called {name}.',
 };

@@ -332,4 +332,10 @@ export default {
   'report.csv.progress': '진행도(%)',
   'report.csv.drops': '조각 놓은 횟수',
   'dialog.close': '닫기',
+  'rename.button': '{name}의 이름 바꾸기',
+  'rename.title': '{name}의 이름 바꾸기',
+  'rename.label': '새 이름',
+  'rename.save': '저장',
+  'rename.blank': '새 이름을 입력하세요.',
+  'rename.done': '{old}의 이름을 {name|으로/로} 바꿨어요.',
 };

@@ -31,6 +31,7 @@ pub mod names;
 pub mod ownership;
 pub mod posts;
 mod reducer;
+pub mod rename;
 pub mod roster;
 pub mod snapshot;
 pub mod staged;
@@ -283,6 +284,7 @@ impl RoomCore {
             ClientMsg::Mute { user, muted, .. } => chat_rules::stage_mute(self.parts(), req, &user, muted, at),
             ClientMsg::ChatOff { off, .. } => chat_rules::stage_chat_off(self.parts(), req, off, at),
             ClientMsg::Whispers { rule, .. } => chat_rules::stage_whispers(self.parts(), req, rule, at),
+            ClientMsg::Rename { user, name, .. } => rename::stage_rename(self.parts(), req, &user, &name),
         }
     }
 

@@ -128,6 +128,11 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
                 ServerMsg::ChatRules(chat_rules::rules(&core.room, &core.roster)),
             ));
         }
+        Event::Renamed(row) => {
+            let user = row.user.clone();
+            core.roster.set(row);
+            presence(core, PresenceEvent::Rename, &user, Audience::Everyone, out);
+        }
         Event::ChatSwitched { whispers, chat_off } => {
             core.room.whispers = whispers;
             core.room.chat_off = chat_off;

@@ -114,6 +114,8 @@ pub enum Event {
     JoinLocked(bool),
     /// A student muted or unmuted (their new row).
     Muted(MemberRow),
+    /// A student's new name (their new row).
+    Renamed(MemberRow),
     /// The room's chat switches changed.
     ChatSwitched {
         whispers: WhisperRule,
