@@ -14,6 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 
+import { seriousViolations } from './support/axe.mjs';
 import { clearScreenshots, launchBrowser, openPerson, poll, screenshot } from './support/browser.mjs';
 import { joinClass, printPageProblems, readMessages, sendChat, startClass, tid, waitForMessage } from './support/classroom-pages.mjs';
 import { startServer } from './support/server.mjs';
@@ -104,6 +105,10 @@ step(STEP.CHAT_OFF, [STEP.CLASS], async () => {
   await sendChat(s.teacher, 'Eyes on your puzzles, please');
   await waitForMessage(s.ben, "the teacher's message", (m) => m.text === 'Eyes on your puzzles, please');
   await screenshot(s.ben.page, 'chat-rules-chat-off-en.png');
+  for (const person of [s.ben, s.teacher]) {
+    const violations = await seriousViolations(person.page);
+    assert.deepEqual(violations, [], `axe on ${person.name}'s page with chat off:\n${JSON.stringify(violations, null, 2)}`);
+  }
 
   await page.locator(tid('lang-switch')).selectOption('ko');
   await poll('the teacher page in Korean', () => text(page, 'chat-off'), (v) => v === '💬 채팅 다시 켜기');
