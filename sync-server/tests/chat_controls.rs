@@ -8,13 +8,6 @@ mod common;
 use common::*;
 use jigsync_schema::{ClientMsg, ErrorCode, ServerMsg, SystemEventKind};
 
-fn refused(answer: ServerMsg) -> Option<ErrorCode> {
-    match answer {
-        ServerMsg::Error { code, .. } => Some(code),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn a_muted_student_cannot_chat_until_the_teacher_lifts_it_even_across_a_restart() {
     let mut server = TestServer::start().await;
@@ -26,9 +19,9 @@ async fn a_muted_student_cannot_chat_until_the_teacher_lifts_it_even_across_a_re
     let (mut b, _) = server.connect(&ben.token).await;
 
     b.send(&ClientMsg::Mute { r#ref: Some(1), user: ann.id.clone(), muted: true }).await;
-    assert_eq!(refused(b.answer(1).await), Some(ErrorCode::Forbidden));
+    assert_eq!(b.refusal(1).await, Some(ErrorCode::Forbidden));
     teacher.send(&ClientMsg::Mute { r#ref: Some(2), user: room.teacher.id.clone(), muted: true }).await;
-    assert_eq!(refused(teacher.answer(2).await), Some(ErrorCode::Invalid), "a teacher cannot be muted");
+    assert_eq!(teacher.refusal(2).await, Some(ErrorCode::Invalid), "a teacher cannot be muted");
 
     teacher.send(&ClientMsg::Mute { r#ref: Some(3), user: ann.id.clone(), muted: true }).await;
     assert!(matches!(teacher.answer(3).await, ServerMsg::Ack { seq: Some(_), .. }));
@@ -44,9 +37,9 @@ async fn a_muted_student_cannot_chat_until_the_teacher_lifts_it_even_across_a_re
     assert_eq!(event.user_name.as_deref(), Some("Ann"));
 
     a.chat(4, "let me talk").await;
-    assert_eq!(refused(a.answer(4).await), Some(ErrorCode::Muted));
+    assert_eq!(a.refusal(4).await, Some(ErrorCode::Muted));
     a.send(&ClientMsg::Whisper { r#ref: Some(5), to: ben.id.clone(), text: "psst".into() }).await;
-    assert_eq!(refused(a.answer(5).await), Some(ErrorCode::Muted));
+    assert_eq!(a.refusal(5).await, Some(ErrorCode::Muted));
     b.chat(6, "I still can").await;
     assert!(matches!(b.answer(6).await, ServerMsg::Ack { .. }));
 
@@ -57,7 +50,7 @@ async fn a_muted_student_cannot_chat_until_the_teacher_lifts_it_even_across_a_re
     let ServerMsg::Welcome { chat, .. } = welcome else { unreachable!() };
     assert_eq!(chat.muted, vec![ann.id.clone()]);
     a.chat(7, "after the restart").await;
-    assert_eq!(refused(a.answer(7).await), Some(ErrorCode::Muted));
+    assert_eq!(a.refusal(7).await, Some(ErrorCode::Muted));
 
     let (mut teacher, _) = server.connect(&room.teacher.token).await;
     teacher.send(&ClientMsg::Mute { r#ref: Some(8), user: ann.id.clone(), muted: false }).await;
@@ -82,15 +75,15 @@ async fn chat_off_keeps_students_quiet_but_not_teachers_even_across_a_restart() 
     let (mut a, _) = server.connect(&ann.token).await;
 
     a.send(&ClientMsg::ChatOff { r#ref: Some(1), off: true }).await;
-    assert_eq!(refused(a.answer(1).await), Some(ErrorCode::Forbidden));
+    assert_eq!(a.refusal(1).await, Some(ErrorCode::Forbidden));
     teacher.send(&ClientMsg::ChatOff { r#ref: Some(2), off: true }).await;
     assert!(matches!(teacher.answer(2).await, ServerMsg::Ack { seq: Some(_), .. }));
     a.recv_until(|m| matches!(m, ServerMsg::ChatRules(r) if r.chat_off)).await;
 
     a.chat(3, "hello?").await;
-    assert_eq!(refused(a.answer(3).await), Some(ErrorCode::ChatOff));
+    assert_eq!(a.refusal(3).await, Some(ErrorCode::ChatOff));
     a.send(&ClientMsg::Whisper { r#ref: Some(4), to: ben.id.clone(), text: "psst".into() }).await;
-    assert_eq!(refused(a.answer(4).await), Some(ErrorCode::ChatOff));
+    assert_eq!(a.refusal(4).await, Some(ErrorCode::ChatOff));
     teacher.chat(5, "eyes on your puzzles").await;
     assert!(matches!(teacher.answer(5).await, ServerMsg::Ack { .. }));
 
@@ -100,7 +93,7 @@ async fn chat_off_keeps_students_quiet_but_not_teachers_even_across_a_restart() 
     let ServerMsg::Welcome { chat, .. } = welcome else { unreachable!() };
     assert!(chat.chat_off, "chat off survives a restart");
     a.chat(6, "still off?").await;
-    assert_eq!(refused(a.answer(6).await), Some(ErrorCode::ChatOff));
+    assert_eq!(a.refusal(6).await, Some(ErrorCode::ChatOff));
 
     let (mut teacher, _) = server.connect(&room.teacher.token).await;
     teacher.send(&ClientMsg::ChatOff { r#ref: Some(7), off: false }).await;

@@ -9,13 +9,6 @@ use common::*;
 use jigsync_schema::server::PresenceEvent;
 use jigsync_schema::{ClientMsg, ErrorCode, ServerMsg};
 
-fn code(answer: ServerMsg) -> Option<ErrorCode> {
-    match answer {
-        ServerMsg::Error { code, .. } => Some(code),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn a_teacher_renames_a_student_and_everyone_sees_the_same_person_renamed() {
     let mut server = TestServer::start().await;
@@ -31,13 +24,13 @@ async fn a_teacher_renames_a_student_and_everyone_sees_the_same_person_renamed()
     let rename =
         |r: u32, user: &str, name: &str| ClientMsg::Rename { r#ref: Some(r), user: user.into(), name: name.into() };
     b.send(&rename(1, &ann.id, "Annie")).await;
-    assert_eq!(code(b.answer(1).await), Some(ErrorCode::Forbidden));
+    assert_eq!(b.refusal(1).await, Some(ErrorCode::Forbidden));
     teacher.send(&rename(2, &room.teacher.id, "Boss")).await;
-    assert_eq!(code(teacher.answer(2).await), Some(ErrorCode::Invalid), "only students are renamed");
+    assert_eq!(teacher.refusal(2).await, Some(ErrorCode::Invalid), "only students are renamed");
     teacher.send(&rename(3, &ann.id, "   ")).await;
-    assert_eq!(code(teacher.answer(3).await), Some(ErrorCode::Invalid));
+    assert_eq!(teacher.refusal(3).await, Some(ErrorCode::Invalid));
     teacher.send(&rename(4, &ann.id, &"x".repeat(41))).await;
-    assert_eq!(code(teacher.answer(4).await), Some(ErrorCode::Invalid));
+    assert_eq!(teacher.refusal(4).await, Some(ErrorCode::Invalid));
 
     // A name someone has gets a number, as on joining.
     teacher.send(&rename(5, &ann.id, "ben")).await;

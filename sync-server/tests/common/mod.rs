@@ -16,7 +16,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use jigsync_schema::{decode, encode, ClientMsg, LobbyMsg, Message, ServerMsg};
+use jigsync_schema::{decode, encode, ClientMsg, ErrorCode, LobbyMsg, Message, ServerMsg};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -430,6 +430,15 @@ impl Client {
             if pred(&msg) {
                 return msg;
             }
+        }
+    }
+
+    /// The error code that refused request `r#ref`, or `None` if it was
+    /// acknowledged.
+    pub async fn refusal(&mut self, r#ref: u32) -> Option<ErrorCode> {
+        match self.answer(r#ref).await {
+            ServerMsg::Error { code, .. } => Some(code),
+            _ => None,
         }
     }
 
