@@ -429,3 +429,59 @@ fn staging_changes_nothing_and_an_aborted_write_only_marks_its_board_for_rebuild
     assert_eq!(b.doc.pieces(), before.boards.iter().find(|s| s.row.id == ann_board).unwrap().pieces);
     assert_eq!(core.boards_to_rebuild().len(), 1);
 }
+
+#[test]
+fn chat_rules_hold_students_back_but_never_teachers() {
+    let mut core = classroom();
+    let chat = |text: &str| ClientMsg::Chat { r#ref: None, text: text.into(), upload: None };
+    let whisper = |to: &str| ClientMsg::Whisper { r#ref: None, to: to.into(), text: "psst".into() };
+
+    // Muting is stored on the member row and announced.
+    let (writes, effects) =
+        commit(&mut core, request(1, ClientMsg::Mute { r#ref: None, user: ANN.into(), muted: true }));
+    assert!(
+        matches!(&writes[..], [Write::Message { .. }, Write::Member(row)] if row.user == ANN && row.muted),
+        "{writes:?}"
+    );
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Send(Audience::Everyone, ServerMsg::ChatRules(r)) if r.muted == [ANN])));
+    assert_eq!(refusal(&mut core, request(2, chat("hi"))), ErrorCode::Muted);
+    assert_eq!(refusal(&mut core, request(2, whisper(BEN))), ErrorCode::Muted);
+    commit(&mut core, request(3, chat("Ben still talks")));
+    commit(&mut core, request(1, ClientMsg::Mute { r#ref: None, user: ANN.into(), muted: false }));
+    commit(&mut core, request(2, chat("back")));
+
+    // Chat off: students' chat and whispers, not the teacher's.
+    let (writes, _) = commit(&mut core, request(1, ClientMsg::ChatOff { r#ref: None, off: true }));
+    assert!(writes.iter().any(|w| matches!(w, Write::ChatRules { chat_off: true, .. })));
+    assert_eq!(refusal(&mut core, request(3, chat("hi"))), ErrorCode::ChatOff);
+    assert_eq!(refusal(&mut core, request(3, whisper(ANN))), ErrorCode::ChatOff);
+    commit(&mut core, request(1, chat("quiet please")));
+    commit(&mut core, request(1, ClientMsg::ChatOff { r#ref: None, off: false }));
+
+    // Whispers off: students' whispers only.
+    commit(&mut core, request(1, ClientMsg::Whispers { r#ref: None, rule: WhisperRule::Off }));
+    assert_eq!(refusal(&mut core, request(3, whisper(ANN))), ErrorCode::WhispersOff);
+    commit(&mut core, request(3, chat("out loud")));
+    commit(&mut core, request(1, whisper(ANN)));
+    // Students may not change the rules.
+    assert_eq!(refusal(&mut core, request(2, ClientMsg::ChatOff { r#ref: None, off: true })), ErrorCode::Forbidden);
+}
+
+#[test]
+fn a_renamed_student_keeps_a_name_nobody_else_has() {
+    let mut core = classroom();
+    let rename = |name: &str| request(1, ClientMsg::Rename { r#ref: None, user: ANN.into(), name: name.into() });
+    // BEN's name is "BEN": Ann asking for it gets a number; her own does not count.
+    let (writes, effects) = commit(&mut core, rename("ben"));
+    assert!(matches!(&writes[..], [Write::Member(row)] if row.name == "ben 2"), "{writes:?}");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Send(Audience::Everyone, ServerMsg::Presence { event: PresenceEvent::Rename, participant, .. }) if participant.name == "ben 2")));
+    let (writes, _) = commit(&mut core, rename("BEN 2"));
+    assert!(matches!(&writes[..], [Write::Member(row)] if row.name == "BEN 2"), "{writes:?}");
+    assert_eq!(
+        refusal(&mut core, request(3, ClientMsg::Rename { r#ref: None, user: ANN.into(), name: "x".into() })),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(refusal(&mut core, rename(" ")), ErrorCode::Invalid);
+}
