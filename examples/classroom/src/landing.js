@@ -4,6 +4,7 @@
 
 import { createRoom, joinRoom } from 'jigsync-client';
 
+import { openReportDialog } from './class-report.js';
 import { h } from './dom.js';
 import { describeError } from './errors.js';
 import { onLocaleChange, t } from './i18n/index.js';
@@ -183,21 +184,35 @@ function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
             'div',
             { class: 'recent-text' },
             h('strong', null, room),
+            // Before the details, which are cut short on a narrow card.
+            entry.endedAt ? h('span', { class: 'tag', testid: 'class-ended-tag' }, t('landing.recent.ended')) : null,
             h('span', { class: 'muted' }, t('landing.recent.detail', { code: spacedCode(entry.joinCode ?? ''), name: entry.name })),
           ),
-          h(
-            'button',
-            {
-              class: 'button primary small',
-              testid: 'continue-class',
-              'aria-label': t('landing.recent.continueLabel', { room }),
-              onclick: () => {
-                saveSession(entry);
-                onEnter();
-              },
-            },
-            t('landing.recent.continue'),
-          ),
+          // An ended class cannot be continued; its report can still be read.
+          entry.endedAt
+            ? h(
+                'button',
+                {
+                  class: 'button small',
+                  testid: 'recent-report',
+                  'aria-label': t('landing.recent.reportLabel', { room }),
+                  onclick: () => openReportDialog({ roomId: entry.roomId, token: entry.token }),
+                },
+                t('report.open'),
+              )
+            : h(
+                'button',
+                {
+                  class: 'button primary small',
+                  testid: 'continue-class',
+                  'aria-label': t('landing.recent.continueLabel', { room }),
+                  onclick: () => {
+                    saveSession(entry);
+                    onEnter();
+                  },
+                },
+                t('landing.recent.continue'),
+              ),
           h(
             'button',
             {

@@ -14,7 +14,7 @@ import { h } from './dom.js';
 import { describeError } from './errors.js';
 import { onLocaleChange, t } from './i18n/index.js';
 import { languageSwitch } from './language-switch.js';
-import { clearSession, saveSession } from './session.js';
+import { clearSession, markEnded, saveSession } from './session.js';
 import { renderStudent } from './student-view.js';
 import { renderTeacher } from './teacher-dashboard.js';
 import { brand, confirmDialog, dot, fullScreenMessage, toast } from './widgets.js';
@@ -76,7 +76,9 @@ export function renderRoom(root, session, { onExit }) {
         : undefined;
       end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`), extra: report }), {
         dataset: { audience: teacher ? 'teacher' : 'student' },
+        forget: !teacher,
       });
+      if (teacher) markEnded(session);
     }),
   ];
   client.ready.catch((err) => {

@@ -97,9 +97,18 @@ export function recentClasses() {
  * @returns {Session|null}
  */
 export function savedIdentity(joinCode) {
-  const list = identities();
+  // A class that has ended cannot be continued (its teacher keeps its report).
+  const list = identities().filter((s) => !s.endedAt);
   if (joinCode) return list.find((s) => s.joinCode === joinCode) ?? null;
   return list.find((s) => s.role === 'student') ?? null;
+}
+
+/**
+ * A teacher's class has ended: it stays in "Your classes", for its report
+ * (the teacher's token still reads it), but can no longer be continued.
+ */
+export function markEnded(session, at = Date.now()) {
+  storeIdentities(identities().map((s) => (s.roomId === session.roomId ? { ...s, endedAt: at } : s)));
 }
 
 /** @param {{roomId: string}} session */

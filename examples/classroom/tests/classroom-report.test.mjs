@@ -3,8 +3,10 @@
 // comma, quotes and a leading "=" in their name drops one piece, Cat none);
 // the teacher opens the report, sorts it, downloads the CSV (UTF-8 with BOM,
 // quoted cells, the "=" kept as text), reads it in Korean, ends the class
-// and opens it again from the "class ended" screen. Screenshots:
-// report-en.png, report-ko.png, report-ended-en.png.
+// and opens it again from the "class ended" screen and, later, from
+// "Your classes" on the start page. Screenshots:
+// report-en.png, report-ko.png, report-ended-en.png, recent-ended-en.png,
+// recent-ended-ko.png.
 //
 // Run: cd examples/classroom && npx vite build && npm test
 
@@ -24,9 +26,9 @@ const STEP = {
   REPORT: '2 the teacher reads the report and sorts it',
   CSV: '3 the CSV: BOM, quoting, formulas kept as text, Korean names',
   KOREAN: '4 the report in Korean',
-  ENDED: '5 after the class ended, from the end screen',
+  ENDED: '5 after the class ended, from the end screen and from "Your classes"',
 };
-const SCREENSHOTS = ['report-en.png', 'report-ko.png', 'report-ended-en.png'];
+const SCREENSHOTS = ['report-en.png', 'report-ko.png', 'report-ended-en.png', 'recent-ended-en.png', 'recent-ended-ko.png'];
 const ODD_NAME = '=Lee, "Sunny"';
 
 const s = { server: null, browser: null, people: [], teacher: null, code: null, clients: [] };
@@ -147,6 +149,20 @@ step(STEP.ENDED, [STEP.REPORT], async () => {
   assert.match(await text(page, 'report-status'), /^1 of 3 students solved their puzzle\. The class ended .+\.$/);
   assert.equal((await rows(page)).length, 3);
   await screenshot(page, 'report-ended-en.png');
+  await page.locator(tid('report-close')).click();
+
+  // Later, from the start page: the ended class is in "Your classes" with its report, not "Continue".
+  await page.goto(`${s.server.url}/`);
+  const entry = page.locator(tid('recent-classes')).locator('li').filter({ hasText: '6-1 Maths' });
+  assert.equal((await entry.locator(tid('class-ended-tag')).textContent()).trim(), 'ended');
+  assert.equal(await entry.locator(tid('continue-class')).count(), 0);
+  await screenshot(page, 'recent-ended-en.png');
+  await page.locator(tid('lang-switch')).selectOption('ko');
+  await poll('the start page in Korean', () => entry.locator(tid('class-ended-tag')).textContent(), (v) => v.trim() === '끝난 수업');
+  await screenshot(page, 'recent-ended-ko.png');
+  await entry.locator(tid('recent-report')).click();
+  await page.locator(tid('report-row')).first().waitFor();
+  assert.equal((await rows(page)).length, 3);
 });
 
 function text(page, id) {

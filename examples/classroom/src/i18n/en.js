@@ -333,6 +333,8 @@ export default {
   'report.csv.progress': 'Progress (%)',
   'report.csv.drops': 'Drops',
   'dialog.close': 'Close',
+  'landing.recent.ended': 'ended',
+  'landing.recent.reportLabel': 'Class report of {room}',
   'rename.button': 'Change the name of {name}',
   'rename.title': 'Change the name of {name}',
   'rename.label': 'New name',

@@ -332,6 +332,8 @@ export default {
   'report.csv.progress': '진행도(%)',
   'report.csv.drops': '조각 놓은 횟수',
   'dialog.close': '닫기',
+  'landing.recent.ended': '끝난 수업',
+  'landing.recent.reportLabel': '{room} 수업 결과',
   'rename.button': '{name}의 이름 바꾸기',
   'rename.title': '{name}의 이름 바꾸기',
   'rename.label': '새 이름',
