@@ -23,8 +23,8 @@ use jigsync_schema::{
 use jigsync_server::storage::postgres::PostgresStorage;
 use jigsync_server::storage::sqlite::SqliteStorage;
 use jigsync_server::storage::{
-    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage, StorageError,
-    UploadRow, Write,
+    BoardActivity, BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, MemberStatus, PuzzleRow, RoomRow, Storage,
+    StorageError, UploadRow, Write,
 };
 use jigsync_server::uploads::attachment;
 use jigsync_testkit::postgres::TestPostgres;
@@ -276,6 +276,20 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
     let muted = MemberRow { muted: true, ..member("r-batch", "u-muted", Role::Student, 5_400, MemberStatus::Active) };
     store.commit(&[Write::Member(muted.clone())]).await.expect("muted member");
     assert_eq!(other.member("r-batch", "u-muted").await.expect("member"), Some(muted));
+    // Progress and drops, as the report reads them: a reset (`by: None`) counts no drop.
+    let (one, two): (BoardId, BoardId) = (1, 2);
+    let progress = |progress: f32, by: Option<&str>| Write::Progress {
+        room: "r-batch".into(),
+        board: two,
+        progress,
+        by: by.map(str::to_owned),
+    };
+    store.commit(&[progress(0.25, Some("u-cat")), progress(0.5, Some("u-bob"))]).await.expect("drops");
+    store.commit(&[progress(0.75, Some("u-cat")), progress(0.125, None)]).await.expect("more drops");
+    let activity = other.board_activity("r-batch", 1).await.expect("activity");
+    assert_eq!(activity.progress, vec![(one, 0.0), (two, 0.125)]);
+    assert_eq!(activity.drops, vec![(two, "u-bob".to_owned(), 1), (two, "u-cat".to_owned(), 2)]);
+    assert_eq!(other.board_activity("r-batch", 2).await.expect("activity"), BoardActivity::default());
 }
 
 async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
