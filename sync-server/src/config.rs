@@ -159,6 +159,12 @@ pub struct Config {
     /// Seconds a room's task stays alive with nobody connected.
     #[arg(long, env = "JIGSYNC_ROOM_IDLE_SECS", default_value_t = 30)]
     pub room_idle_secs: u64,
+
+    /// A file holding the operator's secret (at least 32 characters, e.g.
+    /// `openssl rand -hex 32`): sent as `Authorization: Bearer <secret>`, it
+    /// may delete any class. Without it, only a class's owner may.
+    #[arg(long, env = "JIGSYNC_OPERATOR_TOKEN_FILE")]
+    pub operator_token_file: Option<PathBuf>,
 }
 
 impl Config {

@@ -24,6 +24,8 @@
 //!   default. [`uploads`] keeps pictures content-addressed: files beside
 //!   SQLite, rows in Postgres.
 //! - [`lobby`]: the room list teachers watch.
+//! - [`room_deletion`]: deleting a class and everything of it (asked by its
+//!   owner or an [`operator`]).
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
 //!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
 //!   [`panics`], [`logging`] and [`log_redact`] (no secret in a log line).
@@ -49,10 +51,12 @@ pub mod lobby;
 pub mod log_redact;
 pub mod logging;
 pub mod metrics;
+pub mod operator;
 pub mod outbox;
 pub mod panics;
 pub mod rate_limit;
 pub mod room;
+pub mod room_deletion;
 pub mod server;
 pub mod storage;
 pub mod uploads;

@@ -44,6 +44,23 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
+/// The `Authorization: Bearer <token>` of a request, not yet checked: for
+/// routes that accept more than a member's token.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub String);
+
+impl FromRequestParts<Arc<App>> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &Arc<App>) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::unauthorized("send a token as `Authorization: Bearer <token>`"))?;
+        Ok(Bearer(token.trim().to_owned()))
+    }
+}
+
 /// A valid `Authorization: Bearer <token>` of a current member.
 impl FromRequestParts<Arc<App>> for Access {
     type Rejection = ApiError;

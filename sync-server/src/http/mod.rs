@@ -9,6 +9,7 @@ mod extract;
 mod ops;
 mod owner;
 mod request_metrics;
+mod room_delete;
 mod rooms;
 mod test_hooks;
 mod trace;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use jigsync_schema::limits::{MAX_JSON_BODY_BYTES, UPLOAD_MULTIPART_OVERHEAD_BYTES};
 use jigsync_schema::ErrorCode;
@@ -50,6 +51,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/join", post(rooms::join))
         // Served from the store by any node.
         .route("/rooms/{room_id}/messages", get(rooms::messages))
+        // Finds the class's owner itself: the operator's secret is no
+        // token of the class.
+        .route("/rooms/{room_id}", delete(room_delete::delete_room))
         .merge(at_owner)
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(from_fn_with_state(json_limit, body_limit::enforce));

@@ -87,6 +87,7 @@ pub async fn upload(
     }
     let id = content_id(&data);
     // Bytes first, then the row: whoever finds the row finds the bytes.
+    let _storing = app.blobs.storing().await;
     app.blobs.put(&id, &data).await.map_err(|err| {
         tracing::error!(error = %err, "cannot write upload");
         ApiError::new(ErrorCode::Internal, "cannot store the upload, try again")
@@ -97,7 +98,7 @@ pub async fn upload(
         bytes: data.len() as i64,
         created_at: now_ms(),
     };
-    app.storage.put_upload(&row).await?;
+    app.storage.put_upload(&row, &room_id).await?;
     let uploaded = Uploaded {
         url: url_for(&id, content_type),
         upload_id: id,

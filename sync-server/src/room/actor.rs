@@ -57,6 +57,8 @@ struct Actor {
     lease: Option<Hold>,
     /// The lease is gone (another node took the room): stop serving.
     lost: bool,
+    /// The room was deleted: stop serving it.
+    deleted: bool,
     /// Another node asked for the room while nobody was connected here:
     /// answered once the lease is given back.
     handing_over: Option<oneshot::Sender<bool>>,
@@ -80,8 +82,15 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
     };
     let refusal = match load(&env, &room_id).await {
         Ok(Some(core)) => {
-            let mut actor =
-                Actor { env, core, deliveries: Deliveries::default(), lease, lost: false, handing_over: None };
+            let mut actor = Actor {
+                env,
+                core,
+                deliveries: Deliveries::default(),
+                lease,
+                lost: false,
+                deleted: false,
+                handing_over: None,
+            };
             actor.serve(&mut rx).await;
             let released = release(actor.lease.take().filter(|_| !actor.lost)).await;
             if let Some(reply) = actor.handing_over.take() {
@@ -90,7 +99,7 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
                 // new node.
                 let _ = reply.send(released);
             }
-            if actor.core.closed() {
+            if actor.core.closed() || actor.deleted {
                 Some(ConnectError::RoomGone)
             } else {
                 (actor.lost || actor.env.shutdown.is_cancelled()).then_some(ConnectError::Unavailable)
@@ -131,7 +140,7 @@ impl Actor {
         let mut lock_sweep = tokio::time::interval(LOCK_SWEEP);
         let renew_every = self.lease.as_ref().map_or(LOCK_SWEEP, Hold::renew_every);
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
-        while !self.core.closed() && !self.lost && self.handing_over.is_none() {
+        while !self.core.closed() && !self.lost && !self.deleted && self.handing_over.is_none() {
             let (idle, locks, leased) = (self.core.idle(), self.core.has_locks(), self.lease.is_some());
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
@@ -205,6 +214,9 @@ impl Actor {
                 }
             }
             RoomCmd::DisconnectYjs { conn } => self.disconnect(conn, Input::DisconnectYjs(conn)).await,
+            RoomCmd::Delete { reply } => {
+                let _ = reply.send(self.delete().await);
+            }
             RoomCmd::FailForTest => panic!("room {} stopped on purpose by a test hook", self.core.room.id),
             RoomCmd::FailNextBoardWriteForTest { board, reply } => {
                 let found = self.core.boards.get(board).inspect(|b| b.doc.fail_next_write()).is_some();
@@ -294,6 +306,29 @@ impl Actor {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// Deletes the room under this actor's fence, so that nothing it commits
+    /// can land after the deletion, and no other node can be serving it.
+    async fn delete(&mut self) -> Result<Vec<String>, ConnectError> {
+        let room = self.core.room.id.clone();
+        let fence = self.lease.as_ref().map(|lease| lease.fence().clone());
+        match self.env.storage.delete_room(&room, fence.as_ref()).await {
+            Ok(unused) => {
+                self.deleted = true;
+                self.deliveries.close_all(jigsync_schema::CloseCode::RoomGone, "the class was deleted");
+                self.env.lobby.closed(&room);
+                unused.ok_or(ConnectError::RoomGone)
+            }
+            Err(StorageError::Fenced(_)) => {
+                self.lose_room();
+                Err(ConnectError::Unavailable)
+            }
+            Err(err) => {
+                tracing::error!(room = %room, error = %err, "cannot delete the room");
+                Err(ConnectError::Unavailable)
+            }
         }
     }
 

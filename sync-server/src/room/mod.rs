@@ -87,6 +87,12 @@ pub enum RoomCmd {
         role: Role,
         reply: oneshot::Sender<Result<MemberRow, ApiError>>,
     },
+    /// Deletes the room with everything in it, closes its connections with
+    /// 4404 and stops; replies with the uploads no room uses any more (see
+    /// [`crate::storage::Storage::delete_room`]).
+    Delete {
+        reply: oneshot::Sender<Result<Vec<String>, ConnectError>>,
+    },
     /// Makes the actor panic, to test what its failure does (only with
     /// `--test-hooks`).
     FailForTest,

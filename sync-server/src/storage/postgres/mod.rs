@@ -12,6 +12,7 @@
 //! written by [`BlobStore`]), so every node serves every upload.
 
 mod commit;
+mod delete;
 mod load;
 
 use std::path::PathBuf;
@@ -25,8 +26,8 @@ use sqlx::{PgPool, Row};
 use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
-    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
-    Write,
+    BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
+    UploadRow, Write,
 };
 use crate::uploads::BlobStore;
 use commit::write_member;
@@ -264,7 +265,8 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
-    async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError> {
+    async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO uploads (id, content_type, bytes, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO NOTHING",
@@ -273,9 +275,22 @@ impl Storage for PostgresStorage {
         .bind(&upload.content_type)
         .bind(upload.bytes)
         .bind(upload.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO room_uploads (room_id, upload_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(room)
+            .bind(&upload.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn delete_room(&self, room: &str, fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError> {
+        let started = Instant::now();
+        let deleted = delete::delete_room(&self.pool, room, fence).await?;
+        observe("delete_room", started);
+        Ok(deleted)
     }
 
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {

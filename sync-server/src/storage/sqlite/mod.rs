@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod commit;
+mod delete;
 
 use async_trait::async_trait;
 use jigsync_schema::{BoardId, Message};
@@ -18,8 +19,8 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
-    BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError, UploadRow,
-    Write,
+    BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
+    UploadRow, Write,
 };
 use crate::uploads::BlobStore;
 use commit::write_member;
@@ -221,15 +222,29 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError> {
+    async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT OR IGNORE INTO uploads (id, content_type, bytes, created_at) VALUES (?, ?, ?, ?)")
             .bind(&upload.id)
             .bind(&upload.content_type)
             .bind(upload.bytes)
             .bind(upload.created_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("INSERT OR IGNORE INTO room_uploads (room_id, upload_id) VALUES (?, ?)")
+            .bind(room)
+            .bind(&upload.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn delete_room(&self, room: &str, _fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError> {
+        let started = Instant::now();
+        let deleted = delete::delete_room(&self.pool, room).await?;
+        observe("delete_room", started);
+        Ok(deleted)
     }
 
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {

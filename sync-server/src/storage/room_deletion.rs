@@ -1,0 +1,29 @@
+//! What deleting a room removes, shared by both stores: every table that
+//! holds a room's rows, children before their parents, and which of the
+//! room's uploads may go with it (those no other room uses).
+
+/// Tables keyed by `room_id` that every store has, deleted in this order
+/// (references point from later tables to earlier ones, never back).
+pub const ROOM_TABLES: [&str; 7] =
+    ["board_updates", "board_snapshots", "boards", "puzzles", "messages", "members", "room_uploads"];
+
+/// The uploads a room uses: posted to it, attached to its messages, or
+/// cut into its puzzles. `{room}` is the store's placeholder for the room id.
+pub fn uploads_of_room(room: &str) -> String {
+    format!(
+        "SELECT upload_id FROM room_uploads WHERE room_id = {room}
+         UNION SELECT upload_id FROM messages WHERE room_id = {room} AND upload_id IS NOT NULL
+         UNION SELECT upload_id FROM puzzles WHERE room_id = {room}"
+    )
+}
+
+/// Deletes one upload's row if no room uses it any more; `{id}` is the
+/// store's placeholder for the upload id.
+pub fn delete_unused_upload(id: &str) -> String {
+    format!(
+        "DELETE FROM uploads WHERE id = {id}
+           AND NOT EXISTS (SELECT 1 FROM room_uploads WHERE upload_id = {id})
+           AND NOT EXISTS (SELECT 1 FROM messages WHERE upload_id = {id})
+           AND NOT EXISTS (SELECT 1 FROM puzzles WHERE upload_id = {id})"
+    )
+}
