@@ -9,6 +9,7 @@
 import { connect } from 'jigsync-client';
 
 import { createChatPanel } from './chat-panel.js';
+import { deleteClassButton } from './delete-class.js';
 import { h } from './dom.js';
 import { describeError } from './errors.js';
 import { onLocaleChange, t } from './i18n/index.js';
@@ -69,7 +70,9 @@ export function renderRoom(root, session, { onExit }) {
       // A teacher is told what ending the class did, not thanked for puzzling.
       const teacher = session.role === 'teacher';
       const key = closingMyself ? 'screen.closedByMe' : teacher ? 'screen.closedForTeacher' : 'screen.closed';
-      end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`) }), {
+      // Only the owner ends a class, and may then delete it.
+      const extra = () => (closingMyself ? deleteClassButton({ roomId: session.roomId, token: session.token, onDeleted: showDeleted }) : null);
+      end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`), extra: extra() }), {
         dataset: { audience: teacher ? 'teacher' : 'student' },
       });
     }),
@@ -87,6 +90,11 @@ export function renderRoom(root, session, { onExit }) {
       }),
     }));
   });
+
+  function showDeleted() {
+    endScreen = () => ({ testid: 'class-deleted', icon: '🗑️', title: t('screen.deleted.title'), body: t('screen.deleted.body') });
+    draw();
+  }
 
   /** `forget`: the class cannot be continued (removed, closed, left), so drop it from the recent list. */
   function end(screen, { forget = true, dataset } = {}) {

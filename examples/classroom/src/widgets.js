@@ -112,8 +112,11 @@ export function confirmDialog({ title, body, confirm = t('dialog.confirm'), dang
   });
 }
 
-/** A screen that replaces the classroom: removed, class ended, link expired. */
-export function fullScreenMessage({ testid, icon, title, body, action }) {
+/**
+ * A screen that replaces the classroom: removed, class ended, link expired.
+ * `extra`: an element under the main action (a second, lesser action).
+ */
+export function fullScreenMessage({ testid, icon, title, body, action, extra }) {
   return h(
     'div',
     { class: 'screen-message', testid },
@@ -124,6 +127,7 @@ export function fullScreenMessage({ testid, icon, title, body, action }) {
       h('h1', null, title),
       h('p', { class: 'muted' }, body),
       action ? h('button', { class: 'button primary', onclick: action.onClick }, action.label) : null,
+      extra ?? null,
     ),
   );
 }

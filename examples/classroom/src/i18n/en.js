@@ -283,4 +283,12 @@ export default {
   'error.queue_full': 'Too many messages are waiting to be sent.',
   'error.http': 'Could not reach the server.',
   'error.unknown': 'Something went wrong.',
+
+  // -- class-data: deleting a class once it has ended -------------------------
+  'room.delete': 'Delete class',
+  'room.delete.title': 'Delete this class for good?',
+  'room.delete.body':
+    'Its chat, boards, pictures and the list of students are removed from the server. This cannot be undone.',
+  'screen.deleted.title': 'The class was deleted',
+  'screen.deleted.body': 'Nothing of it is left on the server. Start a new class from the home page whenever you need one.',
 };

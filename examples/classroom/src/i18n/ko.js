@@ -282,4 +282,11 @@ export default {
   'error.queue_full': '보내려고 기다리는 메시지가 너무 많아요.',
   'error.http': '서버에 연결할 수 없어요.',
   'error.unknown': '문제가 생겼어요.',
+
+  // -- class-data: deleting a class once it has ended -------------------------
+  'room.delete': '수업 삭제',
+  'room.delete.title': '이 수업을 완전히 삭제할까요?',
+  'room.delete.body': '채팅, 퍼즐 판, 그림과 학생 명단이 서버에서 지워져요. 되돌릴 수 없어요.',
+  'screen.deleted.title': '수업을 삭제했어요',
+  'screen.deleted.body': '서버에 이 수업의 기록이 남아 있지 않아요. 필요할 때 처음 화면에서 새 수업을 시작하세요.',
 };
