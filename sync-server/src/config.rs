@@ -165,6 +165,16 @@ pub struct Config {
     /// may delete any class. Without it, only a class's owner may.
     #[arg(long, env = "JIGSYNC_OPERATOR_TOKEN_FILE")]
     pub operator_token_file: Option<PathBuf>,
+
+    /// Delete classes closed, or open with no activity, for longer than this
+    /// many days, with everything of them (off by default).
+    #[arg(long, env = "JIGSYNC_RETENTION_DAYS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_days: Option<u64>,
+
+    /// The retention in seconds, over `--retention-days`. For the retention
+    /// tests only.
+    #[arg(long, env = "JIGSYNC_RETENTION_SECS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_secs: Option<u64>,
 }
 
 impl Config {
@@ -186,6 +196,11 @@ impl Config {
 
     pub fn token_ttl(&self) -> Duration {
         Duration::from_secs(self.token_ttl_secs.unwrap_or(self.token_ttl_hours.saturating_mul(3600)))
+    }
+
+    /// How long a closed or idle class is kept, if retention is on.
+    pub fn retention(&self) -> Option<Duration> {
+        self.retention_secs.or(self.retention_days.map(|days| days.saturating_mul(86_400))).map(Duration::from_secs)
     }
 
     pub fn room_idle(&self) -> Duration {

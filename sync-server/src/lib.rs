@@ -25,7 +25,7 @@
 //!   SQLite, rows in Postgres.
 //! - [`lobby`]: the room list teachers watch.
 //! - [`room_deletion`]: deleting a class and everything of it (asked by its
-//!   owner or an [`operator`]).
+//!   owner or an [`operator`], or by [`retention`]).
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
 //!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
 //!   [`panics`], [`logging`] and [`log_redact`] (no secret in a log line).
@@ -55,6 +55,7 @@ pub mod operator;
 pub mod outbox;
 pub mod panics;
 pub mod rate_limit;
+pub mod retention;
 pub mod room;
 pub mod room_deletion;
 pub mod server;

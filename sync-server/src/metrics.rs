@@ -17,7 +17,7 @@
 //!   `jigsync_http_request_duration_seconds{method,route}`: HTTP requests by
 //!   route template (`http/request_metrics.rs`).
 //! - `jigsync_rooms_deleted_total{reason}`: classes deleted (`request`: by
-//!   their owner or the operator).
+//!   their owner or the operator; `retention`: past `--retention-days`).
 //! - `jigsync_build_info{version}`: always 1.
 //! - `process_cpu_seconds_total`, `process_resident_memory_bytes`,
 //!   `process_open_fds` and the rest of the standard process metrics

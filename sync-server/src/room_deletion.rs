@@ -15,12 +15,15 @@ use crate::room::{ConnectError, RoomCmd};
 pub enum Reason {
     /// Its owner or an operator asked.
     Request,
+    /// It was closed or idle for longer than `--retention-days`.
+    Retention,
 }
 
 impl Reason {
     fn as_str(self) -> &'static str {
         match self {
             Reason::Request => "request",
+            Reason::Retention => "retention",
         }
     }
 }

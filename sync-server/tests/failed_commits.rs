@@ -87,6 +87,12 @@ impl Storage for FlakyStorage {
     async fn delete_room(&self, room: &str, fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError> {
         self.inner.delete_room(room, fence).await
     }
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        self.inner.rooms_past_retention(before).await
+    }
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
+        self.inner.record_activity(room, at).await
+    }
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
         self.inner.upload(id).await
     }

@@ -68,6 +68,7 @@ async fn suite(store: &dyn Storage, other: &dyn Storage) {
     loading_a_room_reads_what_the_single_reads_read(store, other).await;
     a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store, other).await;
     deleting_a_room_removes_it_whole_with_the_uploads_only_it_used(store).await;
+    retention_finds_rooms_closed_or_idle_before_a_time(store).await;
 }
 
 async fn rooms_and_join_codes(store: &dyn Storage, other: &dyn Storage) {
@@ -795,6 +796,27 @@ async fn deleting_a_room_removes_it_whole_with_the_uploads_only_it_used(store: &
     // Its code is free again; deleting twice finds nothing.
     assert_eq!(store.room_by_code("DOOMD1").await.expect("by code"), None);
     assert_eq!(store.delete_room("r-doomed", None).await.expect("delete again"), None);
+}
+
+async fn retention_finds_rooms_closed_or_idle_before_a_time(store: &dyn Storage) {
+    for (id, code) in [("r-ret-idle", "RETIDL"), ("r-ret-used", "RETUSD"), ("r-ret-closed", "RETCLS")] {
+        create_room(store, id, code, 15_000).await;
+    }
+    store.record_activity("r-ret-used", 16_500).await.expect("activity");
+    // An older activity never hides a newer one.
+    store.record_activity("r-ret-used", 15_100).await.expect("older activity");
+    store.commit(&[Write::CloseRoom { room: "r-ret-closed".into(), at: 16_200 }]).await.expect("close");
+    let past = |before| async move {
+        let rooms = store.rooms_past_retention(before).await.expect("rooms past retention");
+        ["r-ret-idle", "r-ret-used", "r-ret-closed"]
+            .into_iter()
+            .filter(|id| rooms.iter().any(|r| r == id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(past(14_000).await, Vec::<&str>::new());
+    assert_eq!(past(16_000).await, ["r-ret-idle"]);
+    assert_eq!(past(16_400).await, ["r-ret-idle", "r-ret-closed"]);
+    assert_eq!(past(17_000).await, ["r-ret-idle", "r-ret-used", "r-ret-closed"]);
 }
 
 // Rows and messages with the details the checks do not care about filled in.

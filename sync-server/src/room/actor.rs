@@ -24,6 +24,7 @@ use super::env::RoomEnv;
 use super::lease::{self, Hold, NotHere};
 use super::start_stop::{load, release, stop};
 use super::{Location, RoomCmd};
+use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::outbox::{ConnId, Outbox};
 use crate::storage::{HistoryQuery, StorageError, Write};
@@ -92,6 +93,13 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
                 handing_over: None,
             };
             actor.serve(&mut rx).await;
+            if !actor.deleted && !actor.lost {
+                // Until now someone may have been connected: retention
+                // counts the room's idle time from here.
+                if let Err(err) = actor.env.storage.record_activity(&room_id, now_ms()).await {
+                    tracing::warn!(room = %room_id, error = %err, "cannot record the room's last activity");
+                }
+            }
             let released = release(actor.lease.take().filter(|_| !actor.lost)).await;
             if let Some(reply) = actor.handing_over.take() {
                 // Commands that raced with the hand-over are dropped below

@@ -256,6 +256,13 @@ pub trait Storage: Send + Sync + 'static {
     /// ids, so that files kept beside the store can be removed too; `None`
     /// if there is no such room. With a fence, only while it holds.
     async fn delete_room(&self, room: &str, fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError>;
+    /// Rooms closed before `before` (ms), or open with no activity since:
+    /// no message, board update or connection (see
+    /// [`Storage::record_activity`]). With several nodes, rooms a node
+    /// serves right now are left out.
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError>;
+    /// Records that someone was connected to the room until `at` (ms).
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError>;
     /// Where this store keeps the bytes of uploads, whose rows it keeps:
     /// files in `dir` beside an embedded store, or the database itself when
     /// several nodes share it (every node must serve every upload).

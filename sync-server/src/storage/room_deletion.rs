@@ -1,6 +1,7 @@
 //! What deleting a room removes, shared by both stores: every table that
 //! holds a room's rows, children before their parents, and which of the
-//! room's uploads may go with it (those no other room uses).
+//! room's uploads may go with it (those no other room uses); and which
+//! rooms retention deletes.
 
 /// Tables keyed by `room_id` that every store has, deleted in this order
 /// (references point from later tables to earlier ones, never back).
@@ -25,5 +26,29 @@ pub fn delete_unused_upload(id: &str) -> String {
            AND NOT EXISTS (SELECT 1 FROM room_uploads WHERE upload_id = {id})
            AND NOT EXISTS (SELECT 1 FROM messages WHERE upload_id = {id})
            AND NOT EXISTS (SELECT 1 FROM puzzles WHERE upload_id = {id})"
+    )
+}
+
+/// A room's last sign of life, as an SQL expression over `rooms r`: its
+/// creation, the last time someone was connected, its newest message and
+/// board update. `greatest` is the store's n-ary maximum (`MAX` in SQLite,
+/// `GREATEST` in Postgres).
+fn last_activity(greatest: &str) -> String {
+    format!(
+        "{greatest}(r.created_at, COALESCE(r.active_at, 0),
+           COALESCE((SELECT MAX(m.ts) FROM messages m WHERE m.room_id = r.id), 0),
+           COALESCE((SELECT MAX(u.ts) FROM board_updates u WHERE u.room_id = r.id), 0))"
+    )
+}
+
+/// Rooms closed before `{before}`, or open with no activity since then;
+/// `{before}` is the store's placeholder for that time (ms).
+pub fn rooms_past_retention(greatest: &str, before: &str) -> String {
+    format!(
+        "SELECT r.id FROM rooms r
+         WHERE (r.closed_at IS NOT NULL AND r.closed_at < {before})
+            OR (r.closed_at IS NULL AND {} < {before})
+         ORDER BY r.created_at",
+        last_activity(greatest)
     )
 }

@@ -24,6 +24,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 use super::group_commit::GroupCommit;
+use super::room_deletion::rooms_past_retention;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
     BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
@@ -304,6 +305,25 @@ impl Storage for PostgresStorage {
             })
         })
         .transpose()
+    }
+
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        // A room with a live lease is being served: someone is connected.
+        let query = format!(
+            "SELECT id FROM ({}) past WHERE NOT EXISTS
+               (SELECT 1 FROM room_leases l WHERE l.room_id = past.id AND l.expires_at > now())",
+            rooms_past_retention("GREATEST", "$1")
+        );
+        Ok(sqlx::query_scalar(&query).bind(before).fetch_all(&self.pool).await?)
+    }
+
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
+        sqlx::query("UPDATE rooms SET active_at = GREATEST(COALESCE(active_at, 0), $2) WHERE id = $1")
+            .bind(room)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     fn blob_store(&self, _dir: PathBuf) -> std::io::Result<BlobStore> {

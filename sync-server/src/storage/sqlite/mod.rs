@@ -17,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::group_commit::GroupCommit;
+use super::room_deletion::rooms_past_retention;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
     BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
@@ -258,6 +259,19 @@ impl Storage for SqliteStorage {
             })
         })
         .transpose()
+    }
+
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        Ok(sqlx::query_scalar(&rooms_past_retention("MAX", "?1")).bind(before).fetch_all(&self.pool).await?)
+    }
+
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
+        sqlx::query("UPDATE rooms SET active_at = MAX(COALESCE(active_at, 0), ?2) WHERE id = ?1")
+            .bind(room)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     fn blob_store(&self, dir: PathBuf) -> std::io::Result<BlobStore> {
