@@ -175,6 +175,16 @@ pub struct Config {
     /// tests only.
     #[arg(long, env = "JIGSYNC_RETENTION_SECS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub retention_secs: Option<u64>,
+
+    /// Close a class nobody has been connected to (and nothing happened in)
+    /// for this many hours; it leaves the lobby and its code stops working.
+    #[arg(long, env = "JIGSYNC_CLOSE_IDLE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..))]
+    pub close_idle_hours: u64,
+
+    /// The idle time before a class closes in seconds, over
+    /// `--close-idle-hours`. For the idle-close tests only.
+    #[arg(long, env = "JIGSYNC_CLOSE_IDLE_SECS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub close_idle_secs: Option<u64>,
 }
 
 impl Config {
@@ -201,6 +211,11 @@ impl Config {
     /// How long a closed or idle class is kept, if retention is on.
     pub fn retention(&self) -> Option<Duration> {
         self.retention_secs.or(self.retention_days.map(|days| days.saturating_mul(86_400))).map(Duration::from_secs)
+    }
+
+    /// How long a class may go without anyone connected before it closes.
+    pub fn close_idle(&self) -> Duration {
+        Duration::from_secs(self.close_idle_secs.unwrap_or(self.close_idle_hours.saturating_mul(3600)))
     }
 
     pub fn room_idle(&self) -> Duration {

@@ -25,7 +25,8 @@
 //!   SQLite, rows in Postgres.
 //! - [`lobby`]: the room list teachers watch.
 //! - [`room_deletion`]: deleting a class and everything of it (asked by its
-//!   owner or an [`operator`], or by [`retention`]).
+//!   owner or an [`operator`], or by [`retention`]); [`idle_close`] closes
+//!   classes nobody used for hours ([`sweeps`] runs both).
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
 //!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
 //!   [`panics`], [`logging`] and [`log_redact`] (no secret in a log line).
@@ -45,6 +46,7 @@ pub mod connection;
 pub mod error;
 pub mod fuzzing;
 pub mod http;
+pub mod idle_close;
 pub mod ids;
 pub mod keyring;
 pub mod lobby;
@@ -60,6 +62,7 @@ pub mod room;
 pub mod room_deletion;
 pub mod server;
 pub mod storage;
+pub mod sweeps;
 pub mod uploads;
 pub mod validate;
 pub mod yjs_wire;

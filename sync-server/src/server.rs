@@ -148,6 +148,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     tokio::spawn(watch_signals(app.draining.clone(), app.shutdown.clone(), app.config.shutdown_delay()));
     tokio::spawn(sweep_limiters(app.clone()));
     crate::retention::spawn(app.clone());
+    crate::idle_close::spawn(app.clone());
     tracing::info!(addr = %local, data_dir = %data_dir.display(), "listening");
     if let Some(listener) = metrics_listener {
         serve_metrics(listener, app.clone())?;

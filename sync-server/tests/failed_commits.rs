@@ -90,6 +90,9 @@ impl Storage for FlakyStorage {
     async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
         self.inner.rooms_past_retention(before).await
     }
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        self.inner.idle_rooms(before).await
+    }
     async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
         self.inner.record_activity(room, at).await
     }

@@ -222,6 +222,11 @@ impl Actor {
                 }
             }
             RoomCmd::DisconnectYjs { conn } => self.disconnect(conn, Input::DisconnectYjs(conn)).await,
+            RoomCmd::CloseIdle { reply } => {
+                // Someone connected since the room was found idle: it stays.
+                let closed = self.core.idle() && self.run(Input::CloseIdle).await.is_ok();
+                let _ = reply.send(closed);
+            }
             RoomCmd::Delete { reply } => {
                 let _ = reply.send(self.delete().await);
             }

@@ -93,6 +93,11 @@ pub enum RoomCmd {
     Delete {
         reply: oneshot::Sender<Result<Vec<String>, ConnectError>>,
     },
+    /// Closes the room if nobody is connected to it (`--close-idle-hours`);
+    /// replies whether it did.
+    CloseIdle {
+        reply: oneshot::Sender<bool>,
+    },
     /// Makes the actor panic, to test what its failure does (only with
     /// `--test-hooks`).
     FailForTest,

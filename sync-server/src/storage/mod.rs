@@ -261,6 +261,10 @@ pub trait Storage: Send + Sync + 'static {
     /// [`Storage::record_activity`]). With several nodes, rooms a node
     /// serves right now are left out.
     async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError>;
+    /// Open rooms with no activity since `before` (ms), as
+    /// [`Storage::rooms_past_retention`] counts it; with several nodes,
+    /// rooms a node serves right now are left out.
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError>;
     /// Records that someone was connected to the room until `at` (ms).
     async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError>;
     /// Where this store keeps the bytes of uploads, whose rows it keeps:

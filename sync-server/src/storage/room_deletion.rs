@@ -1,7 +1,7 @@
 //! What deleting a room removes, shared by both stores: every table that
 //! holds a room's rows, children before their parents, and which of the
 //! room's uploads may go with it (those no other room uses); and which
-//! rooms retention deletes.
+//! rooms retention deletes and which idle rooms close.
 
 /// Tables keyed by `room_id` that every store has, deleted in this order
 /// (references point from later tables to earlier ones, never back).
@@ -49,6 +49,14 @@ pub fn rooms_past_retention(greatest: &str, before: &str) -> String {
          WHERE (r.closed_at IS NOT NULL AND r.closed_at < {before})
             OR (r.closed_at IS NULL AND {} < {before})
          ORDER BY r.created_at",
+        last_activity(greatest)
+    )
+}
+
+/// Open rooms with no activity since `{before}` (ms).
+pub fn open_rooms_idle_before(greatest: &str, before: &str) -> String {
+    format!(
+        "SELECT r.id FROM rooms r WHERE r.closed_at IS NULL AND {} < {before} ORDER BY r.created_at",
         last_activity(greatest)
     )
 }

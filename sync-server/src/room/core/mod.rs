@@ -120,6 +120,8 @@ pub enum Input {
     },
     DisconnectYjs(ConnId),
     ExpireLocks,
+    /// Nobody has been connected for `--close-idle-hours`: the room closes.
+    CloseIdle,
 }
 
 pub struct RoomCore {
@@ -236,6 +238,7 @@ impl RoomCore {
             Input::Yjs { conn, msg } => self.stage_yjs(conn, msg, at),
             Input::DisconnectYjs(conn) => Ok(Staged::event(Event::YjsDisconnected(conn))),
             Input::ExpireLocks => Ok(Staged::event(Event::LocksExpired(ctx.now))),
+            Input::CloseIdle => Ok(membership::stage_idle_close(self.parts(), at)),
         }
     }
 

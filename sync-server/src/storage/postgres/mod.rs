@@ -24,7 +24,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 use super::group_commit::GroupCommit;
-use super::room_deletion::rooms_past_retention;
+use super::room_deletion::{open_rooms_idle_before, rooms_past_retention};
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
     BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
@@ -49,6 +49,19 @@ impl PostgresStorage {
         sqlx::migrate!("./migrations_postgres").run(&pool).await?;
         let group = GroupCommit::start(commit::Committer(pool.clone()));
         Ok(PostgresStorage { pool, group })
+    }
+}
+
+impl PostgresStorage {
+    /// The room ids `rooms` (a query of `id`s bound to `$1 = before`) finds,
+    /// but those with a live lease: some node serves them, so someone is
+    /// connected.
+    async fn unserved(&self, rooms: &str, before: i64) -> Result<Vec<String>, StorageError> {
+        let query = format!(
+            "SELECT id FROM ({rooms}) found WHERE NOT EXISTS
+               (SELECT 1 FROM room_leases l WHERE l.room_id = found.id AND l.expires_at > now())"
+        );
+        Ok(sqlx::query_scalar(&query).bind(before).fetch_all(&self.pool).await?)
     }
 }
 
@@ -308,13 +321,11 @@ impl Storage for PostgresStorage {
     }
 
     async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
-        // A room with a live lease is being served: someone is connected.
-        let query = format!(
-            "SELECT id FROM ({}) past WHERE NOT EXISTS
-               (SELECT 1 FROM room_leases l WHERE l.room_id = past.id AND l.expires_at > now())",
-            rooms_past_retention("GREATEST", "$1")
-        );
-        Ok(sqlx::query_scalar(&query).bind(before).fetch_all(&self.pool).await?)
+        self.unserved(&rooms_past_retention("GREATEST", "$1"), before).await
+    }
+
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        self.unserved(&open_rooms_idle_before("GREATEST", "$1"), before).await
     }
 
     async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {

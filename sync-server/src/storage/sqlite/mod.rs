@@ -17,7 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::group_commit::GroupCommit;
-use super::room_deletion::rooms_past_retention;
+use super::room_deletion::{open_rooms_idle_before, rooms_past_retention};
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
     BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
@@ -263,6 +263,10 @@ impl Storage for SqliteStorage {
 
     async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
         Ok(sqlx::query_scalar(&rooms_past_retention("MAX", "?1")).bind(before).fetch_all(&self.pool).await?)
+    }
+
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        Ok(sqlx::query_scalar(&open_rooms_idle_before("MAX", "?1")).bind(before).fetch_all(&self.pool).await?)
     }
 
     async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
