@@ -22,7 +22,8 @@
 //!   (updates, state vectors, y-protocols framing), before yrs sees them.
 //! - [`storage`]: the persistence seam ([`storage::Storage`]), SQLite by
 //!   default. [`uploads`] keeps pictures content-addressed: files beside
-//!   SQLite, rows in Postgres.
+//!   SQLite, rows in Postgres; [`picture_metadata`] strips them of EXIF,
+//!   XMP and the like first.
 //! - [`lobby`]: the room list teachers watch.
 //! - [`room_deletion`]: deleting a class and everything of it (asked by its
 //!   owner or an [`operator`], or by [`retention`]); [`idle_close`] closes
@@ -56,6 +57,7 @@ pub mod metrics;
 pub mod operator;
 pub mod outbox;
 pub mod panics;
+pub mod picture_metadata;
 pub mod rate_limit;
 pub mod retention;
 pub mod room;
