@@ -56,7 +56,7 @@ impl FromRequestParts<Arc<App>> for Bearer {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
         let token = header
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("send a token as `Authorization: Bearer <token>`"))?;
+            .ok_or_else(|| ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`"))?;
         Ok(Bearer(token.trim().to_owned()))
     }
 }
@@ -66,11 +66,8 @@ impl FromRequestParts<Arc<App>> for Access {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("send the room token as `Authorization: Bearer <token>`"))?;
-        access::check(app, token.trim()).await
+        let Bearer(token) = Bearer::from_request_parts(parts, app).await?;
+        access::check(app, &token).await
     }
 }
 
