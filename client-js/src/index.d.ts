@@ -113,6 +113,12 @@ export declare function addTeacher(
   teacher: { roomId: string; teacherToken: string; name: string },
   options?: HttpOptions,
 ): Promise<JoinedRoom>;
+/** `token`: the owner's teacher token, or the server's operator secret. */
+export declare function deleteRoom(
+  url: string,
+  room: { roomId: string; token: string },
+  options?: HttpOptions,
+): Promise<void>;
 
 /** One student's line of the end-of-class report. */
 export interface StudentReport {

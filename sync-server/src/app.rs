@@ -11,6 +11,7 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::keyring::Keyring;
 use crate::lobby::Lobby;
+use crate::operator::OperatorToken;
 use crate::rate_limit::Limits;
 use crate::room::RoomRegistry;
 use crate::storage::Storage;
@@ -34,4 +35,6 @@ pub struct App {
     pub sessions: TaskTracker,
     /// With several nodes (Postgres): leases and the other nodes.
     pub cluster: Option<Arc<Cluster>>,
+    /// `--operator-token-file`, if given.
+    pub operator: Option<OperatorToken>,
 }

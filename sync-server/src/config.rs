@@ -159,6 +159,32 @@ pub struct Config {
     /// Seconds a room's task stays alive with nobody connected.
     #[arg(long, env = "JIGSYNC_ROOM_IDLE_SECS", default_value_t = 30)]
     pub room_idle_secs: u64,
+
+    /// A file holding the operator's secret (at least 32 characters, e.g.
+    /// `openssl rand -hex 32`): sent as `Authorization: Bearer <secret>`, it
+    /// may delete any class. Without it, only a class's owner may.
+    #[arg(long, env = "JIGSYNC_OPERATOR_TOKEN_FILE")]
+    pub operator_token_file: Option<PathBuf>,
+
+    /// Delete classes closed, or open with no activity, for longer than this
+    /// many days, with everything of them (off by default).
+    #[arg(long, env = "JIGSYNC_RETENTION_DAYS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_days: Option<u64>,
+
+    /// The retention in seconds, over `--retention-days`. For the retention
+    /// tests only.
+    #[arg(long, env = "JIGSYNC_RETENTION_SECS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_secs: Option<u64>,
+
+    /// Close a class nobody has been connected to (and nothing happened in)
+    /// for this many hours; it leaves the lobby and its code stops working.
+    #[arg(long, env = "JIGSYNC_CLOSE_IDLE_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..))]
+    pub close_idle_hours: u64,
+
+    /// The idle time before a class closes in seconds, over
+    /// `--close-idle-hours`. For the idle-close tests only.
+    #[arg(long, env = "JIGSYNC_CLOSE_IDLE_SECS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub close_idle_secs: Option<u64>,
 }
 
 impl Config {
@@ -180,6 +206,16 @@ impl Config {
 
     pub fn token_ttl(&self) -> Duration {
         Duration::from_secs(self.token_ttl_secs.unwrap_or(self.token_ttl_hours.saturating_mul(3600)))
+    }
+
+    /// How long a closed or idle class is kept, if retention is on.
+    pub fn retention(&self) -> Option<Duration> {
+        self.retention_secs.or(self.retention_days.map(|days| days.saturating_mul(86_400))).map(Duration::from_secs)
+    }
+
+    /// How long a class may go without anyone connected before it closes.
+    pub fn close_idle(&self) -> Duration {
+        Duration::from_secs(self.close_idle_secs.unwrap_or(self.close_idle_hours.saturating_mul(3600)))
     }
 
     pub fn room_idle(&self) -> Duration {

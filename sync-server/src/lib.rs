@@ -22,8 +22,12 @@
 //!   (updates, state vectors, y-protocols framing), before yrs sees them.
 //! - [`storage`]: the persistence seam ([`storage::Storage`]), SQLite by
 //!   default. [`uploads`] keeps pictures content-addressed: files beside
-//!   SQLite, rows in Postgres.
+//!   SQLite, rows in Postgres; [`picture_metadata`] strips them of EXIF,
+//!   XMP and the like first.
 //! - [`lobby`]: the room list teachers watch.
+//! - [`room_deletion`]: deleting a class and everything of it (asked by its
+//!   owner or an [`operator`], or by [`retention`]); [`idle_close`] closes
+//!   classes nobody used for hours ([`sweeps`] runs both).
 //! - Cross-cutting: [`auth`] (signed tokens), [`access`] (token → member),
 //!   [`rate_limit`], [`client_ip`], [`validate`], [`ids`], [`metrics`],
 //!   [`panics`], [`logging`] and [`log_redact`] (no secret in a log line).
@@ -44,19 +48,25 @@ pub mod connection;
 pub mod error;
 pub mod fuzzing;
 pub mod http;
+pub mod idle_close;
 pub mod ids;
 pub mod keyring;
 pub mod lobby;
 pub mod log_redact;
 pub mod logging;
 pub mod metrics;
+pub mod operator;
 pub mod outbox;
 pub mod panics;
+pub mod picture_metadata;
 pub mod rate_limit;
 pub mod report;
+pub mod retention;
 pub mod room;
+pub mod room_deletion;
 pub mod server;
 pub mod storage;
+pub mod sweeps;
 pub mod uploads;
 pub mod validate;
 pub mod yjs_wire;

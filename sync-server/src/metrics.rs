@@ -16,6 +16,10 @@
 //! - `jigsync_http_requests_total{method,route,status}` and
 //!   `jigsync_http_request_duration_seconds{method,route}`: HTTP requests by
 //!   route template (`http/request_metrics.rs`).
+//! - `jigsync_rooms_deleted_total{reason}`: classes deleted (`request`: by
+//!   their owner or the operator; `retention`: past `--retention-days`).
+//! - `jigsync_rooms_closed_idle_total`: classes closed because nobody was
+//!   connected for `--close-idle-hours`.
 //! - `jigsync_build_info{version}`: always 1.
 //! - `process_cpu_seconds_total`, `process_resident_memory_bytes`,
 //!   `process_open_fds` and the rest of the standard process metrics
@@ -66,6 +70,8 @@ fn process() -> &'static metrics_process::Collector {
 fn describe() {
     metrics::describe_gauge!("jigsync_connections", "Open WebSocket connections by channel");
     metrics::describe_gauge!("jigsync_rooms_live", "Running room actors");
+    metrics::describe_counter!("jigsync_rooms_deleted_total", "Classes deleted, with everything of them");
+    metrics::describe_counter!("jigsync_rooms_closed_idle_total", "Classes closed because nobody used them");
     metrics::describe_counter!("jigsync_messages_total", "Frames by direction and message type");
     metrics::describe_counter!("jigsync_rejected_total", "Requests answered with an error, by code");
     metrics::describe_counter!("jigsync_queue_overflow_total", "Connections closed because their queue overflowed");

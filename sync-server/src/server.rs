@@ -17,6 +17,7 @@ use crate::cluster::{Cluster, ClusterSettings};
 use crate::config::Config;
 use crate::keyring::Keyring;
 use crate::lobby::Lobby;
+use crate::operator::OperatorToken;
 use crate::rate_limit::Limits;
 use crate::room::env::RoomEnv;
 use crate::room::RoomRegistry;
@@ -44,6 +45,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    OperatorToken(#[from] crate::operator::OperatorTokenError),
 }
 
 /// The keys of `JIGSYNC_SIGNING_KEY` and `--signing-key-file`, in that
@@ -70,6 +73,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let dir_error = |source| StartError::DataDir { path: data_dir.display().to_string(), source };
     std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
     let keys = keyring(&config)?;
+    let operator = config.operator_token_file.as_deref().map(OperatorToken::from_file).transpose()?;
     let listener = bind(config.addr).await?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     let metrics_listener = match config.metrics_addr {
@@ -139,9 +143,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         shutdown,
         sessions: TaskTracker::new(),
         cluster,
+        operator,
     });
     tokio::spawn(watch_signals(app.draining.clone(), app.shutdown.clone(), app.config.shutdown_delay()));
     tokio::spawn(sweep_limiters(app.clone()));
+    crate::retention::spawn(app.clone());
+    crate::idle_close::spawn(app.clone());
     tracing::info!(addr = %local, data_dir = %data_dir.display(), "listening");
     if let Some(listener) = metrics_listener {
         serve_metrics(listener, app.clone())?;

@@ -9,11 +9,13 @@
 //! first, so a reader that finds the row always finds the bytes.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jigsync_schema::limits::{MAX_PICTURE_PIXELS, MAX_PICTURE_SIDE};
 use jigsync_schema::Attachment;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 
 use crate::error::ApiError;
 
@@ -84,6 +86,11 @@ pub enum BlobError {
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     backend: Backend,
+    /// Uploads hold it shared from writing their bytes until their row is
+    /// recorded; a room deletion holds it alone from its transaction until
+    /// the files it freed are removed. Otherwise an upload of the same
+    /// picture in between would record a row whose file is then removed.
+    gate: Arc<RwLock<()>>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,13 +105,13 @@ impl BlobStore {
     /// Files in `dir`, created if missing.
     pub fn open(dir: PathBuf) -> std::io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
-        Ok(BlobStore { backend: Backend::Files(dir) })
+        Ok(BlobStore { backend: Backend::Files(dir), gate: Arc::default() })
     }
 
     /// The `upload_bytes` table of the database behind `pool` (created by
     /// the Postgres storage's migrations).
     pub fn postgres(pool: PgPool) -> Self {
-        BlobStore { backend: Backend::Postgres(pool) }
+        BlobStore { backend: Backend::Postgres(pool), gate: Arc::default() }
     }
 
     /// Stores the bytes under their id, durably, before it returns. Storing
@@ -122,6 +129,29 @@ impl BlobStore {
             }
         }
         Ok(())
+    }
+
+    /// Held by an upload while it stores its bytes and records its row.
+    pub async fn storing(&self) -> OwnedRwLockReadGuard<()> {
+        self.gate.clone().read_owned().await
+    }
+
+    /// Held by a room deletion from its transaction until [`BlobStore::remove`]
+    /// has removed what it freed.
+    pub async fn removing(&self) -> OwnedRwLockWriteGuard<()> {
+        self.gate.clone().write_owned().await
+    }
+
+    /// Removes the bytes of an upload whose row is gone. In Postgres the
+    /// room's deletion already removed them in its transaction.
+    pub async fn remove(&self, id: &str) -> Result<(), BlobError> {
+        match &self.backend {
+            Backend::Files(dir) => match tokio::fs::remove_file(dir.join(id)).await {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err.into()),
+                _ => Ok(()),
+            },
+            Backend::Postgres(_) => Ok(()),
+        }
     }
 
     /// The bytes stored under `id`, or `None` if there are none.

@@ -84,8 +84,20 @@ impl Storage for FlakyStorage {
     async fn compact_board(&self, room: &str, board: BoardId, upto: u64, snapshot: &[u8]) -> Result<(), StorageError> {
         self.inner.compact_board(room, board, upto, snapshot).await
     }
-    async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError> {
-        self.inner.put_upload(upload).await
+    async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError> {
+        self.inner.put_upload(upload, room).await
+    }
+    async fn delete_room(&self, room: &str, fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError> {
+        self.inner.delete_room(room, fence).await
+    }
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        self.inner.rooms_past_retention(before).await
+    }
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        self.inner.idle_rooms(before).await
+    }
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
+        self.inner.record_activity(room, at).await
     }
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
         self.inner.upload(id).await
@@ -161,7 +173,7 @@ impl Room {
         };
         inner.create_room(&room, &teacher).await.unwrap();
         let picture = UploadRow { id: "u".into(), content_type: "image/png".into(), bytes: 1, created_at: 0 };
-        inner.put_upload(&picture).await.unwrap();
+        inner.put_upload(&picture, ROOM).await.unwrap();
         let storage = Arc::new(FlakyStorage { inner, failing: AtomicBool::new(false) });
         let env = RoomEnv {
             storage: storage.clone(),

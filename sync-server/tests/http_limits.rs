@@ -343,13 +343,13 @@ async fn the_upload_gate_refuses_pictures_whose_header_is_over_the_dimension_cap
 
 /// Stores a picture the way the server does, behind its back: an upload that
 /// was accepted before the dimension caps existed.
-async fn plant_upload(server: &TestServer, bytes: &[u8]) -> String {
+async fn plant_upload(server: &TestServer, room: &str, bytes: &[u8]) -> String {
     let id = content_id(bytes);
     let blobs = BlobStore::open(server.data_dir.join("uploads")).expect("the server's upload dir");
     blobs.put(&id, bytes).await.expect("write the picture");
     let storage = SqliteStorage::open(&server.data_dir.join("jigsync.db")).await.expect("the server's database");
     let row = UploadRow { id: id.clone(), content_type: "image/png".into(), bytes: bytes.len() as i64, created_at: 0 };
-    storage.put_upload(&row).await.expect("record the upload");
+    storage.put_upload(&row, room).await.expect("record the upload");
     storage.close().await;
     id
 }
@@ -361,17 +361,17 @@ async fn the_puzzle_gate_refuses_an_over_cap_picture_stored_before_the_caps() {
     let path = format!("/api/rooms/{}/puzzles", room.id);
     let start = |upload_id: String| json!({ "uploadId": upload_id, "rows": 2, "cols": 2, "mode": "shared" });
     for (width, height) in [(9000, 10), (100_000, 100_000), (MAX_PICTURE_SIDE, MAX_PICTURE_SIDE)] {
-        let id = plant_upload(&server, &png(width, height)).await;
+        let id = plant_upload(&server, &room.id, &png(width, height)).await;
         let (status, body) = server.post(&path, Some(&room.teacher.token), start(id)).await;
         assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (400, Some("invalid")), "{width}×{height}");
         assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("8192")), "names the cap: {body}");
     }
     // A picture whose size cannot be read stays 415.
-    let id = plant_upload(&server, b"\x89PNG\r\n\x1a\nno header").await;
+    let id = plant_upload(&server, &room.id, b"\x89PNG\r\n\x1a\nno header").await;
     let (status, body) = server.post(&path, Some(&room.teacher.token), start(id)).await;
     assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (415, Some("unsupported_media_type")));
     // At the caps exactly, a puzzle starts.
-    let id = plant_upload(&server, &png(MAX_PICTURE_SIDE, 4096)).await;
+    let id = plant_upload(&server, &room.id, &png(MAX_PICTURE_SIDE, 4096)).await;
     let (status, body) = server.post(&path, Some(&room.teacher.token), start(id)).await;
     assert_eq!(status, 201, "{body}");
 }

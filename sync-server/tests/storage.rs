@@ -67,6 +67,8 @@ async fn suite(store: &dyn Storage, other: &dyn Storage) {
     uploads_are_recorded_once(store).await;
     loading_a_room_reads_what_the_single_reads_read(store, other).await;
     a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store, other).await;
+    deleting_a_room_removes_it_whole_with_the_uploads_only_it_used(store).await;
+    retention_finds_rooms_closed_or_idle_before_a_time(store).await;
 }
 
 async fn rooms_and_join_codes(store: &dyn Storage, other: &dyn Storage) {
@@ -171,7 +173,7 @@ async fn members_are_one_row_per_user(store: &dyn Storage) {
 async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn Storage) {
     create_room(store, "r-batch", "BATCH1", 5_000).await;
     let picture = upload_row("batch-picture", "image/png");
-    store.put_upload(&picture).await.expect("upload");
+    store.put_upload(&picture, "r-batch").await.expect("upload");
     let spotlight = Spotlight { board: 2, hide_names: true };
     let puzzle = puzzle_row("r-batch", 1, "batch-picture");
     let board_one = board_row("r-batch", 1, 1, &["u-ann"]);
@@ -503,7 +505,7 @@ async fn history_pages_oldest_first_and_whispers_stay_private(store: &dyn Storag
 async fn the_active_puzzle_is_the_newest(store: &dyn Storage) {
     create_room(store, "r-puzzle", "PUZZL1", 10_000).await;
     create_room(store, "r-puzzle-empty", "PUZZL2", 10_001).await;
-    store.put_upload(&upload_row("puzzle-picture", "image/webp")).await.expect("upload");
+    store.put_upload(&upload_row("puzzle-picture", "image/webp"), "r-puzzle").await.expect("upload");
     assert!(store.active_puzzle("r-puzzle").await.expect("puzzle").is_none());
     assert_eq!(store.last_ids("r-puzzle").await.expect("last ids"), (0, 0));
 
@@ -579,10 +581,14 @@ async fn compaction_replaces_the_updates_it_covers(store: &dyn Storage) {
 }
 
 async fn uploads_are_recorded_once(store: &dyn Storage) {
+    create_room(store, "r-uploads-1", "UPLDS1", 11_500).await;
+    create_room(store, "r-uploads-2", "UPLDS2", 11_501).await;
     let picture = upload_row("aa11", "image/gif");
-    store.put_upload(&picture).await.expect("upload");
+    store.put_upload(&picture, "r-uploads-1").await.expect("upload");
     // The same bytes again (another room, later): not an error, the first row stays.
-    store.put_upload(&UploadRow { created_at: 99_999, ..picture.clone() }).await.expect("same upload again");
+    let again = UploadRow { created_at: 99_999, ..picture.clone() };
+    store.put_upload(&again, "r-uploads-2").await.expect("same upload again");
+    store.put_upload(&again, "r-uploads-2").await.expect("same upload in the same room again");
     assert_eq!(store.upload("aa11").await.expect("upload"), Some(picture));
     assert_eq!(store.upload("bb22").await.expect("upload"), None);
 }
@@ -599,7 +605,7 @@ async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, ot
     create_room(store, "r-load", "LOADR1", 12_000).await;
     // Same board ids in another room: none of its rows may leak in.
     create_room(store, "r-load-other", "LOADR2", 12_001).await;
-    store.put_upload(&upload_row("load-picture", "image/png")).await.expect("upload");
+    store.put_upload(&upload_row("load-picture", "image/png"), "r-load").await.expect("upload");
     let old_puzzle = puzzle_row("r-load", 1, "load-picture");
     let puzzle = PuzzleRow { mode: BoardMode::Shared, ..puzzle_row("r-load", 2, "load-picture") };
     let mut writes = vec![
@@ -731,7 +737,7 @@ async fn singly(store: &dyn Storage, id: &str) -> LoadedRoom {
 async fn a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store: &dyn Storage, other: &dyn Storage) {
     const BATCHES: u64 = 60;
     create_room(store, "r-race", "RACER1", 13_000).await;
-    store.put_upload(&upload_row("race-picture", "image/gif")).await.expect("upload");
+    store.put_upload(&upload_row("race-picture", "image/gif"), "r-race").await.expect("upload");
     store
         .commit(&[Write::Puzzle(puzzle_row("r-race", 1, "race-picture")), Write::Board(board_row("r-race", 1, 1, &[]))])
         .await
@@ -767,6 +773,80 @@ async fn a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store: &dyn S
     assert!(loads > 1, "the reader raced the writer ({loads} loads)");
     let loaded = store.load_room("r-race").await.expect("load").expect("an open room");
     assert_eq!(loaded.last_seq, BATCHES);
+}
+
+async fn deleting_a_room_removes_it_whole_with_the_uploads_only_it_used(store: &dyn Storage) {
+    create_room(store, "r-doomed", "DOOMD1", 14_000).await;
+    create_room(store, "r-keeper", "KEEPR1", 14_001).await;
+    // Posted only: "doomed-posted"; in a message: "doomed-chat"; cut into a
+    // puzzle of both rooms: "shared-puzzle"; posted to both: "shared-posted".
+    for (id, room) in [
+        ("doomed-posted", "r-doomed"),
+        ("doomed-chat", "r-doomed"),
+        ("shared-puzzle", "r-doomed"),
+        ("shared-posted", "r-doomed"),
+        ("shared-posted", "r-keeper"),
+    ] {
+        store.put_upload(&upload_row(id, "image/png"), room).await.expect("upload");
+    }
+    let mut writes = Vec::new();
+    for room in ["r-doomed", "r-keeper"] {
+        let picture = (room == "r-doomed").then(|| attachment("doomed-chat", "image/png"));
+        let posted = Message { upload: picture, ..chat(1, "u-owner", "with a picture") };
+        writes.push(Write::Member(member(room, "u-ann", Role::Student, 14_010, MemberStatus::Active)));
+        writes.push(Write::Message { room: room.into(), message: posted });
+        writes.push(Write::Puzzle(puzzle_row(room, 1, "shared-puzzle")));
+        writes.push(Write::Board(board_row(room, 1, 1, &["u-ann"])));
+        writes.push(Write::BoardUpdate { room: room.into(), board: 1, seq: 1, ts: 14_020, data: vec![1, 2, 3] });
+    }
+    store.commit(&writes).await.expect("both rooms' rows");
+    store.compact_board("r-doomed", 1, 1, b"snapshot").await.expect("a snapshot to delete too");
+
+    let mut freed = store.delete_room("r-doomed", None).await.expect("delete").expect("the room existed");
+    freed.sort();
+    assert_eq!(freed, ["doomed-chat", "doomed-posted"]);
+    assert_eq!(store.room("r-doomed").await.expect("room"), None);
+    assert_eq!(store.members("r-doomed").await.expect("members"), vec![]);
+    let everyone = history("u-owner", None, None, 100);
+    assert_eq!(store.messages("r-doomed", everyone).await.expect("messages"), vec![]);
+    assert_eq!(store.active_puzzle("r-doomed").await.expect("puzzle"), None);
+    assert_eq!(store.board_log("r-doomed", 1).await.expect("log"), BoardLog::default());
+    assert_eq!(store.last_ids("r-doomed").await.expect("ids"), (0, 0));
+    for id in ["doomed-posted", "doomed-chat"] {
+        assert_eq!(store.upload(id).await.expect("upload"), None, "{id} was only the deleted room's");
+    }
+    for id in ["shared-puzzle", "shared-posted"] {
+        assert!(store.upload(id).await.expect("upload").is_some(), "{id} is still used");
+    }
+    // The other room is whole.
+    assert!(store.room("r-keeper").await.expect("room").is_some());
+    assert_eq!(store.members("r-keeper").await.expect("members").len(), 2);
+    assert_eq!(store.messages("r-keeper", everyone).await.expect("messages").len(), 1);
+    assert_eq!(store.board_log("r-keeper", 1).await.expect("log").updates.len(), 1);
+    // Its code is free again; deleting twice finds nothing.
+    assert_eq!(store.room_by_code("DOOMD1").await.expect("by code"), None);
+    assert_eq!(store.delete_room("r-doomed", None).await.expect("delete again"), None);
+}
+
+async fn retention_finds_rooms_closed_or_idle_before_a_time(store: &dyn Storage) {
+    for (id, code) in [("r-ret-idle", "RETIDL"), ("r-ret-used", "RETUSD"), ("r-ret-closed", "RETCLS")] {
+        create_room(store, id, code, 15_000).await;
+    }
+    store.record_activity("r-ret-used", 16_500).await.expect("activity");
+    // An older activity never hides a newer one.
+    store.record_activity("r-ret-used", 15_100).await.expect("older activity");
+    store.commit(&[Write::CloseRoom { room: "r-ret-closed".into(), at: 16_200 }]).await.expect("close");
+    let past = |before| async move {
+        let rooms = store.rooms_past_retention(before).await.expect("rooms past retention");
+        ["r-ret-idle", "r-ret-used", "r-ret-closed"]
+            .into_iter()
+            .filter(|id| rooms.iter().any(|r| r == id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(past(14_000).await, Vec::<&str>::new());
+    assert_eq!(past(16_000).await, ["r-ret-idle"]);
+    assert_eq!(past(16_400).await, ["r-ret-idle", "r-ret-closed"]);
+    assert_eq!(past(17_000).await, ["r-ret-idle", "r-ret-used", "r-ret-closed"]);
 }
 
 // Rows and messages with the details the checks do not care about filled in.

@@ -10,6 +10,7 @@ import { connect } from 'jigsync-client';
 
 import { createChatPanel } from './chat-panel.js';
 import { openReportDialog } from './class-report.js';
+import { deleteClassButton } from './delete-class.js';
 import { h } from './dom.js';
 import { describeError } from './errors.js';
 import { onLocaleChange, t } from './i18n/index.js';
@@ -74,7 +75,9 @@ export function renderRoom(root, session, { onExit }) {
       const report = teacher
         ? { testid: 'open-report', label: t('report.open'), onClick: () => openReportDialog({ roomId: session.roomId, token: session.token }) }
         : undefined;
-      end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`), extra: report }), {
+      // Only the owner ends a class, and may then delete it.
+      const after = () => (closingMyself ? deleteClassButton({ roomId: session.roomId, token: session.token, onDeleted: showDeleted }) : null);
+      end(() => ({ testid: 'room-closed', icon: '🏁', title: t(`${key}.title`), body: t(`${key}.body`), extra: report, after: after() }), {
         dataset: { audience: teacher ? 'teacher' : 'student' },
         forget: !teacher,
       });
@@ -94,6 +97,11 @@ export function renderRoom(root, session, { onExit }) {
       }),
     }));
   });
+
+  function showDeleted() {
+    endScreen = () => ({ testid: 'class-deleted', icon: '🗑️', title: t('screen.deleted.title'), body: t('screen.deleted.body') });
+    draw();
+  }
 
   /** `forget`: the class cannot be continued (removed, closed, left), so drop it from the recent list. */
   function end(screen, { forget = true, dataset } = {}) {

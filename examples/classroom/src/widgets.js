@@ -112,8 +112,12 @@ export function confirmDialog({ title, body, confirm = t('dialog.confirm'), dang
   });
 }
 
-/** A screen that replaces the classroom: removed, class ended, link expired. `extra`: one more action, first. */
-export function fullScreenMessage({ testid, icon, title, body, action, extra }) {
+/**
+ * A screen that replaces the classroom: removed, class ended, link expired.
+ * `extra`: one more action, shown first; `after`: an element under the
+ * actions (a second, lesser action such as deleting the class).
+ */
+export function fullScreenMessage({ testid, icon, title, body, action, extra, after }) {
   return h(
     'div',
     { class: 'screen-message', testid },
@@ -129,6 +133,7 @@ export function fullScreenMessage({ testid, icon, title, body, action, extra }) 
         extra ? h('button', { class: 'button', testid: extra.testid, onclick: extra.onClick }, extra.label) : null,
         action ? h('button', { class: 'button primary', onclick: action.onClick }, action.label) : null,
       ),
+      after ?? null,
     ),
   );
 }

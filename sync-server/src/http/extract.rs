@@ -44,6 +44,19 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
+/// The `Authorization: Bearer <token>` of a request, not yet checked: for
+/// routes that accept more than a member's token.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub String);
+
+impl FromRequestParts<Arc<App>> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &Arc<App>) -> Result<Self, ApiError> {
+        bearer(parts).map(|token| Bearer(token.to_owned()))
+    }
+}
+
 /// A valid `Authorization: Bearer <token>` of a current member.
 impl FromRequestParts<Arc<App>> for Access {
     type Rejection = ApiError;

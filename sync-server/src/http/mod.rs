@@ -10,6 +10,7 @@ mod ops;
 mod owner;
 mod report;
 mod request_metrics;
+mod room_delete;
 mod rooms;
 mod test_hooks;
 mod trace;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use jigsync_schema::limits::{MAX_JSON_BODY_BYTES, UPLOAD_MULTIPART_OVERHEAD_BYTES};
 use jigsync_schema::ErrorCode;
@@ -52,6 +53,9 @@ pub fn router(app: Arc<App>) -> Router {
         // Served from the store by any node.
         .route("/rooms/{room_id}/messages", get(rooms::messages))
         .route("/rooms/{room_id}/report", get(report::report))
+        // Finds the class's owner itself: the operator's secret is no
+        // token of the class.
+        .route("/rooms/{room_id}", delete(room_delete::delete_room))
         .merge(at_owner)
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(from_fn_with_state(json_limit, body_limit::enforce));

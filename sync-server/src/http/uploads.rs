@@ -19,6 +19,7 @@ use crate::access::Access;
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::error::ApiError;
+use crate::picture_metadata;
 use crate::storage::UploadRow;
 use crate::uploads::{
     checked_dimensions, content_id, content_type_for_extension, is_content_id, sniff, url_for, BlobError,
@@ -85,8 +86,12 @@ pub async fn upload(
     if let Ok(size) = imagesize::blob_size(&data) {
         checked_dimensions(size.width, size.height)?;
     }
+    // Stored, and identified, without its metadata: the same picture with
+    // and without a location is one upload.
+    let data = picture_metadata::strip(content_type, data).map_err(|err| ApiError::invalid(err.to_string()))?;
     let id = content_id(&data);
     // Bytes first, then the row: whoever finds the row finds the bytes.
+    let _storing = app.blobs.storing().await;
     app.blobs.put(&id, &data).await.map_err(|err| {
         tracing::error!(error = %err, "cannot write upload");
         ApiError::new(ErrorCode::Internal, "cannot store the upload, try again")
@@ -97,7 +102,7 @@ pub async fn upload(
         bytes: data.len() as i64,
         created_at: now_ms(),
     };
-    app.storage.put_upload(&row).await?;
+    app.storage.put_upload(&row, &room_id).await?;
     let uploaded = Uploaded {
         url: url_for(&id, content_type),
         upload_id: id,

@@ -24,6 +24,7 @@ use super::env::RoomEnv;
 use super::lease::{self, Hold, NotHere};
 use super::start_stop::{load, release, stop};
 use super::{Location, RoomCmd};
+use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::outbox::{ConnId, Outbox};
 use crate::storage::{HistoryQuery, StorageError, Write};
@@ -57,6 +58,8 @@ struct Actor {
     lease: Option<Hold>,
     /// The lease is gone (another node took the room): stop serving.
     lost: bool,
+    /// The room was deleted: stop serving it.
+    deleted: bool,
     /// Another node asked for the room while nobody was connected here:
     /// answered once the lease is given back.
     handing_over: Option<oneshot::Sender<bool>>,
@@ -80,9 +83,23 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
     };
     let refusal = match load(&env, &room_id).await {
         Ok(Some(core)) => {
-            let mut actor =
-                Actor { env, core, deliveries: Deliveries::default(), lease, lost: false, handing_over: None };
+            let mut actor = Actor {
+                env,
+                core,
+                deliveries: Deliveries::default(),
+                lease,
+                lost: false,
+                deleted: false,
+                handing_over: None,
+            };
             actor.serve(&mut rx).await;
+            if !actor.deleted && !actor.lost {
+                // Until now someone may have been connected: retention
+                // counts the room's idle time from here.
+                if let Err(err) = actor.env.storage.record_activity(&room_id, now_ms()).await {
+                    tracing::warn!(room = %room_id, error = %err, "cannot record the room's last activity");
+                }
+            }
             let released = release(actor.lease.take().filter(|_| !actor.lost)).await;
             if let Some(reply) = actor.handing_over.take() {
                 // Commands that raced with the hand-over are dropped below
@@ -90,7 +107,7 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
                 // new node.
                 let _ = reply.send(released);
             }
-            if actor.core.closed() {
+            if actor.core.closed() || actor.deleted {
                 Some(ConnectError::RoomGone)
             } else {
                 (actor.lost || actor.env.shutdown.is_cancelled()).then_some(ConnectError::Unavailable)
@@ -131,7 +148,7 @@ impl Actor {
         let mut lock_sweep = tokio::time::interval(LOCK_SWEEP);
         let renew_every = self.lease.as_ref().map_or(LOCK_SWEEP, Hold::renew_every);
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
-        while !self.core.closed() && !self.lost && self.handing_over.is_none() {
+        while !self.core.closed() && !self.lost && !self.deleted && self.handing_over.is_none() {
             let (idle, locks, leased) = (self.core.idle(), self.core.has_locks(), self.lease.is_some());
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
@@ -205,6 +222,14 @@ impl Actor {
                 }
             }
             RoomCmd::DisconnectYjs { conn } => self.disconnect(conn, Input::DisconnectYjs(conn)).await,
+            RoomCmd::CloseIdle { reply } => {
+                // Someone connected since the room was found idle: it stays.
+                let closed = self.core.idle() && self.run(Input::CloseIdle).await.is_ok();
+                let _ = reply.send(closed);
+            }
+            RoomCmd::Delete { reply } => {
+                let _ = reply.send(self.delete().await);
+            }
             RoomCmd::FailForTest => panic!("room {} stopped on purpose by a test hook", self.core.room.id),
             RoomCmd::FailNextBoardWriteForTest { board, reply } => {
                 let found = self.core.boards.get(board).inspect(|b| b.doc.fail_next_write()).is_some();
@@ -294,6 +319,29 @@ impl Actor {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// Deletes the room under this actor's fence, so that nothing it commits
+    /// can land after the deletion, and no other node can be serving it.
+    async fn delete(&mut self) -> Result<Vec<String>, ConnectError> {
+        let room = self.core.room.id.clone();
+        let fence = self.lease.as_ref().map(|lease| lease.fence().clone());
+        match self.env.storage.delete_room(&room, fence.as_ref()).await {
+            Ok(unused) => {
+                self.deleted = true;
+                self.deliveries.close_all(jigsync_schema::CloseCode::RoomGone, "the class was deleted");
+                self.env.lobby.closed(&room);
+                unused.ok_or(ConnectError::RoomGone)
+            }
+            Err(StorageError::Fenced(_)) => {
+                self.lose_room();
+                Err(ConnectError::Unavailable)
+            }
+            Err(err) => {
+                tracing::error!(room = %room, error = %err, "cannot delete the room");
+                Err(ConnectError::Unavailable)
+            }
         }
     }
 

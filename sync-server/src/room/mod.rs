@@ -87,6 +87,17 @@ pub enum RoomCmd {
         role: Role,
         reply: oneshot::Sender<Result<MemberRow, ApiError>>,
     },
+    /// Deletes the room with everything in it, closes its connections with
+    /// 4404 and stops; replies with the uploads no room uses any more (see
+    /// [`crate::storage::Storage::delete_room`]).
+    Delete {
+        reply: oneshot::Sender<Result<Vec<String>, ConnectError>>,
+    },
+    /// Closes the room if nobody is connected to it (`--close-idle-hours`);
+    /// replies whether it did.
+    CloseIdle {
+        reply: oneshot::Sender<bool>,
+    },
     /// Makes the actor panic, to test what its failure does (only with
     /// `--test-hooks`).
     FailForTest,

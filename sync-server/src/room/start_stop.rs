@@ -51,6 +51,12 @@ fn refuse(cmd: RoomCmd, err: &ConnectError) {
         RoomCmd::Connect { reply, .. } | RoomCmd::ConnectYjs { reply, .. } => {
             let _ = reply.send(Err(err.clone()));
         }
+        RoomCmd::CloseIdle { reply } => {
+            let _ = reply.send(false);
+        }
+        RoomCmd::Delete { reply } => {
+            let _ = reply.send(Err(err.clone()));
+        }
         RoomCmd::AddMember { reply, .. } => {
             let _ = reply.send(Err(api()));
         }

@@ -12,6 +12,7 @@
 
 pub mod group_commit;
 pub mod postgres;
+pub mod room_deletion;
 pub mod sqlite;
 pub mod stored;
 
@@ -276,9 +277,28 @@ pub trait Storage: Send + Sync + 'static {
         upto_seq: u64,
         snapshot: &[u8],
     ) -> Result<(), StorageError>;
-    /// Records an upload; storing the same bytes twice is not an error.
-    async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError>;
+    /// Records an upload posted to `room`; storing the same bytes twice
+    /// (from any room) is not an error.
+    async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError>;
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError>;
+    /// Deletes a room and everything of it (members, messages, puzzles,
+    /// boards and their logs; with several nodes its lease and presence) in
+    /// one transaction, with the uploads no other room uses: their rows,
+    /// and their bytes where the database keeps them. Returns those uploads'
+    /// ids, so that files kept beside the store can be removed too; `None`
+    /// if there is no such room. With a fence, only while it holds.
+    async fn delete_room(&self, room: &str, fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError>;
+    /// Rooms closed before `before` (ms), or open with no activity since:
+    /// no message, board update or connection (see
+    /// [`Storage::record_activity`]). With several nodes, rooms a node
+    /// serves right now are left out.
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError>;
+    /// Open rooms with no activity since `before` (ms), as
+    /// [`Storage::rooms_past_retention`] counts it; with several nodes,
+    /// rooms a node serves right now are left out.
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError>;
+    /// Records that someone was connected to the room until `at` (ms).
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError>;
     /// Where this store keeps the bytes of uploads, whose rows it keeps:
     /// files in `dir` beside an embedded store, or the database itself when
     /// several nodes share it (every node must serve every upload).

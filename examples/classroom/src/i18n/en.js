@@ -341,4 +341,11 @@ export default {
   'rename.save': 'Save',
   'rename.blank': 'Type the new name.',
   'rename.done': '{old} is now called {name}.',
+  // -- class-data: deleting a class once it has ended -------------------------
+  'room.delete': 'Delete class',
+  'room.delete.title': 'Delete this class for good?',
+  'room.delete.body':
+    'Its chat, boards, pictures and the list of students are removed from the server. This cannot be undone.',
+  'screen.deleted.title': 'The class was deleted',
+  'screen.deleted.body': 'Nothing of it is left on the server. Start a new class from the home page whenever you need one.',
 };

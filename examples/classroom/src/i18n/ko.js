@@ -340,4 +340,10 @@ export default {
   'rename.save': '저장',
   'rename.blank': '새 이름을 입력하세요.',
   'rename.done': '{old}의 이름을 {name|으로/로} 바꿨어요.',
+  // -- class-data: deleting a class once it has ended -------------------------
+  'room.delete': '수업 삭제',
+  'room.delete.title': '이 수업을 완전히 삭제할까요?',
+  'room.delete.body': '채팅, 퍼즐 판, 그림과 학생 명단이 서버에서 지워져요. 되돌릴 수 없어요.',
+  'screen.deleted.title': '수업을 삭제했어요',
+  'screen.deleted.body': '서버에 이 수업의 기록이 남아 있지 않아요. 필요할 때 처음 화면에서 새 수업을 시작하세요.',
 };

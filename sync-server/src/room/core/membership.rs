@@ -215,3 +215,13 @@ pub fn stage_close(parts: Parts<'_>, req: &Req, at: i64) -> Result<Staged, ApiEr
     staged.push(Event::Closed { at });
     Ok(staged)
 }
+
+/// Closes a room nobody has been connected to for `--close-idle-hours`: the
+/// same end as an owner's close, but without a system message, since no one
+/// closed it and no one is there to read it.
+pub fn stage_idle_close(parts: Parts<'_>, at: i64) -> Staged {
+    let mut staged = Staged::default();
+    staged.writes.push(Write::CloseRoom { room: parts.room.id.clone(), at });
+    staged.push(Event::Closed { at });
+    staged
+}

@@ -122,6 +122,8 @@ pub enum Input {
     },
     DisconnectYjs(ConnId),
     ExpireLocks,
+    /// Nobody has been connected for `--close-idle-hours`: the room closes.
+    CloseIdle,
 }
 
 pub struct RoomCore {
@@ -238,6 +240,7 @@ impl RoomCore {
             Input::Yjs { conn, msg } => self.stage_yjs(conn, msg, at),
             Input::DisconnectYjs(conn) => Ok(Staged::event(Event::YjsDisconnected(conn))),
             Input::ExpireLocks => Ok(Staged::event(Event::LocksExpired(ctx.now))),
+            Input::CloseIdle => Ok(membership::stage_idle_close(self.parts(), at)),
         }
     }
 

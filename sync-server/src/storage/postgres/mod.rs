@@ -12,6 +12,7 @@
 //! written by [`BlobStore`]), so every node serves every upload.
 
 mod commit;
+mod delete;
 mod load;
 
 use std::path::PathBuf;
@@ -23,9 +24,10 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 use super::group_commit::GroupCommit;
+use super::room_deletion::{open_rooms_idle_before, rooms_past_retention};
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
-    BoardActivity, BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
+    BoardActivity, BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
     UploadRow, Write,
 };
 use crate::uploads::BlobStore;
@@ -47,6 +49,19 @@ impl PostgresStorage {
         sqlx::migrate!("./migrations_postgres").run(&pool).await?;
         let group = GroupCommit::start(commit::Committer(pool.clone()));
         Ok(PostgresStorage { pool, group })
+    }
+}
+
+impl PostgresStorage {
+    /// The room ids `rooms` (a query of `id`s bound to `$1 = before`) finds,
+    /// but those with a live lease: some node serves them, so someone is
+    /// connected.
+    async fn unserved(&self, rooms: &str, before: i64) -> Result<Vec<String>, StorageError> {
+        let query = format!(
+            "SELECT id FROM ({rooms}) found WHERE NOT EXISTS
+               (SELECT 1 FROM room_leases l WHERE l.room_id = found.id AND l.expires_at > now())"
+        );
+        Ok(sqlx::query_scalar(&query).bind(before).fetch_all(&self.pool).await?)
     }
 }
 
@@ -291,7 +306,8 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
-    async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError> {
+    async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO uploads (id, content_type, bytes, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO NOTHING",
@@ -300,9 +316,22 @@ impl Storage for PostgresStorage {
         .bind(&upload.content_type)
         .bind(upload.bytes)
         .bind(upload.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO room_uploads (room_id, upload_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(room)
+            .bind(&upload.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn delete_room(&self, room: &str, fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError> {
+        let started = Instant::now();
+        let deleted = delete::delete_room(&self.pool, room, fence).await?;
+        observe("delete_room", started);
+        Ok(deleted)
     }
 
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
@@ -316,6 +345,23 @@ impl Storage for PostgresStorage {
             })
         })
         .transpose()
+    }
+
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        self.unserved(&rooms_past_retention("GREATEST", "$1"), before).await
+    }
+
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        self.unserved(&open_rooms_idle_before("GREATEST", "$1"), before).await
+    }
+
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
+        sqlx::query("UPDATE rooms SET active_at = GREATEST(COALESCE(active_at, 0), $2) WHERE id = $1")
+            .bind(room)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     fn blob_store(&self, _dir: PathBuf) -> std::io::Result<BlobStore> {

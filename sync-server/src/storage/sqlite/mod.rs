@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod commit;
+mod delete;
 
 use async_trait::async_trait;
 use jigsync_schema::{BoardId, Message};
@@ -16,9 +17,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::group_commit::GroupCommit;
+use super::room_deletion::{open_rooms_idle_before, rooms_past_retention};
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
-    BoardActivity, BoardLog, BoardRow, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
+    BoardActivity, BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
     UploadRow, Write,
 };
 use crate::uploads::BlobStore;
@@ -247,15 +249,29 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError> {
+    async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT OR IGNORE INTO uploads (id, content_type, bytes, created_at) VALUES (?, ?, ?, ?)")
             .bind(&upload.id)
             .bind(&upload.content_type)
             .bind(upload.bytes)
             .bind(upload.created_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("INSERT OR IGNORE INTO room_uploads (room_id, upload_id) VALUES (?, ?)")
+            .bind(room)
+            .bind(&upload.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn delete_room(&self, room: &str, _fence: Option<&Fence>) -> Result<Option<Vec<String>>, StorageError> {
+        let started = Instant::now();
+        let deleted = delete::delete_room(&self.pool, room).await?;
+        observe("delete_room", started);
+        Ok(deleted)
     }
 
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
@@ -269,6 +285,23 @@ impl Storage for SqliteStorage {
             })
         })
         .transpose()
+    }
+
+    async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        Ok(sqlx::query_scalar(&rooms_past_retention("MAX", "?1")).bind(before).fetch_all(&self.pool).await?)
+    }
+
+    async fn idle_rooms(&self, before: i64) -> Result<Vec<String>, StorageError> {
+        Ok(sqlx::query_scalar(&open_rooms_idle_before("MAX", "?1")).bind(before).fetch_all(&self.pool).await?)
+    }
+
+    async fn record_activity(&self, room: &str, at: i64) -> Result<(), StorageError> {
+        sqlx::query("UPDATE rooms SET active_at = MAX(COALESCE(active_at, 0), ?2) WHERE id = ?1")
+            .bind(room)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     fn blob_store(&self, dir: PathBuf) -> std::io::Result<BlobStore> {
