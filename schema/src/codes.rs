@@ -32,6 +32,11 @@ pub enum ErrorCode {
     /// The room cannot be served right now (it is moving to another node,
     /// or the store is unreachable); retry in a moment.
     Unavailable,
+    /// `--teacher-signup secret`: creating a class needs the operator's
+    /// signup secret (missing or wrong), or a teacher pass.
+    SignupSecretRequired,
+    /// `--teacher-signup token`: creating a class needs a teacher pass.
+    TeacherTokenRequired,
 }
 
 impl ErrorCode {
@@ -49,6 +54,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::SignupSecretRequired => "signup_secret_required",
+            ErrorCode::TeacherTokenRequired => "teacher_token_required",
         }
     }
 
@@ -56,8 +63,8 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::Invalid | ErrorCode::Malformed => 400,
-            ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Unauthorized | ErrorCode::TeacherTokenRequired => 401,
+            ErrorCode::Forbidden | ErrorCode::SignupSecretRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Busy | ErrorCode::Locked => 409,
             ErrorCode::TooLarge => 413,

@@ -45,7 +45,7 @@ export interface Attachment { id: string; url: string; contentType: string }
 export interface BoardInfo { boardId: number; puzzleId: number; mode: BoardMode; members: string[]; locked: boolean; progress: number; done: boolean; meta: BoardMeta }
 export interface BoardMeta { image: string; rows: number; cols: number; pieceWidth: number; pieceHeight: number; seed: number; width: number; height: number }
 export type BoardMode = 'individual' | 'shared' | 'groups';
-export type ErrorCode = 'invalid' | 'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'busy' | 'locked' | 'rate_limited' | 'too_large' | 'unsupported_media_type' | 'internal' | 'unavailable';
+export type ErrorCode = 'invalid' | 'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'busy' | 'locked' | 'rate_limited' | 'too_large' | 'unsupported_media_type' | 'internal' | 'unavailable' | 'signup_secret_required' | 'teacher_token_required';
 export interface Message { seq: number; ts: number; kind: MessageKind; from: string | null; to: string | null; text: string; upload: Attachment | null; event: SystemEvent | null }
 export type MessageKind = 'chat' | 'whisper' | 'system';
 export interface Move { board: number; piece: number; x: number; y: number; seq: number; t: number }

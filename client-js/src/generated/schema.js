@@ -43,7 +43,7 @@ export const TYPES = {
   BoardInfo: { kind: 'struct', fields: [['boardId', 'u32'], ['puzzleId', 'u32'], ['mode', 'BoardMode'], ['members', { list: 'str' }], ['locked', 'bool'], ['progress', 'f32'], ['done', 'bool'], ['meta', 'BoardMeta']] },
   BoardMeta: { kind: 'struct', fields: [['image', 'str'], ['rows', 'u16'], ['cols', 'u16'], ['pieceWidth', 'f32'], ['pieceHeight', 'f32'], ['seed', 'u32'], ['width', 'f32'], ['height', 'f32']] },
   BoardMode: { kind: 'enum', values: ['individual', 'shared', 'groups'] },
-  ErrorCode: { kind: 'enum', values: ['invalid', 'malformed', 'unauthorized', 'forbidden', 'not_found', 'busy', 'locked', 'rate_limited', 'too_large', 'unsupported_media_type', 'internal', 'unavailable'] },
+  ErrorCode: { kind: 'enum', values: ['invalid', 'malformed', 'unauthorized', 'forbidden', 'not_found', 'busy', 'locked', 'rate_limited', 'too_large', 'unsupported_media_type', 'internal', 'unavailable', 'signup_secret_required', 'teacher_token_required'] },
   Message: { kind: 'struct', fields: [['seq', 'u64'], ['ts', 'i64'], ['kind', 'MessageKind'], ['from', { option: 'str' }], ['to', { option: 'str' }], ['text', 'str'], ['upload', { option: 'Attachment' }], ['event', { option: 'SystemEvent' }]] },
   MessageKind: { kind: 'enum', values: ['chat', 'whisper', 'system'] },
   Move: { kind: 'struct', fields: [['board', 'u32'], ['piece', 'u16'], ['x', 'f32'], ['y', 'f32'], ['seq', 'u32'], ['t', 'u32']] },
