@@ -60,6 +60,15 @@ export interface CreatedRoom {
   joinCode: string;
   teacherToken: string;
   userId: string;
+  /** The creator's teacher pass: send it with their next createRoom. */
+  teacherPass: string;
+  /** The teacher id the pass carries (give it to colleagues for addTeacher). */
+  teacherId: string;
+}
+
+export interface ServerConfig {
+  /** What createRoom needs: nothing, a signupSecret, or a teacherPass. */
+  teacherSignup: 'open' | 'secret' | 'token';
 }
 
 export interface JoinedRoom {
@@ -98,9 +107,10 @@ export interface HistoryPage {
 /** `url`: the server, as http(s)://host:port or ws(s)://host:port. */
 export declare function createRoom(
   url: string,
-  room: { name: string; teacherName: string },
+  room: { name: string; teacherName: string; teacherPass?: string; signupSecret?: string },
   options?: HttpOptions,
 ): Promise<CreatedRoom>;
+export declare function getServerConfig(url: string, options?: HttpOptions): Promise<ServerConfig>;
 export declare function joinRoom(
   url: string,
   join: { joinCode: string; name: string },
@@ -108,7 +118,7 @@ export declare function joinRoom(
 ): Promise<JoinedRoom>;
 export declare function addTeacher(
   url: string,
-  teacher: { roomId: string; teacherToken: string; name: string },
+  teacher: { roomId: string; teacherToken: string; name: string; teacherId?: string },
   options?: HttpOptions,
 ): Promise<JoinedRoom>;
 
