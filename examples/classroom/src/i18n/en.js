@@ -283,4 +283,14 @@ export default {
   'error.queue_full': 'Too many messages are waiting to be sent.',
   'error.http': 'Could not reach the server.',
   'error.unknown': 'Something went wrong.',
+
+  // -- deploy branch: who may create a class ---------------------------------
+  'landing.start.secret': 'Signup code',
+  'landing.start.secretHint': 'This server asks for a code before a new teacher starts a class. Ask whoever runs it at your school.',
+  'landing.start.secretMissing': 'Enter the signup code.',
+  'landing.start.secretWrong': 'That signup code is not right.',
+  'landing.start.token': 'Teacher token',
+  'landing.start.tokenHint': 'Paste the teacher token your school district gave you.',
+  'landing.start.tokenMissing': 'Paste your teacher token.',
+  'landing.start.passExpired': 'Your teacher sign-in on this browser has expired. Start the class again.',
 };

@@ -282,4 +282,14 @@ export default {
   'error.queue_full': '보내려고 기다리는 메시지가 너무 많아요.',
   'error.http': '서버에 연결할 수 없어요.',
   'error.unknown': '문제가 생겼어요.',
+
+  // -- deploy branch: who may create a class ---------------------------------
+  'landing.start.secret': '가입 코드',
+  'landing.start.secretHint': '이 서버에서는 처음 수업을 여는 선생님께 코드를 물어요. 학교의 서버 담당자에게 받으세요.',
+  'landing.start.secretMissing': '가입 코드를 입력하세요.',
+  'landing.start.secretWrong': '가입 코드가 맞지 않아요.',
+  'landing.start.token': '교사 토큰',
+  'landing.start.tokenHint': '교육청에서 받은 교사 토큰을 붙여 넣으세요.',
+  'landing.start.tokenMissing': '교사 토큰을 붙여 넣으세요.',
+  'landing.start.passExpired': '이 브라우저의 선생님 로그인이 만료됐어요. 수업을 다시 시작하세요.',
 };
