@@ -72,6 +72,13 @@ impl TestServer {
         server
     }
 
+    /// Starts a server on an existing data dir (a restored backup, say),
+    /// which the test keeps and removes.
+    pub async fn start_in(data_dir: &Path, args: &[&str]) -> TestServer {
+        let args = args.iter().map(|s| s.to_string()).collect();
+        TestServer::spawn(data_dir, args, Vec::new(), Arc::default())
+    }
+
     fn spawn(
         data_dir: &Path,
         args: Vec<String>,
