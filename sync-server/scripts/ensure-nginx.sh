@@ -23,21 +23,7 @@ if bash -c "$HAVE_NGINX" >/dev/null 2>&1; then
 fi
 "$here/install-debian-package.sh" nginx "$HAVE_NGINX"
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO=(sudo)
-fi
-if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  if systemctl is-active --quiet nginx.service; then
-    say "stopping the nginx service the package started"
-    "${SUDO[@]}" systemctl stop nginx.service || true
-  fi
-elif [ -x /etc/init.d/nginx ]; then
-  if "${SUDO[@]}" /etc/init.d/nginx status >/dev/null 2>&1; then
-    say "stopping the nginx service the package started"
-    "${SUDO[@]}" /etc/init.d/nginx stop >&2 || true
-  fi
-fi
+"$(dirname "$0")/stop-package-service.sh" nginx
 
 if ! bash -c "$HAVE_NGINX" >/dev/null 2>&1; then
   say "installed nginx but still found no nginx program; install it yourself (apt-get install nginx)"

@@ -75,7 +75,7 @@ fn sorted(ids: &[&String]) -> Vec<String> {
 
 #[tokio::test]
 async fn teachers_see_their_own_and_co_taught_classes_only() {
-    let server = TestServer::start().await;
+    let mut server = TestServer::start().await;
     let kims = server.create_room("Kim's maths", "Kim").await;
     let lees = server.create_room("Lee's art", "Lee").await;
     let mut kim = server.lobby(&kims.pass).await;
@@ -104,6 +104,14 @@ async fn teachers_see_their_own_and_co_taught_classes_only() {
     let body = serde_json::json!({ "name": "Kim", "teacherId": "" });
     let (status, answer) = server.post(&path, Some(&lees.teacher.token), body).await;
     assert_eq!((status.as_u16(), answer["error"]["code"].as_str()), (400, Some("invalid")));
+
+    // After a restart the lobby is read back from storage, teachers and all.
+    drop((kim, kim_again, lee));
+    server.kill9_and_restart();
+    let mut kim = server.lobby(&kims.pass).await;
+    assert_eq!(ids(kim.recv_lobby().await), sorted(&[&kims.id, &kims_second.id, &lees.id]));
+    let mut lee = server.lobby(&lees.pass).await;
+    assert_eq!(ids(lee.recv_lobby().await), sorted(&[&lees.id, &lees_second.id]));
 }
 
 #[tokio::test]

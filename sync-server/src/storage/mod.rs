@@ -14,6 +14,7 @@ pub mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 pub mod stored;
+pub mod teacher_ids;
 
 use std::path::PathBuf;
 
