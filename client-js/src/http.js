@@ -67,11 +67,22 @@ export async function request(base, method, route, { token, json, form, timeoutM
 }
 
 /**
- * Creates a room; the creator becomes its teacher and owner.
- * @returns {Promise<{ roomId: string, joinCode: string, teacherToken: string, userId: string }>}
+ * What creating a class asks for on this server (PROTOCOL.md §11).
+ * @returns {Promise<{ teacherSignup: 'open' | 'secret' | 'token' }>}
  */
-export function createRoom(url, { name, teacherName }, options = {}) {
-  return request(url, 'POST', '/api/rooms', { ...options, json: { name, teacherName } });
+export function getServerConfig(url, options = {}) {
+  return request(url, 'GET', '/api/config', options);
+}
+
+/**
+ * Creates a room; the creator becomes its teacher and owner. `teacherPass`
+ * (from an earlier createRoom, or a district's teacher token) keeps the
+ * teacher the same teacher; `signupSecret` is for servers that ask for one.
+ * @returns {Promise<{ roomId: string, joinCode: string, teacherToken: string, userId: string, teacherPass: string, teacherId: string }>}
+ */
+export function createRoom(url, { name, teacherName, teacherPass, signupSecret }, options = {}) {
+  const json = signupSecret ? { name, teacherName, signupSecret } : { name, teacherName };
+  return request(url, 'POST', '/api/rooms', { ...options, token: teacherPass, json });
 }
 
 /**
@@ -84,14 +95,15 @@ export function joinRoom(url, { joinCode, name }, options = {}) {
 }
 
 /**
- * Adds a co-teacher (needs a teacher token of that room).
+ * Adds a co-teacher (needs a teacher token of that room). With `teacherId`
+ * (theirs, from their own createRoom), the class shows in their lobby.
  * @returns {Promise<{ roomId: string, token: string, userId: string, color: string, name: string }>}
  */
-export function addTeacher(url, { roomId, teacherToken, name }, options = {}) {
+export function addTeacher(url, { roomId, teacherToken, name, teacherId }, options = {}) {
   return request(url, 'POST', `/api/rooms/${encodeURIComponent(roomId)}/teachers`, {
     ...options,
     token: teacherToken,
-    json: { name },
+    json: teacherId ? { name, teacherId } : { name },
   });
 }
 

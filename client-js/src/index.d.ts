@@ -62,6 +62,15 @@ export interface CreatedRoom {
   joinCode: string;
   teacherToken: string;
   userId: string;
+  /** The creator's teacher pass: send it with their next createRoom. */
+  teacherPass: string;
+  /** The teacher id the pass carries (give it to colleagues for addTeacher). */
+  teacherId: string;
+}
+
+export interface ServerConfig {
+  /** What createRoom needs: nothing, a signupSecret, or a teacherPass. */
+  teacherSignup: 'open' | 'secret' | 'token';
 }
 
 export interface JoinedRoom {
@@ -100,9 +109,10 @@ export interface HistoryPage {
 /** `url`: the server, as http(s)://host:port or ws(s)://host:port. */
 export declare function createRoom(
   url: string,
-  room: { name: string; teacherName: string },
+  room: { name: string; teacherName: string; teacherPass?: string; signupSecret?: string },
   options?: HttpOptions,
 ): Promise<CreatedRoom>;
+export declare function getServerConfig(url: string, options?: HttpOptions): Promise<ServerConfig>;
 export declare function joinRoom(
   url: string,
   join: { joinCode: string; name: string },
@@ -110,7 +120,7 @@ export declare function joinRoom(
 ): Promise<JoinedRoom>;
 export declare function addTeacher(
   url: string,
-  teacher: { roomId: string; teacherToken: string; name: string },
+  teacher: { roomId: string; teacherToken: string; name: string; teacherId?: string },
   options?: HttpOptions,
 ): Promise<JoinedRoom>;
 /** `token`: the owner's teacher token, or the server's operator secret. */

@@ -4,7 +4,7 @@
 
 export { connect, JigsyncClient, DEFAULTS, RECONNECT_DEFAULTS } from './client.js';
 export { Board, REMOTE_ORIGIN, DropOrigin } from './board.js';
-export { createRoom, joinRoom, addTeacher, fetchReport, deleteRoom } from './http.js';
+export { createRoom, joinRoom, addTeacher, fetchReport, deleteRoom, getServerConfig } from './http.js';
 export { JigsyncError, CLIENT_ERROR_CODES } from './errors.js';
 export { createMoveThrottle } from './move-throttle.js';
 export { snapDrop, progress, edgeShape, piecePath } from './puzzle/index.js';

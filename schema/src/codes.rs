@@ -38,6 +38,11 @@ pub enum ErrorCode {
     ChatOff,
     /// Teachers switched students' whispers off.
     WhispersOff,
+    /// `--teacher-signup secret`: creating a class needs the operator's
+    /// signup secret (missing or wrong), or a teacher pass.
+    SignupSecretRequired,
+    /// `--teacher-signup token`: creating a class needs a teacher pass.
+    TeacherTokenRequired,
 }
 
 impl ErrorCode {
@@ -58,6 +63,8 @@ impl ErrorCode {
             ErrorCode::Muted => "muted",
             ErrorCode::ChatOff => "chat_off",
             ErrorCode::WhispersOff => "whispers_off",
+            ErrorCode::SignupSecretRequired => "signup_secret_required",
+            ErrorCode::TeacherTokenRequired => "teacher_token_required",
         }
     }
 
@@ -65,8 +72,12 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::Invalid | ErrorCode::Malformed => 400,
-            ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden | ErrorCode::Muted | ErrorCode::ChatOff | ErrorCode::WhispersOff => 403,
+            ErrorCode::Unauthorized | ErrorCode::TeacherTokenRequired => 401,
+            ErrorCode::Forbidden
+            | ErrorCode::Muted
+            | ErrorCode::ChatOff
+            | ErrorCode::WhispersOff
+            | ErrorCode::SignupSecretRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Busy | ErrorCode::Locked => 409,
             ErrorCode::TooLarge => 413,

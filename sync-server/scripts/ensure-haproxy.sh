@@ -21,24 +21,7 @@ fi
 say() { echo "ensure-haproxy: $*" >&2; }
 "$(dirname "$0")/install-debian-package.sh" haproxy "$HAVE_HAPROXY"
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO=(sudo)
-fi
-# A policy-rc.d that allows starts may have let the service start: stop it,
-# straight through systemctl or the init script (invoke-rc.d would ask the
-# refusing policy-rc.d again).
-if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  if systemctl is-active --quiet haproxy.service; then
-    say "stopping the haproxy service the package started"
-    "${SUDO[@]}" systemctl stop haproxy.service || true
-  fi
-elif [ -x /etc/init.d/haproxy ]; then
-  if "${SUDO[@]}" /etc/init.d/haproxy status >/dev/null 2>&1; then
-    say "stopping the haproxy service the package started"
-    "${SUDO[@]}" /etc/init.d/haproxy stop >&2 || true
-  fi
-fi
+"$(dirname "$0")/stop-package-service.sh" haproxy
 
 if ! bash -c "$HAVE_HAPROXY" >/dev/null 2>&1; then
   say "installed haproxy but still found no haproxy program; install it yourself (apt-get install haproxy)"

@@ -1,5 +1,5 @@
-//! Shared server state: configuration, storage, signing key, live rooms, the
-//! lobby, rate limits, and the shutdown signal every task listens to.
+//! Shared server state: configuration, storage, signing key, signup rule,
+//! live rooms, the lobby, rate limits, and the shutdown signal every task listens to.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use crate::lobby::Lobby;
 use crate::operator::OperatorToken;
 use crate::rate_limit::Limits;
 use crate::room::RoomRegistry;
+use crate::signup::Signup;
 use crate::storage::Storage;
 use crate::uploads::BlobStore;
 
@@ -21,6 +22,8 @@ pub struct App {
     pub config: Config,
     pub storage: Arc<dyn Storage>,
     pub keys: Keyring,
+    /// Who may create a class.
+    pub signup: Signup,
     pub rooms: RoomRegistry,
     pub lobby: Arc<Lobby>,
     pub limits: Limits,

@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::logging::LogFormat;
+use crate::signup::SignupMode;
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "jigsync", version, about = "Real-time sync server for classroom puzzle boards")]
@@ -185,6 +186,53 @@ pub struct Config {
     /// `--close-idle-hours`. For the idle-close tests only.
     #[arg(long, env = "JIGSYNC_CLOSE_IDLE_SECS", hide = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub close_idle_secs: Option<u64>,
+
+    /// Who may create a class: anyone (`open`), whoever gives the secret in
+    /// `--teacher-signup-secret-file` (`secret`), or the holder of a
+    /// teacher token minted with the signing key (`token`, see `jigsync
+    /// mint-teacher-token`).
+    #[arg(long, env = "JIGSYNC_TEACHER_SIGNUP", value_enum, default_value_t = SignupMode::Open)]
+    pub teacher_signup: SignupMode,
+
+    /// A file holding the signup secret for `--teacher-signup secret`
+    /// (surrounding white space is ignored).
+    #[arg(long, env = "JIGSYNC_TEACHER_SIGNUP_SECRET_FILE")]
+    pub teacher_signup_secret_file: Option<PathBuf>,
+
+    /// Days a teacher token this server hands out (with each class created)
+    /// stays valid; a teacher who creates a class within them keeps their
+    /// identity without being asked for the secret again.
+    #[arg(long, env = "JIGSYNC_TEACHER_PASS_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..))]
+    pub teacher_pass_days: u64,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the binary does instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print a teacher token signed with the first signing key (the same
+    /// keys as the server: `--signing-key-file`, `JIGSYNC_SIGNING_KEY`, or
+    /// the data dir's own key), for `--teacher-signup token`.
+    MintTeacherToken {
+        /// The teacher's stable id (`sub`): the lobby groups classes by it.
+        #[arg(long)]
+        sub: String,
+        /// The teacher's name (`name`).
+        #[arg(long)]
+        name: String,
+        /// Days the token stays valid.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+        days: u64,
+    },
+    /// Copy the SQLite database (an online backup: the server may be
+    /// running), the uploads and the data dir's signing key into the new
+    /// directory PATH, which can then serve as a data dir.
+    Backup {
+        /// The directory to create.
+        path: PathBuf,
+    },
 }
 
 impl Config {
@@ -216,6 +264,10 @@ impl Config {
     /// How long a class may go without anyone connected before it closes.
     pub fn close_idle(&self) -> Duration {
         Duration::from_secs(self.close_idle_secs.unwrap_or(self.close_idle_hours.saturating_mul(3600)))
+    }
+
+    pub fn teacher_pass_ttl(&self) -> Duration {
+        Duration::from_secs(self.teacher_pass_days.saturating_mul(86_400))
     }
 
     pub fn room_idle(&self) -> Duration {

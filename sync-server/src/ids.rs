@@ -27,6 +27,12 @@ pub fn user_id() -> String {
     format!("u{}", random_string(ID_ALPHABET, 11))
 }
 
+/// A teacher's id across classes, when this server makes one (a district's
+/// passes bring their own).
+pub fn teacher_id() -> String {
+    format!("t{}", random_string(ID_ALPHABET, 15))
+}
+
 pub fn join_code() -> String {
     random_string(JOIN_ALPHABET, JOIN_CODE_LEN)
 }

@@ -71,20 +71,50 @@ impl Keyring {
         &self.keys[0]
     }
 
+    /// The key that signs (for MACs other than tokens).
+    pub(crate) fn signing_key(&self) -> &TokenKey {
+        &self.signer().1
+    }
+
     /// A token for `claims`, valid for the configured lifetime from now.
     pub fn sign(&self, claims: &Claims) -> String {
         self.sign_at(claims, now_secs())
     }
 
     fn sign_at(&self, claims: &Claims, now: u64) -> String {
-        let (kid, key) = self.signer();
         let signed = Signed { claims: claims.clone(), exp: now.saturating_add(self.ttl.as_secs()) };
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&signed).expect("claims serialize"));
-        let head = format!("v2.{kid}.{payload}");
+        self.seal("v2", &serde_json::to_vec(&signed).expect("claims serialize"))
+    }
+
+    /// `<tag>.<kid>.<payload>.<mac>` for `json` signed with the first key.
+    /// The tag is signed too, so a token of one kind never passes as
+    /// another.
+    pub(crate) fn seal(&self, tag: &str, json: &[u8]) -> String {
+        let (kid, key) = self.signer();
+        let head = format!("{tag}.{kid}.{}", URL_SAFE_NO_PAD.encode(json));
         let mut mac = key.mac();
         mac.update(head.as_bytes());
         let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         format!("{head}.{sig}")
+    }
+
+    /// The JSON payload of a [`Self::seal`]ed token with this `tag`, if one
+    /// of the keys signed it (expiry is the caller's to check).
+    pub(crate) fn open(&self, tag: &str, token: &str) -> Result<Vec<u8>, TokenError> {
+        // base64url and hex have no dots, so the dots delimit the parts.
+        let parts: Vec<&str> = token.split('.').collect();
+        let [token_tag, kid, payload, sig] = parts.as_slice() else {
+            return Err(TokenError::Invalid);
+        };
+        if *token_tag != tag {
+            return Err(TokenError::Invalid);
+        }
+        let (_, key) = self.keys.iter().find(|(k, _)| k == kid).ok_or(TokenError::UnknownKey)?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Invalid)?;
+        let mut mac = key.mac();
+        mac.update(format!("{tag}.{kid}.{payload}").as_bytes());
+        mac.verify_slice(&sig).map_err(|_| TokenError::Invalid)?;
+        URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Invalid)
     }
 
     /// The claims of a token one of the keys signed and that has not
@@ -104,19 +134,10 @@ impl Keyring {
     }
 
     fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
-        // base64url and hex have no dots, so the dots delimit the parts.
-        let parts: Vec<&str> = token.split('.').collect();
-        let (kid, payload, sig) = match parts.as_slice() {
-            ["v2", kid, payload, sig] => (*kid, *payload, *sig),
-            ["v1", payload, sig] => return self.verify_v1(payload, sig),
-            _ => return Err(TokenError::Invalid),
-        };
-        let (_, key) = self.keys.iter().find(|(k, _)| k == kid).ok_or(TokenError::UnknownKey)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Invalid)?;
-        let mut mac = key.mac();
-        mac.update(format!("v2.{kid}.{payload}").as_bytes());
-        mac.verify_slice(&sig).map_err(|_| TokenError::Invalid)?;
-        let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Invalid)?;
+        if let ["v1", payload, sig] = token.split('.').collect::<Vec<_>>().as_slice() {
+            return self.verify_v1(payload, sig);
+        }
+        let json = self.open("v2", token)?;
         let signed: Signed = serde_json::from_slice(&json).map_err(|_| TokenError::Invalid)?;
         if now >= signed.exp {
             return Err(TokenError::Expired);
@@ -155,7 +176,7 @@ impl Keyring {
     }
 }
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

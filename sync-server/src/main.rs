@@ -1,4 +1,5 @@
-//! The `jigsync` binary: parse flags, set up logging, serve.
+//! The `jigsync` binary: parse flags, set up logging, serve (or run a
+//! subcommand: `mint-teacher-token`, `backup`).
 
 use clap::Parser;
 use jigsync_server::config::Config;
@@ -15,6 +16,15 @@ async fn main() -> std::process::ExitCode {
         let message = jigsync_server::panics::message(info.payload());
         tracing::error!(%location, panic = %message, "panicked");
     }));
+    if let Some(command) = &config.command {
+        return match jigsync_server::commands::run(&config, command).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(err) => {
+                tracing::error!(error = %err, "jigsync failed");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     match jigsync_server::server::serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -21,6 +21,7 @@ use crate::operator::OperatorToken;
 use crate::rate_limit::Limits;
 use crate::room::env::RoomEnv;
 use crate::room::RoomRegistry;
+use crate::signup::{Signup, SignupConfigError};
 use crate::storage::postgres::PostgresStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Storage, StorageError};
@@ -39,6 +40,8 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Signup(#[from] SignupConfigError),
     #[error("cannot join the cluster: {0}")]
     Cluster(#[from] crate::cluster::JoinError),
     #[error("cannot listen on {addr}: {source}")]
@@ -51,7 +54,7 @@ pub enum StartError {
 
 /// The keys of `JIGSYNC_SIGNING_KEY` and `--signing-key-file`, in that
 /// order; without any, the data dir's own key.
-fn keyring(config: &Config) -> Result<Keyring, KeyError> {
+pub fn keyring(config: &Config) -> Result<Keyring, KeyError> {
     let mut keys = Vec::new();
     if let Some(hex_key) = &config.signing_key {
         keys.push(TokenKey::from_hex(hex_key, "JIGSYNC_SIGNING_KEY")?);
@@ -74,6 +77,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
     let keys = keyring(&config)?;
     let operator = config.operator_token_file.as_deref().map(OperatorToken::from_file).transpose()?;
+    let signup =
+        Signup::new(config.teacher_signup, config.teacher_signup_secret_file.as_deref(), config.teacher_pass_ttl())?;
     let listener = bind(config.addr).await?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     let metrics_listener = match config.metrics_addr {
@@ -92,9 +97,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         participants,
         online: 0,
     });
+    let teachers = storage.open_room_teachers().await?;
     let lobby = Arc::new(match config.database_url {
-        Some(_) => Lobby::shared(open_rooms),
-        None => Lobby::new(open_rooms),
+        Some(_) => Lobby::shared(open_rooms, teachers),
+        None => Lobby::new(open_rooms, teachers),
     });
     let shutdown = CancellationToken::new();
     let cluster = match &config.database_url {
@@ -135,6 +141,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         config,
         storage,
         keys,
+        signup,
         rooms: RoomRegistry::new(room_env.clone()),
         lobby,
         blobs,

@@ -194,6 +194,33 @@ async fn every_nodes_lobby_lists_every_nodes_rooms_live() {
 }
 
 #[tokio::test]
+async fn a_teacher_sees_only_their_classes_on_every_node_and_co_taught_ones_once_invited() {
+    let cluster = TestCluster::start(2, &[]).await;
+    let kims = cluster.nodes[0].create_room("Kim's maths", "Kim").await;
+    let lees = cluster.nodes[0].create_room("Lee's art", "Lee").await;
+    let mut kim = cluster.nodes[1].lobby(&kims.pass).await;
+    wait_for(&mut kim, |r| r.id == kims.id).await;
+    // Lee's class gets a student; Kim, on the other node, hears of Kim's own
+    // class changing (Ann joins it later) but never of Lee's.
+    cluster.nodes[0].join(&lees, "Ann").await;
+    cluster.nodes[0].join(&kims, "Bo").await;
+    loop {
+        match kim.recv_lobby().await {
+            LobbyMsg::Room(r) if r.id == kims.id && r.participants == 2 => break,
+            LobbyMsg::Room(r) => assert_eq!(r.id, kims.id, "Kim saw a class of Lee's"),
+            LobbyMsg::Rooms { rooms } => assert!(rooms.iter().all(|r| r.id == kims.id), "{rooms:?}"),
+            LobbyMsg::Closed { .. } => {}
+        }
+    }
+    // Lee invites Kim on node 0: node 1 shows Kim the class.
+    let path = format!("/api/rooms/{}/teachers", lees.id);
+    let body = json!({ "name": "Kim", "teacherId": kims.teacher_id });
+    let (status, _) = cluster.nodes[0].post(&path, Some(&lees.teacher.token), body).await;
+    assert_eq!(status, 201);
+    wait_for(&mut kim, |r| r.id == lees.id).await;
+}
+
+#[tokio::test]
 async fn a_paused_owner_is_fenced_off_and_its_clients_reconnect_to_the_new_owner() {
     // Short leases, so the pause outlasts one quickly; ten renewals per
     // lease, so a node starved of CPU on a busy machine keeps its room until

@@ -105,6 +105,15 @@ impl Storage for FlakyStorage {
     fn blob_store(&self, dir: std::path::PathBuf) -> std::io::Result<jigsync_server::uploads::BlobStore> {
         self.inner.blob_store(dir)
     }
+    async fn link_teacher(&self, room: &str, user: &str, teacher: &str) -> Result<(), StorageError> {
+        self.inner.link_teacher(room, user, teacher).await
+    }
+    async fn teacher_of(&self, room: &str, user: &str) -> Result<Option<String>, StorageError> {
+        self.inner.teacher_of(room, user).await
+    }
+    async fn open_room_teachers(&self) -> Result<Vec<(String, String)>, StorageError> {
+        self.inner.open_room_teachers().await
+    }
     async fn ping(&self) -> Result<(), StorageError> {
         self.inner.ping().await
     }
@@ -177,7 +186,7 @@ impl Room {
         let storage = Arc::new(FlakyStorage { inner, failing: AtomicBool::new(false) });
         let env = RoomEnv {
             storage: storage.clone(),
-            lobby: Arc::new(Lobby::new([])),
+            lobby: Arc::new(Lobby::new([], vec![])),
             idle: Duration::from_secs(60),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),

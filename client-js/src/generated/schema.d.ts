@@ -51,7 +51,7 @@ export interface BoardInfo { boardId: number; puzzleId: number; mode: BoardMode;
 export interface BoardMeta { image: string; rows: number; cols: number; pieceWidth: number; pieceHeight: number; seed: number; width: number; height: number }
 export type BoardMode = 'individual' | 'shared' | 'groups';
 export interface ChatRules { whispers: WhisperRule; chatOff: boolean; muted: string[] }
-export type ErrorCode = 'invalid' | 'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'busy' | 'locked' | 'rate_limited' | 'too_large' | 'unsupported_media_type' | 'internal' | 'unavailable' | 'muted' | 'chat_off' | 'whispers_off';
+export type ErrorCode = 'invalid' | 'malformed' | 'unauthorized' | 'forbidden' | 'not_found' | 'busy' | 'locked' | 'rate_limited' | 'too_large' | 'unsupported_media_type' | 'internal' | 'unavailable' | 'muted' | 'chat_off' | 'whispers_off' | 'signup_secret_required' | 'teacher_token_required';
 export interface Message { seq: number; ts: number; kind: MessageKind; from: string | null; to: string | null; text: string; upload: Attachment | null; event: SystemEvent | null }
 export type MessageKind = 'chat' | 'whisper' | 'system';
 export interface Move { board: number; piece: number; x: number; y: number; seq: number; t: number }

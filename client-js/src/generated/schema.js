@@ -49,7 +49,7 @@ export const TYPES = {
   BoardMeta: { kind: 'struct', fields: [['image', 'str'], ['rows', 'u16'], ['cols', 'u16'], ['pieceWidth', 'f32'], ['pieceHeight', 'f32'], ['seed', 'u32'], ['width', 'f32'], ['height', 'f32']] },
   BoardMode: { kind: 'enum', values: ['individual', 'shared', 'groups'] },
   ChatRules: { kind: 'struct', fields: [['whispers', 'WhisperRule'], ['chatOff', 'bool'], ['muted', { list: 'str' }]] },
-  ErrorCode: { kind: 'enum', values: ['invalid', 'malformed', 'unauthorized', 'forbidden', 'not_found', 'busy', 'locked', 'rate_limited', 'too_large', 'unsupported_media_type', 'internal', 'unavailable', 'muted', 'chat_off', 'whispers_off'] },
+  ErrorCode: { kind: 'enum', values: ['invalid', 'malformed', 'unauthorized', 'forbidden', 'not_found', 'busy', 'locked', 'rate_limited', 'too_large', 'unsupported_media_type', 'internal', 'unavailable', 'muted', 'chat_off', 'whispers_off', 'signup_secret_required', 'teacher_token_required'] },
   Message: { kind: 'struct', fields: [['seq', 'u64'], ['ts', 'i64'], ['kind', 'MessageKind'], ['from', { option: 'str' }], ['to', { option: 'str' }], ['text', 'str'], ['upload', { option: 'Attachment' }], ['event', { option: 'SystemEvent' }]] },
   MessageKind: { kind: 'enum', values: ['chat', 'whisper', 'system'] },
   Move: { kind: 'struct', fields: [['board', 'u32'], ['piece', 'u16'], ['x', 'f32'], ['y', 'f32'], ['seq', 'u32'], ['t', 'u32']] },

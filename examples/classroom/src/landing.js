@@ -12,26 +12,37 @@ import { normaliseCode } from './join-code.js';
 import { languageSwitch } from './language-switch.js';
 import { MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS, nameProblem, roomNameProblem } from './names.js';
 import { forgetClass, recentClasses, savedIdentity, saveSession, spacedCode } from './session.js';
+import { forgetTeacherPass, loadTeacherPass, saveTeacherPass, signupMode } from './teacher-pass.js';
 import { brand } from './widgets.js';
 
 /** Ids of the fields whose text survives a redraw (a language switch). */
-const FIELDS = ['join-code', 'student-name', 'teacher-name', 'room-name'];
+const FIELDS = ['join-code', 'student-name', 'teacher-name', 'room-name', 'signup-credential'];
+
+/** What the fields hold now, to draw the page again with. */
+const fieldValues = () => Object.fromEntries(FIELDS.map((id) => [id, document.getElementById(id)?.value ?? '']));
 
 /** Draws the landing page into `root`; returns the function that removes it. */
 export function renderLanding(root, { code, onEnter }) {
   // Who this browser already is in that class (or was, last, as a student):
   // offered instead of the join form, until "Not you?" sets it aside.
-  const state = { saved: savedIdentity(normaliseCode(code)) };
+  // `signup`: what creating a class asks for here ('open' until the server says).
+  const state = { saved: savedIdentity(normaliseCode(code)), signup: 'open' };
   const draw = (values, focusId) => {
     root.replaceChildren();
     drawLanding(root, { values, focusId, onEnter, state, redraw: draw });
   };
   draw({ 'join-code': normaliseCode(code) }, state.saved ? 'continue-as' : code ? 'student-name' : 'join-code');
-  const off = onLocaleChange(() => {
-    const values = Object.fromEntries(FIELDS.map((id) => [id, document.getElementById(id)?.value ?? '']));
-    draw(values, document.activeElement?.id);
+  let removed = false;
+  signupMode(location.origin).then((mode) => {
+    if (removed || mode === state.signup) return;
+    state.signup = mode;
+    draw(fieldValues(), document.activeElement?.id);
   });
-  return off;
+  const off = onLocaleChange(() => draw(fieldValues(), document.activeElement?.id));
+  return () => {
+    removed = true;
+    off();
+  };
 }
 
 function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
@@ -57,6 +68,26 @@ function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
     placeholder: t('landing.start.roomPlaceholder'),
     value: values['room-name'] ?? '',
   });
+  // A server that asks for a secret or a district's token, and no pass yet:
+  // the form asks for it (a pass, once held, is enough from then on).
+  const credentialKind = loadTeacherPass() ? null : { secret: 'secret', token: 'token' }[state.signup] ?? null;
+  const credential = h('input', {
+    testid: 'signup-credential',
+    id: 'signup-credential',
+    type: credentialKind === 'secret' ? 'password' : 'text',
+    autocomplete: 'off',
+    spellcheck: false,
+    required: true,
+    'aria-describedby': 'signup-credential-hint',
+    value: values['signup-credential'] ?? '',
+  });
+  const credentialFields = credentialKind
+    ? [
+        h('label', { for: 'signup-credential' }, t(`landing.start.${credentialKind}`)),
+        credential,
+        h('p', { class: 'field-hint muted', id: 'signup-credential-hint' }, t(`landing.start.${credentialKind}Hint`)),
+      ]
+    : [];
   const startError = h('p', { class: 'form-error', role: 'alert', testid: 'start-error' });
   const startButton = h('button', { type: 'submit', class: 'button primary wide', testid: 'start-class' }, t('landing.start.submit'));
 
@@ -114,11 +145,17 @@ function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
     startError.textContent = '';
     if (report(startError, teacherName, nameProblem(teacherName.value))) return;
     if (report(startError, roomName, roomNameProblem(roomName.value))) return;
+    const given = credential.value.trim();
+    if (credentialKind && report(startError, credential, given ? null : t(`landing.start.${credentialKind}Missing`))) return;
     startButton.disabled = true;
+    // A district's token is the teacher's pass; a secret travels beside the request.
+    const teacherPass = credentialKind === 'token' ? given : loadTeacherPass() ?? undefined;
+    const signupSecret = credentialKind === 'secret' ? given : undefined;
     try {
       const name = teacherName.value.trim();
       const room = roomName.value.trim();
-      const created = await createRoom(server, { name: room, teacherName: name });
+      const created = await createRoom(server, { name: room, teacherName: name, teacherPass, signupSecret });
+      saveTeacherPass(created.teacherPass);
       saveSession({
         role: 'teacher',
         roomId: created.roomId,
@@ -130,7 +167,20 @@ function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
       });
       onEnter();
     } catch (err) {
-      startError.textContent = describeError(err);
+      const passRefused = err?.code === 'unauthorized' && teacherPass;
+      if (passRefused) {
+        // An expired pass: ask again for what the server wants (or, when it
+        // asks for nothing, just try again, as a new teacher).
+        forgetTeacherPass();
+        redraw({ ...fieldValues(), 'signup-credential': '' }, 'start-class');
+        document.querySelector('[data-testid="start-error"]').textContent = t('landing.start.passExpired');
+        return;
+      }
+      startError.textContent = describeError(err, {
+        signup_secret_required: t('landing.start.secretWrong'),
+        teacher_token_required: t('landing.start.tokenMissing'),
+      });
+      if (credentialKind) credential.setAttribute('aria-invalid', 'true');
       startButton.disabled = false;
     }
   }
@@ -287,6 +337,7 @@ function drawLanding(root, { values, focusId, onEnter, state, redraw }) {
             h('p', { class: 'field-hint muted', id: 'teacher-name-hint' }, t('name.hint', { max: MAX_NAME_CHARS })),
             h('label', { for: 'room-name' }, t('landing.start.room')),
             roomName,
+            ...credentialFields,
             startError,
             startButton,
           ),

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::Cluster;
-use crate::lobby::Lobby;
+use crate::lobby::{Lobby, Teachers};
 
 /// How often a node publishes its rooms' counts and reads everyone's.
 pub const LOBBY_SYNC: Duration = Duration::from_secs(1);
@@ -72,13 +72,16 @@ async fn publish(
     Ok(())
 }
 
-async fn read(pool: &PgPool) -> Result<Vec<RoomSummary>, sqlx::Error> {
+async fn read(pool: &PgPool) -> Result<Vec<(RoomSummary, Teachers)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT r.id, r.name,
             (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id AND m.status = 'active') AS participants,
             COALESCE((SELECT p.online FROM room_presence p
                       JOIN room_leases l ON l.room_id = p.room_id AND l.node_id = p.node_id
-                      WHERE p.room_id = r.id AND l.expires_at > now()), 0) AS online
+                      WHERE p.room_id = r.id AND l.expires_at > now()), 0) AS online,
+            ARRAY(SELECT t.teacher_id FROM teacher_ids t
+                  JOIN members m ON m.room_id = t.room_id AND m.user_id = t.user_id
+                  WHERE t.room_id = r.id AND m.status = 'active') AS teachers
          FROM rooms r WHERE r.closed_at IS NULL ORDER BY r.created_at, r.id",
     )
     .fetch_all(pool)
@@ -86,12 +89,14 @@ async fn read(pool: &PgPool) -> Result<Vec<RoomSummary>, sqlx::Error> {
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     rows.iter()
         .map(|row| {
-            Ok(RoomSummary {
+            let summary = RoomSummary {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,
                 participants: count(row.try_get("participants")?),
                 online: count(row.try_get("online")?),
-            })
+            };
+            let teachers: Vec<String> = row.try_get("teachers")?;
+            Ok((summary, teachers.into_iter().collect()))
         })
         .collect()
 }

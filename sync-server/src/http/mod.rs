@@ -4,6 +4,7 @@
 
 mod boards;
 mod body_limit;
+mod client_config;
 mod error_response;
 mod extract;
 mod ops;
@@ -48,6 +49,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rooms/{room_id}/boards", get(boards::list_boards))
         .route_layer(from_fn_with_state(app.clone(), owner::to_owner));
     let json_api = Router::new()
+        .route("/config", get(client_config::client_config))
         .route("/rooms", post(rooms::create_room))
         .route("/join", post(rooms::join))
         // Served from the store by any node.

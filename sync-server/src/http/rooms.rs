@@ -1,9 +1,11 @@
-//! Room routes: create a room, join with a code, invite a co-teacher, page
-//! message history.
+//! Room routes: create a room (as the signup rule allows, see
+//! [`crate::signup`]), join with a code, invite a co-teacher, page message
+//! history.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jigsync_schema::limits::{MAX_HISTORY_PAGE, MAX_NAME_CHARS, MAX_ROOM_NAME_CHARS};
@@ -19,6 +21,7 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::room::RoomCmd;
 use crate::storage::{HistoryQuery, MemberRow, MemberStatus, RoomRow, StorageError};
+use crate::teacher_pass::{is_teacher_id, MAX_TEACHER_ID_CHARS};
 use crate::{cluster, ids, validate};
 
 /// Attempts at a fresh join code before giving up (collisions are rare: 29^6
@@ -30,6 +33,8 @@ const JOIN_CODE_ATTEMPTS: usize = 5;
 pub struct CreateRoom {
     name: String,
     teacher_name: String,
+    /// The operator's secret, under `--teacher-signup secret`.
+    signup_secret: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -39,20 +44,32 @@ pub struct RoomCreated {
     join_code: String,
     teacher_token: String,
     user_id: String,
+    /// The creator's teacher pass: sent with their next class and to the
+    /// lobby, it keeps them the same teacher.
+    teacher_pass: String,
+    teacher_id: String,
 }
 
 fn check_ip_budget(app: &App, ip: ClientIp) -> Result<(), ApiError> {
     app.limits.joins.check_key(&ip.0).map_err(|_| ApiError::rate_limited())
 }
 
+/// The token of an `Authorization: Bearer` header, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::trim)
+}
+
 pub async fn create_room(
     State(app): State<Arc<App>>,
     ip: ClientIp,
+    headers: HeaderMap,
     Json(body): Json<CreateRoom>,
 ) -> Result<(StatusCode, Json<RoomCreated>), ApiError> {
     check_ip_budget(&app, ip)?;
     let name = validate::name("name", &body.name, MAX_ROOM_NAME_CHARS)?;
     let teacher_name = validate::name("teacherName", &body.teacher_name, MAX_NAME_CHARS)?;
+    let teacher = app.signup.admit(&app.keys, bearer(&headers), body.signup_secret.as_deref(), &teacher_name)?;
     let now = now_ms();
     let user = ids::user_id();
     for _ in 0..JOIN_CODE_ATTEMPTS {
@@ -80,6 +97,8 @@ pub async fn create_room(
         };
         match app.storage.create_room(&room, &owner).await {
             Ok(()) => {
+                app.storage.link_teacher(&room.id, &user, &teacher.teacher_id).await?;
+                app.lobby.add_teacher(&room.id, &teacher.teacher_id);
                 app.lobby.update(RoomSummary {
                     id: room.id.clone(),
                     name: room.name.clone(),
@@ -89,7 +108,14 @@ pub async fn create_room(
                 let teacher_token =
                     app.keys.sign(&Claims { room: room.id.clone(), user: user.clone(), role: Role::Teacher });
                 tracing::info!(room = %room.id, "room created");
-                let created = RoomCreated { room_id: room.id, join_code: room.join_code, teacher_token, user_id: user };
+                let created = RoomCreated {
+                    room_id: room.id,
+                    join_code: room.join_code,
+                    teacher_token,
+                    user_id: user,
+                    teacher_pass: teacher.pass,
+                    teacher_id: teacher.teacher_id,
+                };
                 return Ok((StatusCode::CREATED, Json(created)));
             }
             Err(StorageError::DuplicateJoinCode) => continue,
@@ -162,8 +188,12 @@ pub async fn join(
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AddTeacher {
     name: String,
+    /// The co-teacher's teacher id (the `teacherId` of their own classes,
+    /// or the `sub` of their pass): the class appears in their lobby.
+    teacher_id: Option<String>,
 }
 
 /// A teacher invites a co-teacher (another adult with their own identity).
@@ -180,7 +210,15 @@ pub async fn add_teacher(
         return Err(ApiError::forbidden("only teachers may add teachers"));
     }
     let name = validate::name("name", &body.name, MAX_NAME_CHARS)?;
-    Ok((StatusCode::CREATED, Json(admit(&app, &room_id, name, Role::Teacher).await?)))
+    if body.teacher_id.as_deref().is_some_and(|id| !is_teacher_id(id)) {
+        return Err(ApiError::invalid(format!("teacherId must be 1 to {MAX_TEACHER_ID_CHARS} characters")));
+    }
+    let joined = admit(&app, &room_id, name, Role::Teacher).await?;
+    if let Some(teacher) = &body.teacher_id {
+        app.storage.link_teacher(&room_id, &joined.user_id, teacher).await?;
+        app.lobby.add_teacher(&room_id, teacher);
+    }
+    Ok((StatusCode::CREATED, Json(joined)))
 }
 
 #[derive(Deserialize)]

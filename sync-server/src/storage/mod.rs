@@ -15,6 +15,7 @@ pub mod postgres;
 pub mod room_deletion;
 pub mod sqlite;
 pub mod stored;
+pub mod teacher_ids;
 
 use std::path::PathBuf;
 
@@ -303,6 +304,13 @@ pub trait Storage: Send + Sync + 'static {
     /// files in `dir` beside an embedded store, or the database itself when
     /// several nodes share it (every node must serve every upload).
     fn blob_store(&self, dir: PathBuf) -> std::io::Result<BlobStore>;
+    /// Records that member `user` of `room` is teacher `teacher` (the `sub`
+    /// of their teacher pass), for the lobby.
+    async fn link_teacher(&self, room: &str, user: &str, teacher: &str) -> Result<(), StorageError>;
+    /// The teacher id of member `user` of `room`, if one was recorded.
+    async fn teacher_of(&self, room: &str, user: &str) -> Result<Option<String>, StorageError>;
+    /// `(room, teacher id)` of every active teacher member of every open room.
+    async fn open_room_teachers(&self) -> Result<Vec<(String, String)>, StorageError>;
     /// One cheap query: whether the database answers (`/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
     /// Flushes and closes; called once on shutdown.

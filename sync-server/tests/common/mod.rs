@@ -72,6 +72,13 @@ impl TestServer {
         server
     }
 
+    /// Starts a server on an existing data dir (a restored backup, say),
+    /// which the test keeps and removes.
+    pub async fn start_in(data_dir: &Path, args: &[&str]) -> TestServer {
+        let args = args.iter().map(|s| s.to_string()).collect();
+        TestServer::spawn(data_dir, args, Vec::new(), Arc::default())
+    }
+
     fn spawn(
         data_dir: &Path,
         args: Vec<String>,
@@ -233,15 +240,21 @@ impl TestServer {
     }
 
     pub async fn create_room(&self, name: &str, teacher: &str) -> Room {
-        let (status, body) = self.post("/api/rooms", None, json!({ "name": name, "teacherName": teacher })).await;
+        self.create_room_as(name, teacher, None).await
+    }
+
+    /// Creates a room as the holder of teacher pass `pass` (a new teacher
+    /// without one).
+    pub async fn create_room_as(&self, name: &str, teacher: &str, pass: Option<&str>) -> Room {
+        let (status, body) = self.post("/api/rooms", pass, json!({ "name": name, "teacherName": teacher })).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        let text = |field: &str| body[field].as_str().unwrap_or_else(|| panic!("{field} in {body}")).to_owned();
         Room {
-            id: body["roomId"].as_str().unwrap().to_owned(),
-            join_code: body["joinCode"].as_str().unwrap().to_owned(),
-            teacher: Person {
-                token: body["teacherToken"].as_str().unwrap().to_owned(),
-                id: body["userId"].as_str().unwrap().to_owned(),
-            },
+            id: text("roomId"),
+            join_code: text("joinCode"),
+            teacher: Person { token: text("teacherToken"), id: text("userId") },
+            pass: text("teacherPass"),
+            teacher_id: text("teacherId"),
         }
     }
 
@@ -375,6 +388,9 @@ pub struct Room {
     pub id: String,
     pub join_code: String,
     pub teacher: Person,
+    /// The creator's teacher pass, and the teacher id it carries.
+    pub pass: String,
+    pub teacher_id: String,
 }
 
 pub struct Client {

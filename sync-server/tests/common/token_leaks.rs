@@ -25,7 +25,7 @@ pub fn remember(token: &str) {
 
 /// Remembers the tokens an API answer hands out.
 pub fn remember_in(body: &Value) {
-    for field in ["token", "teacherToken"] {
+    for field in ["token", "teacherToken", "teacherPass"] {
         if let Some(token) = body[field].as_str() {
             remember(token);
         }

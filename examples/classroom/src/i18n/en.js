@@ -348,4 +348,13 @@ export default {
     'Its chat, boards, pictures and the list of students are removed from the server. This cannot be undone.',
   'screen.deleted.title': 'The class was deleted',
   'screen.deleted.body': 'Nothing of it is left on the server. Start a new class from the home page whenever you need one.',
+  // -- deploy branch: who may create a class ---------------------------------
+  'landing.start.secret': 'Signup code',
+  'landing.start.secretHint': 'This server asks for a code before a new teacher starts a class. Ask whoever runs it at your school.',
+  'landing.start.secretMissing': 'Enter the signup code.',
+  'landing.start.secretWrong': 'That signup code is not right.',
+  'landing.start.token': 'Teacher token',
+  'landing.start.tokenHint': 'Paste the teacher token your school district gave you.',
+  'landing.start.tokenMissing': 'Paste your teacher token.',
+  'landing.start.passExpired': 'Your teacher sign-in on this browser has expired. Start the class again.',
 };

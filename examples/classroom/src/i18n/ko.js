@@ -346,4 +346,13 @@ export default {
   'room.delete.body': '채팅, 퍼즐 판, 그림과 학생 명단이 서버에서 지워져요. 되돌릴 수 없어요.',
   'screen.deleted.title': '수업을 삭제했어요',
   'screen.deleted.body': '서버에 이 수업의 기록이 남아 있지 않아요. 필요할 때 처음 화면에서 새 수업을 시작하세요.',
+  // -- deploy branch: who may create a class ---------------------------------
+  'landing.start.secret': '가입 코드',
+  'landing.start.secretHint': '이 서버에서는 처음 수업을 여는 선생님께 코드를 물어요. 학교의 서버 담당자에게 받으세요.',
+  'landing.start.secretMissing': '가입 코드를 입력하세요.',
+  'landing.start.secretWrong': '가입 코드가 맞지 않아요.',
+  'landing.start.token': '교사 토큰',
+  'landing.start.tokenHint': '교육청에서 받은 교사 토큰을 붙여 넣으세요.',
+  'landing.start.tokenMissing': '교사 토큰을 붙여 넣으세요.',
+  'landing.start.passExpired': '이 브라우저의 선생님 로그인이 만료됐어요. 수업을 다시 시작하세요.',
 };

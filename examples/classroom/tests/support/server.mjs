@@ -34,12 +34,13 @@ export function checkPrerequisites() {
 }
 
 /**
- * Starts jigsync on a free port with a fresh data dir and the app:
+ * Starts jigsync on a free port with a fresh data dir and the app (and
+ * `options.args`, more flags):
  * { url, port, logTail(), stopProcess(), startProcess(), stop() }.
  */
 export async function startServer(options = {}) {
   checkPrerequisites();
-  const server = await startJigsync({ ...options, args: ['--web-dir', DIST_DIR] });
+  const server = await startJigsync({ ...options, args: ['--web-dir', DIST_DIR, ...(options.args ?? [])] });
   return Object.assign(server, { url: server.http });
 }
 

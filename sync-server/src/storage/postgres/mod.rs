@@ -14,6 +14,7 @@
 mod commit;
 mod delete;
 mod load;
+mod teachers;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -366,6 +367,18 @@ impl Storage for PostgresStorage {
 
     fn blob_store(&self, _dir: PathBuf) -> std::io::Result<BlobStore> {
         Ok(BlobStore::postgres(self.pool.clone()))
+    }
+
+    async fn link_teacher(&self, room: &str, user: &str, teacher: &str) -> Result<(), StorageError> {
+        teachers::link(&self.pool, room, user, teacher).await
+    }
+
+    async fn teacher_of(&self, room: &str, user: &str) -> Result<Option<String>, StorageError> {
+        teachers::teacher_of(&self.pool, room, user).await
+    }
+
+    async fn open_room_teachers(&self) -> Result<Vec<(String, String)>, StorageError> {
+        teachers::of_open_rooms(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StorageError> {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 mod commit;
 mod delete;
+mod teachers;
 
 use async_trait::async_trait;
 use jigsync_schema::{BoardId, Message};
@@ -306,6 +307,18 @@ impl Storage for SqliteStorage {
 
     fn blob_store(&self, dir: PathBuf) -> std::io::Result<BlobStore> {
         BlobStore::open(dir)
+    }
+
+    async fn link_teacher(&self, room: &str, user: &str, teacher: &str) -> Result<(), StorageError> {
+        teachers::link(&self.pool, room, user, teacher).await
+    }
+
+    async fn teacher_of(&self, room: &str, user: &str) -> Result<Option<String>, StorageError> {
+        teachers::teacher_of(&self.pool, room, user).await
+    }
+
+    async fn open_room_teachers(&self) -> Result<Vec<(String, String)>, StorageError> {
+        teachers::of_open_rooms(&self.pool).await
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
