@@ -11,6 +11,7 @@
 //! - [`server`]: what the server sends on the room channel and the lobby.
 //! - [`model`]: the records both directions share (participants, messages).
 //! - [`board`]: puzzle-board records and drag positions (motion lane).
+//! - [`history`]: a board's timeline for replay (an HTTP body, not a frame).
 //! - [`codes`]: stable error codes and WebSocket close codes.
 //! - [`limits`]: size limits the server enforces and clients should respect.
 //! - [`codec`]: encoding, decoding, and recovering a request's `ref` from a
@@ -20,6 +21,7 @@ pub mod board;
 pub mod client;
 pub mod codec;
 pub mod codes;
+pub mod history;
 pub mod limits;
 pub mod model;
 pub mod server;
@@ -28,6 +30,7 @@ pub use board::{BoardId, BoardInfo, BoardMeta, BoardMode, Move, PieceId, Spotlig
 pub use client::ClientMsg;
 pub use codec::{decode, encode, peek_ref, DecodeError};
 pub use codes::{CloseCode, ErrorCode};
+pub use history::{BoardHistory, HistoryKeyframe, HistoryUpdate};
 pub use model::{Attachment, Message, MessageKind, Participant, Role, RoomSummary, SystemEvent, SystemEventKind};
 pub use server::{LobbyMsg, ServerMsg};
 

@@ -2,6 +2,7 @@
 //! between JSON and the room/storage layers; errors leave as [`ApiError`]
 //! JSON bodies.
 
+mod board_history;
 mod boards;
 mod body_limit;
 mod error_response;
@@ -50,6 +51,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/join", post(rooms::join))
         // Served from the store by any node.
         .route("/rooms/{room_id}/messages", get(rooms::messages))
+        .route("/rooms/{room_id}/boards/{board_id}/history", get(board_history::board_history))
         .merge(at_owner)
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(from_fn_with_state(json_limit, body_limit::enforce));

@@ -22,6 +22,7 @@ use jigsync_schema::{BoardId, Message};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
+use super::board_history::{read_timeline, BoardTimeline, HistoryWindow, ARCHIVE_UPDATES, KEEP_KEYFRAME};
 use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
@@ -253,6 +254,19 @@ impl Storage for PostgresStorage {
         .bind(snapshot)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(KEEP_KEYFRAME)
+            .bind(room)
+            .bind(i64::from(board))
+            .bind(seq_i64(upto_seq)?)
+            .bind(snapshot)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(ARCHIVE_UPDATES)
+            .bind(room)
+            .bind(i64::from(board))
+            .bind(seq_i64(upto_seq)?)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM board_updates WHERE room_id = $1 AND board_id = $2 AND seq <= $3")
             .bind(room)
             .bind(i64::from(board))
@@ -262,6 +276,22 @@ impl Storage for PostgresStorage {
         tx.commit().await?;
         observe("compact_board", started);
         Ok(())
+    }
+
+    async fn board_history(
+        &self,
+        room: &str,
+        board: BoardId,
+        window: HistoryWindow,
+    ) -> Result<Option<BoardTimeline>, StorageError> {
+        let started = Instant::now();
+        // One snapshot for every statement, so a compaction moving updates
+        // to the archive meanwhile neither hides nor doubles them.
+        let mut tx = self.pool.begin_with(load::BEGIN).await?;
+        let timeline = read_timeline!(&mut *tx, room, board, window);
+        tx.commit().await?;
+        observe("board_history", started);
+        timeline
     }
 
     async fn put_upload(&self, upload: &UploadRow) -> Result<(), StorageError> {
