@@ -283,4 +283,19 @@ export default {
   'error.queue_full': 'Too many messages are waiting to be sent.',
   'error.http': 'Could not reach the server.',
   'error.unknown': 'Something went wrong.',
+
+  // -- Replay of a board (branch replay) ---------------------------------------
+  'replay.open': 'Replay',
+  'replay.title': 'Replay',
+  'replay.loading': 'Loading the replay…',
+  'replay.back': 'Back to the live board',
+  'replay.empty': 'Nothing has happened on this board yet.',
+  'replay.play': 'Play',
+  'replay.pause': 'Pause',
+  'replay.speed': 'Replay speed',
+  'replay.scrubber': 'Moment of the replay',
+  'replay.time': '{now} of {total}',
+  'replay.mark.drop': 'Piece placed',
+  'replay.mark.join': 'Pieces joined',
+  'replay.mark.solved': 'Solved',
 };

@@ -282,4 +282,19 @@ export default {
   'error.queue_full': '보내려고 기다리는 메시지가 너무 많아요.',
   'error.http': '서버에 연결할 수 없어요.',
   'error.unknown': '문제가 생겼어요.',
+
+  // -- Replay of a board (branch replay) ---------------------------------------
+  'replay.open': '다시 보기',
+  'replay.title': '풀이 다시 보기',
+  'replay.loading': '다시 보기를 불러오는 중이에요…',
+  'replay.back': '실시간 보드로 돌아가기',
+  'replay.empty': '아직 이 보드에서 움직인 조각이 없어요.',
+  'replay.play': '재생',
+  'replay.pause': '일시 정지',
+  'replay.speed': '재생 속도',
+  'replay.scrubber': '다시 보기 시점',
+  'replay.time': '{total} 중 {now}',
+  'replay.mark.drop': '조각 놓음',
+  'replay.mark.join': '조각 맞춤',
+  'replay.mark.solved': '완성',
 };
