@@ -125,6 +125,20 @@ pub const ARCHIVE_UPDATES: &str = "INSERT INTO board_history (room_id, board_id,
     WHERE room_id = $1 AND board_id = $2 AND seq <= $3
     ON CONFLICT DO NOTHING";
 
+/// Compaction's archive step on an open transaction `$tx` (either store's):
+/// [`KEEP_KEYFRAME`], then [`ARCHIVE_UPDATES`]; run before the folded
+/// updates are deleted from the live log.
+macro_rules! archive_folded {
+    ($tx:expr, $room:expr, $board:expr, $upto_seq:expr, $snapshot:expr) => {{
+        use $crate::storage::board_history::{ARCHIVE_UPDATES, KEEP_KEYFRAME};
+        let (tx, room, board) = ($tx, $room, i64::from($board));
+        let upto = $crate::storage::stored::seq_i64($upto_seq)?;
+        sqlx::query(KEEP_KEYFRAME).bind(room).bind(board).bind(upto).bind($snapshot).execute(&mut *tx).await?;
+        sqlx::query(ARCHIVE_UPDATES).bind(room).bind(board).bind(upto).execute(&mut *tx).await?;
+    }};
+}
+pub(crate) use archive_folded;
+
 /// Reads a board's timeline on an open read transaction `$conn` (either
 /// store's): a macro rather than a function because the two drivers' row
 /// and connection types share no trait that runs queries.

@@ -15,7 +15,7 @@ use jigsync_schema::{BoardId, Message};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use super::board_history::{read_timeline, BoardTimeline, HistoryWindow, ARCHIVE_UPDATES, KEEP_KEYFRAME};
+use super::board_history::{archive_folded, read_timeline, BoardTimeline, HistoryWindow};
 use super::group_commit::GroupCommit;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
@@ -211,19 +211,7 @@ impl Storage for SqliteStorage {
         .bind(snapshot)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(KEEP_KEYFRAME)
-            .bind(room)
-            .bind(i64::from(board))
-            .bind(seq_i64(upto_seq)?)
-            .bind(snapshot)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(ARCHIVE_UPDATES)
-            .bind(room)
-            .bind(i64::from(board))
-            .bind(seq_i64(upto_seq)?)
-            .execute(&mut *tx)
-            .await?;
+        archive_folded!(&mut *tx, room, board, upto_seq, snapshot);
         sqlx::query("DELETE FROM board_updates WHERE room_id = ? AND board_id = ? AND seq <= ?")
             .bind(room)
             .bind(i64::from(board))
