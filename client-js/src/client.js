@@ -24,6 +24,7 @@ import { Emitter } from './emitter.js';
 import { CLIENT_ERROR_CODES, JigsyncError } from './errors.js';
 import { request as httpRequest, toBlob, wsBase } from './http.js';
 import { createMoveThrottle } from './move-throttle.js';
+import { historyRoute, replayOf } from './replay.js';
 import { resolveWebSocket } from './websocket.js';
 
 /** Reconnect defaults: delay = random(0, min(maxDelay, baseDelay × factor^attempt)). */
@@ -197,6 +198,15 @@ export class JigsyncClient extends Emitter {
     if (limit !== undefined && limit !== null) query.set('limit', String(limit));
     const qs = query.toString();
     return this.#http('GET', (room) => `/api/rooms/${room}/messages${qs ? `?${qs}` : ''}`);
+  }
+
+  /**
+   * A board's replay (teachers, and the board's members): its timeline,
+   * optionally the window `from`..`to` (ms), as a Replay (replay.js).
+   */
+  async replay(boardId, { from, to } = {}) {
+    const bytes = await this.#http('GET', (room) => historyRoute(room, boardId, { from, to }), { binary: true });
+    return replayOf(bytes);
   }
 
   // -------------------------------------------------------------------------
@@ -576,13 +586,14 @@ export class JigsyncClient extends Emitter {
     this.#socket.send(encodeClientMsg(msg));
   }
 
-  async #http(method, route, { json, form } = {}) {
+  async #http(method, route, { json, form, binary } = {}) {
     if (this.#terminal) throw new JigsyncError(CLIENT_ERROR_CODES.closed, 'the client is closed');
     if (!this.roomId) await this.ready;
     return httpRequest(this.#url, method, route(encodeURIComponent(this.roomId)), {
       token: this.#token,
       json,
       form,
+      binary,
       timeoutMs: this.#options.requestTimeout,
       fetch: this.#options.fetch,
     });

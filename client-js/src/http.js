@@ -21,9 +21,15 @@ export function wsBase(url) {
 
 /**
  * One request. `json` is sent as a JSON body, `form` as multipart. Resolves
- * with the parsed JSON body of a 2xx response; throws JigsyncError otherwise.
+ * with the parsed JSON body of a 2xx response (its bytes, a Uint8Array, with
+ * `binary`); throws JigsyncError otherwise.
  */
-export async function request(base, method, route, { token, json, form, timeoutMs = 10_000, fetch: fetchFn } = {}) {
+export async function request(
+  base,
+  method,
+  route,
+  { token, json, form, binary = false, timeoutMs = 10_000, fetch: fetchFn } = {},
+) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
   let body;
@@ -49,6 +55,7 @@ export async function request(base, method, route, { token, json, form, timeoutM
       `${method} ${route}: ${timedOut ? `no answer within ${timeoutMs} ms` : err?.message ?? err}`,
     );
   }
+  if (res.ok && binary) return new Uint8Array(await res.arrayBuffer());
   const text = await res.text();
   let parsed = null;
   try {

@@ -348,6 +348,8 @@ export declare class JigsyncClient {
   upload(file: Blob | Uint8Array | ArrayBuffer, name?: string): Promise<UploadInfo>;
   uploadImage(file: Blob | Uint8Array | ArrayBuffer, name?: string): Promise<Ack & { upload: UploadInfo }>;
   history(page?: { before?: number; limit?: number }): Promise<HistoryPage>;
+  /** A board's replay (teachers and the board's members), optionally a window of it (ms). */
+  replay(boardId: number, window?: ReplayWindow): Promise<Replay>;
 
   // Teacher controls
   startPuzzle(puzzle: {
@@ -430,3 +432,90 @@ export declare function decodeServerMsg(bytes: Uint8Array): ServerMsg;
 export declare function decodeLobbyMsg(bytes: Uint8Array): LobbyMsg;
 
 export type { Attachment };
+
+// ---------------------------------------------------------------------------
+// Replay (replay.js; schema/PROTOCOL.md §11, Board history)
+
+export interface ReplayWindow {
+  /** ms; the replay starts at the state of this moment. */
+  from?: number;
+  /** ms; the replay ends at the last update at or before this moment. */
+  to?: number;
+}
+
+export interface HistoryKeyframe {
+  seq: number;
+  ts: number;
+  /** The whole document after update `seq` (Yjs v1). */
+  state: Uint8Array;
+}
+
+export interface HistoryUpdate {
+  seq: number;
+  ts: number;
+  /** The user id whose write it was; null for the server's own. */
+  author: string | null;
+  /** Yjs v1 update. */
+  update: Uint8Array;
+}
+
+export interface DecodedHistory {
+  board: number;
+  completedAt: number | null;
+  base: HistoryKeyframe | null;
+  keyframes: HistoryKeyframe[];
+  authors: string[];
+  updates: HistoryUpdate[];
+}
+
+export interface ReplayMark {
+  kind: 'drop' | 'join' | 'solved';
+  time: number;
+  author: string | null;
+}
+
+export interface ReplayEvents {
+  seek: { time: number; doc: Y.Doc; replaced: boolean; index: number };
+  play: { speed: number };
+  pause: { time: number };
+}
+
+/** Transaction origin of every change a replay makes to its document. */
+export declare const REPLAY_ORIGIN: Readonly<{ jigsync: 'replay' }>;
+
+export declare function loadReplay(
+  url: string,
+  options: ReplayWindow & { roomId: string; boardId: number; token: string } & HttpOptions,
+): Promise<Replay>;
+
+export declare function decodeHistory(bytes: Uint8Array): DecodedHistory;
+
+export declare class Replay {
+  constructor(history: DecodedHistory, info?: { bytes?: number });
+  readonly board: number;
+  readonly completedAt: number | null;
+  readonly updates: HistoryUpdate[];
+  /** The keyframes the server sent, oldest first. */
+  readonly keyframes: Array<{ seq: number; ts: number }>;
+  /** Size of the body it was loaded from. */
+  readonly bytes: number;
+  /** First and last moment of the timeline (ms). */
+  readonly start: number;
+  readonly end: number;
+  /** The document as of `time`; a new Y.Doc after a seek backward. */
+  readonly doc: Y.Doc;
+  readonly time: number;
+  readonly playing: boolean;
+  readonly speed: number;
+  on<E extends keyof ReplayEvents>(event: E, listener: (payload: ReplayEvents[E]) => void): () => void;
+  once<E extends keyof ReplayEvents>(event: E, listener: (payload: ReplayEvents[E]) => void): () => void;
+  off<E extends keyof ReplayEvents>(event: E, listener: (payload: ReplayEvents[E]) => void): void;
+  /** Positions the document at `time` (clamped) and returns it. */
+  seek(time: number): Y.Doc;
+  play(options?: { speed?: number }): void;
+  pause(): void;
+  setSpeed(speed: number): void;
+  /** Drops, group joins and the solved moment, in order. */
+  marks(): ReplayMark[];
+  destroy(): void;
+}

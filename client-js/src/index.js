@@ -7,5 +7,6 @@ export { Board, REMOTE_ORIGIN, DropOrigin } from './board.js';
 export { createRoom, joinRoom, addTeacher, fetchReport, deleteRoom, getServerConfig } from './http.js';
 export { JigsyncError, CLIENT_ERROR_CODES } from './errors.js';
 export { createMoveThrottle } from './move-throttle.js';
+export { loadReplay, decodeHistory, Replay, REPLAY_ORIGIN } from './replay.js';
 export { snapDrop, progress, edgeShape, piecePath } from './puzzle/index.js';
 export { encodeClientMsg, decodeServerMsg, decodeLobbyMsg, CodecError } from './codec.js';

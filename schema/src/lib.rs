@@ -12,6 +12,7 @@
 //! - [`model`]: the records both directions share (participants, messages).
 //! - [`board`]: puzzle-board records and drag positions (motion lane).
 //! - [`chat_rules`]: what teachers allow in a room's chat.
+//! - [`history`]: a board's timeline for replay (an HTTP body, not a frame).
 //! - [`codes`]: stable error codes and WebSocket close codes.
 //! - [`limits`]: size limits the server enforces and clients should respect.
 //! - [`codec`]: encoding, decoding, and recovering a request's `ref` from a
@@ -22,6 +23,7 @@ pub mod chat_rules;
 pub mod client;
 pub mod codec;
 pub mod codes;
+pub mod history;
 pub mod limits;
 pub mod model;
 pub mod server;
@@ -31,6 +33,7 @@ pub use chat_rules::{ChatRules, WhisperRule};
 pub use client::ClientMsg;
 pub use codec::{decode, encode, peek_ref, DecodeError};
 pub use codes::{CloseCode, ErrorCode};
+pub use history::{BoardHistory, HistoryKeyframe, HistoryUpdate};
 pub use model::{Attachment, Message, MessageKind, Participant, Role, RoomSummary, SystemEvent, SystemEventKind};
 pub use server::{LobbyMsg, ServerMsg};
 

@@ -18,6 +18,7 @@ use jigsync_server::outbox::{outbox, ConnId, OutboxReceiver};
 use jigsync_server::room::core::snapshot::CoreSnapshot;
 use jigsync_server::room::env::RoomEnv;
 use jigsync_server::room::{PuzzleSpec, RoomCmd, RoomRegistry};
+use jigsync_server::storage::board_history::{BoardTimeline, HistoryWindow};
 use jigsync_server::storage::sqlite::SqliteStorage;
 use jigsync_server::storage::*;
 use tokio_util::sync::CancellationToken;
@@ -83,6 +84,14 @@ impl Storage for FlakyStorage {
     }
     async fn compact_board(&self, room: &str, board: BoardId, upto: u64, snapshot: &[u8]) -> Result<(), StorageError> {
         self.inner.compact_board(room, board, upto, snapshot).await
+    }
+    async fn board_history(
+        &self,
+        room: &str,
+        board: BoardId,
+        window: HistoryWindow,
+    ) -> Result<Option<BoardTimeline>, StorageError> {
+        self.inner.board_history(room, board, window).await
     }
     async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError> {
         self.inner.put_upload(upload, room).await

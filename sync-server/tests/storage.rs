@@ -204,8 +204,15 @@ async fn one_batch_holds_every_kind_of_write(store: &dyn Storage, other: &dyn St
             Write::Puzzle(puzzle.clone()),
             Write::Board(board_one.clone()),
             Write::Board(board_two.clone()),
-            Write::BoardUpdate { room: "r-batch".into(), board: 1, seq: 1, ts: 5_100, data: vec![1, 0, 255] },
-            Write::BoardUpdate { room: "r-batch".into(), board: 1, seq: 2, ts: 5_101, data: vec![] },
+            Write::BoardUpdate {
+                room: "r-batch".into(),
+                board: 1,
+                seq: 1,
+                ts: 5_100,
+                author: None,
+                data: vec![1, 0, 255],
+            },
+            Write::BoardUpdate { room: "r-batch".into(), board: 1, seq: 2, ts: 5_101, author: None, data: vec![] },
             Write::CloseRoom { room: "r-batch".into(), at: 5_200 },
         ])
         .await
@@ -299,7 +306,7 @@ async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
     store
         .commit(&[
             Write::Message { room: "r-atomic".into(), message: chat(1, "u-owner", "first") },
-            Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 1, ts: 6_001, data: vec![1] },
+            Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 1, ts: 6_001, author: None, data: vec![1] },
         ])
         .await
         .expect("first batch");
@@ -309,7 +316,7 @@ async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
             Write::Member(member("r-atomic", "u-ann", Role::Student, 6_010, MemberStatus::Active)),
             Write::Owner { room: "r-atomic".into(), owner: Some("u-ann".into()) },
             Write::Message { room: "r-atomic".into(), message: chat(2, "u-owner", "second") },
-            Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 2, ts: 6_011, data: vec![2] },
+            Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 2, ts: 6_011, author: None, data: vec![2] },
             Write::Spotlight { room: "r-atomic".into(), spotlight: Some(Spotlight { board: 1, hide_names: false }) },
             Write::CloseRoom { room: "r-atomic".into(), at: 6_020 },
         ]
@@ -318,7 +325,7 @@ async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
         // seq 1 is taken
         Write::Message { room: "r-atomic".into(), message: chat(1, "u-owner", "again") },
         // board update 1 is taken
-        Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 1, ts: 6_012, data: vec![9] },
+        Write::BoardUpdate { room: "r-atomic".into(), board: 1, seq: 1, ts: 6_012, author: None, data: vec![9] },
         // no such upload
         Write::Message {
             room: "r-atomic".into(),
@@ -354,7 +361,7 @@ async fn a_taken_seq_is_refused_to_a_second_writer(store: &dyn Storage, other: &
     store
         .commit(&[
             Write::Message { room: "r-fence".into(), message: chat(1, "u-owner", "from the first node") },
-            Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: 1, ts: 7_001, data: vec![1] },
+            Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: 1, ts: 7_001, author: None, data: vec![1] },
         ])
         .await
         .expect("first writer");
@@ -362,7 +369,8 @@ async fn a_taken_seq_is_refused_to_a_second_writer(store: &dyn Storage, other: &
     let message = Write::Message { room: "r-fence".into(), message: chat(1, "u-owner", "from the second node") };
     let refused = other.commit(&[message]).await;
     assert!(matches!(refused, Err(StorageError::Database(_))), "message seq taken: {refused:?}");
-    let update = Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: 1, ts: 7_002, data: vec![2] };
+    let update =
+        Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: 1, ts: 7_002, author: None, data: vec![2] };
     let refused = other.commit(&[update]).await;
     assert!(matches!(refused, Err(StorageError::Database(_))), "board update seq taken: {refused:?}");
     // Even from the same handle.
@@ -382,7 +390,14 @@ async fn a_taken_seq_is_refused_to_a_second_writer(store: &dyn Storage, other: &
     let batch = |text: &str, board_seq: u64| {
         vec![
             Write::Message { room: "r-fence".into(), message: chat(3, "u-owner", text) },
-            Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: board_seq, ts: 7_003, data: text.into() },
+            Write::BoardUpdate {
+                room: "r-fence".into(),
+                board: 3,
+                seq: board_seq,
+                ts: 7_003,
+                author: None,
+                data: text.into(),
+            },
         ]
     };
     let (first, second) = (batch("first racer", 2), batch("second racer", 3));
@@ -415,7 +430,7 @@ async fn batches_committed_together_fail_only_where_they_clash(store: &dyn Stora
         .map(|i| {
             vec![
                 Write::Message { room: room(i), message: chat(1, "u-owner", &format!("room {i}")) },
-                Write::BoardUpdate { room: room(i), board: 1, seq: 1, ts: 8_001, data: vec![i as u8] },
+                Write::BoardUpdate { room: room(i), board: 1, seq: 1, ts: 8_001, author: None, data: vec![i as u8] },
             ]
         })
         .collect();
@@ -542,6 +557,7 @@ async fn compaction_replaces_the_updates_it_covers(store: &dyn Storage) {
         board,
         seq,
         ts: 11_000 + seq as i64,
+        author: None,
         data: vec![board as u8, seq as u8],
     };
     let bytes = |board: BoardId, seqs: std::ops::RangeInclusive<u64>| {
@@ -599,6 +615,7 @@ async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, ot
         board,
         seq,
         ts: 12_000 + seq as i64,
+        author: None,
         data: format!("{room} board {board} update {seq}").into_bytes(),
     };
     let data = |board: BoardId, seq: u64| format!("r-load board {board} update {seq}").into_bytes();
@@ -748,7 +765,14 @@ async fn a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store: &dyn S
             store
                 .commit(&[
                     Write::Message { room: "r-race".into(), message: chat(seq, "u-owner", "tick") },
-                    Write::BoardUpdate { room: "r-race".into(), board: 1, seq, ts: 13_000, data: vec![seq as u8] },
+                    Write::BoardUpdate {
+                        room: "r-race".into(),
+                        board: 1,
+                        seq,
+                        ts: 13_000,
+                        author: None,
+                        data: vec![seq as u8],
+                    },
                 ])
                 .await
                 .expect("a batch");

@@ -40,11 +40,12 @@ export class Cleanup {
 
 /**
  * A node:test test with its own server. `fn` gets { t, server, cleanup }.
- * On failure the server's log tail is printed as a diagnostic.
+ * On failure the server's log tail is printed as a diagnostic. `args` are
+ * extra server flags.
  */
-export function serverTest(name, fn) {
+export function serverTest(name, fn, { args = [] } = {}) {
   test(name, { timeout: 60_000 }, async (t) => {
-    const server = await startServer();
+    const server = await startServer({ args });
     const cleanup = new Cleanup();
     try {
       await fn({ t, server, cleanup });

@@ -10,6 +10,7 @@ import { locale, t, tParts } from './i18n/index.js';
 import { shareLink, spacedCode } from './session.js';
 import { removeParticipant } from './moderation.js';
 import { openStartPuzzleDialog } from './start-puzzle-dialog.js';
+import { openReplayPanel } from './replay-panel.js';
 import { createGridControls } from './dashboard-order.js';
 import { confirmDialog, dot, presenceDot, progressBar, toast } from './widgets.js';
 
@@ -288,6 +289,10 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     const reset = h('button', { class: 'button', testid: 'reset-board', onclick: () => resetBoard(boardId) }, t('teacher.reset'));
     const kick = h('button', { class: 'button danger', testid: 'kick-board-owner', hidden: true, onclick: () => removeOwner(boardId) }, t('teacher.removeStudent'));
     const stage = h('div', { class: 'focus-stage', testid: 'focused-board', dataset: { board: String(boardId) } }, view.el, view.controls);
+    const replay = h('button', { class: 'button', testid: 'replay-open', onclick: () => {
+      focused.replay?.destroy();
+      focused.replay = openReplayPanel({ client, boardId, container: focusView, stage, onClose: () => (focused.replay = null) });
+    } }, t('replay.open'));
     replaceChildren(
       focusView,
       h(
@@ -305,6 +310,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
         h('label', { class: 'checkbox', for: 'hide-names' }, hideNames, t('teacher.hideNames')),
         reset,
         kick,
+        replay,
       ),
       stage,
     );
@@ -335,6 +341,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
   function closeFocus(tellServer) {
     if (!focused) return;
     focused.view.destroy();
+    focused.replay?.destroy();
     focused = null;
     focusView.replaceChildren();
     focusView.hidden = true;

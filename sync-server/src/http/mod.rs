@@ -2,6 +2,7 @@
 //! between JSON and the room/storage layers; errors leave as [`ApiError`]
 //! JSON bodies.
 
+mod board_history;
 mod boards;
 mod body_limit;
 mod client_config;
@@ -58,6 +59,7 @@ pub fn router(app: Arc<App>) -> Router {
         // Finds the class's owner itself: the operator's secret is no
         // token of the class.
         .route("/rooms/{room_id}", delete(room_delete::delete_room))
+        .route("/rooms/{room_id}/boards/{board_id}/history", get(board_history::board_history))
         .merge(at_owner)
         .fallback(|| async { ApiError::not_found("no such API route") })
         .layer(from_fn_with_state(json_limit, body_limit::enforce));

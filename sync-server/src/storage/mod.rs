@@ -10,6 +10,7 @@
 //! that is what lets the room acknowledge. Batches of different rooms that
 //! arrive together share one transaction ([`group_commit`]).
 
+pub mod board_history;
 pub mod group_commit;
 pub mod postgres;
 pub mod room_deletion;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 use jigsync_schema::{BoardId, BoardMeta, BoardMode, Message, Role, Spotlight, WhisperRule};
 
 use crate::uploads::BlobStore;
+use board_history::{BoardTimeline, HistoryWindow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -214,6 +216,9 @@ pub enum Write {
         board: BoardId,
         seq: u64,
         ts: i64,
+        /// The user whose write it is; `None` for the server's own (the
+        /// first scatter, a correction). Kept for replay.
+        author: Option<String>,
         data: Vec<u8>,
     },
     /// Commit only while this fence holds (several nodes). A store without
@@ -270,7 +275,9 @@ pub trait Storage: Send + Sync + 'static {
     /// closed room is never served again, and reading its boards would be
     /// wasted ([`Storage::room`] still reads its row).
     async fn load_room(&self, room: &str) -> Result<Option<LoadedRoom>, StorageError>;
-    /// Replaces updates `1..=upto_seq` of a board by one snapshot.
+    /// Replaces updates `1..=upto_seq` of a board by one snapshot in the
+    /// live log; the updates move to the board's history and the snapshot
+    /// is kept there as a keyframe ([`board_history`]).
     async fn compact_board(
         &self,
         room: &str,
@@ -278,6 +285,14 @@ pub trait Storage: Send + Sync + 'static {
         upto_seq: u64,
         snapshot: &[u8],
     ) -> Result<(), StorageError>;
+    /// A board's timeline for replay, read as of one moment; `None` if the
+    /// room has no such board.
+    async fn board_history(
+        &self,
+        room: &str,
+        board: BoardId,
+        window: HistoryWindow,
+    ) -> Result<Option<BoardTimeline>, StorageError>;
     /// Records an upload posted to `room`; storing the same bytes twice
     /// (from any room) is not an error.
     async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError>;

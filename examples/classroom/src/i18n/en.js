@@ -357,4 +357,18 @@ export default {
   'landing.start.tokenHint': 'Paste the teacher token your school district gave you.',
   'landing.start.tokenMissing': 'Paste your teacher token.',
   'landing.start.passExpired': 'Your teacher sign-in on this browser has expired. Start the class again.',
+  // -- Replay of a board (branch replay) ---------------------------------------
+  'replay.open': 'Replay',
+  'replay.title': 'Replay',
+  'replay.loading': 'Loading the replay…',
+  'replay.back': 'Back to the live board',
+  'replay.empty': 'Nothing has happened on this board yet.',
+  'replay.play': 'Play',
+  'replay.pause': 'Pause',
+  'replay.speed': 'Replay speed',
+  'replay.scrubber': 'Moment of the replay',
+  'replay.time': '{now} of {total}',
+  'replay.mark.drop': 'Piece placed',
+  'replay.mark.join': 'Pieces joined',
+  'replay.mark.solved': 'Solved',
 };

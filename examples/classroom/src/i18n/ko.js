@@ -355,4 +355,18 @@ export default {
   'landing.start.tokenHint': '교육청에서 받은 교사 토큰을 붙여 넣으세요.',
   'landing.start.tokenMissing': '교사 토큰을 붙여 넣으세요.',
   'landing.start.passExpired': '이 브라우저의 선생님 로그인이 만료됐어요. 수업을 다시 시작하세요.',
+  // -- Replay of a board (branch replay) ---------------------------------------
+  'replay.open': '다시 보기',
+  'replay.title': '풀이 다시 보기',
+  'replay.loading': '다시 보기를 불러오는 중이에요…',
+  'replay.back': '실시간 보드로 돌아가기',
+  'replay.empty': '아직 이 보드에서 움직인 조각이 없어요.',
+  'replay.play': '재생',
+  'replay.pause': '일시 정지',
+  'replay.speed': '재생 속도',
+  'replay.scrubber': '다시 보기 시점',
+  'replay.time': '{total} 중 {now}',
+  'replay.mark.drop': '조각 놓음',
+  'replay.mark.join': '조각 맞춤',
+  'replay.mark.solved': '완성',
 };

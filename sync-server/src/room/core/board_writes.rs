@@ -86,10 +86,12 @@ pub fn stage_write(
     staged.touched_board = Some(board);
     let progress = geometry::progress(b.doc.meta(), &applied.pieces);
     let (was_done, done) = (b.done(), progress >= 1.0);
-    let entries = std::iter::once(update.to_vec()).chain(applied.correction.clone());
+    // The correction is the server's, not the writer's.
+    let entries = std::iter::once((Some(user.to_owned()), update.to_vec()))
+        .chain(applied.correction.clone().map(|correction| (None, correction)));
     let mut seq = b.log.next_seq;
-    for data in entries {
-        staged.writes.push(Write::BoardUpdate { room: parts.room.to_owned(), board, seq, ts: at, data });
+    for (author, data) in entries {
+        staged.writes.push(Write::BoardUpdate { room: parts.room.to_owned(), board, seq, ts: at, author, data });
         seq += 1;
     }
     // Kept beside the log for the end-of-class report, which reads it from

@@ -134,7 +134,8 @@ impl BoardSet {
         let (doc, update) = BoardDoc::create(meta.clone(), pieces);
         let row = BoardRow { room: room.to_owned(), id, puzzle, members, locked: false, meta, completed_at: None };
         staged.writes.push(Write::Board(row.clone()));
-        staged.writes.push(Write::BoardUpdate { room: room.to_owned(), board: id, seq: 1, ts: at, data: update });
+        let first = Write::BoardUpdate { room: room.to_owned(), board: id, seq: 1, ts: at, author: None, data: update };
+        staged.writes.push(first);
         Board::new(row, doc, LogPosition { next_seq: 2, since_snapshot: 1 })
     }
 

@@ -117,7 +117,8 @@ pub fn stage_reset(
     })?;
     let mut staged = Staged { touched_board: Some(board), ..Staged::default() };
     let seq = b.log.next_seq;
-    staged.writes.push(Write::BoardUpdate { room: room.to_owned(), board, seq, ts: at, data: update.clone() });
+    let author = Some(req.user.clone());
+    staged.writes.push(Write::BoardUpdate { room: room.to_owned(), board, seq, ts: at, author, data: update.clone() });
     let progress = geometry::progress(b.doc.meta(), &pieces);
     staged.writes.push(Write::Progress { room: room.to_owned(), board, progress, by: None });
     staged.writes.push(Write::Board(BoardRow { completed_at: None, ..b.row.clone() }));

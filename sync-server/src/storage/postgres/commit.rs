@@ -158,25 +158,27 @@ struct MessageColumns<'a> {
 
 /// A run of `Write::BoardUpdate`s as one insert.
 async fn insert_board_updates(conn: &mut PgConnection, writes: &[&Write]) -> Result<(), StorageError> {
-    let (mut rooms, mut boards, mut seqs, mut stamps, mut data) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut rooms, mut boards, mut seqs, mut stamps, mut authors, mut data) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for write in writes {
-        if let Write::BoardUpdate { room, board, seq, ts, data: bytes } = write {
+        if let Write::BoardUpdate { room, board, seq, ts, author, data: bytes } = write {
             rooms.push(room.as_str());
             boards.push(i64::from(*board));
             seqs.push(seq_i64(*seq)?);
             stamps.push(*ts);
+            authors.push(author.as_deref());
             data.push(bytes.as_slice());
         }
     }
     sqlx::query(
-        "INSERT INTO board_updates (room_id, board_id, seq, ts, data)
-         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])",
+        "INSERT INTO board_updates (room_id, board_id, seq, ts, author, data)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bytea[])",
     )
     .bind(&rooms)
     .bind(&boards)
     .bind(&seqs)
     .bind(&stamps)
+    .bind(&authors)
     .bind(&data)
     .execute(conn)
     .await?;

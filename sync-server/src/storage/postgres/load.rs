@@ -14,7 +14,7 @@ use crate::storage::{BoardLog, BoardRow, LoadedRoom, PuzzleRow, StorageError};
 
 /// Read-only, and one snapshot for the whole transaction (read committed
 /// would take a new one per statement).
-const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+pub const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /// The room row, then what hangs off it. A closed room matches nothing.
 const ROOM: &str = r#"

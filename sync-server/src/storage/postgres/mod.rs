@@ -24,6 +24,7 @@ use jigsync_schema::{BoardId, Message};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
+use super::board_history::{archive_folded, read_timeline, BoardTimeline, HistoryWindow};
 use super::group_commit::GroupCommit;
 use super::room_deletion::{open_rooms_idle_before, rooms_past_retention};
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
@@ -296,6 +297,7 @@ impl Storage for PostgresStorage {
         .bind(snapshot)
         .execute(&mut *tx)
         .await?;
+        archive_folded!(&mut *tx, room, board, upto_seq, snapshot);
         sqlx::query("DELETE FROM board_updates WHERE room_id = $1 AND board_id = $2 AND seq <= $3")
             .bind(room)
             .bind(i64::from(board))
@@ -305,6 +307,22 @@ impl Storage for PostgresStorage {
         tx.commit().await?;
         observe("compact_board", started);
         Ok(())
+    }
+
+    async fn board_history(
+        &self,
+        room: &str,
+        board: BoardId,
+        window: HistoryWindow,
+    ) -> Result<Option<BoardTimeline>, StorageError> {
+        let started = Instant::now();
+        // One snapshot for every statement, so a compaction moving updates
+        // to the archive meanwhile neither hides nor doubles them.
+        let mut tx = self.pool.begin_with(load::BEGIN).await?;
+        let timeline = read_timeline!(&mut *tx, room, board, window);
+        tx.commit().await?;
+        observe("board_history", started);
+        timeline
     }
 
     async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError> {

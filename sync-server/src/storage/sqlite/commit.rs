@@ -113,15 +113,18 @@ async fn commit(pool: &SqlitePool, batches: &[Vec<Write>]) -> Result<(), Storage
                 .execute(&mut *tx)
                 .await?;
             }
-            Write::BoardUpdate { room, board, seq, ts, data } => {
-                sqlx::query("INSERT INTO board_updates (room_id, board_id, seq, ts, data) VALUES (?, ?, ?, ?, ?)")
-                    .bind(room)
-                    .bind(i64::from(*board))
-                    .bind(seq_i64(*seq)?)
-                    .bind(ts)
-                    .bind(data.as_slice())
-                    .execute(&mut *tx)
-                    .await?;
+            Write::BoardUpdate { room, board, seq, ts, author, data } => {
+                sqlx::query(
+                    "INSERT INTO board_updates (room_id, board_id, seq, ts, author, data) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(room)
+                .bind(i64::from(*board))
+                .bind(seq_i64(*seq)?)
+                .bind(ts)
+                .bind(author)
+                .bind(data.as_slice())
+                .execute(&mut *tx)
+                .await?;
             }
             Write::CloseRoom { room, at } => {
                 sqlx::query("UPDATE rooms SET closed_at = ? WHERE id = ?")
