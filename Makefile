@@ -101,13 +101,16 @@ bench-dashboard: build-release web client-js/node_modules/.package-lock.json
 	$(CLASSROOM)/scripts/ensure-chromium.sh
 	JIGSYNC_BIN=$(CURDIR)/target/release/jigsync node $(CLASSROOM)/bench/dashboard-load.mjs
 
-## A few seconds of every drag target at a tiny load, so the benchmark never
-## rots. Asserts that it runs, not timings. Uses the debug build the tests
-## already made, so CI compiles no second profile for it.
+## A few seconds of every drag target (Jigsync, Socket.IO as is and
+## coalescing, Hocuspocus, y-websocket, the bare relay) at a tiny load, so
+## the benchmark never rots: each must deliver positions and acknowledge
+## drops; no timing is checked. Under a minute. Uses the debug build the
+## tests already made, so CI compiles no second profile for it.
 bench-smoke:
 	$(CARGO) build -p jigsync-server --bin jigsync -p jigsync-bench --bin dragbench --bin bare-relay
-	./target/debug/dragbench --compare --rooms 1 --students 3 --warmup 0.5 --duration 2 \
-		--max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json
+	./target/debug/dragbench --compare --check --rooms 1 --students 3 --drop-every 1 --warmup 0.5 \
+		--duration 1.5 --max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json \
+		--out target/dragbench/smoke.json > /dev/null
 
 FUZZ_TARGETS := room_frame yjs_bytes board_write
 ## How long each fuzz target runs: libFuzzer's own options, e.g.
