@@ -62,7 +62,7 @@ async fn jigsync_seats(addr: &str, n: usize) -> Result<Vec<Seat>, String> {
     let mut tasks = Vec::new();
     for first in (0..n).step_by(PER_ROOM) {
         let count = PER_ROOM.min(n - first);
-        let (http, base, gate) = (http.clone(), format!("http://{addr}"), gate.clone());
+        let (http, base, gate) = (http.clone(), crate::endpoint::http_base(addr), gate.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.map_err(|e| e.to_string())?;
             let room =

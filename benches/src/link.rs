@@ -132,13 +132,14 @@ impl Link {
         boards: &[u32],
     ) -> Result<Link, String> {
         let role_name = if role == Role::Teacher { "teacher" } else { "student" };
+        let base = crate::endpoint::ws_base(addr);
         let url = match target {
             // The room's own URL, which a load balancer in front of several
             // nodes routes by room.
-            Target::Jigsync => format!("ws://{addr}/ws/{room}?token={token}"),
-            Target::BareRelay => format!("ws://{addr}/?room={room}&role={role_name}"),
-            Target::Socketio | Target::SocketioCoalesced => format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"),
-            Target::Hocuspocus => format!("ws://{addr}/"),
+            Target::Jigsync => format!("{base}/ws/{room}?token={token}"),
+            Target::BareRelay => format!("{base}/?room={room}&role={role_name}"),
+            Target::Socketio | Target::SocketioCoalesced => format!("{base}/socket.io/?EIO=4&transport=websocket"),
+            Target::Hocuspocus => format!("{base}/"),
             Target::YWebsocket => return Link::connect_y_websocket(addr, boards).await,
         };
         let mut ws = open(&url).await?;
@@ -157,7 +158,7 @@ impl Link {
         let mut sockets = Vec::new();
         for &board in boards {
             let doc = yjs::doc_name(board);
-            let mut ws = open(&format!("ws://{addr}/{doc}")).await?;
+            let mut ws = open(&format!("{}/{doc}", crate::endpoint::ws_base(addr))).await?;
             yjs_handshake(&mut ws, Flavour::YWebsocket, &[doc]).await?;
             sockets.push(ws);
         }
