@@ -85,12 +85,14 @@ bench-cluster: build-release
 bench-boards: build-release
 	./target/release/board-figures
 
-## Drag-event throughput (benches/README.md): Jigsync, the Socket.IO 4.8
-## peer and the bare relay in turn on the same workload (30 x 30 x 30 Hz),
-## each then raised to the largest load that holds (p99 <= 100 ms, focused
-## delivery >= 99%; at most 6 steps of 5 s), then 10,000 idle connections;
-## prints the ratios. Loopback only; a few minutes. Needs Node.js (the
-## peer's npm packages are installed on first use).
+## Drag-event throughput (benches/README.md): Jigsync, Socket.IO 4.8 (as is
+## and coalescing), Hocuspocus, the y-websocket server and the bare relay in
+## turn on the same workload (30 x 30 x 30 Hz), each then raised to the
+## largest load that holds (p99 <= 100 ms, focused delivery >= 99%; at most
+## 6 steps of 5 s), then 10,000 idle connections; the server on CPU 0, the
+## load generator on the others. Prints the ratios; writes the JSON and a
+## plot to target/dragbench/. Loopback only; a quarter of an hour. Needs
+## Node.js (the peers' npm packages are installed on first use).
 bench-drag: build-release
 	./target/release/dragbench --compare
 

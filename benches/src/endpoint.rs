@@ -4,25 +4,20 @@
 //! benchmark did not start, behind a reverse proxy that mounts it under a
 //! prefix. HTTP requests and WebSockets are built from the same base.
 
+/// Each HTTP scheme and its WebSocket counterpart.
+const SCHEMES: [(&str, &str); 2] = [("http", "ws"), ("https", "wss")];
+
 /// The HTTP base (`http://host:port/prefix`, no trailing slash) of `addr`.
 pub fn http_base(addr: &str) -> String {
     let (scheme, rest) = split(addr);
-    let scheme = match scheme {
-        "ws" => "http",
-        "wss" => "https",
-        other => other,
-    };
+    let scheme = SCHEMES.iter().find(|(_, ws)| *ws == scheme).map_or(scheme, |(http, _)| http);
     format!("{scheme}://{rest}")
 }
 
 /// The WebSocket base (`ws://host:port/prefix`, no trailing slash) of `addr`.
 pub fn ws_base(addr: &str) -> String {
     let (scheme, rest) = split(addr);
-    let scheme = match scheme {
-        "http" => "ws",
-        "https" => "wss",
-        other => other,
-    };
+    let scheme = SCHEMES.iter().find(|(http, _)| *http == scheme).map_or(scheme, |(_, ws)| ws);
     format!("{scheme}://{rest}")
 }
 

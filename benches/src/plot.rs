@@ -39,7 +39,7 @@ type Failed = Box<dyn std::error::Error>;
 fn draw(root: &Area, caption: &str, results: &[Compared]) -> Result<(), Failed> {
     root.fill(&WHITE)?;
     let root = root.titled(caption, ("sans-serif", 18))?;
-    let (left, right) = root.split_horizontally(SIZE.0 * 3 / 5);
+    let (left, right) = root.split_horizontally(SIZE.0 * 11 / 20);
     latency(&left, results)?;
     cpu(&right, results)?;
     Ok(())
@@ -94,6 +94,7 @@ fn cpu(area: &Area, results: &[Compared]) -> Result<(), Failed> {
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(results.len() + 1)
+        .x_label_style(("sans-serif", 11))
         .x_label_formatter(&|x| {
             let i = x.round();
             if (x - i).abs() < 0.01 && i >= 0.0 {

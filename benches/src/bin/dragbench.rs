@@ -122,6 +122,10 @@ struct Args {
     /// teacher, acknowledged drops and sent no errors (no timing is checked).
     #[arg(long)]
     check: bool,
+    /// With --compare: a note added to the plot's title (say, that it is a
+    /// short run).
+    #[arg(long, default_value = "")]
+    note: String,
 }
 
 impl Args {
@@ -386,12 +390,14 @@ fn write_results(args: &Args, json: &serde_json::Value, results: &[Compared]) ->
     std::fs::write(&args.out, format!("{json}\n")).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let svg = args.out.with_extension("svg");
     let caption = format!(
-        "dragbench --compare: {} x (1 + {}) at {} Hz, {} s measured, server CPUs {}",
+        "dragbench --compare: {} x (1 + {}) at {} Hz, {} s measured, server CPUs {}, load average {}{}",
         args.rooms,
         args.students,
         args.hz,
         args.duration,
-        args.server_cpus.as_deref().unwrap_or("unpinned")
+        args.server_cpus.as_deref().unwrap_or("unpinned"),
+        results.first().and_then(|c| c.load.load_average.as_ref()).map_or("unknown", |l| l.0.as_str()),
+        if args.note.is_empty() { String::new() } else { format!(" ({})", args.note) }
     );
     plot::write(&svg, &caption, results)?;
     eprintln!("dragbench: wrote {} and {}", args.out.display(), svg.display());
