@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke fuzz fuzz-tools
+.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke bench-tls fuzz fuzz-tools
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -18,7 +18,7 @@ run: web
 ## clients), the classroom web app in headless Chromium (installed from
 ## Debian's packages when missing), a few seconds of the drag benchmark
 ## against every peer, and 30 s of each fuzz target.
-test: lint unit js web-test bench-smoke fuzz
+test: lint unit js web-test bench-smoke bench-tls fuzz
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -113,6 +113,14 @@ bench-smoke:
 	./target/debug/dragbench --compare --check --rooms 1 --students 3 --drop-every 1 --warmup 0.5 \
 		--duration 1.5 --max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json \
 		--out target/dragbench/smoke.json > /dev/null
+
+## `dragbench --addr https://…` against a real server behind a TLS proxy
+## (benches/tests/external_server.rs), and lint, with the bench's `tls`
+## feature, which the workspace build leaves off (benches/Cargo.toml).
+bench-tls:
+	$(CARGO) build -p jigsync-server --bin jigsync
+	$(CARGO) clippy -p jigsync-bench --features tls --all-targets -- -D warnings
+	$(CARGO) test -p jigsync-bench --features tls --test external_server
 
 FUZZ_TARGETS := room_frame yjs_bytes board_write
 ## How long each fuzz target runs: libFuzzer's own options, e.g.

@@ -143,7 +143,7 @@ pub async fn setup(w: &Workload, addr: &str) -> Result<Vec<Classroom>, String> {
     if w.target != Target::Jigsync {
         return Ok((0..w.rooms).map(|i| Classroom::synthetic(i, w.students, w.side)).collect());
     }
-    let http = reqwest::Client::new();
+    let http = crate::harness::http_client();
     let mut tasks = Vec::new();
     for _ in 0..w.rooms {
         let (http, addr, students, side) = (http.clone(), addr.to_owned(), w.students, w.side);

@@ -93,6 +93,15 @@ pub async fn post_json(http: &reqwest::Client, url: &str, token: Option<&str>, b
     send_retrying(request).await.expect("request").json().await.expect("json")
 }
 
+/// The setup's HTTP client: with the `tls` feature, one that uses the
+/// process's TLS configuration (`tls`), so `https://` servers work.
+pub fn http_client() -> reqwest::Client {
+    #[cfg(feature = "tls")]
+    return crate::tls::http_client();
+    #[cfg(not(feature = "tls"))]
+    reqwest::Client::new()
+}
+
 /// How long the setup keeps retrying a request the server rate-limits.
 const RATE_LIMITED_FOR_AT_MOST: Duration = Duration::from_secs(600);
 

@@ -57,7 +57,7 @@ impl IdleFigures {
 type Seat = (String, String, u32);
 
 async fn jigsync_seats(addr: &str, n: usize) -> Result<Vec<Seat>, String> {
-    let http = reqwest::Client::new();
+    let http = crate::harness::http_client();
     let gate = Arc::new(Semaphore::new(CONCURRENCY / 8));
     let mut tasks = Vec::new();
     for first in (0..n).step_by(PER_ROOM) {

@@ -19,4 +19,6 @@ pub mod report;
 pub mod socketio;
 pub mod tally;
 pub mod throttle;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod yjs;

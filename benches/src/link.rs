@@ -278,7 +278,16 @@ impl Link {
 }
 
 async fn open(url: &str) -> Result<Socket, String> {
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| format!("{url}: {e}"))?;
+    #[cfg(feature = "tls")]
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        url,
+        None,
+        false,
+        Some(tokio_tungstenite::Connector::Rustls(crate::tls::config())),
+    );
+    #[cfg(not(feature = "tls"))]
+    let connecting = tokio_tungstenite::connect_async(url);
+    let (ws, _) = connecting.await.map_err(|e| format!("{url}: {e}"))?;
     Ok(ws)
 }
 

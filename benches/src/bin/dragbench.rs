@@ -126,6 +126,14 @@ struct Args {
     /// short run).
     #[arg(long, default_value = "")]
     note: String,
+    /// With an `https://` `--addr`: a PEM file of CA certificates to trust
+    /// besides the public roots.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// With an `https://` `--addr`: accept any certificate (a test
+    /// server's self-signed one).
+    #[arg(long)]
+    insecure: bool,
 }
 
 impl Args {
@@ -203,6 +211,24 @@ impl Args {
     }
 }
 
+/// TLS for `--addr https://…`, when built with the `tls` feature.
+#[cfg(feature = "tls")]
+fn configure_tls(args: &Args) {
+    if args.ca_file.is_some() || args.insecure {
+        jigsync_bench::tls::configure(args.ca_file.as_deref(), args.insecure).unwrap_or_else(|e| fail(&e));
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+fn configure_tls(args: &Args) {
+    if args.ca_file.is_some()
+        || args.insecure
+        || args.addr.as_deref().is_some_and(|a| a.starts_with("https://") || a.starts_with("wss://"))
+    {
+        fail("built without TLS: build with `--features tls` (cargo build --release -p jigsync-bench --features tls)");
+    }
+}
+
 /// A Node peer of `benches/peers/<name>` (its packages installed first
 /// when missing), listening on a free loopback port.
 fn node_peer(name: &str, cpus: Option<&str>) -> Command {
@@ -228,6 +254,7 @@ fn main() {
         );
     }
     args.server_cpus = split.server;
+    configure_tls(&args);
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(&format!("runtime: {e}")));
     runtime.block_on(run(args));
 }
