@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke fuzz fuzz-tools
+.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke bench-tls fuzz fuzz-tools
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -18,7 +18,7 @@ run: web
 ## clients), the classroom web app in headless Chromium (installed from
 ## Debian's packages when missing), a few seconds of the drag benchmark
 ## against every peer, and 30 s of each fuzz target.
-test: lint unit js web-test bench-smoke fuzz
+test: lint unit js web-test bench-smoke bench-tls fuzz
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -85,12 +85,14 @@ bench-cluster: build-release
 bench-boards: build-release
 	./target/release/board-figures
 
-## Drag-event throughput (benches/README.md): Jigsync, the Socket.IO 4.8
-## peer and the bare relay in turn on the same workload (30 x 30 x 30 Hz),
-## each then raised to the largest load that holds (p99 <= 100 ms, focused
-## delivery >= 99%; at most 6 steps of 5 s), then 10,000 idle connections;
-## prints the ratios. Loopback only; a few minutes. Needs Node.js (the
-## peer's npm packages are installed on first use).
+## Drag-event throughput (benches/README.md): Jigsync, Socket.IO 4.8 (as is
+## and coalescing), Hocuspocus, the y-websocket server and the bare relay in
+## turn on the same workload (30 x 30 x 30 Hz), each then raised to the
+## largest load that holds (p99 <= 100 ms, focused delivery >= 99%; at most
+## 6 steps of 5 s), then 10,000 idle connections; the server on CPU 0, the
+## load generator on the others. Prints the ratios; writes the JSON and a
+## plot to target/dragbench/. Loopback only; a quarter of an hour. Needs
+## Node.js (the peers' npm packages are installed on first use).
 bench-drag: build-release
 	./target/release/dragbench --compare
 
@@ -101,13 +103,24 @@ bench-dashboard: build-release web client-js/node_modules/.package-lock.json
 	$(CLASSROOM)/scripts/ensure-chromium.sh
 	JIGSYNC_BIN=$(CURDIR)/target/release/jigsync node $(CLASSROOM)/bench/dashboard-load.mjs
 
-## A few seconds of every drag target at a tiny load, so the benchmark never
-## rots. Asserts that it runs, not timings. Uses the debug build the tests
-## already made, so CI compiles no second profile for it.
+## A few seconds of every drag target (Jigsync, Socket.IO as is and
+## coalescing, Hocuspocus, y-websocket, the bare relay) at a tiny load, so
+## the benchmark never rots: each must deliver positions and acknowledge
+## drops; no timing is checked. Under a minute. Uses the debug build the
+## tests already made, so CI compiles no second profile for it.
 bench-smoke:
 	$(CARGO) build -p jigsync-server --bin jigsync -p jigsync-bench --bin dragbench --bin bare-relay
-	./target/debug/dragbench --compare --rooms 1 --students 3 --warmup 0.5 --duration 2 \
-		--max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json
+	./target/debug/dragbench --compare --check --rooms 1 --students 3 --drop-every 1 --warmup 0.5 \
+		--duration 1.5 --max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json \
+		--out target/dragbench/smoke.json > /dev/null
+
+## `dragbench --addr https://…` against a real server behind a TLS proxy
+## (benches/tests/external_server.rs), and lint, with the bench's `tls`
+## feature, which the workspace build leaves off (benches/Cargo.toml).
+bench-tls:
+	$(CARGO) build -p jigsync-server --bin jigsync
+	$(CARGO) clippy -p jigsync-bench --features tls --all-targets -- -D warnings
+	$(CARGO) test -p jigsync-bench --features tls --test external_server
 
 FUZZ_TARGETS := room_frame yjs_bytes board_write
 ## How long each fuzz target runs: libFuzzer's own options, e.g.

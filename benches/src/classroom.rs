@@ -54,7 +54,7 @@ impl Classroom {
         students: usize,
         side: u16,
     ) -> Result<Classroom, String> {
-        let base = format!("http://{addr}");
+        let base = crate::endpoint::http_base(addr);
         let OpenRoom { id: room_id, teacher, join_code } = room;
         let room = json!({ "joinCode": join_code });
         let mut joined = Vec::new();
@@ -63,17 +63,13 @@ impl Classroom {
             let student = post_json(http, &format!("{base}/api/join"), None, body).await;
             joined.push((text(&student, "token")?, text(&student, "userId")?));
         }
-        let part = reqwest::multipart::Part::bytes(crate::harness::png(800, 600)).file_name("p.png");
-        let uploaded: Value = http
-            .post(format!("{base}/api/rooms/{room_id}/uploads"))
-            .bearer_auth(&teacher)
-            .multipart(reqwest::multipart::Form::new().part("file", part))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let upload = || {
+            let part = reqwest::multipart::Part::bytes(crate::harness::png(800, 600)).file_name("p.png");
+            http.post(format!("{base}/api/rooms/{room_id}/uploads"))
+                .bearer_auth(&teacher)
+                .multipart(reqwest::multipart::Form::new().part("file", part))
+        };
+        let uploaded: Value = crate::harness::send_retrying(upload).await?.json().await.map_err(|e| e.to_string())?;
         let upload_id = text(&uploaded, "uploadId").map_err(|_| format!("upload failed: {uploaded}"))?;
         let body = json!({ "uploadId": upload_id, "rows": side, "cols": side, "mode": "individual" });
         let puzzle = post_json(http, &format!("{base}/api/rooms/{room_id}/puzzles"), Some(&teacher), body).await;
@@ -109,7 +105,7 @@ pub struct OpenRoom {
 impl OpenRoom {
     pub async fn create(http: &reqwest::Client, addr: &str) -> Result<OpenRoom, String> {
         let body = json!({"name": "Drag", "teacherName": "T"});
-        let room = post_json(http, &format!("http://{addr}/api/rooms"), None, body).await;
+        let room = post_json(http, &format!("{}/api/rooms", crate::endpoint::http_base(addr)), None, body).await;
         Ok(OpenRoom {
             id: text(&room, "roomId")?,
             teacher: text(&room, "teacherToken")?,

@@ -89,11 +89,12 @@ pub async fn run_classrooms(
     let mut teachers = Vec::new();
     let mut students = Vec::new();
     for class in &classrooms {
-        let mut teacher = Link::connect(w.target, addr, &class.room, &class.teacher, Role::Teacher).await?;
+        let boards: Vec<u32> = class.students.iter().map(|s| s.1).collect();
+        let mut teacher = Link::connect(w.target, addr, &class.room, &class.teacher, Role::Teacher, &boards).await?;
         teacher.focus(class.focused()).await?;
         teachers.push((teacher, class.focused()));
         for (token, board) in &class.students {
-            let link = Link::connect(w.target, addr, &class.room, token, Role::Student).await?;
+            let link = Link::connect(w.target, addr, &class.room, token, Role::Student, &[*board]).await?;
             students.push((link, *board, class.focused(), class.width, class.height, class.pieces));
         }
     }
@@ -142,7 +143,7 @@ pub async fn setup(w: &Workload, addr: &str) -> Result<Vec<Classroom>, String> {
     if w.target != Target::Jigsync {
         return Ok((0..w.rooms).map(|i| Classroom::synthetic(i, w.students, w.side)).collect());
     }
-    let http = reqwest::Client::new();
+    let http = crate::harness::http_client();
     let mut tasks = Vec::new();
     for _ in 0..w.rooms {
         let (http, addr, students, side) = (http.clone(), addr.to_owned(), w.students, w.side);

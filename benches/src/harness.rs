@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -82,11 +83,60 @@ impl Server {
 }
 
 pub async fn post_json(http: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Value {
-    let mut req = http.post(url).json(&body);
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
+    let request = || {
+        let req = http.post(url).json(&body);
+        match token {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        }
+    };
+    send_retrying(request).await.expect("request").json().await.expect("json")
+}
+
+/// The setup's HTTP client: with the `tls` feature, one that uses the
+/// process's TLS configuration (`tls`), so `https://` servers work.
+pub fn http_client() -> reqwest::Client {
+    #[cfg(feature = "tls")]
+    return crate::tls::http_client();
+    #[cfg(not(feature = "tls"))]
+    reqwest::Client::new()
+}
+
+/// How long the setup keeps retrying a request the server rate-limits.
+const RATE_LIMITED_FOR_AT_MOST: Duration = Duration::from_secs(600);
+
+/// Sends the request `build` makes and, while the server answers 429 (a
+/// server started with its stock per-IP limits, and every simulated client
+/// coming from one address), waits and sends it again: as long as
+/// `Retry-After` says when given, else backing off from 250 ms to 8 s, with
+/// jitter so that concurrent setups do not retry in step.
+pub async fn send_retrying(build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response, String> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let response = build().send().await.map_err(|e| e.to_string())?;
+        if response.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Ok(response);
+        }
+        let wait = retry_after(&response).unwrap_or(pause) + jitter(pause / 4);
+        if started.elapsed() + wait > RATE_LIMITED_FOR_AT_MOST {
+            return Err(format!("{}: still rate limited after {:?}", response.url(), started.elapsed()));
+        }
+        tokio::time::sleep(wait).await;
+        pause = (pause * 2).min(Duration::from_secs(8));
     }
-    req.send().await.expect("request").json().await.expect("json")
+}
+
+/// `Retry-After` in seconds (the date form is not used by the servers here).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let seconds = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// A pause between zero and `most`, from the clock's low bits.
+fn jitter(most: Duration) -> Duration {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    most.mul_f64(f64::from(nanos % 1000) / 1000.0)
 }
 
 impl Drop for Server {

@@ -28,6 +28,8 @@ pub struct IdleFigures {
     pub baseline_rss_kib: u64,
     pub rss_kib: u64,
     pub connect_s: f64,
+    /// The machine's load average before and after, when the caller took it.
+    pub load_average: Option<(String, String)>,
 }
 
 impl IdleFigures {
@@ -44,20 +46,23 @@ impl IdleFigures {
             "rss_kib": self.rss_kib,
             "rss_per_idle_connection_kib": self.per_connection_kib(),
             "connect_s": self.connect_s,
+            "load_average_before": self.load_average.as_ref().map(|l| &l.0),
+            "load_average_after": self.load_average.as_ref().map(|l| &l.1),
         })
     }
 }
 
-/// One seat to connect: room and token (the token is Jigsync's only).
-type Seat = (String, String);
+/// One seat to connect: room, token (Jigsync's only) and board (the Yjs
+/// peers' document).
+type Seat = (String, String, u32);
 
 async fn jigsync_seats(addr: &str, n: usize) -> Result<Vec<Seat>, String> {
-    let http = reqwest::Client::new();
+    let http = crate::harness::http_client();
     let gate = Arc::new(Semaphore::new(CONCURRENCY / 8));
     let mut tasks = Vec::new();
     for first in (0..n).step_by(PER_ROOM) {
         let count = PER_ROOM.min(n - first);
-        let (http, base, gate) = (http.clone(), format!("http://{addr}"), gate.clone());
+        let (http, base, gate) = (http.clone(), crate::endpoint::http_base(addr), gate.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.map_err(|e| e.to_string())?;
             let room =
@@ -68,7 +73,7 @@ async fn jigsync_seats(addr: &str, n: usize) -> Result<Vec<Seat>, String> {
                 let body = json!({ "joinCode": room["joinCode"], "name": format!("S{i}") });
                 let student = post_json(&http, &format!("{base}/api/join"), None, body).await;
                 let token = student["token"].as_str().ok_or_else(|| format!("no token: {student}"))?;
-                seats.push((id.clone(), token.to_owned()));
+                seats.push((id.clone(), token.to_owned(), 0));
             }
             Ok::<_, String>(seats)
         }));
@@ -87,18 +92,18 @@ pub async fn measure(target: Target, addr: &str, pid: u32, n: usize) -> Result<I
     let seats = if target == Target::Jigsync {
         jigsync_seats(addr, n).await?
     } else {
-        (0..n).map(|i| (format!("idle{}", i / PER_ROOM), String::new())).collect()
+        (0..n).map(|i| (format!("idle{}", i / PER_ROOM), String::new(), i as u32 + 1)).collect()
     };
     settle(pid).await;
     let baseline = procfs::rss_kib(pid).ok_or("server gone")?;
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(CONCURRENCY));
     let mut connecting = Vec::new();
-    for (room, token) in seats {
+    for (room, token, board) in seats {
         let (gate, addr) = (gate.clone(), addr.to_owned());
         connecting.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
-            let mut link = Link::connect(target, &addr, &room, &token, Role::Student).await?;
+            let mut link = Link::connect(target, &addr, &room, &token, Role::Student, &[board]).await?;
             drop(permit);
             // Keep reading so that pings are answered; stop when closed.
             Ok::<_, String>(tokio::spawn(async move { while link.recv().await.is_some() {} }))
@@ -118,7 +123,14 @@ pub async fn measure(target: Target, addr: &str, pid: u32, n: usize) -> Result<I
     if closed > 0 {
         return Err(format!("{closed} of {n} idle connections were closed by the server"));
     }
-    Ok(IdleFigures { target: target.name(), connections: n, baseline_rss_kib: baseline, rss_kib: rss, connect_s })
+    Ok(IdleFigures {
+        target: target.name(),
+        connections: n,
+        baseline_rss_kib: baseline,
+        rss_kib: rss,
+        connect_s,
+        load_average: None,
+    })
 }
 
 /// Waits until the server's RSS stops moving (≤ 0.5% over 300 ms), at most 3 s.

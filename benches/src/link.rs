@@ -1,16 +1,21 @@
 //! One simulated client's connection to the server under test, speaking
 //! that server's protocol: Jigsync's room channel, the bare relay (the same
-//! `mv` and `update` frames, query `?room=&role=`), or Socket.IO
-//! (see `socketio`). Frames in are reduced to the few events the workload
-//! cares about.
+//! `mv` and `update` frames, query `?room=&role=`), Socket.IO (see
+//! `socketio`), or the Yjs servers (see `yjs`: a y-websocket teacher holds
+//! one socket per board, a Hocuspocus teacher one socket for all). Frames
+//! in are reduced to the few events the workload cares about.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use futures_util::stream::SelectAll;
 use futures_util::{SinkExt, StreamExt};
 use jigsync_schema::{decode, encode, ClientMsg, Move, ServerMsg};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::socketio;
+use crate::yjs::{self, Flavour};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -19,6 +24,10 @@ pub enum Target {
     Jigsync,
     BareRelay,
     Socketio,
+    /// The Socket.IO peer flushing each teacher's positions every 33 ms.
+    SocketioCoalesced,
+    Hocuspocus,
+    YWebsocket,
 }
 
 impl Target {
@@ -27,6 +36,31 @@ impl Target {
             Target::Jigsync => "jigsync",
             Target::BareRelay => "bare-relay",
             Target::Socketio => "socketio",
+            Target::SocketioCoalesced => "socketio-coalesced",
+            Target::Hocuspocus => "hocuspocus",
+            Target::YWebsocket => "y-websocket",
+        }
+    }
+
+    /// Every target, in the order `--compare` runs them.
+    pub const ALL: [Target; 6] = [
+        Target::Jigsync,
+        Target::Socketio,
+        Target::SocketioCoalesced,
+        Target::Hocuspocus,
+        Target::YWebsocket,
+        Target::BareRelay,
+    ];
+
+    fn speaks_socketio(self) -> bool {
+        matches!(self, Target::Socketio | Target::SocketioCoalesced)
+    }
+
+    fn yjs(self) -> Option<Flavour> {
+        match self {
+            Target::Hocuspocus => Some(Flavour::Hocuspocus),
+            Target::YWebsocket => Some(Flavour::YWebsocket),
+            _ => None,
         }
     }
 }
@@ -50,36 +84,105 @@ pub enum Incoming {
     Other,
 }
 
+/// A client's sockets: one, or (a y-websocket teacher) one per document.
+enum Sockets {
+    One(Box<Socket>),
+    Many(SelectAll<Socket>),
+}
+
+impl Sockets {
+    async fn next(&mut self) -> Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>> {
+        match self {
+            Sockets::One(ws) => ws.next().await,
+            Sockets::Many(all) => all.next().await,
+        }
+    }
+
+    /// The socket a client sends on (a teacher sends nothing after setup).
+    fn first(&mut self) -> Option<&mut Socket> {
+        match self {
+            Sockets::One(ws) => Some(ws),
+            Sockets::Many(all) => all.iter_mut().next(),
+        }
+    }
+}
+
+/// Awareness client ids, unique within the load generator.
+static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
+
 pub struct Link {
     target: Target,
-    ws: Socket,
+    sockets: Sockets,
+    /// A Yjs client's awareness.
+    presence: yjs::Presence,
+    /// Drops sent to a Yjs server and not acknowledged yet, oldest first.
+    pending: VecDeque<u32>,
 }
 
 impl Link {
-    /// Connects `token` (Jigsync) or a `role` in `room` (peers).
-    pub async fn connect(target: Target, addr: &str, room: &str, token: &str, role: Role) -> Result<Link, String> {
+    /// Connects `token` (Jigsync) or a `role` in `room` (peers). A Yjs
+    /// client opens the documents of `boards` (a student its own, a teacher
+    /// every board of the room).
+    pub async fn connect(
+        target: Target,
+        addr: &str,
+        room: &str,
+        token: &str,
+        role: Role,
+        boards: &[u32],
+    ) -> Result<Link, String> {
         let role_name = if role == Role::Teacher { "teacher" } else { "student" };
+        let base = crate::endpoint::ws_base(addr);
         let url = match target {
             // The room's own URL, which a load balancer in front of several
             // nodes routes by room.
-            Target::Jigsync => format!("ws://{addr}/ws/{room}?token={token}"),
-            Target::BareRelay => format!("ws://{addr}/?room={room}&role={role_name}"),
-            Target::Socketio => format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"),
+            Target::Jigsync => format!("{base}/ws/{room}?token={token}"),
+            Target::BareRelay => format!("{base}/?room={room}&role={role_name}"),
+            Target::Socketio | Target::SocketioCoalesced => format!("{base}/socket.io/?EIO=4&transport=websocket"),
+            Target::Hocuspocus => format!("{base}/"),
+            Target::YWebsocket => return Link::connect_y_websocket(addr, boards).await,
         };
-        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.map_err(|e| format!("{url}: {e}"))?;
-        if target == Target::Socketio {
+        let mut ws = open(&url).await?;
+        if target.speaks_socketio() {
             socketio::handshake(&mut ws, room, role_name).await?;
         }
-        Ok(Link { target, ws })
+        if target == Target::Hocuspocus {
+            let docs: Vec<String> = boards.iter().map(|&b| yjs::doc_name(b)).collect();
+            yjs_handshake(&mut ws, Flavour::Hocuspocus, &docs).await?;
+        }
+        Ok(Link::new(target, Sockets::One(Box::new(ws))))
+    }
+
+    /// y-websocket names the document in the URL: one socket per board.
+    async fn connect_y_websocket(addr: &str, boards: &[u32]) -> Result<Link, String> {
+        let mut sockets = Vec::new();
+        for &board in boards {
+            let doc = yjs::doc_name(board);
+            let mut ws = open(&format!("{}/{doc}", crate::endpoint::ws_base(addr))).await?;
+            yjs_handshake(&mut ws, Flavour::YWebsocket, &[doc]).await?;
+            sockets.push(ws);
+        }
+        let sockets = match sockets.len() {
+            1 => Sockets::One(Box::new(sockets.remove(0))),
+            _ => Sockets::Many(futures_util::stream::select_all(sockets)),
+        };
+        Ok(Link::new(Target::YWebsocket, sockets))
+    }
+
+    fn new(target: Target, sockets: Sockets) -> Link {
+        let presence = yjs::Presence::new(NEXT_CLIENT.fetch_add(1, Ordering::Relaxed));
+        Link { target, sockets, presence, pending: VecDeque::new() }
     }
 
     async fn send(&mut self, frame: WsMessage) -> Result<(), String> {
-        self.ws.send(frame).await.map_err(|e| e.to_string())
+        let ws = self.sockets.first().ok_or("no socket")?;
+        ws.send(frame).await.map_err(|e| e.to_string())
     }
 
     pub async fn send_move(&mut self, mv: Move) -> Result<(), String> {
-        let frame = match self.target {
-            Target::Socketio => socketio::event("mv", socketio::move_value(&mv)),
+        let frame = match (self.target, self.target.yjs()) {
+            (_, Some(flavour)) => WsMessage::Binary(self.presence.drag(flavour, &mv).into()),
+            (target, _) if target.speaks_socketio() => socketio::event("mv", socketio::move_value(&mv)),
             _ => WsMessage::Binary(encode(&ClientMsg::Move(mv)).into()),
         };
         self.send(frame).await
@@ -87,8 +190,14 @@ impl Link {
 
     /// A drop: the Yjs update that places the piece, releasing it.
     pub async fn send_drop(&mut self, r#ref: u32, board: u32, update: Vec<u8>, piece: u16) -> Result<(), String> {
-        let frame = match self.target {
-            Target::Socketio => socketio::event_with_ack("drop", socketio::drop_value(board, &update, piece), r#ref),
+        let frame = match (self.target, self.target.yjs()) {
+            (_, Some(flavour)) => {
+                self.pending.push_back(r#ref);
+                WsMessage::Binary(yjs::update(flavour, &yjs::doc_name(board), &update).into())
+            }
+            (target, _) if target.speaks_socketio() => {
+                socketio::event_with_ack("drop", socketio::drop_value(board, &update, piece), r#ref)
+            }
             _ => WsMessage::Binary(
                 encode(&ClientMsg::Update { r#ref: Some(r#ref), board, update, release: Some(piece) }).into(),
             ),
@@ -107,10 +216,22 @@ impl Link {
     /// The next frame: its event and size in bytes. `None` when closed.
     pub async fn recv(&mut self) -> Option<(Incoming, usize)> {
         loop {
-            let frame = self.ws.next().await?.ok()?;
+            let frame = self.sockets.next().await?.ok()?;
             let len = frame.len();
+            if let Some(flavour) = self.target.yjs() {
+                match frame {
+                    WsMessage::Binary(bytes) => {
+                        if let Some(incoming) = self.yjs_incoming(flavour, &bytes).await? {
+                            return Some((incoming, len));
+                        }
+                    }
+                    WsMessage::Close(_) => return None,
+                    _ => {}
+                }
+                continue;
+            }
             match (self.target, frame) {
-                (Target::Socketio, frame) => match socketio::read(&frame) {
+                (target, frame) if target.speaks_socketio() => match socketio::read(&frame) {
                     socketio::Read::Ping => self.send(socketio::pong()).await.ok()?,
                     socketio::Read::Moves(moves) => return Some((Incoming::Motion(moves), len)),
                     socketio::Read::Ack(id) => return Some((Incoming::Ack(id), len)),
@@ -123,9 +244,79 @@ impl Link {
         }
     }
 
-    pub async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.ws.close(None)).await;
+    /// What a Yjs message means; `None` when it needs no more than an answer.
+    async fn yjs_incoming(&mut self, flavour: Flavour, bytes: &[u8]) -> Option<Option<Incoming>> {
+        Some(Some(match yjs::read(flavour, bytes) {
+            yjs::Read::Moves(moves) => Incoming::Motion(moves),
+            yjs::Read::Reply(reply) => {
+                self.send(WsMessage::Binary(reply.into())).await.ok()?;
+                return Some(None);
+            }
+            yjs::Read::Update if flavour == Flavour::YWebsocket => self.acked(),
+            yjs::Read::Status => self.acked(),
+            _ => Incoming::Other,
+        }))
     }
+
+    fn acked(&mut self) -> Incoming {
+        self.pending.pop_front().map_or(Incoming::Other, Incoming::Ack)
+    }
+
+    pub async fn close(mut self) {
+        let closing = async {
+            match &mut self.sockets {
+                Sockets::One(ws) => drop(ws.as_mut().close(None).await),
+                Sockets::Many(all) => {
+                    for ws in all.iter_mut() {
+                        let _ = ws.close(None).await;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), closing).await;
+    }
+}
+
+async fn open(url: &str) -> Result<Socket, String> {
+    #[cfg(feature = "tls")]
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        url,
+        None,
+        false,
+        Some(tokio_tungstenite::Connector::Rustls(crate::tls::config())),
+    );
+    #[cfg(not(feature = "tls"))]
+    let connecting = tokio_tungstenite::connect_async(url);
+    let (ws, _) = connecting.await.map_err(|e| format!("{url}: {e}"))?;
+    Ok(ws)
+}
+
+/// Opens `docs` on a Yjs socket and waits until each is synced: the
+/// server's answer to our first sync step received, its own first step
+/// answered, and (Hocuspocus) that answer acknowledged, so that nothing of
+/// the setup is left to be mistaken for a drop's acknowledgement.
+async fn yjs_handshake(ws: &mut Socket, flavour: Flavour, docs: &[String]) -> Result<(), String> {
+    for doc in docs {
+        for message in yjs::open(flavour, doc) {
+            ws.send(WsMessage::Binary(message.into())).await.map_err(|e| e.to_string())?;
+        }
+    }
+    let statuses = if flavour == Flavour::Hocuspocus { docs.len() } else { 0 };
+    let (mut synced, mut replied, mut acked) = (0, 0, 0);
+    while synced < docs.len() || replied < docs.len() || acked < statuses {
+        let frame = ws.next().await.ok_or("closed during the Yjs handshake")?.map_err(|e| e.to_string())?;
+        let WsMessage::Binary(bytes) = frame else { continue };
+        match yjs::read(flavour, &bytes) {
+            yjs::Read::Synced => synced += 1,
+            yjs::Read::Status => acked += 1,
+            yjs::Read::Reply(reply) => {
+                ws.send(WsMessage::Binary(reply.into())).await.map_err(|e| e.to_string())?;
+                replied += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn incoming(bytes: &[u8]) -> Incoming {

@@ -49,6 +49,8 @@ pub struct Figures {
     pub rss_kib: Option<u64>,
     pub frames_per_s: f64,
     pub bytes_per_s: f64,
+    /// The machine's load average (1, 5, 15 min) before setup and after the run.
+    pub load_average: Option<(String, String)>,
 }
 
 impl Figures {
@@ -84,6 +86,7 @@ impl Figures {
             rss_kib: o.rss_kib,
             frames_per_s: per_s(t.frames_rx),
             bytes_per_s: per_s(t.bytes_rx),
+            load_average: None,
         }
     }
 
@@ -126,6 +129,8 @@ impl Figures {
             "frames_per_s": self.frames_per_s,
             "bytes_per_s": self.bytes_per_s,
             "held": self.held(),
+            "load_average_before": self.load_average.as_ref().map(|l| &l.0),
+            "load_average_after": self.load_average.as_ref().map(|l| &l.1),
         })
     }
 
@@ -162,6 +167,10 @@ impl Figures {
             ("peak RSS", opt(self.peak_rss_kib.map(|k| k as f64 / 1024.0), " MiB")),
             ("RSS per connection", opt(self.rss_per_connection_kib(), " KiB")),
             ("received", format!("{:.0} frames/s, {:.1} KiB/s", self.frames_per_s, self.bytes_per_s / 1024.0)),
+            (
+                "load average",
+                self.load_average.as_ref().map_or("n/a".into(), |(b, a)| format!("{b} before, {a} after")),
+            ),
             ("held", format!("{} (p99 <= {MAX_P99_MS} ms, focused delivery >= 99%)", self.held())),
         ];
         rows.iter().map(|(k, v)| format!("  {k:<26} {v}\n")).collect()

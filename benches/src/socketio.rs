@@ -12,6 +12,8 @@
 //! - Events: `mv` with `[board, piece, x, y, seq, t]` (a Jigsync Move), and
 //!   `drop` with `[board, update (bin), piece]`, sent with an ack id; the
 //!   peer answers an ack packet (type 3, same id) once it has relayed it.
+//!   The coalescing peer sends a teacher `mvs`, a list of `mv` payloads,
+//!   every 33 ms instead of one `mv` per move.
 
 use futures_util::{SinkExt, StreamExt};
 use jigsync_schema::Move;
@@ -123,14 +125,25 @@ pub fn read(frame: &WsMessage) -> Read {
     match frame {
         WsMessage::Text(text) if text.as_str() == "2" => Read::Ping,
         WsMessage::Binary(bytes) => match rmp_serde::from_slice::<Event<MovePayload>>(bytes) {
-            Ok(Event { data: (name, (board, piece, x, y, seq, t)) }) if name == "mv" => {
-                Read::Moves(vec![Move { board, piece, x, y, seq, t }])
-            }
-            _ => match rmp_serde::from_slice::<Incoming>(bytes) {
-                Ok(Incoming { kind: ACK, id: Some(id) }) => Read::Ack(id),
-                _ => Read::Other,
+            Ok(Event { data: (name, payload) }) if name == "mv" => Read::Moves(vec![to_move(payload)]),
+            _ => match rmp_serde::from_slice::<Event<Vec<MovePayload>>>(bytes) {
+                Ok(Event { data: (name, list) }) if name == "mvs" => {
+                    Read::Moves(list.into_iter().map(to_move).collect())
+                }
+                _ => read_other(bytes),
             },
         },
+        _ => Read::Other,
+    }
+}
+
+fn to_move((board, piece, x, y, seq, t): MovePayload) -> Move {
+    Move { board, piece, x, y, seq, t }
+}
+
+fn read_other(bytes: &[u8]) -> Read {
+    match rmp_serde::from_slice::<Incoming>(bytes) {
+        Ok(Incoming { kind: ACK, id: Some(id) }) => Read::Ack(id),
         _ => Read::Other,
     }
 }
@@ -151,5 +164,10 @@ mod tests {
         assert!(matches!(read(&drop), Read::Other));
         let ack = packet(ACK, [true], Some(9));
         assert!(matches!(read(&ack), Read::Ack(9)));
+        let other = Move { seq: 1043, ..mv };
+        match read(&event("mvs", vec![move_value(&mv), move_value(&other)])) {
+            Read::Moves(moves) => assert_eq!(moves, vec![mv, other]),
+            _ => panic!("not a batch of moves"),
+        }
     }
 }

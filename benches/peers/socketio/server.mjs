@@ -11,6 +11,11 @@
 //   teacher(s) with `socket.to(<room>:teacher).emit(...)`: one Socket.IO
 //   packet per move, no batching (Socket.IO has none to offer). A drop
 //   with an acknowledgement callback is acknowledged once relayed.
+// - With `--coalesce-ms N` (or COALESCE_MS), positions are not relayed one
+//   by one: each room keeps the latest position of every piece for its
+//   teachers and flushes them every N ms as one `mvs` event (a list of `mv`
+//   payloads), as Jigsync does with 33 ms. A drop discards its piece's
+//   pending position and is relayed at once, as in Jigsync.
 // - The msgpack parser (socket.io-msgpack-parser) on the wire, WebSocket
 //   transport only, per-message deflate off (Socket.IO's default).
 //
@@ -32,6 +37,7 @@ function option(name, env, fallback) {
 
 const host = option("host", "HOST", "127.0.0.1");
 const port = Number(option("port", "PORT", "0"));
+const coalesceMs = Number(option("coalesce-ms", "COALESCE_MS", "0"));
 
 const http = createServer((_req, res) => {
   res.writeHead(404).end();
@@ -42,6 +48,27 @@ const io = new Server(http, {
   serveClient: false,
   perMessageDeflate: false,
 });
+
+// Per teachers' room, while coalescing: "board:piece" -> latest `mv` payload.
+const pending = new Map();
+
+function queueMove(teachers, move) {
+  let positions = pending.get(teachers);
+  if (!positions) {
+    positions = new Map();
+    pending.set(teachers, positions);
+  }
+  positions.set(`${move[0]}:${move[1]}`, move);
+}
+
+if (coalesceMs > 0) {
+  setInterval(() => {
+    for (const [teachers, positions] of pending) {
+      if (positions.size > 0) io.to(teachers).emit("mvs", [...positions.values()]);
+    }
+    pending.clear();
+  }, coalesceMs);
+}
 
 io.on("connection", (socket) => {
   const { auth, query } = socket.handshake;
@@ -58,9 +85,11 @@ io.on("connection", (socket) => {
     return;
   }
   socket.on("mv", (move) => {
-    socket.to(teachers).emit("mv", move);
+    if (coalesceMs > 0) queueMove(teachers, move);
+    else socket.to(teachers).emit("mv", move);
   });
   socket.on("drop", (drop, ack) => {
+    if (coalesceMs > 0) pending.get(teachers)?.delete(`${drop[0]}:${drop[2]}`);
     socket.to(teachers).emit("drop", drop);
     if (typeof ack === "function") ack(true);
   });

@@ -1,19 +1,25 @@
 //! Drag-event throughput: R classrooms × (1 teacher + S students), each
 //! student dragging at H Hz through the client-js throttle and dropping
 //! every few seconds, the teacher focused on one board. Drives Jigsync, the
-//! bare relay or the Socket.IO peer (`--target`); starts the server itself
-//! on a loopback port unless `--addr` is given. See benches/README.md.
+//! bare relay, the Socket.IO peer (as is or coalescing), Hocuspocus or the
+//! y-websocket server (`--target`); starts the server itself on a loopback
+//! port unless `--addr` is given. `--compare` runs every target with the
+//! server and the generator on separate cores. See benches/README.md.
 //!
 //! Run: `cargo run --release -p jigsync-bench --bin dragbench -- --rooms 5`.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser;
+use jigsync_bench::compare::{self, Compared};
 use jigsync_bench::drag::{self, Workload};
-use jigsync_bench::harness::{self, Server};
+use jigsync_bench::harness::{self, load_average, Server};
 use jigsync_bench::idle::{self, IdleFigures};
 use jigsync_bench::link::Target;
+use jigsync_bench::pinning::{self, Split};
+use jigsync_bench::plot;
 use jigsync_bench::report::Figures;
 
 #[derive(Parser, Debug, Clone)]
@@ -56,8 +62,9 @@ struct Args {
     /// Most find-max runs.
     #[arg(long, default_value_t = 6)]
     max_steps: usize,
-    /// Run every target in turn (Jigsync, Socket.IO, bare relay): the load
-    /// given, then find-max, then the idle connections; print ratios.
+    /// Run every target in turn (`--targets`): the load given, then
+    /// find-max, then the idle connections; print ratios and write the JSON
+    /// and a plot (`--out`).
     #[arg(long)]
     compare: bool,
     /// With --compare: rooms find-max starts from.
@@ -88,6 +95,45 @@ struct Args {
     upload_burst: u32,
     #[arg(long, default_value_t = 1_000_000)]
     upload_rate_per_min: u32,
+    /// With --compare: the targets, in order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "jigsync,socketio,socketio-coalesced,hocuspocus,y-websocket,bare-relay"
+    )]
+    targets: Vec<Target>,
+    /// CPUs for the server (`taskset -c` list). With --compare the default
+    /// is the first CPU when there are at least two.
+    #[arg(long)]
+    server_cpus: Option<String>,
+    /// CPUs for the load generator. With --compare the default is the
+    /// CPUs the server does not get.
+    #[arg(long)]
+    client_cpus: Option<String>,
+    /// Pin nothing, even with --compare.
+    #[arg(long)]
+    no_pin: bool,
+    /// With --compare: where the JSON goes; the plot is written next to it
+    /// with the extension .svg.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/dragbench/compare.json"))]
+    out: PathBuf,
+    /// With --compare: fail unless every target delivered positions to the
+    /// teacher, acknowledged drops and sent no errors (no timing is checked).
+    #[arg(long)]
+    check: bool,
+    /// With --compare: a note added to the plot's title (say, that it is a
+    /// short run).
+    #[arg(long, default_value = "")]
+    note: String,
+    /// With an `https://` `--addr`: a PEM file of CA certificates to trust
+    /// besides the public roots.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// With an `https://` `--addr`: accept any certificate (a test
+    /// server's self-signed one).
+    #[arg(long)]
+    insecure: bool,
 }
 
 impl Args {
@@ -104,7 +150,21 @@ impl Args {
         }
     }
 
+    /// Where server and generator run: the flags given, else (with
+    /// --compare) one CPU for the server and the rest for the generator.
+    fn split(&self) -> Split {
+        if self.no_pin {
+            return Split::default();
+        }
+        let given = Split { server: self.server_cpus.clone(), client: self.client_cpus.clone() };
+        if !self.compare || given != Split::default() {
+            return given;
+        }
+        Split::default_for_this_machine()
+    }
+
     fn start_server(&self) -> Server {
+        let cpus = self.server_cpus.as_deref();
         match self.target {
             Target::Jigsync => {
                 let flags = [
@@ -116,26 +176,28 @@ impl Args {
                     ("--upload-rate-per-min", self.upload_rate_per_min),
                 ];
                 let flags: Vec<String> = flags.iter().flat_map(|(k, v)| [k.to_string(), v.to_string()]).collect();
-                Server::start(&flags.iter().map(String::as_str).collect::<Vec<_>>())
+                Server::launch("127.0.0.1:0", &flags.iter().map(String::as_str).collect::<Vec<_>>(), cpus)
             }
             Target::BareRelay => {
                 let exe = std::env::current_exe().expect("exe").with_file_name("bare-relay");
-                let mut command = Command::new(exe);
+                let mut command = harness::pinned(&exe, cpus);
                 command.args(["--addr", "127.0.0.1:0"]);
                 Server::start_peer(command)
             }
-            Target::Socketio => {
-                let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/socketio");
-                harness::npm_ci_if_missing(std::path::Path::new(dir)).unwrap_or_else(|e| fail(&e));
-                let mut command = Command::new("node");
-                command.arg(format!("{dir}/server.mjs")).env("PORT", "0").env("HOST", "127.0.0.1");
+            Target::Socketio => Server::start_peer(node_peer("socketio", cpus)),
+            Target::SocketioCoalesced => {
+                let mut command = node_peer("socketio", cpus);
+                command.env("COALESCE_MS", "33");
                 Server::start_peer(command)
             }
+            Target::Hocuspocus => Server::start_peer(node_peer("hocuspocus", cpus)),
+            Target::YWebsocket => Server::start_peer(node_peer("y-websocket", cpus)),
         }
     }
 
     /// One run at `rooms`, on a fresh server unless `--addr` was given.
     async fn run(&self, rooms: usize) -> Result<Figures, String> {
+        let before = load_average();
         let workload = self.workload(rooms);
         let server = if self.addr.is_none() { Some(self.start_server()) } else { None };
         let (addr, pid) = match (&server, &self.addr) {
@@ -143,13 +205,61 @@ impl Args {
             (None, addr) => (addr.clone().unwrap_or_default(), self.pid),
         };
         let outcome = drag::run(&workload, &addr, pid).await?;
-        Ok(Figures::new(&workload, outcome))
+        let mut figures = Figures::new(&workload, outcome);
+        figures.load_average = Some((before, load_average()));
+        Ok(figures)
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let args = Args::parse();
+/// TLS for `--addr https://…`, when built with the `tls` feature.
+#[cfg(feature = "tls")]
+fn configure_tls(args: &Args) {
+    if args.ca_file.is_some() || args.insecure {
+        jigsync_bench::tls::configure(args.ca_file.as_deref(), args.insecure).unwrap_or_else(|e| fail(&e));
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+fn configure_tls(args: &Args) {
+    if args.ca_file.is_some()
+        || args.insecure
+        || args.addr.as_deref().is_some_and(|a| a.starts_with("https://") || a.starts_with("wss://"))
+    {
+        fail("built without TLS: build with `--features tls` (cargo build --release -p jigsync-bench --features tls)");
+    }
+}
+
+/// A Node peer of `benches/peers/<name>` (its packages installed first
+/// when missing), listening on a free loopback port.
+fn node_peer(name: &str, cpus: Option<&str>) -> Command {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers").join(name);
+    harness::npm_ci_if_missing(&dir).unwrap_or_else(|e| fail(&e));
+    let mut command = harness::pinned(Path::new("node"), cpus);
+    command.arg(dir.join("server.mjs")).env("PORT", "0").env("HOST", "127.0.0.1");
+    command
+}
+
+fn main() {
+    let mut args = Args::parse();
+    let split = args.split();
+    if let Some(cpus) = &split.client {
+        // Before the runtime exists, so that its threads inherit the CPUs.
+        pinning::pin_this_process(cpus).unwrap_or_else(|e| fail(&e));
+    }
+    if args.compare {
+        eprintln!(
+            "dragbench: server on CPUs {}, load generator on CPUs {}",
+            split.server.as_deref().unwrap_or("(any)"),
+            split.client.as_deref().unwrap_or("(any)")
+        );
+    }
+    args.server_cpus = split.server;
+    configure_tls(&args);
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(&format!("runtime: {e}")));
+    runtime.block_on(run(args));
+}
+
+async fn run(args: Args) {
     if args.compare {
         return compare(&args).await;
     }
@@ -170,10 +280,12 @@ async fn main() {
         }
         return;
     }
-    let (best, steps) = find_max(&args).await;
+    let steps = find_max(&args).await;
+    let best = steps.iter().filter(|s| s.held()).max_by_key(|s| s.rooms);
     if args.json {
-        let max = best.as_ref().map(|b| b.json());
-        println!("{}", serde_json::json!({ "max_rooms": best.as_ref().map(|b| b.rooms), "max": max, "steps": steps }));
+        let max = best.map(Figures::json);
+        let steps: Vec<_> = steps.iter().map(Figures::json).collect();
+        println!("{}", serde_json::json!({ "max_rooms": best.map(|b| b.rooms), "max": max, "steps": steps }));
     } else {
         match best {
             Some(b) => print!("max sustainable load: {} rooms\n{}", b.rooms, b.table()),
@@ -184,11 +296,10 @@ async fn main() {
 
 /// Raises the rooms from `--rooms` by `--step-factor` while the load holds
 /// (halving instead if the first load fails), for at most `--max-steps`
-/// runs. The last load that held, and every step's figures.
-async fn find_max(args: &Args) -> (Option<Figures>, Vec<serde_json::Value>) {
+/// runs. Every step's figures, in the order run.
+async fn find_max(args: &Args) -> Vec<Figures> {
     let mut rooms = args.rooms.max(1);
-    let mut best: Option<Figures> = None;
-    let mut steps = Vec::new();
+    let mut steps: Vec<Figures> = Vec::new();
     for _ in 0..args.max_steps {
         let figures = args.run(rooms).await.unwrap_or_else(|e| fail(&e));
         let held = figures.held();
@@ -201,17 +312,16 @@ async fn find_max(args: &Args) -> (Option<Figures>, Vec<serde_json::Value>) {
                 if held { "held" } else { "failed" }
             );
         }
-        steps.push(figures.json());
+        steps.push(figures);
         if held {
-            best = Some(figures);
             rooms = ((rooms as f64 * args.step_factor) as usize).max(rooms + 1);
-        } else if best.is_some() || rooms == 1 {
+        } else if steps.iter().any(Figures::held) || rooms == 1 {
             break;
         } else {
             rooms /= 2;
         }
     }
-    (best, steps)
+    steps
 }
 
 /// `n` idle connections to a fresh `--target` server.
@@ -219,8 +329,11 @@ async fn idle(args: &Args, n: usize) -> Result<IdleFigures, String> {
     if args.addr.is_some() {
         return Err("--idle starts its own server: drop --addr".into());
     }
+    let before = load_average();
     let server = args.start_server();
-    idle::measure(args.target, &server.addr, server.pid(), n).await
+    let mut figures = idle::measure(args.target, &server.addr, server.pid(), n).await?;
+    figures.load_average = Some((before, load_average()));
+    Ok(figures)
 }
 
 fn print_idle(idle: &IdleFigures) {
@@ -235,29 +348,22 @@ fn print_idle(idle: &IdleFigures) {
     );
 }
 
-/// What `--compare` keeps of one target.
-struct Compared {
-    target: Target,
-    load: Figures,
-    max: Option<Figures>,
-    idle: Option<IdleFigures>,
-}
-
-/// Every target in turn on the same workload, then the ratios.
+/// Every target in turn on the same workload, then the ratios; the JSON
+/// and the plot are written to `--out`.
 async fn compare(args: &Args) {
     if args.addr.is_some() {
         fail("--compare starts its own servers: drop --addr");
     }
     let mut results = Vec::new();
-    for target in [Target::Jigsync, Target::Socketio, Target::BareRelay] {
+    for &target in &args.targets {
         let one = Args { target, ..args.clone() };
-        eprintln!("compare: {} at {} rooms", target.name(), args.rooms);
+        eprintln!("compare: {} at {} rooms (load average {})", target.name(), args.rooms, load_average());
         let load = one.run(args.rooms).await.unwrap_or_else(|e| fail(&e));
         if !args.json {
             print!("{}", load.table());
         }
         let stepping = Args { rooms: args.max_from, duration: args.max_duration, json: args.json, ..one.clone() };
-        let (max, _) = find_max(&stepping).await;
+        let steps = if args.max_steps > 0 { find_max(&stepping).await } else { Vec::new() };
         let idle = if args.idle_connections > 0 {
             let idle = idle(&one, args.idle_connections).await.unwrap_or_else(|e| fail(&e));
             if !args.json {
@@ -267,63 +373,62 @@ async fn compare(args: &Args) {
         } else {
             None
         };
-        results.push(Compared { target, load, max, idle });
+        results.push(Compared { target, load, steps, idle });
     }
-    let figure = |c: &Compared, which: &str| -> Option<f64> {
-        match which {
-            "max_rooms" => c.max.as_ref().map(|m| m.rooms as f64),
-            "p99_ms" => Some(c.load.latency.p99),
-            "cpu_ms_per_1000_moves" => c.load.cpu_ms_per_1000_moves,
-            "rss_per_connection_kib" => c.load.rss_per_connection_kib(),
-            "idle_rss_per_connection_kib" => c.idle.as_ref().map(IdleFigures::per_connection_kib),
-            _ => None,
-        }
-    };
-    let names = [
-        ("max_rooms", "max sustainable rooms"),
-        ("p99_ms", "p99 latency at the load, ms"),
-        ("cpu_ms_per_1000_moves", "CPU per 1,000 moves, ms"),
-        ("rss_per_connection_kib", "RSS per connection under load, KiB"),
-        ("idle_rss_per_connection_kib", "RSS per idle connection, KiB"),
-    ];
-    let [jig, sio, bare] = [&results[0], &results[1], &results[2]];
-    let ratio =
-        |k: &str, of: &Compared| figure(jig, k).zip(figure(of, k)).filter(|(_, b)| *b > 0.0).map(|(a, b)| a / b);
+    let json = compare::json(&results);
     if args.json {
-        let mut out = serde_json::Map::new();
-        for c in &results {
-            let mut m = serde_json::Map::new();
-            for (k, _) in names {
-                m.insert(k.into(), serde_json::json!(figure(c, k)));
-            }
-            m.insert("load".into(), c.load.json());
-            m.insert("max".into(), c.max.as_ref().map_or(serde_json::Value::Null, Figures::json));
-            m.insert("idle".into(), c.idle.as_ref().map_or(serde_json::Value::Null, IdleFigures::json));
-            out.insert(c.target.name().into(), m.into());
-        }
-        for (label, of) in [("jigsync_over_socketio", sio), ("jigsync_over_bare_relay", bare)] {
-            let m: serde_json::Map<_, _> =
-                names.iter().map(|(k, _)| ((*k).to_owned(), serde_json::json!(ratio(k, of)))).collect();
-            out.insert(label.into(), m.into());
-        }
-        println!("{}", serde_json::Value::Object(out));
-        return;
+        println!("{json}");
+    } else {
+        print!("{}", compare::table(&results));
     }
-    let cell = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.2}"));
-    println!(
-        "\n  {:<36} {:>10} {:>10} {:>10} {:>12} {:>12}",
-        "", "jigsync", "socketio", "bare-relay", "jig/sio", "jig/bare"
+    if let Err(e) = write_results(args, &json, &results) {
+        fail(&e);
+    }
+    if args.check {
+        let broken: Vec<String> = results.iter().filter_map(broken).collect();
+        if !broken.is_empty() {
+            fail(&broken.join("; "));
+        }
+    }
+}
+
+/// What is wrong with a target's load run, if anything.
+fn broken(c: &Compared) -> Option<String> {
+    let load = &c.load;
+    let problem = if load.focused_delivered == 0 {
+        "no position reached the teacher"
+    } else if load.thumbs_delivered == 0 && load.students > 1 {
+        "no position of the other boards reached the teacher"
+    } else if load.drops_sent > 0 && load.commits_acked == 0 && c.target != Target::BareRelay {
+        "no drop was acknowledged"
+    } else if load.errors > 0 {
+        "the server sent errors"
+    } else {
+        return None;
+    };
+    Some(format!("{}: {problem}", c.target.name()))
+}
+
+/// The JSON at `--out` and the plot next to it.
+fn write_results(args: &Args, json: &serde_json::Value, results: &[Compared]) -> Result<(), String> {
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&args.out, format!("{json}\n")).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let svg = args.out.with_extension("svg");
+    let caption = format!(
+        "dragbench --compare: {} x (1 + {}) at {} Hz, {} s measured, server CPUs {}, load average {}{}",
+        args.rooms,
+        args.students,
+        args.hz,
+        args.duration,
+        args.server_cpus.as_deref().unwrap_or("unpinned"),
+        results.first().and_then(|c| c.load.load_average.as_ref()).map_or("unknown", |l| l.0.as_str()),
+        if args.note.is_empty() { String::new() } else { format!(" ({})", args.note) }
     );
-    for (k, label) in names {
-        println!(
-            "  {label:<36} {:>10} {:>10} {:>10} {:>12} {:>12}",
-            cell(figure(jig, k)),
-            cell(figure(sio, k)),
-            cell(figure(bare, k)),
-            cell(ratio(k, sio)),
-            cell(ratio(k, bare))
-        );
-    }
+    plot::write(&svg, &caption, results)?;
+    eprintln!("dragbench: wrote {} and {}", args.out.display(), svg.display());
+    Ok(())
 }
 
 fn fail(e: &str) -> ! {
