@@ -25,6 +25,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, Map, MapRef, ReadTxn, StateVector, Transact, Update};
 
 use super::geometry::{piece_count, Piece};
+use super::groups::PieceGroups;
 use super::layout::{key, meta_entries, piece_any, read_piece, validate};
 use super::yrs_guard::guarded;
 use crate::yjs_wire::{self, WireError};
@@ -79,6 +80,8 @@ pub struct BoardDoc {
     pieces_map: MapRef,
     meta: BoardMeta,
     pieces: Vec<Piece>,
+    /// The groups of `pieces`, kept with them.
+    groups: PieceGroups,
     /// Set when yrs panicked on this document: its state is unknown and the
     /// owner must rebuild it from storage.
     poisoned: AtomicBool,
@@ -119,6 +122,7 @@ impl BoardDoc {
                 meta_map,
                 pieces_map,
                 meta,
+                groups: PieceGroups::new(&pieces),
                 pieces,
                 poisoned: AtomicBool::new(false),
                 fail_next_write: AtomicBool::new(false),
@@ -140,7 +144,7 @@ impl BoardDoc {
             }
             Ok(())
         })??;
-        let pieces = guarded("loading a board", || {
+        let pieces: Vec<Piece> = guarded("loading a board", || {
             let txn = doc.transact();
             (0..piece_count(&meta))
                 .map(|i| {
@@ -159,6 +163,7 @@ impl BoardDoc {
             meta_map,
             pieces_map,
             meta,
+            groups: PieceGroups::new(&pieces),
             pieces,
             poisoned: AtomicBool::new(false),
             fail_next_write: AtomicBool::new(false),
@@ -171,6 +176,11 @@ impl BoardDoc {
 
     pub fn pieces(&self) -> &[Piece] {
         &self.pieces
+    }
+
+    /// The pieces of `piece`'s group (none for a piece the board lacks).
+    pub fn group_of(&self, piece: PieceId) -> &[PieceId] {
+        self.groups.of(piece).unwrap_or(&[])
     }
 
     /// The next client write panics where yrs would (test hook).
@@ -250,6 +260,7 @@ impl BoardDoc {
 
     /// Makes `pieces` the mirror of valid values (a committed write).
     pub fn settle(&mut self, pieces: Vec<Piece>) {
+        self.groups = PieceGroups::new(&pieces);
         self.pieces = pieces;
     }
 

@@ -2,7 +2,7 @@
 //! the piece's whole group (pieces snapped together move together) and ends
 //! on drop, when its connection closes, or after [`LOCK_TTL`] without a move.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::time::{Duration, Instant};
 
 use jigsync_schema::PieceId;
@@ -21,7 +21,8 @@ pub struct Hold {
 
 #[derive(Debug, Default)]
 pub struct Locks {
-    held: HashMap<PieceId, Hold>,
+    /// Keyed by pieces the board has (checked before a grab).
+    held: FxHashMap<PieceId, Hold>,
 }
 
 /// Someone else holds one of the pieces.
@@ -59,9 +60,13 @@ impl Locks {
         self.check(group, conn, now)?;
         let mut fresh = Vec::new();
         for piece in group {
-            let previous = self.held.insert(*piece, Hold { conn, user: user.to_owned(), touched: now });
-            if previous.is_none_or(|h| h.conn != conn) {
-                fresh.push(*piece);
+            match self.held.get_mut(piece) {
+                // Every move refreshes its hold: without a new allocation.
+                Some(hold) if hold.conn == conn => hold.touched = now,
+                _ => {
+                    self.held.insert(*piece, Hold { conn, user: user.to_owned(), touched: now });
+                    fresh.push(*piece);
+                }
             }
         }
         Ok(fresh)

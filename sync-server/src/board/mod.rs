@@ -5,6 +5,7 @@
 
 pub mod doc;
 pub mod geometry;
+pub mod groups;
 pub mod layout;
 pub mod locks;
 pub mod yrs_guard;

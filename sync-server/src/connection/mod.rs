@@ -9,6 +9,8 @@ pub mod writer;
 pub mod yjs_session;
 
 use std::error::Error as _;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
@@ -16,14 +18,28 @@ use futures_util::stream::SplitStream;
 use futures_util::StreamExt;
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use jigsync_schema::CloseCode;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::{timeout, timeout_at, Instant};
+use tokio::time::{sleep_until, timeout, Instant, Sleep};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::app::App;
 use crate::outbox::{outbox, Outbox};
-use crate::room::RoomHandle;
+use crate::room::{RoomCmd, RoomHandle};
 use writer::{WriterEnd, WriterSettings};
+
+/// Why a session stops reading for a reason outside its socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Someone asked the connection to close.
+    Closed,
+    ShuttingDown,
+    /// The room actor the session talks to ended.
+    RoomStopped,
+}
+
+type StopWatch = Pin<Box<dyn Future<Output = Stop> + Send>>;
 
 /// How long a closing socket waits for the client's close reply.
 const CLOSE_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,6 +66,13 @@ pub struct Connection {
     /// The client sent a message over the transport limit: its input must
     /// not be read again (the parser would buffer the whole message).
     oversized: bool,
+    /// Fires at an idle deadline set earlier; moved on only when it fires
+    /// early, so a read does not re-arm a timer per message.
+    idle_timer: Pin<Box<Sleep>>,
+    /// Every reason to stop outside the socket, watched by one future made
+    /// at the first read rather than anew for each message.
+    stop: Option<StopWatch>,
+    stopped: Option<Stop>,
     _tracked: TaskTrackerToken,
 }
 
@@ -62,14 +85,18 @@ impl Connection {
         let settings =
             WriterSettings { ping_every: app.config.ping_interval(), write_timeout: app.config.write_timeout() };
         let writer = tokio::spawn(writer::run_writer(sink, rx, settings, app.shutdown.clone()));
+        let (heard, idle) = (Instant::now(), app.config.idle_timeout());
         Connection {
             outbox,
             stream,
             writer,
             channel,
-            idle: app.config.idle_timeout(),
-            heard: Instant::now(),
+            idle,
+            heard,
             oversized: false,
+            idle_timer: Box::pin(sleep_until(heard + idle)),
+            stop: None,
+            stopped: None,
             _tracked: tracked,
         }
     }
@@ -81,35 +108,44 @@ impl Connection {
     /// room's actor this session talks to stopped unexpectedly (1011: the
     /// client reconnects and a fresh actor resumes from storage).
     pub async fn next(&mut self, app: &App, room: Option<&RoomHandle>) -> Option<Message> {
-        let room_stopped = async {
-            match room {
-                Some(room) => room.tx.closed().await,
-                None => std::future::pending().await,
+        if self.stopped.is_some() {
+            return None;
+        }
+        let stop = self
+            .stop
+            .get_or_insert_with(|| stop_watch(self.outbox.clone(), app.shutdown.clone(), room.map(|r| r.tx.clone())));
+        let next = loop {
+            tokio::select! {
+                biased;
+                why = stop.as_mut() => {
+                    self.stopped = Some(why);
+                    match why {
+                        Stop::Closed => {}
+                        Stop::ShuttingDown => self.outbox.close(CloseCode::GoingAway, "server shutting down"),
+                        Stop::RoomStopped => self.outbox.close(
+                            CloseCode::InternalError,
+                            "the room stopped unexpectedly; reconnect to resume",
+                        ),
+                    }
+                    return None;
+                }
+                () = self.idle_timer.as_mut() => {
+                    let deadline = self.heard + self.idle;
+                    if Instant::now() >= deadline {
+                        self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
+                        return None;
+                    }
+                    self.idle_timer.as_mut().reset(deadline);
+                }
+                next = self.stream.next() => break next,
             }
         };
-        let next = tokio::select! {
-            biased;
-            _ = self.outbox.closed() => return None,
-            () = app.shutdown.cancelled() => {
-                self.outbox.close(CloseCode::GoingAway, "server shutting down");
-                return None;
-            }
-            () = room_stopped => {
-                self.outbox.close(CloseCode::InternalError, "the room stopped unexpectedly; reconnect to resume");
-                return None;
-            }
-            next = timeout_at(self.heard + self.idle, self.stream.next()) => next,
-        };
-        if matches!(next, Ok(Some(Ok(_)))) {
+        if matches!(next, Some(Ok(_))) {
             self.heard = Instant::now();
         }
         match next {
-            Err(_) => {
-                self.outbox.close(CloseCode::IdleTimeout, "nothing heard from the client");
-                None
-            }
-            Ok(Some(Ok(Message::Close(_))) | None) => None,
-            Ok(Some(Err(err))) => {
+            Some(Ok(Message::Close(_))) | None => None,
+            Some(Err(err)) => {
                 if is_oversized(&err) {
                     self.oversized = true;
                     let reason = format!("messages are limited to {MAX_TRANSPORT_FRAME_BYTES} bytes");
@@ -117,7 +153,7 @@ impl Connection {
                 }
                 None
             }
-            Ok(Some(Ok(message))) => Some(message),
+            Some(Ok(message)) => Some(message),
         }
     }
 
@@ -144,6 +180,26 @@ impl Connection {
         }
         metrics::gauge!("jigsync_connections", "channel" => self.channel).decrement(1.0);
     }
+}
+
+/// One future for every reason a session stops outside its socket; `room`:
+/// the sender of the room actor it talks to, whose end closing means the
+/// actor stopped.
+fn stop_watch(outbox: Outbox, shutdown: CancellationToken, room: Option<mpsc::Sender<RoomCmd>>) -> StopWatch {
+    Box::pin(async move {
+        let room_stopped = async {
+            match &room {
+                Some(room) => room.closed().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = outbox.closed() => Stop::Closed,
+            () = shutdown.cancelled() => Stop::ShuttingDown,
+            () = room_stopped => Stop::RoomStopped,
+        }
+    })
 }
 
 /// True if the read failed because the client's message is over the

@@ -38,6 +38,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
                 outbox: &outbox,
                 user_key: format!("{}/{}", claims.room, claims.user),
                 limits: app.limits.connection(),
+                moves_in: metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "mv"),
             };
             while let Some(message) = conn.next(&app, Some(&reader.room)).await {
                 let flow = match message {
@@ -64,6 +65,9 @@ struct Reader<'a> {
     /// The per-user chat budget is shared by all of a user's connections.
     user_key: String,
     limits: ConnectionLimits,
+    /// `jigsync_messages_total` of drag positions, looked up once: the
+    /// registry lookup would cost more than the rest of a move's counting.
+    moves_in: metrics::Counter,
 }
 
 enum Flow {
@@ -127,7 +131,10 @@ impl Reader<'_> {
             }
             verdict => return self.rate_limited(msg.request_ref(), verdict),
         }
-        metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag()).increment(1);
+        match msg {
+            ClientMsg::Move(_) => self.moves_in.increment(1),
+            _ => metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag()).increment(1),
+        }
         if matches!(msg, ClientMsg::Chat { .. } | ClientMsg::Whisper { .. })
             && self.app.limits.chat.check_key(&self.user_key).is_err()
         {

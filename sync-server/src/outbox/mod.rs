@@ -58,6 +58,25 @@ struct MotionShared {
     ready: Notify,
 }
 
+impl MotionShared {
+    fn push(&self, mv: Move, rate: Rate) {
+        let wake = self.buffer.lock().unwrap_or_else(|p| p.into_inner()).push(mv, rate);
+        if wake {
+            self.ready.notify_one();
+        }
+    }
+}
+
+/// Puts drag positions into one connection's motion buffer.
+#[derive(Clone)]
+pub struct MotionSender(Arc<MotionShared>);
+
+impl MotionSender {
+    pub fn push(&self, mv: Move, rate: Rate) {
+        self.0.push(mv, rate);
+    }
+}
+
 /// Cloneable handle to a connection's writer.
 #[derive(Clone)]
 pub struct Outbox {
@@ -140,10 +159,13 @@ impl Outbox {
 
     /// Records a drag position for the next motion batch (latest wins).
     pub fn push_motion(&self, mv: Move, rate: Rate) {
-        let wake = self.motion.buffer.lock().unwrap_or_else(|p| p.into_inner()).push(mv, rate);
-        if wake {
-            self.motion.ready.notify_one();
-        }
+        self.motion.push(mv, rate);
+    }
+
+    /// The motion lane of this connection alone, for a room's list of a
+    /// board's readers: it does not keep the connection's queue open.
+    pub fn motion_sender(&self) -> MotionSender {
+        MotionSender(self.motion.clone())
     }
 
     /// Asks the writer to close the socket with this code. The first reason

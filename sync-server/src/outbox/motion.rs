@@ -5,7 +5,7 @@
 //! student plays on, the board a teacher focuses), every few ticks for
 //! thumbnails.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::time::Duration;
 
 use jigsync_schema::{BoardId, Move, PieceId};
@@ -23,8 +23,10 @@ pub enum Rate {
 
 #[derive(Debug, Default)]
 pub struct MotionBuffer {
-    full: HashMap<(BoardId, PieceId), Move>,
-    thumbnail: HashMap<(BoardId, PieceId), Move>,
+    // Keys are server-checked board and piece numbers: a fast hasher is
+    // safe, and this is touched by every reader of every move.
+    full: FxHashMap<(BoardId, PieceId), Move>,
+    thumbnail: FxHashMap<(BoardId, PieceId), Move>,
 }
 
 impl MotionBuffer {
@@ -37,7 +39,9 @@ impl MotionBuffer {
             Rate::Full => (&mut self.full, &mut self.thumbnail),
             Rate::Thumbnail => (&mut self.thumbnail, &mut self.full),
         };
-        other.remove(&key);
+        if !other.is_empty() {
+            other.remove(&key);
+        }
         let first = into.is_empty();
         into.insert(key, mv);
         first

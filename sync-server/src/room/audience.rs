@@ -7,25 +7,42 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use jigsync_schema::{BoardId, Role, ServerMsg};
 
+use super::board_readers::BoardReaders;
 use super::core::effects::{Audience, Effect};
 use super::core::RoomCore;
-use crate::outbox::motion::Rate;
 use crate::outbox::{ConnId, Frame, Outbox};
 
-#[derive(Default)]
 pub struct Deliveries {
-    outboxes: HashMap<ConnId, Outbox>,
+    /// By the server's own connection numbers.
+    outboxes: FxHashMap<ConnId, Outbox>,
+    readers: BoardReaders,
+    /// `jigsync_motion_relayed_total`, looked up once rather than per move.
+    relayed: metrics::Counter,
+}
+
+impl Default for Deliveries {
+    fn default() -> Self {
+        Deliveries {
+            outboxes: FxHashMap::default(),
+            readers: BoardReaders::default(),
+            relayed: metrics::counter!("jigsync_motion_relayed_total"),
+        }
+    }
 }
 
 impl Deliveries {
     pub fn add(&mut self, outbox: Outbox) {
         self.outboxes.insert(outbox.id(), outbox);
+        self.readers.invalidate();
     }
 
     pub fn remove(&mut self, conn: ConnId) {
         self.outboxes.remove(&conn);
+        self.readers.invalidate();
     }
 
     /// Closes every connection of the room (room channel and `/yjs`).
@@ -33,6 +50,7 @@ impl Deliveries {
         for (_, outbox) in self.outboxes.drain() {
             outbox.close(code, reason);
         }
+        self.readers.invalidate();
     }
 
     /// Delivers what can be delivered; returns the effects that are not
@@ -93,6 +111,7 @@ impl Deliveries {
                             outbox.close(code, reason);
                         }
                     }
+                    self.readers.invalidate();
                 }
                 other @ (Effect::Lobby(_) | Effect::LobbyClosed | Effect::Compact { .. }) => rest.push(other),
             }
@@ -168,26 +187,15 @@ impl Deliveries {
 
     /// The motion lane: into the buffers of the board's readers, at full
     /// rate unless a teacher has another board in focus.
-    fn motion(&self, core: &RoomCore, mv: jigsync_schema::Move, except: ConnId) {
-        let Some(b) = core.boards.get(mv.board) else {
-            return;
-        };
-        let access = core.access();
+    fn motion(&mut self, core: &RoomCore, mv: jigsync_schema::Move, except: ConnId) {
         let mut relayed = 0u64;
-        for (id, c) in core.conns.iter() {
-            if id == except || !access.may_read_as(c.role, &c.user, &b.row) {
-                continue;
-            }
-            let rate = match c.role {
-                Role::Teacher if c.focus != Some(mv.board) => Rate::Thumbnail,
-                _ => Rate::Full,
-            };
-            if let Some(outbox) = self.outboxes.get(&id) {
-                outbox.push_motion(mv, rate);
+        for reader in self.readers.of(mv.board, core, &self.outboxes) {
+            if reader.conn != except {
+                reader.motion.push(mv, reader.rate);
                 relayed += 1;
             }
         }
-        metrics::counter!("jigsync_motion_relayed_total").increment(relayed);
+        self.relayed.increment(relayed);
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub mod actor;
 pub mod audience;
+pub mod board_readers;
 pub mod core;
 pub mod env;
 pub mod lease;

@@ -79,12 +79,8 @@ impl Board {
     }
 
     /// The piece's group: every piece sharing its group id.
-    pub fn group_of(&self, piece: PieceId) -> Vec<PieceId> {
-        let pieces = self.doc.pieces();
-        let Some(g) = pieces.get(usize::from(piece)).map(|p| p.g) else {
-            return vec![piece];
-        };
-        (0..pieces.len()).filter(|i| pieces[*i].g == g).filter_map(|i| PieceId::try_from(i).ok()).collect()
+    pub fn group_of(&self, piece: PieceId) -> &[PieceId] {
+        self.doc.group_of(piece)
     }
 
     /// True if the document must be rebuilt from storage.

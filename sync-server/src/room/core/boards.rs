@@ -9,6 +9,7 @@ use jigsync_schema::{BoardId, BoardInfo, BoardMeta, BoardMode, ErrorCode, Role, 
 
 use super::access::Access;
 use super::board::{Board, LogPosition};
+use super::connections::Writes;
 use super::staged::{Event, Staged};
 use crate::board::doc::BoardDoc;
 use crate::board::geometry;
@@ -83,13 +84,25 @@ impl BoardSet {
     /// are an active member, and it is not locked.
     pub fn for_write(&self, access: Access<'_>, user: &str, board: BoardId) -> Result<&Board, ApiError> {
         let b = self.boards.get(&board).ok_or_else(|| ApiError::not_found("no such board"))?;
-        if !access.may_write(user, &b.row) || access.roster.active(user).is_none() {
-            return Err(ApiError::forbidden("you may not move pieces on this board"));
+        writable(b, access.may_write(user, &b.row) && access.roster.active(user).is_some())
+    }
+
+    /// [`BoardSet::for_write`] for a connection, by the boards it may write
+    /// (worked out by [`BoardSet::writes_of`]).
+    pub fn for_write_by(&self, writes: &Writes, board: BoardId) -> Result<&Board, ApiError> {
+        let b = self.boards.get(&board).ok_or_else(|| ApiError::not_found("no such board"))?;
+        writable(b, writes.includes(board))
+    }
+
+    /// The boards `user` may write: what [`BoardSet::for_write`] allows.
+    pub fn writes_of(&self, access: Access<'_>, (role, user): (Role, &str)) -> Writes {
+        match role {
+            _ if access.roster.active(user).is_none() => Writes::Boards(Default::default()),
+            Role::Teacher => Writes::Every,
+            Role::Student => {
+                Writes::Boards(self.iter().filter(|b| access.may_write_as(role, user, &b.row)).map(Board::id).collect())
+            }
         }
-        if b.row.locked {
-            return Err(ApiError::new(ErrorCode::Locked, "the teacher locked this board"));
-        }
-        Ok(b)
     }
 
     pub fn info(&self, access: Access<'_>, viewer: &str, board: &Board) -> BoardInfo {
@@ -236,4 +249,14 @@ impl BoardSet {
     pub fn to_rebuild(&self) -> Vec<BoardRow> {
         self.boards.values().filter(|b| b.needs_rebuild()).map(|b| b.row.clone()).collect()
     }
+}
+
+fn writable(b: &Board, may: bool) -> Result<&Board, ApiError> {
+    if !may {
+        return Err(ApiError::forbidden("you may not move pieces on this board"));
+    }
+    if b.row.locked {
+        return Err(ApiError::new(ErrorCode::Locked, "the teacher locked this board"));
+    }
+    Ok(b)
 }

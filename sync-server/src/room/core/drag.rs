@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use jigsync_schema::{BoardId, ErrorCode, Move, PieceId, ServerMsg};
 
-use super::access::Access;
 use super::board::Board;
 use super::boards::BoardSet;
 use super::effects::{Effect, Effects};
@@ -19,47 +18,40 @@ fn busy() -> ApiError {
     ApiError::new(ErrorCode::Busy, "someone else is holding this piece")
 }
 
-/// The board and the piece's group, for a grab or a move by `user`.
+/// The board, for a grab or a move by `user` of a piece whose group nobody
+/// else holds.
 fn lockable<'a>(
     boards: &'a BoardSet,
-    access: Access<'_>,
-    (conn, user): (ConnId, &str),
+    req: &Req,
     (board, piece): (BoardId, PieceId),
     now: Instant,
-) -> Result<(&'a Board, Vec<PieceId>), ApiError> {
-    let b = boards.for_write(access, user, board)?;
-    if usize::from(piece) >= b.doc.pieces().len() {
+) -> Result<&'a Board, ApiError> {
+    let b = boards.for_write_by(&req.writes, board)?;
+    let group = b.group_of(piece);
+    if group.is_empty() {
         return Err(ApiError::not_found("no such piece"));
     }
-    let group = b.group_of(piece);
-    b.locks.check(&group, conn, now).map_err(|_| busy())?;
-    Ok((b, group))
+    b.locks.check(group, req.conn, now).map_err(|_| busy())?;
+    Ok(b)
 }
 
 pub fn stage_grab(
     boards: &BoardSet,
-    access: Access<'_>,
     req: &Req,
     (board, piece): (BoardId, PieceId),
     now: Instant,
 ) -> Result<Staged, ApiError> {
-    let (_, group) = lockable(boards, access, (req.conn, &req.user), (board, piece), now)?;
+    lockable(boards, req, (board, piece), now)?;
     let mut staged = Staged::default();
     staged.push(Event::Reply(req.conn, ServerMsg::Ack { r#ref: req.r#ref, seq: None }));
-    staged.push(Event::Grabbed { board, group, conn: req.conn, at: now });
+    staged.push(Event::Grabbed { board, piece, conn: req.conn, at: now });
     Ok(staged)
 }
 
 /// A drag position: on the board, by someone who may hold the piece. It
 /// takes (or refreshes) the lock, then goes to the readers' motion buffers.
-pub fn stage_move(
-    boards: &BoardSet,
-    access: Access<'_>,
-    req: &Req,
-    mv: Move,
-    now: Instant,
-) -> Result<Staged, ApiError> {
-    let (b, group) = lockable(boards, access, (req.conn, &req.user), (mv.board, mv.piece), now)?;
+pub fn stage_move(boards: &BoardSet, req: &Req, mv: Move, now: Instant) -> Result<Staged, ApiError> {
+    let b = lockable(boards, req, (mv.board, mv.piece), now)?;
     let meta = b.doc.meta();
     let on_board = mv.x.is_finite()
         && mv.y.is_finite()
@@ -69,14 +61,16 @@ pub fn stage_move(
         return Err(ApiError::invalid("the position is not on the board"));
     }
     let mut staged = Staged::default();
-    staged.push(Event::Grabbed { board: mv.board, group, conn: req.conn, at: now });
+    staged.push(Event::Grabbed { board: mv.board, piece: mv.piece, conn: req.conn, at: now });
     staged.push(Event::Moved { mv, conn: req.conn });
     Ok(staged)
 }
 
-/// Takes the lock; announces the pieces that were not held by the grabber.
-pub fn grabbed(board: &mut Board, group: &[PieceId], (conn, user): (ConnId, &str), at: Instant, out: &mut Effects) {
-    let Ok(fresh) = board.locks.grab(group, conn, user, at) else {
+/// Takes the lock on the piece's group; announces the pieces that were not
+/// held by the grabber.
+pub fn grabbed(board: &mut Board, piece: PieceId, (conn, user): (ConnId, &str), at: Instant, out: &mut Effects) {
+    let Board { doc, locks, .. } = board;
+    let Ok(fresh) = locks.grab(doc.group_of(piece), conn, user, at) else {
         return;
     };
     for piece in fresh {
@@ -98,9 +92,9 @@ pub fn released(board: BoardId, pieces: &[PieceId], out: &mut Effects) {
 /// grouped after the drop) end, and positions of it still waiting in
 /// readers' motion buffers are stale.
 pub fn dropped(board: &mut Board, piece: PieceId, conn: ConnId, out: &mut Effects) {
-    let group = board.group_of(piece);
-    let freed = board.locks.release(&group, conn);
-    out.push(Effect::ForgetMotion { board: board.id(), pieces: group });
+    let group = board.doc.group_of(piece);
+    let freed = board.locks.release(group, conn);
+    out.push(Effect::ForgetMotion { board: board.id(), pieces: group.to_vec() });
     released(board.id(), &freed, out);
 }
 

@@ -7,6 +7,7 @@ use jigsync_schema::{ErrorCode, Ref, Role, ServerMsg, SystemEvent, SystemEventKi
 
 use super::boards::BoardSet;
 use super::chat::{ack_seq, Chat};
+use super::connections::{Connections, Writes};
 use super::names::distinct;
 use super::ownership::{can_moderate, next_owner};
 use super::roster::Roster;
@@ -29,10 +30,20 @@ pub struct Parts<'a> {
 pub struct Req {
     pub conn: ConnId,
     pub user: String,
+    /// The user's role, as the connection keeps it.
+    pub role: Role,
+    /// The boards the user may write, as the connection keeps them.
+    pub writes: Writes,
     pub r#ref: Option<Ref>,
 }
 
 impl Req {
+    /// A request on `conn`; `None` if the connection is gone.
+    pub fn on(conns: &Connections, conn: ConnId, r#ref: Option<Ref>) -> Option<Req> {
+        let c = conns.get(conn)?;
+        Some(Req { conn, user: c.user.clone(), role: c.role, writes: c.writes.clone(), r#ref })
+    }
+
     /// The `ack` of a request whose writes are staged.
     pub fn ack(&self, staged: &Staged) -> Event {
         Event::Reply(self.conn, ServerMsg::Ack { r#ref: self.r#ref, seq: ack_seq(staged) })

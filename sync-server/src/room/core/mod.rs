@@ -134,6 +134,9 @@ pub struct RoomCore {
     pub boards: BoardSet,
     pub yjs: YjsPeers,
     closed: bool,
+    /// Raised by every change that may change who reads a board or at what
+    /// rate; the audience seam's board readers are remade when it moves.
+    readers_version: u64,
 }
 
 impl RoomCore {
@@ -146,7 +149,14 @@ impl RoomCore {
             boards,
             yjs: YjsPeers::default(),
             closed: false,
+            readers_version: 0,
         }
+    }
+
+    /// See [`RoomCore::apply`]: a change of this number means the readers of
+    /// some board, or their rates, may have changed.
+    pub fn readers_version(&self) -> u64 {
+        self.readers_version
     }
 
     pub fn access(&self) -> Access<'_> {
@@ -221,10 +231,9 @@ impl RoomCore {
             Input::Rejoin(user) => membership::stage_rejoin(self.parts(), &user, (at, ctx.seed)),
             Input::Request { conn, msg, upload } => {
                 // A request from a connection that is already gone is dropped.
-                let Some(user) = self.conns.user_of(conn).map(str::to_owned) else {
+                let Some(req) = Req::on(&self.conns, conn, msg.request_ref()) else {
                     return Ok(Staged::default());
                 };
-                let req = Req { conn, user, r#ref: msg.request_ref() };
                 self.stage_request(&req, msg, upload, ctx)
             }
             Input::StartPuzzle { by, spec } => {
@@ -263,10 +272,8 @@ impl RoomCore {
             ClientMsg::Leave { .. } => membership::stage_leave(self.parts(), req, at),
             ClientMsg::CloseRoom { .. } => membership::stage_close(self.parts(), req, at),
             ClientMsg::Sync { board, sv, .. } => board_writes::stage_sync(&self.boards, self.access(), req, board, &sv),
-            ClientMsg::Grab { board, piece, .. } => {
-                drag::stage_grab(&self.boards, self.access(), req, (board, piece), ctx.now)
-            }
-            ClientMsg::Move(mv) => drag::stage_move(&self.boards, self.access(), req, mv, ctx.now),
+            ClientMsg::Grab { board, piece, .. } => drag::stage_grab(&self.boards, req, (board, piece), ctx.now),
+            ClientMsg::Move(mv) => drag::stage_move(&self.boards, req, mv, ctx.now),
             ClientMsg::Update { board, update, release, .. } => {
                 let origin = Origin::Room { conn: req.conn, r#ref: req.r#ref };
                 let (boards, parts) = self.writable();
@@ -314,7 +321,22 @@ impl RoomCore {
     /// The staged change is committed: memory follows, and here is what to
     /// deliver.
     pub fn apply(&mut self, staged: Staged) -> Effects {
-        reducer::apply(self, staged.events)
+        let readers_stay = staged.events.iter().all(Event::leaves_readers);
+        let effects = reducer::apply(self, staged.events);
+        if !readers_stay {
+            self.readers_changed();
+        }
+        effects
+    }
+
+    /// Who may read or write which board may have changed: the audience
+    /// seam's lists of board readers are remade, and each connection's
+    /// writable boards worked out again.
+    fn readers_changed(&mut self) {
+        self.readers_version += 1;
+        let access = Access { roster: &self.roster, spotlight: self.room.spotlight };
+        let boards = &self.boards;
+        self.conns.refresh_writes(|c| boards.writes_of(access, (c.role, &c.user)));
     }
 
     /// The staged change was not committed: the board document that took it
@@ -340,6 +362,7 @@ impl RoomCore {
         if let Some(b) = self.boards.get_mut(fresh.id()) {
             b.rebuilt(fresh);
         }
+        self.readers_changed();
     }
 
     pub fn set_closed(&mut self) {

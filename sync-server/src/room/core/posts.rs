@@ -46,10 +46,9 @@ impl RoomCore {
         let mut out = Posts::default();
         for Post { conn, msg, upload } in posts {
             let r#ref = msg.request_ref();
-            let Some(user) = self.conns.user_of(conn).map(str::to_owned) else {
+            let Some(req) = Req::on(&self.conns, conn, r#ref) else {
                 continue;
             };
-            let req = Req { conn, user, r#ref };
             let mut one = Staged { messages: out.staged.messages, boards: out.staged.boards, ..Staged::default() };
             match self.stage_post(&mut one, &req, msg, upload, ctx.now_ms) {
                 Ok(()) => {

@@ -197,11 +197,11 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
                 controls::reset(b, update, pieces, out);
             }
         }
-        Event::Grabbed { board, group, conn, at } => {
+        Event::Grabbed { board, piece, conn, at } => {
             let (Some(user), Some(b)) = (core.conns.user_of(conn), core.boards.get_mut(board)) else {
                 return;
             };
-            drag::grabbed(b, &group, (conn, user), at, out);
+            drag::grabbed(b, piece, (conn, user), at, out);
         }
         Event::Moved { mv, conn } => out.push(Effect::Motion { mv, except: conn }),
         Event::LocksExpired(now) => drag::expire(&mut core.boards, now, out),

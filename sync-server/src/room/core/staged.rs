@@ -150,11 +150,11 @@ pub enum Event {
         update: Vec<u8>,
         pieces: Vec<Piece>,
     },
-    /// A grab, or a move that also takes the lock (for the connection's
-    /// user).
+    /// A grab, or a move that also takes the lock on the piece's group (for
+    /// the connection's user).
     Grabbed {
         board: BoardId,
-        group: Vec<PieceId>,
+        piece: PieceId,
         conn: ConnId,
         at: Instant,
     },
@@ -178,4 +178,25 @@ pub enum Event {
         entries: Vec<AwarenessEntry>,
     },
     YjsAwarenessQuery(ConnId),
+}
+
+impl Event {
+    /// True for the events known to leave every board's readers and
+    /// writers as they were (drags, writes, chat, answers). Anything else,
+    /// including an event added later, counts as changing them.
+    pub fn leaves_readers(&self) -> bool {
+        matches!(
+            self,
+            Event::Moved { .. }
+                | Event::Grabbed { .. }
+                | Event::Reply(..)
+                | Event::Written(_)
+                | Event::Released { .. }
+                | Event::Posted(_)
+                | Event::LocksExpired(_)
+                | Event::YjsReply(..)
+                | Event::YjsAwareness { .. }
+                | Event::YjsAwarenessQuery(_)
+        )
+    }
 }
