@@ -27,6 +27,7 @@ fn member(user: &str, role: Role) -> MemberRow {
         joined_at: 0,
         status: MemberStatus::Active,
         color: "#123456".into(),
+        muted: false,
     }
 }
 
@@ -50,6 +51,8 @@ fn class(mode: BoardMode) -> Class {
         closed_at: None,
         spotlight: None,
         join_locked: false,
+        whispers: Default::default(),
+        chat_off: false,
     };
     let users: Vec<String> =
         std::iter::once("teacher".to_owned()).chain((0..STUDENTS).map(|i| format!("s{i}"))).collect();

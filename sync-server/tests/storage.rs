@@ -821,7 +821,14 @@ async fn deleting_a_room_removes_it_whole_with_the_uploads_only_it_used(store: &
         writes.push(Write::Message { room: room.into(), message: posted });
         writes.push(Write::Puzzle(puzzle_row(room, 1, "shared-puzzle")));
         writes.push(Write::Board(board_row(room, 1, 1, &["u-ann"])));
-        writes.push(Write::BoardUpdate { room: room.into(), board: 1, seq: 1, ts: 14_020, data: vec![1, 2, 3] });
+        writes.push(Write::BoardUpdate {
+            room: room.into(),
+            board: 1,
+            seq: 1,
+            ts: 14_020,
+            author: None,
+            data: vec![1, 2, 3],
+        });
     }
     store.commit(&writes).await.expect("both rooms' rows");
     store.compact_board("r-doomed", 1, 1, b"snapshot").await.expect("a snapshot to delete too");

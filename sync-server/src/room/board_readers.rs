@@ -96,7 +96,7 @@ mod tests {
     fn member(user: &str, role: Role) -> MemberRow {
         let status = MemberStatus::Active;
         let (room, name, color) = ("r1".into(), user.to_uppercase(), "#123456".into());
-        MemberRow { room, user: user.into(), name, role, joined_at: 0, status, color }
+        MemberRow { room, user: user.into(), name, role, joined_at: 0, status, color, muted: false }
     }
 
     fn ctx() -> Ctx {
@@ -114,6 +114,8 @@ mod tests {
                 closed_at: None,
                 spotlight: None,
                 join_locked: false,
+                whispers: Default::default(),
+                chat_off: false,
             };
             let members = [(T, Role::Teacher), ("ann", Role::Student), ("ben", Role::Student), ("cat", Role::Student)]
                 .map(|(u, r)| member(u, r))

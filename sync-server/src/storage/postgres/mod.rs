@@ -29,8 +29,8 @@ use super::group_commit::GroupCommit;
 use super::room_deletion::{open_rooms_idle_before, rooms_past_retention};
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
-    BoardActivity, BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage, StorageError,
-    UploadRow, Write,
+    BoardActivity, BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage,
+    StorageError, UploadRow, Write,
 };
 use crate::uploads::BlobStore;
 use commit::write_member;
