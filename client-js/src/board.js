@@ -40,6 +40,13 @@ const KEEPS_REPLICA = new Set([CLIENT_ERROR_CODES.disconnected, CLIENT_ERROR_COD
 
 const META_KEYS = ['image', 'rows', 'cols', 'pieceWidth', 'pieceHeight', 'seed', 'width', 'height'];
 
+/** The geometry (BoardMeta) a board's document holds, or null before the scatter. */
+export function metaOf(doc) {
+  const map = doc.getMap('meta');
+  if (map.size === 0) return null;
+  return Object.fromEntries(META_KEYS.map((key) => [key, map.get(key)]));
+}
+
 export class Board {
   #host;
   #onUpdate = (update, origin) => this.#onDocUpdate(update, origin);
@@ -78,9 +85,7 @@ export class Board {
   /** The board's geometry (BoardMeta): from `boards`, else from the document. */
   get meta() {
     if (this.info) return this.info.meta;
-    const map = this.doc.getMap('meta');
-    if (map.size === 0) return null;
-    return Object.fromEntries(META_KEYS.map((key) => [key, map.get(key)]));
+    return metaOf(this.doc);
   }
 
   get locked() {

@@ -13,6 +13,7 @@
 import { decode } from '@msgpack/msgpack';
 import * as Y from 'yjs';
 
+import { metaOf } from './board.js';
 import { Emitter } from './emitter.js';
 import { request } from './http.js';
 
@@ -105,6 +106,15 @@ export class Replay extends Emitter {
   /** The document as of `time`. Seeking backward replaces it (see `seek`). */
   get doc() {
     return this.#doc;
+  }
+
+  /**
+   * The board's geometry (BoardMeta) as its document holds it, or null
+   * before the scatter: what a replay draws with when no live board is
+   * there to ask, as after the class.
+   */
+  get meta() {
+    return metaOf(this.#doc);
   }
 
   /** The moment the document shows (ms). */

@@ -107,6 +107,9 @@ serverTest('a window starts at the state of its first moment', async ({ server, 
   const to = whole.updates[0].ts;
   const window = await teacher.replay(boardId, { to });
   assert.ok(window.updates.every((u) => u.ts <= to));
+  // The geometry comes from the timeline itself, as after the class when no
+  // live board is there to ask.
+  assert.deepEqual(window.meta, mine.info.meta);
   assert.deepEqual(window.seek(to).getMap('pieces').toJSON(), whole.seek(to).getMap('pieces').toJSON());
   // An unknown board is refused as the server refuses it.
   await assert.rejects(student.replay(boardId + 1000), (err) => err.code === 'not_found');

@@ -35,16 +35,22 @@ pub async fn check(app: &App, token: &str) -> Result<Access, ApiError> {
 }
 
 /// Like [`check`], but a room that was closed still lets its members in:
-/// for what is read after the class (the report).
+/// for what is read after the class (the report, and for teachers the
+/// boards' replay).
 pub async fn check_even_closed(app: &App, token: &str) -> Result<Access, ApiError> {
     check_member(app, token, true).await
+}
+
+/// The refusal of a token whose room is gone or whose class has ended.
+pub fn closed_room() -> ApiError {
+    ApiError::not_found("this room does not exist or was closed")
 }
 
 async fn check_member(app: &App, token: &str, even_closed: bool) -> Result<Access, ApiError> {
     let claims = app.keys.verify(token).map_err(|err| ApiError::unauthorized(err.to_string()))?;
     let room = app.storage.room(&claims.room).await?;
     if room.is_none_or(|r| r.closed_at.is_some() && !even_closed) {
-        return Err(ApiError::not_found("this room does not exist or was closed"));
+        return Err(closed_room());
     }
     let member = app.storage.member(&claims.room, &claims.user).await?;
     match member {

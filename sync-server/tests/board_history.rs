@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::cluster::{connect_at, TestCluster};
 use common::*;
-use jigsync_schema::{BoardHistory, ServerMsg};
+use jigsync_schema::{BoardHistory, ClientMsg, ServerMsg};
 use jigsync_testkit::postgres::TestPostgres;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -230,4 +230,32 @@ async fn a_shared_board_names_each_moves_author() {
     let authors: Vec<Option<&str>> =
         h.updates.iter().map(|u| u.author.map(|i| h.authors[i as usize].as_str())).collect();
     assert_eq!(authors, vec![None, Some(ann.id.as_str()), Some(ben.id.as_str()), Some(ann.id.as_str())]);
+}
+
+/// Once the class has ended its teachers still replay a student's board
+/// (from the end-of-class report); the student's own token is refused as
+/// on every route of a closed room.
+#[tokio::test]
+async fn after_the_class_only_its_teachers_replay() {
+    let server = TestServer::start().await;
+    let room = server.create_room("Ended", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let board = start_puzzle(&server, &room, "individual", 2, 2, json!([])).await[0].id;
+    let (mut a, _) = server.connect(&ann.token).await;
+    let replica = a.replica_of(board).await;
+    a.send_update(1, board, replica.drop_piece(0, 40.0, 40.0), None).await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Ack { .. }));
+    let (mut t, _) = server.connect(&room.teacher.token).await;
+    t.send(&ClientMsg::CloseRoom { r#ref: Some(1) }).await;
+    assert!(matches!(t.answer(1).await, ServerMsg::Ack { .. }));
+
+    let h = history(&server, &room.id, board, &room.teacher.token, "").await;
+    assert_eq!(h.updates.len(), 2, "the scatter and the drop");
+    let rebuilt = Replica::default();
+    h.updates.iter().for_each(|u| rebuilt.apply(&u.update));
+    assert_eq!(pieces(&rebuilt), pieces(&replica));
+
+    let (status, body) = fetch(&server, &room.id, board, &ann.token, "").await;
+    let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON error");
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 }

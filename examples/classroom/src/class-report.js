@@ -2,14 +2,18 @@
 // (solved or not, time to solve, progress, drops), sortable by any column,
 // and downloadable as CSV. It reads GET /api/rooms/{roomId}/report with the
 // teacher's token, so it works during the class and on the "class ended"
-// screen, after the room's connection is gone.
+// screen, after the room's connection is gone. Each student's row with a
+// board opens that board's replay in the dialog, fetched with the same
+// token, so it needs no live board either.
 
-import { fetchReport } from 'jigsync-client';
+import { fetchReport, loadReplay } from 'jigsync-client';
 
 import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
 import { locale, t } from './i18n/index.js';
+import { openReplayPanel } from './replay-panel.js';
 import { reportCsv } from './report-csv.js';
+import './class-report.css';
 import { formatDuration } from './system-message.js';
 
 /** Column key → the value it sorts by (ties go by name). */
@@ -37,14 +41,14 @@ export function sortStudents(students, { key, descending }, locale) {
 export function openReportDialog({ roomId, token }) {
   let report = null;
   let sort = { key: 'name', descending: false };
+  let replay = null;
 
   const status = h('p', { class: 'muted', testid: 'report-status', role: 'status' }, t('report.loading'));
   const table = h('table', { class: 'report-table', testid: 'report-table' });
   const download = h('button', { type: 'button', class: 'button primary', testid: 'report-csv', disabled: true, onclick: saveCsv }, t('report.download'));
-  const dialog = h(
-    'dialog',
-    { class: 'modal report', testid: 'report-dialog', 'aria-labelledby': 'report-title' },
-    h('h2', { id: 'report-title' }, t('report.title')),
+  const summary = h(
+    'div',
+    { class: 'report-summary' },
     status,
     h('div', { class: 'report-scroll' }, table),
     h(
@@ -54,7 +58,16 @@ export function openReportDialog({ roomId, token }) {
       download,
     ),
   );
-  dialog.addEventListener('close', () => dialog.remove());
+  const dialog = h(
+    'dialog',
+    { class: 'modal report', testid: 'report-dialog', 'aria-labelledby': 'report-title' },
+    h('h2', { id: 'report-title' }, t('report.title')),
+    summary,
+  );
+  dialog.addEventListener('close', () => {
+    replay?.destroy();
+    dialog.remove();
+  });
   document.body.append(dialog);
   dialog.showModal();
 
@@ -82,11 +95,34 @@ export function openReportDialog({ roomId, token }) {
     );
   }
 
+  /** The replay of `student`'s board, in place of the table until "Back". */
+  function openReplay(student) {
+    replay?.destroy();
+    replay = openReplayPanel({
+      load: () => loadReplay(location.origin, { roomId, boardId: student.board, token }),
+      boardId: student.board,
+      container: dialog,
+      stage: summary,
+      backLabel: t('replayReport.back'),
+      onClose: () => (replay = null),
+    });
+  }
+
+  function replayCell(student) {
+    if (student.board === null || student.board === undefined) return h('td', null);
+    const label = t('replayReport.of', { name: student.name });
+    return h(
+      'td',
+      null,
+      h('button', { type: 'button', class: 'button subtle small', testid: 'report-replay', 'aria-label': label, onclick: () => openReplay(student) }, t('replayReport.open')),
+    );
+  }
+
   function render() {
     const students = sortStudents(report.students, sort, locale());
     replaceChildren(
       table,
-      h('thead', null, h('tr', null, Object.keys(COLUMNS).map(headerCell))),
+      h('thead', null, h('tr', null, Object.keys(COLUMNS).map(headerCell), h('th', { scope: 'col' }, t('replayReport.column')))),
       h(
         'tbody',
         null,
@@ -104,6 +140,7 @@ export function openReportDialog({ roomId, token }) {
             h('td', null, formatDuration(s.tookMs ?? undefined) ?? '—'),
             h('td', null, `${Math.round(s.progress * 100)}%`),
             h('td', null, String(s.drops)),
+            replayCell(s),
           ),
         ),
       ),

@@ -1,8 +1,10 @@
-// The teacher's replay of a focused board (issue 15): the board as it was at
-// any moment, a timeline scrubber with marks for drops, pieces joined and
-// the solved moment, play/pause and 1×/4×/16×. It draws with the same board
+// The teacher's replay of a board (issue 15): the board as it was at any
+// moment, a timeline scrubber with marks for drops, pieces joined and the
+// solved moment, play/pause and 1×/4×/16×. It draws with the same board
 // view as the live board, fed from a Replay (client-js) instead of the
 // live replica; pieces glide between drops, since drags are not stored.
+// The board's geometry comes from the timeline itself, so the panel works
+// on the live dashboard and from the report after the class alike.
 
 import { createBoardView } from './board-view.js';
 import { h, replaceChildren } from './dom.js';
@@ -25,7 +27,7 @@ function clock(ms) {
  * A live-board stand-in for the board view: the replay's document as a
  * board that nobody holds or writes.
  */
-function replaySource(client, boardId, meta, replay) {
+function replaySource(participantsById, boardId, meta, replay) {
   const listeners = new Set();
   const board = {
     meta,
@@ -47,18 +49,20 @@ function replaySource(client, boardId, meta, replay) {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    participantsById: client.participantsById,
+    participantsById,
   };
 }
 
 /**
- * Opens the replay of `boardId` in `container`, in place of the live
- * `stage` (hidden meanwhile). `onClose` runs when the teacher goes back.
+ * Opens the replay of `boardId` in `container`, in place of `stage` (hidden
+ * meanwhile). `load` fetches the Replay; `participantsById` names whoever a
+ * live board shows holding a piece (none after the class). `backLabel`
+ * names where "back" leads; `onClose` runs when the teacher goes back.
  * Returns `{ el, destroy }`.
  */
-export function openReplayPanel({ client, boardId, container, stage, onClose }) {
+export function openReplayPanel({ load, participantsById = new Map(), boardId, container, stage, backLabel = t('replay.back'), onClose }) {
   const status = h('p', { class: 'muted replay-status', role: 'status' }, t('replay.loading'));
-  const back = h('button', { class: 'button subtle', testid: 'replay-close', onclick: () => close() }, t('replay.back'));
+  const back = h('button', { class: 'button subtle', testid: 'replay-close', onclick: () => close() }, backLabel);
   const el = h(
     'section',
     { class: 'replay-panel', testid: 'replay-panel', 'aria-label': t('replay.title') },
@@ -85,8 +89,7 @@ export function openReplayPanel({ client, boardId, container, stage, onClose }) 
     stage.hidden = false;
   }
 
-  client
-    .replay(boardId)
+  load()
     .then((loaded) => {
       if (closed) return loaded.destroy();
       replay = loaded;
@@ -97,13 +100,13 @@ export function openReplayPanel({ client, boardId, container, stage, onClose }) 
     });
 
   function show() {
-    const meta = client.board(boardId)?.info?.meta;
+    const meta = replay.meta;
     if (!meta || replay.updates.length === 0) {
       status.textContent = t('replay.empty');
       return;
     }
     const span = Math.max(1, replay.end - replay.start);
-    view = createBoardView({ client: replaySource(client, boardId, meta, replay), boardId });
+    view = createBoardView({ client: replaySource(participantsById, boardId, meta, replay), boardId });
     const scrubber = h('input', {
       type: 'range',
       class: 'replay-scrubber',

@@ -291,7 +291,14 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
     const stage = h('div', { class: 'focus-stage', testid: 'focused-board', dataset: { board: String(boardId) } }, view.el, view.controls);
     const replay = h('button', { class: 'button', testid: 'replay-open', onclick: () => {
       focused.replay?.destroy();
-      focused.replay = openReplayPanel({ client, boardId, container: focusView, stage, onClose: () => (focused.replay = null) });
+      focused.replay = openReplayPanel({
+        load: () => client.replay(boardId),
+        participantsById: client.participantsById,
+        boardId,
+        container: focusView,
+        stage,
+        onClose: () => (focused.replay = null),
+      });
     } }, t('replay.open'));
     replaceChildren(
       focusView,

@@ -2,8 +2,11 @@
 // client-js connection) places the four pieces; on the dashboard the teacher
 // focuses the board, opens Replay, and scrubs to the start (the scatter the
 // student began from) and to the end (the solved board, as the live board
-// shows it). Marks show the drops and the solved moment. Screenshots in
-// English and Korean: replay-en.png / replay-ko.png.
+// shows it). Marks show the drops and the solved moment. Then the class
+// ends, and the teacher replays Ann's board from the end-of-class report:
+// on the "class ended" screen, and later from "Your classes" on the start
+// page, where no live board exists. Screenshots in English and Korean:
+// replay-en.png / replay-ko.png, report-replay-en.png / report-replay-ko.png.
 //
 // Run: cd examples/classroom && npx vite build && npm test
 
@@ -20,8 +23,9 @@ import { scenario } from './support/steps.mjs';
 const STEP = {
   SOLVE: '1 a student solves a 2x2 puzzle, drop by drop',
   SCRUB: '2 the teacher scrubs the replay to the start and to the end; marks; screenshots in English and Korean',
+  REPORT: '3 after the class ended, Replay on the student\'s row of the report, from the end screen and from "Your classes"',
 };
-const SCREENSHOTS = ['replay-en.png', 'replay-ko.png'];
+const SCREENSHOTS = ['replay-en.png', 'replay-ko.png', 'report-replay-en.png', 'report-replay-ko.png'];
 
 const s = { server: null, browser: null, people: [], teacher: null, student: null, boardId: null, scatter: null, solved: null };
 const step = scenario(s, { prefix: 'failure-replay-', timeout: 60_000 });
@@ -125,4 +129,51 @@ step(STEP.SCRUB, [STEP.SOLVE], async () => {
   await scrubber.fill(String(Math.round(Number(await scrubber.getAttribute('max')) * 0.6)));
   await sleep(400);
   await screenshot(page, 'replay-ko.png');
+});
+
+/** Opens the report's replay of the student's row and scrubs it to its end. */
+async function replayFromReport(page, userId) {
+  await page.locator(`${tid('report-row')}[data-user="${userId}"] ${tid('report-replay')}`).click();
+  await page.locator(tid('replay-scrubber')).waitFor();
+  assert.equal(await page.locator(tid('report-table')).isVisible(), false, 'the replay stands in for the table');
+  return scrubTo(page, 'max', s.solved);
+}
+
+step(STEP.REPORT, [STEP.SCRUB], async () => {
+  const { page } = s.teacher;
+  await page.locator(tid('lang-switch')).selectOption('en');
+  await poll('<html lang> en', () => page.evaluate(() => document.documentElement.lang), (v) => v === 'en');
+  await page.locator(tid('end-class')).click();
+  await page.locator(tid('confirm-ok')).click();
+  await page.locator(tid('room-closed')).waitFor();
+  await page.locator(tid('open-report')).click();
+  await page.locator(tid('report-row')).first().waitFor();
+  const ann = s.student.me.id;
+  assert.deepEqual(await replayFromReport(page, ann), s.solved, 'the end of the replay is the solved board');
+  assert.deepEqual(await scrubTo(page, 'min', s.scatter), s.scatter, 'and its start the scatter');
+  assert.deepEqual(await scrubTo(page, 'max', s.solved), s.solved);
+  const violations = await seriousViolations(page, { include: ['[data-testid="report-dialog"]'] });
+  assert.deepEqual(violations, [], `axe on the report's replay:\n${JSON.stringify(violations, null, 2)}`);
+  const scrubber = page.locator(tid('replay-scrubber'));
+  await scrubber.fill(String(Math.round(Number(await scrubber.getAttribute('max')) * 0.6)));
+  await sleep(400);
+  await screenshot(page, 'report-replay-en.png');
+  // Back to the table, then close.
+  await page.locator(tid('replay-close')).click();
+  await page.locator(tid('report-table')).waitFor();
+  await page.locator(tid('report-close')).click();
+
+  // Later, from "Your classes" on the start page, in Korean.
+  await page.goto(`${s.server.url}/`);
+  await page.locator(tid('lang-switch')).selectOption('ko');
+  await poll('<html lang> ko', () => page.evaluate(() => document.documentElement.lang), (v) => v === 'ko');
+  const entry = page.locator(tid('recent-classes')).locator('li').filter({ hasText: 'Year 4' });
+  await entry.locator(tid('recent-report')).click();
+  await page.locator(tid('report-row')).first().waitFor();
+  assert.equal((await page.locator(tid('report-replay')).textContent()).trim(), '다시 보기');
+  assert.deepEqual(await replayFromReport(page, ann), s.solved, 'from the start page too');
+  assert.equal((await page.locator(tid('replay-close')).textContent()).trim(), '보고서로 돌아가기');
+  await scrubber.fill(String(Math.round(Number(await scrubber.getAttribute('max')) * 0.6)));
+  await sleep(400);
+  await screenshot(page, 'report-replay-ko.png');
 });

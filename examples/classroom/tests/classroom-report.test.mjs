@@ -132,7 +132,7 @@ step(STEP.KOREAN, [STEP.REPORT], async () => {
   await page.locator(tid('report-row')).first().waitFor();
   assert.equal(await text(page, 'report-status'), '지금까지 학생 3명 중 1명이 퍼즐을 완성했어요.');
   const header = await page.locator(`${tid('report-table')} thead th`).allTextContents();
-  assert.deepEqual(header.map((h) => h.replace(/[▲▼]/g, '').trim()), ['학생', '완성', '걸린 시간', '진행도', '조각 놓은 횟수']);
+  assert.deepEqual(header.map((h) => h.replace(/[▲▼]/g, '').trim()), ['학생', '완성', '걸린 시간', '진행도', '조각 놓은 횟수', '다시 보기']);
   await screenshot(page, 'report-ko.png');
   await page.locator(tid('report-close')).click();
   await page.locator(tid('lang-switch')).selectOption('en');

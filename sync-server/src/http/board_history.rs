@@ -2,7 +2,9 @@
 //! for replay (issue 15), for the room's teachers and the board's own
 //! members. Served from the store by any node: every update is committed
 //! there before anyone sees it, so no room actor is needed, and a finished
-//! class's boards replay as well as live ones.
+//! class's boards replay as well as live ones. Once the class has ended only
+//! its teachers may still replay (from the end-of-class report); its
+//! students' tokens are refused as on every other route of a closed room.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,8 +16,8 @@ use axum::response::IntoResponse;
 use jigsync_schema::{BoardHistory, BoardId, ErrorCode, HistoryKeyframe, HistoryUpdate};
 use serde::Deserialize;
 
-use super::extract::Query;
-use crate::access::Access;
+use super::extract::{AccessEvenClosed, Query};
+use crate::access::{self, Access};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::storage::board_history::{BoardTimeline, HistoryWindow, Keyframe};
@@ -33,11 +35,14 @@ pub struct WindowParams {
 pub async fn board_history(
     State(app): State<Arc<App>>,
     path: Result<Path<(String, BoardId)>, PathRejection>,
-    access: Access,
+    AccessEvenClosed(access): AccessEvenClosed,
     Query(params): Query<WindowParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Path((room_id, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
     let access = access.for_room(&room_id)?;
+    if !access.is_teacher() {
+        refuse_after_class(&app, &room_id).await?;
+    }
     let window = HistoryWindow { from: params.from, to: params.to };
     if window.from_ts() > window.to_ts() {
         return Err(ApiError::invalid("from must not be after to"));
@@ -52,6 +57,16 @@ pub async fn board_history(
         ApiError::new(ErrorCode::Internal, "the history could not be encoded")
     })?;
     Ok(([(CONTENT_TYPE, MSGPACK)], body))
+}
+
+/// A student replays only while the class runs: once it has ended their
+/// token is refused exactly as [`access::check`] refuses it elsewhere.
+async fn refuse_after_class(app: &App, room_id: &str) -> Result<(), ApiError> {
+    let room = app.storage.room(room_id).await?;
+    if room.is_none_or(|r| r.closed_at.is_some()) {
+        return Err(access::closed_room());
+    }
+    Ok(())
 }
 
 /// Teachers replay any board; a student, the boards they may write (their

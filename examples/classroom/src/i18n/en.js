@@ -371,4 +371,10 @@ export default {
   'replay.mark.drop': 'Piece placed',
   'replay.mark.join': 'Pieces joined',
   'replay.mark.solved': 'Solved',
+
+  // -- Replay from the end-of-class report (branch replay-report) ---------------
+  'replayReport.column': 'Replay',
+  'replayReport.open': 'Replay',
+  'replayReport.of': "Replay {name}'s board",
+  'replayReport.back': 'Back to the report',
 };

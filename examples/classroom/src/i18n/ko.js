@@ -369,4 +369,10 @@ export default {
   'replay.mark.drop': '조각 놓음',
   'replay.mark.join': '조각 맞춤',
   'replay.mark.solved': '완성',
+
+  // -- Replay from the end-of-class report (branch replay-report) ---------------
+  'replayReport.column': '다시 보기',
+  'replayReport.open': '다시 보기',
+  'replayReport.of': '{name}의 풀이 다시 보기',
+  'replayReport.back': '보고서로 돌아가기',
 };
