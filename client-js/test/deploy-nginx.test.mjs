@@ -65,8 +65,13 @@ test('through nginx with TLS: a class and its chat; a backup taken while running
     // The backup, while the student keeps writing.
     const backupDir = path.join(scratch, 'backup');
     let writing = true;
+    // Paced under the per-user chat budget (2 a second): a backup slowed by
+    // a busy machine must not run the student into the rate limit.
     const chatter = (async () => {
-      for (let i = 0; writing; i++) await student.chat(`during the backup ${i}`);
+      for (let i = 0; writing; i++) {
+        await student.chat(`during the backup ${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+      }
     })();
     await run(jigsyncBin(), ['--data-dir', server.dataDir, 'backup', backupDir]);
     writing = false;
