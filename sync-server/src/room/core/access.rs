@@ -28,8 +28,8 @@ impl Access<'_> {
     }
 
     /// [`Access::may_write`] for a user whose role is known (a connection
-    /// keeps its user's): the fan-out asks this for every reader of every
-    /// move, so it must not look the user up.
+    /// keeps its user's), so the lists of a board's readers and of a
+    /// connection's writable boards are made without looking users up.
     pub fn may_write_as(&self, role: Role, user: &str, board: &BoardRow) -> bool {
         match role {
             Role::Teacher => true,

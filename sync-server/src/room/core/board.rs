@@ -2,7 +2,7 @@
 //! progress and its position in the update log, which owns the log's
 //! sequence numbers.
 
-use jigsync_schema::{BoardId, PieceId};
+use jigsync_schema::BoardId;
 
 use crate::board::doc::BoardDoc;
 use crate::board::geometry;
@@ -76,11 +76,6 @@ impl Board {
 
     pub fn done(&self) -> bool {
         self.progress >= 1.0
-    }
-
-    /// The piece's group: every piece sharing its group id.
-    pub fn group_of(&self, piece: PieceId) -> &[PieceId] {
-        self.doc.group_of(piece)
     }
 
     /// True if the document must be rebuilt from storage.

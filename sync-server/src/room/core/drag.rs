@@ -27,7 +27,7 @@ fn lockable<'a>(
     now: Instant,
 ) -> Result<&'a Board, ApiError> {
     let b = boards.for_write_by(&req.writes, board)?;
-    let group = b.group_of(piece);
+    let group = b.doc.group_of(piece);
     if group.is_empty() {
         return Err(ApiError::not_found("no such piece"));
     }
