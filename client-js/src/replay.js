@@ -7,8 +7,12 @@
 // earlier one. So seeking backward builds a fresh document from the nearest
 // keyframe before the moment and the updates after it; seeking forward
 // applies the updates in between to the current document when that is
-// fewer than starting again from a keyframe. Keyframes come every 256
-// updates, so any seek applies at most a keyframe and 255 small updates.
+// fewer than starting again from a keyframe. The server keeps a keyframe
+// only once a snapshot's worth of updates has passed since the last one
+// (so a long board's storage grows with its updates, not their square);
+// the replay fills the longer gaps with keyframes of its own when it
+// loads, one every 256 updates, so any seek applies at most a keyframe and
+// 255 small updates.
 
 import { decode } from '@msgpack/msgpack';
 import * as Y from 'yjs';
@@ -22,6 +26,9 @@ export const REPLAY_ORIGIN = Object.freeze({ jigsync: 'replay' });
 
 /** How often a playing replay moves its document on (ms of real time). */
 const PLAY_TICK_MS = 50;
+
+/** The most updates a seek applies after a keyframe (see the top). */
+const KEYFRAME_EVERY = 256;
 
 /**
  * Fetches a board's timeline and returns a Replay positioned at its start.
@@ -95,6 +102,7 @@ export class Replay extends Emitter {
       const index = k.seq + 1 - firstSeq;
       if (index > 0 && index <= this.updates.length) this.#starts.push({ index, state: k.state });
     }
+    this.#starts = this.#withOwnKeyframes(this.#starts);
     /** Time of the first and the last moment of the timeline (ms). */
     this.start = this.updates[0]?.ts ?? history.base?.ts ?? 0;
     this.end = this.updates.at(-1)?.ts ?? this.start;
@@ -142,6 +150,30 @@ export class Replay extends Emitter {
     return lo;
   }
 
+  /**
+   * The starting points with keyframes of the replay's own added wherever
+   * two are more than KEYFRAME_EVERY updates apart: one pass over each such
+   * gap, once, when the replay loads.
+   */
+  #withOwnKeyframes(starts) {
+    const all = [];
+    starts.forEach((start, i) => {
+      all.push(start);
+      const end = starts[i + 1]?.index ?? this.updates.length;
+      if (end - start.index <= KEYFRAME_EVERY) return;
+      const doc = this.#docFrom(start);
+      for (let index = start.index; index < end; ) {
+        Y.applyUpdate(doc, this.updates[index].update, REPLAY_ORIGIN);
+        index += 1;
+        if ((index - start.index) % KEYFRAME_EVERY === 0 && index < end) {
+          all.push({ index, state: Y.encodeStateAsUpdate(doc) });
+        }
+      }
+      doc.destroy();
+    });
+    return all;
+  }
+
   #docFrom(start) {
     const doc = new Y.Doc();
     doc.getMap('meta');
@@ -166,6 +198,7 @@ export class Replay extends Emitter {
       this.#doc = this.#docFrom(start);
       this.#applied = start.index;
     }
+    const applied = target - this.#applied;
     if (this.#applied < target) {
       const doc = this.#doc;
       doc.transact(() => {
@@ -174,7 +207,7 @@ export class Replay extends Emitter {
       this.#applied = target;
     }
     this.#time = t;
-    this.emit('seek', { time: t, doc: this.#doc, replaced, index: target });
+    this.emit('seek', { time: t, doc: this.#doc, replaced, index: target, applied: Math.max(applied, 0) });
     return this.#doc;
   }
 

@@ -5,9 +5,11 @@
 // the end; marks name the drops and the solved moment.
 
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 
 import * as Y from 'yjs';
 
+import { Replay } from '../src/replay.js';
 import { classroom, openClient, piecesJson } from './support/classroom.mjs';
 import { serverTest } from './support/server.mjs';
 
@@ -24,6 +26,32 @@ function fromStart(updates, count) {
 function countUpTo(updates, time) {
   return updates.filter((u) => u.ts <= time).length;
 }
+
+test('a replay keeps its own keyframes where the server kept none, so no seek applies more than 255 updates', () => {
+  // 1,000 updates, with one server keyframe (after update 700) the way the
+  // server keeps them once a snapshot's worth of updates has passed.
+  const source = new Y.Doc();
+  const updates = [];
+  let keyframe = null;
+  source.on('update', (update) => {
+    updates.push({ seq: updates.length + 1, ts: 1_000 + updates.length * 10, author: null, update });
+    if (updates.length === 700) keyframe = { seq: 700, ts: updates[699].ts, state: Y.encodeStateAsUpdate(source) };
+  });
+  const pieces = source.getMap('pieces');
+  for (let k = 0; k < 1_000; k++) pieces.set(String(k % 12), { x: k, y: k * 2 });
+  const replay = new Replay({ board: 1, completedAt: null, base: null, keyframes: [keyframe], updates });
+  const applied = [];
+  replay.on('seek', (event) => applied.push(event.applied));
+  const times = updates.map((u) => u.ts);
+  const order = [times.at(-1), times[0], times[650], times[699], times[700], times[299], times[999], times[1]];
+  for (let i = 0; i < 60; i++) order.push(times[(i * 7919) % times.length]);
+  for (const time of order) {
+    const doc = replay.seek(time);
+    assert.deepEqual(doc.getMap('pieces').toJSON(), fromStart(updates, countUpTo(updates, time)), `at ${time}`);
+  }
+  assert.ok(Math.max(...applied) <= 255, `a seek applied ${Math.max(...applied)} updates`);
+  assert.ok(applied.some((n) => n > 100), 'some seeks applied many updates');
+});
 
 serverTest(
   'seeking a replay forward and backward lands on the state replaying from the start gives',

@@ -20,6 +20,7 @@ mod common;
 use jigsync_schema::{
     BoardId, BoardMeta, BoardMode, Message, MessageKind, Role, Spotlight, SystemEvent, SystemEventKind, WhisperRule,
 };
+use jigsync_server::storage::board_history::{BoardTimeline, HistoryWindow};
 use jigsync_server::storage::postgres::PostgresStorage;
 use jigsync_server::storage::sqlite::SqliteStorage;
 use jigsync_server::storage::{
@@ -51,6 +52,106 @@ async fn postgres() {
     second.close().await;
 }
 
+/// A SQLite file from before board history, upgraded by opening it.
+#[tokio::test]
+async fn sqlite_boards_compacted_before_history_keep_a_timeline() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("jigsync.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("open SQLite");
+    migrate_up_to(&pool, "migrations", 8).await;
+    compacted_before_history(&pool).await;
+    pool.close().await;
+    let store = SqliteStorage::open(&path).await.expect("the upgrade");
+    timeline_of_a_board_compacted_before_history(&store).await;
+    store.close().await;
+}
+
+/// A Postgres database from before board history, upgraded by connecting.
+#[tokio::test]
+async fn postgres_boards_compacted_before_history_keep_a_timeline() {
+    let server = tokio::task::spawn_blocking(TestPostgres::start).await.expect("start postgres");
+    let pool = sqlx::PgPool::connect(&server.url).await.expect("connect to postgres");
+    migrate_up_to(&pool, "migrations_postgres", 10).await;
+    compacted_before_history(&pool).await;
+    pool.close().await;
+    let store = PostgresStorage::connect(&server.url).await.expect("the upgrade");
+    timeline_of_a_board_compacted_before_history(&store).await;
+    store.close().await;
+}
+
+/// Applies a store's migrations up to `last` (the same files, so the
+/// server's own migrator later sees them as applied and runs the rest).
+async fn migrate_up_to<'a, A>(to: A, folder: &str, last: u32)
+where
+    A: sqlx::Acquire<'a>,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+{
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let older = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(&source).expect("migrations") {
+        let entry = entry.expect("a migration");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let version: u32 = name.split('_').next().and_then(|v| v.parse().ok()).expect("a numbered migration");
+        if version <= last {
+            std::fs::copy(entry.path(), older.path().join(&name)).expect("copy a migration");
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(older.path()).await.expect("the older migrations");
+    migrator.run(to).await.expect("migrate to the older schema");
+}
+
+/// In the schema of before board history, a board whose updates 1..=3
+/// were folded into a snapshot, with updates 4 and 5 after it (one SQL
+/// text for both stores).
+async fn compacted_before_history<'e, E>(db: E)
+where
+    E: sqlx::Executor<'e> + Copy,
+    for<'q> <E::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, E::Database>,
+    for<'q> &'q str: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    for<'q> i64: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
+{
+    let meta = serde_json::to_string(&meta(4, 6)).expect("meta JSON");
+    let statements: [(&str, Vec<u8>); 7] = [
+        ("INSERT INTO rooms (id, name, join_code, owner_id, created_at) VALUES ('r-old', 'Old', 'OLDRM1', 'u-t', 100)", vec![]),
+        ("INSERT INTO uploads (id, content_type, bytes, created_at) VALUES ('old-picture', 'image/png', 10, 100)", vec![]),
+        ("INSERT INTO puzzles (room_id, puzzle_id, upload_id, rows, cols, mode, meta, created_at)
+          VALUES ('r-old', 1, 'old-picture', 4, 6, 'individual', $1, 100)", vec![]),
+        ("INSERT INTO boards (room_id, board_id, puzzle_id, members, meta) VALUES ('r-old', 1, 1, '[\"u-ann\"]', $1)", vec![]),
+        ("INSERT INTO board_snapshots (room_id, board_id, upto_seq, data) VALUES ('r-old', 1, 3, $1)", b"state to 3".to_vec()),
+        ("INSERT INTO board_updates (room_id, board_id, seq, ts, data) VALUES ('r-old', 1, 4, 140, $1)", b"update 4".to_vec()),
+        ("INSERT INTO board_updates (room_id, board_id, seq, ts, data) VALUES ('r-old', 1, 5, 150, $1)", b"update 5".to_vec()),
+    ];
+    for (sql, data) in statements {
+        let query = sqlx::query(sql);
+        // `$1` is the meta, or the bytes where there are some.
+        let query = match (sql.contains("$1"), data.is_empty()) {
+            (false, _) => query,
+            (true, true) => query.bind(meta.as_str()),
+            (true, false) => query.bind(data),
+        };
+        query.execute(db).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// After the upgrade the board's timeline starts at its old snapshot, kept
+/// as a keyframe dated by the first update after it, and goes on with the
+/// updates after it; a later compaction archives them.
+async fn timeline_of_a_board_compacted_before_history(store: &dyn Storage) {
+    let timeline = store.board_history("r-old", 1, HistoryWindow::default()).await.expect("history").expect("a board");
+    let base = timeline.base.as_ref().expect("the old snapshot is where the timeline starts");
+    assert_eq!((base.upto_seq, base.ts, base.data.as_slice()), (3, 140, &b"state to 3"[..]));
+    let updates = |t: &BoardTimeline| t.updates.iter().map(|u| (u.seq, u.ts, u.data.clone())).collect::<Vec<_>>();
+    assert_eq!(updates(&timeline), vec![(4, 140, b"update 4".to_vec()), (5, 150, b"update 5".to_vec())]);
+    assert!(timeline.keyframes.is_empty());
+
+    store.compact_board("r-old", 1, 5, b"state to 5").await.expect("compact");
+    let timeline = store.board_history("r-old", 1, HistoryWindow::default()).await.expect("history").expect("a board");
+    assert_eq!(timeline.base.as_ref().map(|k| k.upto_seq), Some(3));
+    assert_eq!(updates(&timeline), vec![(4, 140, b"update 4".to_vec()), (5, 150, b"update 5".to_vec())]);
+}
+
 /// Every check, in turn, on one store; `other` is a second handle on it.
 async fn suite(store: &dyn Storage, other: &dyn Storage) {
     rooms_and_join_codes(store, other).await;
@@ -64,6 +165,7 @@ async fn suite(store: &dyn Storage, other: &dyn Storage) {
     history_pages_oldest_first_and_whispers_stay_private(store).await;
     the_active_puzzle_is_the_newest(store).await;
     compaction_replaces_the_updates_it_covers(store).await;
+    keyframes_are_kept_once_the_archive_outweighs_them(store).await;
     uploads_are_recorded_once(store).await;
     loading_a_room_reads_what_the_single_reads_read(store, other).await;
     a_load_racing_commits_sees_each_batch_whole_or_not_at_all(store, other).await;
@@ -594,6 +696,51 @@ async fn compaction_replaces_the_updates_it_covers(store: &dyn Storage) {
     assert_eq!((log.snapshot, log.updates), (None, bytes(2, 1..=1)));
     let log = store.board_log("r-compact", 9).await.expect("board log");
     assert_eq!((log.snapshot, log.updates), (None, vec![]));
+}
+
+/// Each compaction archives what it folds, but keeps its snapshot as a
+/// keyframe only once the updates archived since the last keyframe weigh
+/// as much as the snapshot: the history of a long class grows with its
+/// updates, not with their square, and every update stays in it.
+async fn keyframes_are_kept_once_the_archive_outweighs_them(store: &dyn Storage) {
+    let room = "r-keyframes";
+    create_room(store, room, "KEYFR1", 11_200).await;
+    store.put_upload(&upload_row("keyframe-picture", "image/png"), room).await.expect("upload");
+    let board = board_row(room, 1, 1, &["u-ann"]);
+    store
+        .commit(&[Write::Puzzle(puzzle_row(room, 1, "keyframe-picture")), Write::Board(board)])
+        .await
+        .expect("a board");
+    // Ten updates of 10 bytes each.
+    let updates = (1..=10u64)
+        .map(|seq| Write::BoardUpdate {
+            room: room.into(),
+            board: 1,
+            seq,
+            ts: 11_200 + seq as i64,
+            author: Some("u-ann".into()),
+            data: vec![seq as u8; 10],
+        })
+        .collect::<Vec<_>>();
+    store.commit(&updates).await.expect("updates");
+    async fn kept(store: &dyn Storage) -> Vec<u64> {
+        let timeline = store.board_history("r-keyframes", 1, HistoryWindow::default()).await.expect("history");
+        let timeline = timeline.expect("a board");
+        assert_eq!(timeline.updates.len(), 10, "every update stays in the history");
+        timeline.keyframes.iter().map(|k| k.upto_seq).collect()
+    }
+    // 30 bytes archived outweigh a 25-byte snapshot: kept.
+    store.compact_board(room, 1, 3, &[3; 25]).await.expect("compact to 3");
+    assert_eq!(kept(store).await, vec![3]);
+    // 20 bytes since the keyframe do not.
+    store.compact_board(room, 1, 5, &[5; 25]).await.expect("compact to 5");
+    assert_eq!(kept(store).await, vec![3]);
+    // 40 bytes since the keyframe outweigh 35, and the next 30 do not.
+    store.compact_board(room, 1, 7, &[7; 35]).await.expect("compact to 7");
+    store.compact_board(room, 1, 10, &[10; 35]).await.expect("compact to 10");
+    assert_eq!(kept(store).await, vec![3, 7]);
+    let log = store.board_log(room, 1).await.expect("board log");
+    assert_eq!((log.snapshot, log.updates), (Some((10, vec![10; 35])), vec![]));
 }
 
 async fn uploads_are_recorded_once(store: &dyn Storage) {

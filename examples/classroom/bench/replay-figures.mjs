@@ -8,9 +8,10 @@
 // pieces --drops times (10,000). Prints, per board: the bytes SQLite holds
 // for it (live log, snapshot, archive and keyframes) against the bytes it
 // would hold without history (snapshot and live log), the bytes of the
-// history body, and the seek latency in the page (p50/p95/max of --seeks
-// random seeks through the Replay panel's scrubber: the seek itself, then
-// to the next painted frame).
+// history body, the time the page takes to open it (fetch, decoding and
+// the replay's own keyframes), and the seek latency in the page
+// (p50/p95/max of --seeks random seeks through the Replay panel's
+// scrubber: the seek itself, then to the next painted frame).
 //
 // Figures, not a test. Run from examples/classroom after `npx vite build`:
 //
@@ -99,8 +100,11 @@ try {
     console.log(`  history body (opening a replay): ${kib(replay)}`);
 
     await page.locator(thumbnailOf(board.id)).click();
+    // Opening: the fetch, the decoding and the replay's own keyframes.
+    const opening = performance.now();
     await page.locator(tid('replay-open')).click();
     await page.locator(tid('replay-scrubber')).waitFor({ timeout: 60_000 });
+    console.log(`  opening the replay (click to scrubber shown): ${(performance.now() - opening).toFixed(0)} ms`);
     const times = await page.evaluate(async (seeks) => {
       const scrubber = document.querySelector('[data-testid="replay-scrubber"]');
       const max = Number(scrubber.max);

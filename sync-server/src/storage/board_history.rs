@@ -113,28 +113,52 @@ pub const UPDATES: &str = "SELECT seq, ts, author, data FROM board_history
     ORDER BY seq";
 
 /// Compaction's archive step, after the snapshot is written and before the
-/// folded updates leave the live log: the snapshot becomes a keyframe dated
-/// by the last update it holds, and the folded updates move to the archive.
-/// Both skip what an earlier run of the same compaction already kept.
-pub const KEEP_KEYFRAME: &str = "INSERT INTO board_keyframes (room_id, board_id, upto_seq, ts, data)
-    SELECT room_id, board_id, seq, ts, $4 FROM board_updates WHERE room_id = $1 AND board_id = $2 AND seq = $3
-    ON CONFLICT DO NOTHING";
-
+/// folded updates leave the live log: the folded updates move to the
+/// archive, skipping what an earlier run of the same compaction already
+/// moved.
 pub const ARCHIVE_UPDATES: &str = "INSERT INTO board_history (room_id, board_id, seq, ts, author, data)
     SELECT room_id, board_id, seq, ts, author, data FROM board_updates
     WHERE room_id = $1 AND board_id = $2 AND seq <= $3
     ON CONFLICT DO NOTHING";
 
+/// Then the snapshot (`$4`, `$5` bytes long) becomes a keyframe, dated by
+/// the last update it holds, but only once the updates archived since the
+/// previous keyframe weigh at least as much as it does. A whole snapshot at
+/// every compaction would grow a board's storage with the square of its
+/// updates (the document grows with every drop); this way the keyframes
+/// never weigh more than the archive plus one snapshot, and a seek replays
+/// at most a snapshot's worth of updates. A board whose early updates were
+/// folded away before history was kept, and that has no keyframe yet,
+/// always keeps one: it is where its timeline starts.
+pub const KEEP_KEYFRAME: &str = "INSERT INTO board_keyframes (room_id, board_id, upto_seq, ts, data)
+    SELECT room_id, board_id, seq, ts, $4 FROM board_history
+    WHERE room_id = $1 AND board_id = $2 AND seq = $3
+      AND ((SELECT COALESCE(SUM(LENGTH(h.data)), 0) FROM board_history h
+            WHERE h.room_id = $1 AND h.board_id = $2 AND h.seq <= $3
+              AND h.seq > COALESCE((SELECT MAX(k.upto_seq) FROM board_keyframes k
+                                    WHERE k.room_id = $1 AND k.board_id = $2), 0)) >= $5
+        OR (NOT EXISTS (SELECT 1 FROM board_keyframes k WHERE k.room_id = $1 AND k.board_id = $2)
+            AND NOT EXISTS (SELECT 1 FROM board_history h WHERE h.room_id = $1 AND h.board_id = $2 AND h.seq = 1)))
+    ON CONFLICT DO NOTHING";
+
 /// Compaction's archive step on an open transaction `$tx` (either store's):
-/// [`KEEP_KEYFRAME`], then [`ARCHIVE_UPDATES`]; run before the folded
+/// [`ARCHIVE_UPDATES`], then [`KEEP_KEYFRAME`]; run before the folded
 /// updates are deleted from the live log.
 macro_rules! archive_folded {
     ($tx:expr, $room:expr, $board:expr, $upto_seq:expr, $snapshot:expr) => {{
         use $crate::storage::board_history::{ARCHIVE_UPDATES, KEEP_KEYFRAME};
-        let (tx, room, board) = ($tx, $room, i64::from($board));
+        let (tx, room, board, snapshot) = ($tx, $room, i64::from($board), $snapshot);
         let upto = $crate::storage::stored::seq_i64($upto_seq)?;
-        sqlx::query(KEEP_KEYFRAME).bind(room).bind(board).bind(upto).bind($snapshot).execute(&mut *tx).await?;
+        let weight = i64::try_from(snapshot.len()).unwrap_or(i64::MAX);
         sqlx::query(ARCHIVE_UPDATES).bind(room).bind(board).bind(upto).execute(&mut *tx).await?;
+        sqlx::query(KEEP_KEYFRAME)
+            .bind(room)
+            .bind(board)
+            .bind(upto)
+            .bind(snapshot)
+            .bind(weight)
+            .execute(&mut *tx)
+            .await?;
     }};
 }
 pub(crate) use archive_folded;

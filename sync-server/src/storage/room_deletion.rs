@@ -5,8 +5,22 @@
 
 /// Tables keyed by `room_id` that every store has, deleted in this order
 /// (references point from later tables to earlier ones, never back).
-pub const ROOM_TABLES: [&str; 7] =
-    ["board_updates", "board_snapshots", "boards", "puzzles", "messages", "members", "room_uploads"];
+/// `tests/room_delete.rs` finds every table with a `room_id` column in
+/// the schema and checks that none keeps a deleted room's rows, so a table
+/// a later migration adds cannot be forgotten here unnoticed.
+pub const ROOM_TABLES: [&str; 11] = [
+    "board_history",
+    "board_keyframes",
+    "board_drops",
+    "board_updates",
+    "board_snapshots",
+    "boards",
+    "puzzles",
+    "messages",
+    "teacher_ids",
+    "members",
+    "room_uploads",
+];
 
 /// The uploads a room uses: posted to it, attached to its messages, or
 /// cut into its puzzles. `{room}` is the store's placeholder for the room id.
