@@ -69,7 +69,14 @@ fn class(mode: BoardMode) -> Class {
         deliveries.add(tx);
         receivers.push(rx);
         conns.push(conn);
-        let input = Input::Connect { conn, user: user.clone(), history: Vec::new(), truncated: false, resume: false };
+        let input = Input::Connect {
+            conn,
+            user: user.clone(),
+            history: Vec::new(),
+            truncated: false,
+            resume: false,
+            upload_grant: Default::default(),
+        };
         let staged = core.stage(input, &ctx).expect("connect");
         drop(core.apply(staged));
     }

@@ -14,7 +14,7 @@ use axum::http::HeaderMap;
 pub const REDACTED: &str = "REDACTED";
 
 /// Query parameters that carry a secret.
-const SECRET_PARAMS: &[&str] = &["token"];
+const SECRET_PARAMS: &[&str] = &["token", "grant"];
 
 /// Headers that carry a secret: the client's credentials, and the proof a
 /// relaying node derives from the cluster's signing key.
@@ -90,6 +90,7 @@ mod tests {
         assert_eq!(url("/ws?TOKEN=abc&token=def"), "/ws?TOKEN=REDACTED&token=REDACTED");
         assert_eq!(url("/ws?token"), "/ws?token=REDACTED");
         assert_eq!(url("/ws?token=abc#frag"), "/ws?token=REDACTED#frag");
+        assert_eq!(url("/uploads/ab.png?grant=g1.k.p.m"), "/uploads/ab.png?grant=REDACTED");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub mod yjs_peers;
 
 use std::time::Instant;
 
-use jigsync_schema::{Attachment, BoardId, ClientMsg, Message, Role, RoomSummary, ServerMsg};
+use jigsync_schema::{Attachment, BoardId, ClientMsg, Message, Role, RoomSummary, ServerMsg, UploadGrant};
 
 use access::Access;
 use admission::{Admission, ConnectError};
@@ -94,6 +94,8 @@ pub enum Input {
         history: Vec<Message>,
         truncated: bool,
         resume: bool,
+        /// For the welcome: the room's current upload grant.
+        upload_grant: UploadGrant,
     },
     Disconnect(ConnId),
     /// A new member (see [`RoomCore::new_member`]).
@@ -220,8 +222,8 @@ impl RoomCore {
     pub fn stage(&mut self, input: Input, ctx: &Ctx) -> Result<Staged, ApiError> {
         let at = ctx.now_ms;
         match input {
-            Input::Connect { conn, user, history, truncated, resume } => {
-                Ok(Staged::event(Event::Connected { conn, user, history, truncated, resume }))
+            Input::Connect { conn, user, history, truncated, resume, upload_grant } => {
+                Ok(Staged::event(Event::Connected { conn, user, history, truncated, resume, upload_grant }))
             }
             Input::Disconnect(conn) => Ok(Staged::event(Event::Disconnected(conn))),
             Input::Admit(row) => {
