@@ -147,14 +147,7 @@ mod tests {
             let conn = tx.id();
             self.deliveries.add(tx);
             self.receivers.insert(conn, rx);
-            let input = Input::Connect {
-                conn,
-                user: user.into(),
-                history: Vec::new(),
-                truncated: false,
-                resume: false,
-                upload_grant: Default::default(),
-            };
+            let input = Input::connect_fresh(conn, user);
             self.run(input);
             conn
         }

@@ -128,6 +128,15 @@ pub enum Input {
     CloseIdle,
 }
 
+impl Input {
+    /// A fresh room-channel connection of `user`, with no history: for the
+    /// tests and benchmarks that drive a core directly.
+    pub fn connect_fresh(conn: ConnId, user: &str) -> Input {
+        let (history, truncated, resume) = (Vec::new(), false, false);
+        Input::Connect { conn, user: user.to_owned(), history, truncated, resume, upload_grant: UploadGrant::default() }
+    }
+}
+
 pub struct RoomCore {
     pub room: RoomRow,
     pub roster: Roster,
