@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
 use hmac::{Hmac, KeyInit, Mac};
-use jigsync_schema::ServerMsg;
+use jigsync_schema::{ClientMsg, ErrorCode, ServerMsg};
 use jigsync_server::auth::TokenKey;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -155,6 +155,18 @@ async fn strangers_other_rooms_and_bad_grants_are_refused() {
         let (status, code) = refusal(fetch(&server, &with_grant(&url, &grant), None).await).await;
         assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"), "{what}");
     }
+
+    // Knowing the id does not make the picture another room's: it cannot be
+    // attached to that room's chat or cut into its puzzle.
+    let id = url.trim_start_matches("/uploads/").trim_end_matches(".png").to_owned();
+    let (mut theirs_client, _) = server.connect(&other.teacher.token).await;
+    theirs_client.send(&ClientMsg::Chat { r#ref: Some(1), text: "".into(), upload: Some(id.clone()) }).await;
+    assert_eq!(theirs_client.refusal(1).await, Some(ErrorCode::NotFound));
+    let start = serde_json::json!({ "uploadId": id, "rows": 2, "cols": 2, "mode": "shared" });
+    let (status, body) =
+        server.post(&format!("/api/rooms/{}/puzzles", other.id), Some(&other.teacher.token), start).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(fetch(&server, &with_grant(&url, &other_grant), None).await.status(), StatusCode::NOT_FOUND);
 
     // The grant route is for the room's own members.
     let (status, _) = server.get(&format!("/api/rooms/{}/upload-grant", room.id), Some(&other.teacher.token)).await;
