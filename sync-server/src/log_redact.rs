@@ -1,9 +1,11 @@
 //! What may be logged of a URL or of request headers: the same with every
 //! secret replaced by `REDACTED`. WebSocket clients carry their token in the
-//! URL (`/ws?token=…`: a browser cannot set a header on an upgrade), so any
-//! URL a log line prints goes through [`url`] first, and any header map
-//! through [`headers`]. A leaked token is a whole member's identity until it
-//! expires, and logs are read by more people than the room.
+//! URL (`/ws?token=…`: a browser cannot set a header on an upgrade), and
+//! picture URLs their room's upload grant (`/uploads/…?grant=…`), so any URL
+//! a log line prints goes through [`url`] first, and any header map through
+//! [`headers`]. A leaked token is a whole member's identity until it
+//! expires, a leaked grant a class's pictures for the hour, and logs are
+//! read by more people than the room.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,7 +15,7 @@ use axum::http::HeaderMap;
 /// What a secret is replaced with.
 pub const REDACTED: &str = "REDACTED";
 
-/// Query parameters that carry a secret.
+/// Query parameters that carry a secret: room tokens and upload grants.
 const SECRET_PARAMS: &[&str] = &["token", "grant"];
 
 /// Headers that carry a secret: the client's credentials, and the proof a
