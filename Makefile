@@ -122,7 +122,7 @@ bench-tls:
 	$(CARGO) clippy -p jigsync-bench --features tls --all-targets -- -D warnings
 	$(CARGO) test -p jigsync-bench --features tls --test external_server
 
-FUZZ_TARGETS := room_frame yjs_bytes board_write
+FUZZ_TARGETS := room_frame yjs_bytes board_write picture_gif
 ## How long each fuzz target runs: libFuzzer's own options, e.g.
 ## `make fuzz FUZZ_LIMIT=-runs=10000000` or `FUZZ_LIMIT=-max_total_time=3600`.
 FUZZ_LIMIT ?= -max_total_time=30

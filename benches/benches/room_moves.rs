@@ -69,7 +69,7 @@ fn class(mode: BoardMode) -> Class {
         deliveries.add(tx);
         receivers.push(rx);
         conns.push(conn);
-        let input = Input::Connect { conn, user: user.clone(), history: Vec::new(), truncated: false, resume: false };
+        let input = Input::connect_fresh(conn, user);
         let staged = core.stage(input, &ctx).expect("connect");
         drop(core.apply(staged));
     }

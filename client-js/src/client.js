@@ -26,6 +26,7 @@ import { request as httpRequest, toBlob, wsBase } from './http.js';
 import { createMoveThrottle } from './move-throttle.js';
 import { historyRoute, replayOf } from './replay.js';
 import { resolveWebSocket } from './websocket.js';
+import { UploadGrants, uploadGrantRoute } from './upload-grant.js';
 
 /** Reconnect defaults: delay = random(0, min(maxDelay, baseDelay × factor^attempt)). */
 export const RECONNECT_DEFAULTS = Object.freeze({
@@ -119,6 +120,9 @@ export class JigsyncClient extends Emitter {
     this.participantsById = new Map();
     /** The current Spotlight ({ board, hideNames }) or null. */
     this.currentSpotlight = null;
+    /** The room's upload grant, kept fresh: see `uploadUrl`. */
+    this.uploads = new UploadGrants(url, () => this.#http('GET', uploadGrantRoute));
+    this.uploads.on('change', (grant) => this.emit('uploadGrant', grant));
 
     /** Resolves with the first `welcome` once every board it lists has its document; rejects if the client ends first. */
     this.ready = new Promise((resolve, reject) => {
@@ -308,6 +312,16 @@ export class JigsyncClient extends Emitter {
     }
   }
 
+  /**
+   * A stored picture URL (`meta.image`, an attachment's `url`) as this
+   * member can fetch it: absolute, with the room's current upload grant.
+   * Grants change every so often (`uploadGrant` event): compute the URL when
+   * a picture is shown, do not keep it.
+   */
+  uploadUrl(url) {
+    return this.uploads.url(url);
+  }
+
   /** Closes the room for everyone (owner only). */
   closeRoom() {
     return this.#request({ type: 'close' });
@@ -459,6 +473,7 @@ export class JigsyncClient extends Emitter {
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
     this.#throttle.close();
+    this.uploads.close();
     for (const entry of this.#pending.values()) {
       clearTimeout(entry.timer);
       entry.reject(err);
@@ -688,6 +703,8 @@ export class JigsyncClient extends Emitter {
     const joiningChanged = this.#hadWelcome && this.joinLocked !== msg.joinLocked;
     this.joinLocked = msg.joinLocked;
     this.chatRules = msg.chat;
+    // Before anything is shown: history and boards may hold pictures.
+    this.uploads.set(msg.uploadGrant);
     this.participantsById = new Map(msg.participants.map((p) => [p.id, p]));
     const first = !this.#hadWelcome;
     this.#hadWelcome = true;

@@ -18,6 +18,7 @@ import type {
   PresenceEvent,
   ServerMsg,
   Spotlight,
+  UploadGrant,
   WhisperRule,
 } from './generated/schema.js';
 
@@ -223,6 +224,8 @@ export interface ClientEvents {
   joining: { locked: boolean };
   /** The chat rules, from each welcome and whenever a teacher changes them. */
   chatrules: ChatRules;
+  /** The room's upload grant changed (a welcome, or a renewal): pictures not yet loaded may ask `uploadUrl` again. */
+  uploadGrant: UploadGrant;
   /** Chat, whisper and system messages, each exactly once, in seq order (welcome history included). */
   message: Message;
   /** Errors that answer no request of this client (e.g. a refused move), and undecodable frames. */
@@ -339,6 +342,14 @@ export declare class JigsyncClient {
   readonly participants: Participant[];
   readonly participantsById: Map<string, Participant>;
   readonly currentSpotlight: Spotlight | null;
+  /** The room's upload grant, renewed by itself while the client lives. */
+  readonly uploads: UploadGrants;
+  /**
+   * A stored picture URL (`meta.image`, an attachment's `url`) as this member
+   * fetches it: absolute, with the current upload grant. Other URLs are
+   * returned as they are.
+   */
+  uploadUrl(url: string): string;
   readonly boards: Board[];
   board(boardId: number): Board | undefined;
 
@@ -489,6 +500,29 @@ export declare function loadReplay(
 ): Promise<Replay>;
 
 export declare function decodeHistory(bytes: Uint8Array): DecodedHistory;
+
+/** How long after receiving an upload grant a new one is fetched (ms). */
+export declare const GRANT_RENEW_MS: number;
+
+/** `url` (a stored `/uploads/…` path) as the server at `base` serves it to a holder of `grant`. */
+export declare function grantedUploadUrl(base: string, url: string, grant: string | null | undefined): string;
+
+/** A room's current upload grant, renewed every `GRANT_RENEW_MS`; emits `change`. */
+export declare class UploadGrants {
+  constructor(base: string, fetchGrant: () => Promise<UploadGrant>);
+  readonly current: UploadGrant | null;
+  set(grant: UploadGrant): void;
+  renew(): Promise<UploadGrant>;
+  url(url: string): string;
+  close(): void;
+  on(event: 'change', listener: (grant: UploadGrant) => void): () => void;
+}
+
+/** The upload grants of a room for a token holder, without a room channel; resolves once the first is in. */
+export declare function openUploadGrants(
+  url: string,
+  options: { roomId: string; token: string } & HttpOptions,
+): Promise<UploadGrants>;
 
 export declare class Replay {
   constructor(history: DecodedHistory, info?: { bytes?: number });

@@ -8,5 +8,6 @@ export { createRoom, joinRoom, addTeacher, fetchReport, deleteRoom, getServerCon
 export { JigsyncError, CLIENT_ERROR_CODES } from './errors.js';
 export { createMoveThrottle } from './move-throttle.js';
 export { loadReplay, decodeHistory, Replay, REPLAY_ORIGIN } from './replay.js';
+export { UploadGrants, openUploadGrants, grantedUploadUrl, GRANT_RENEW_MS } from './upload-grant.js';
 export { snapDrop, progress, edgeShape, piecePath } from './puzzle/index.js';
 export { encodeClientMsg, decodeServerMsg, decodeLobbyMsg, CodecError } from './codec.js';

@@ -51,7 +51,7 @@ serverTest('a GIF is uploaded and posted; everyone gets the attachment and can f
   assert.equal(message.text, '');
   assert.deepEqual(message.upload, { id: upload.uploadId, url: upload.url, contentType: 'image/gif' });
 
-  const res = await fetch(server.http + message.upload.url, { signal: AbortSignal.timeout(WAIT_MS) });
+  const res = await fetch(teacher.uploadUrl(message.upload.url), { signal: AbortSignal.timeout(WAIT_MS) });
   assert.equal(res.status, 200);
   assert.deepEqual(new Uint8Array(await res.arrayBuffer()), TINY_GIF);
 

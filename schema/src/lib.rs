@@ -34,7 +34,9 @@ pub use client::ClientMsg;
 pub use codec::{decode, encode, peek_ref, DecodeError};
 pub use codes::{CloseCode, ErrorCode};
 pub use history::{BoardHistory, HistoryKeyframe, HistoryUpdate};
-pub use model::{Attachment, Message, MessageKind, Participant, Role, RoomSummary, SystemEvent, SystemEventKind};
+pub use model::{
+    Attachment, Message, MessageKind, Participant, Role, RoomSummary, SystemEvent, SystemEventKind, UploadGrant,
+};
 pub use server::{LobbyMsg, ServerMsg};
 
 /// A client-chosen correlation number; the server echoes it in the `ack` or

@@ -60,6 +60,17 @@ pub struct Attachment {
     pub content_type: String,
 }
 
+/// What lets a room's members fetch its pictures: `grant` goes in the
+/// `grant` query parameter of an `/uploads/…` URL. Sent in the welcome and
+/// by `GET /api/rooms/{roomId}/upload-grant`; `expiresAt` is in ms since the
+/// epoch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadGrant {
+    pub grant: String,
+    pub expires_at: u64,
+}
+
 /// What a system message is about, for clients that render it themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::board::{BoardId, BoardInfo, Move, PieceId, Spotlight};
 use crate::chat_rules::ChatRules;
 use crate::codes::ErrorCode;
-use crate::model::{Message, Participant, RoomSummary};
+use crate::model::{Message, Participant, RoomSummary, UploadGrant};
 use crate::Ref;
 
 /// A message on the room channel. All of these ride the reliable lane.
@@ -34,6 +34,9 @@ pub enum ServerMsg {
         join_locked: bool,
         /// The room's chat rules (whispers, chat off, who is muted).
         chat: ChatRules,
+        /// What fetches the room's pictures (`/uploads/…?grant=…`).
+        #[serde(rename = "uploadGrant")]
+        upload_grant: UploadGrant,
     },
     /// A request succeeded. `seq` is the stored message's sequence number when
     /// the request stored one.

@@ -202,6 +202,10 @@ fn server_vectors() -> Vec<Vector<ServerMsg>> {
                 truncated: false,
                 join_locked: false,
                 chat: ChatRules::default(),
+                upload_grant: UploadGrant {
+                    grant: "g1.5f2c9a1b.eyJyIjoicmo0eHE4Y20zdm5hIiwiZXhwIjoxODAwMDAzNjAwfQ.c2lnbmF0dXJl".into(),
+                    expires_at: 1_800_003_600_000,
+                },
             },
         ),
         v("ack", "request 1 stored as message 12", ServerMsg::Ack { r#ref: Some(1), seq: Some(12) }),

@@ -21,7 +21,7 @@ use crate::uploads::BlobStore;
 pub struct App {
     pub config: Config,
     pub storage: Arc<dyn Storage>,
-    pub keys: Keyring,
+    pub keys: Arc<Keyring>,
     /// Who may create a class.
     pub signup: Signup,
     pub rooms: RoomRegistry,

@@ -12,7 +12,10 @@
 //!   document at once, leaving nothing pending;
 //! - [`board_write`]: a sequence of client updates through the whole board
 //!   write path ([`BoardDoc::apply`]: check, apply, validate, correct), with
-//!   the board's invariants checked after each and a reload at the end.
+//!   the board's invariants checked after each and a reload at the end;
+//! - [`picture_gif`]: our GIF metadata reader ([`crate::gif_metadata`]) on
+//!   uploaded bytes: what it accepts, it keeps as it is when read again,
+//!   and it never grows a picture by more than its trailer.
 
 use jigsync_schema::{decode, encode, peek_ref, ClientMsg};
 use yrs::updates::decoder::Decode;
@@ -20,6 +23,7 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::board::doc::{BoardDoc, BoardError};
 use crate::board::geometry::{self, in_bounds};
+use crate::gif_metadata;
 use crate::yjs_wire::{state_vector, sync_protocol, update};
 
 /// The client id of the fuzzed board's own writes; seed updates build on it.
@@ -31,6 +35,13 @@ pub fn room_frame(data: &[u8]) {
         let bytes = encode(&msg);
         let again = decode::<ClientMsg>(&bytes).expect("what we encode decodes");
         assert_eq!(encode(&again), bytes, "decoding and encoding settle after one round");
+    }
+}
+
+pub fn picture_gif(data: &[u8]) {
+    if let Some(clean) = gif_metadata::strip(data) {
+        assert!(clean.len() <= data.len() + 1, "stripping adds at most a trailer");
+        assert_eq!(gif_metadata::strip(&clean).as_ref(), Some(&clean), "a stripped GIF has nothing left to strip");
     }
 }
 

@@ -1,9 +1,11 @@
 //! What may be logged of a URL or of request headers: the same with every
 //! secret replaced by `REDACTED`. WebSocket clients carry their token in the
-//! URL (`/ws?token=…`: a browser cannot set a header on an upgrade), so any
-//! URL a log line prints goes through [`url`] first, and any header map
-//! through [`headers`]. A leaked token is a whole member's identity until it
-//! expires, and logs are read by more people than the room.
+//! URL (`/ws?token=…`: a browser cannot set a header on an upgrade), and
+//! picture URLs their room's upload grant (`/uploads/…?grant=…`), so any URL
+//! a log line prints goes through [`url`] first, and any header map through
+//! [`headers`]. A leaked token is a whole member's identity until it
+//! expires, a leaked grant a class's pictures for the hour, and logs are
+//! read by more people than the room.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,8 +15,8 @@ use axum::http::HeaderMap;
 /// What a secret is replaced with.
 pub const REDACTED: &str = "REDACTED";
 
-/// Query parameters that carry a secret.
-const SECRET_PARAMS: &[&str] = &["token"];
+/// Query parameters that carry a secret: room tokens and upload grants.
+const SECRET_PARAMS: &[&str] = &["token", "grant"];
 
 /// Headers that carry a secret: the client's credentials, and the proof a
 /// relaying node derives from the cluster's signing key.
@@ -90,6 +92,7 @@ mod tests {
         assert_eq!(url("/ws?TOKEN=abc&token=def"), "/ws?TOKEN=REDACTED&token=REDACTED");
         assert_eq!(url("/ws?token"), "/ws?token=REDACTED");
         assert_eq!(url("/ws?token=abc#frag"), "/ws?token=REDACTED#frag");
+        assert_eq!(url("/uploads/ab.png?grant=g1.k.p.m"), "/uploads/ab.png?grant=REDACTED");
     }
 
     #[test]

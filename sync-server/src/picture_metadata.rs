@@ -6,10 +6,12 @@
 //! bounded by the upload limit, img-parts reads them without recursion or
 //! decoding, and it runs under a panic guard all the same.
 //!
-//! A JPEG or WebP whose container cannot be read is refused: it is where
-//! cameras put locations, and it cannot be cleaned. A PNG that cannot be
-//! read is kept as it came (as before: the sniffed type decides), and GIFs
-//! are kept as they are (they carry no camera metadata).
+//! GIFs lose their comments and application extensions other than
+//! looping (XMP among them) through our own reader, [`crate::gif_metadata`].
+//!
+//! A JPEG, WebP or GIF whose container cannot be read is refused: it cannot
+//! be cleaned. A PNG that cannot be read is kept as it came (as before: the
+//! sniffed type decides).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -18,6 +20,8 @@ use img_parts::png::Png;
 use img_parts::webp::{WebP, CHUNK_EXIF, CHUNK_ICCP, CHUNK_XMP};
 use img_parts::Bytes;
 use img_parts::ImageEXIF;
+
+use crate::gif_metadata;
 
 /// PNG chunks that describe rather than draw: EXIF, text (XMP travels in
 /// `iTXt`), the last-modified time, the ICC profile.
@@ -35,12 +39,14 @@ pub fn strip(content_type: &str, bytes: Vec<u8>) -> Result<Vec<u8>, StripError> 
         "image/jpeg" => "JPEG",
         "image/webp" => "WebP",
         "image/png" => "PNG",
+        "image/gif" => "GIF",
         _ => return Ok(bytes),
     };
     let input = Bytes::from(bytes);
     let stripped = catch_unwind(AssertUnwindSafe(|| match kind {
         "JPEG" => strip_jpeg(input.clone()),
         "WebP" => strip_webp(input.clone()),
+        "GIF" => gif_metadata::strip(&input),
         _ => strip_png(input.clone()),
     }));
     match stripped {
@@ -85,12 +91,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unreadable_containers_are_refused_for_jpeg_and_webp_and_kept_otherwise() {
+    fn unreadable_containers_are_refused_except_for_png() {
         let broken_jpeg = b"\xff\xd8\xff\xe1\xff\xff truncated".to_vec();
         assert_eq!(strip("image/jpeg", broken_jpeg), Err(StripError::Unreadable("JPEG")));
         assert_eq!(strip("image/webp", b"RIFF\x24\0\0\0WEBPVP8 ".to_vec()), Err(StripError::Unreadable("WebP")));
         let header_only_png = b"\x89PNG\r\n\x1a\nno header".to_vec();
         assert_eq!(strip("image/png", header_only_png.clone()), Ok(header_only_png));
-        assert_eq!(strip("image/gif", b"GIF89a".to_vec()), Ok(b"GIF89a".to_vec()));
+        assert_eq!(strip("image/gif", b"GIF89a".to_vec()), Err(StripError::Unreadable("GIF")));
+    }
+
+    #[test]
+    fn gifs_lose_comments_and_xmp() {
+        let (gif, clean) = crate::gif_metadata::sample_with_metadata();
+        assert_eq!(strip("image/gif", gif), Ok(clean));
     }
 }

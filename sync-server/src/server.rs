@@ -75,7 +75,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let data_dir = config.data_dir.clone();
     let dir_error = |source| StartError::DataDir { path: data_dir.display().to_string(), source };
     std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
-    let keys = keyring(&config)?;
+    let keys = Arc::new(keyring(&config)?);
     let operator = config.operator_token_file.as_deref().map(OperatorToken::from_file).transpose()?;
     let signup =
         Signup::new(config.teacher_signup, config.teacher_signup_secret_file.as_deref(), config.teacher_pass_ttl())?;
@@ -134,6 +134,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tasks,
         shutdown: shutdown.clone(),
         cluster: cluster.clone(),
+        keys: keys.clone(),
     });
 
     let app = Arc::new(App {

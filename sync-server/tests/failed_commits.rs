@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jigsync_schema::{decode, BoardId, BoardMode, ClientMsg, ErrorCode, Message, Role, ServerMsg, WhisperRule};
+use jigsync_server::auth::TokenKey;
+use jigsync_server::keyring::Keyring;
 use jigsync_server::lobby::Lobby;
 use jigsync_server::outbox::{outbox, ConnId, OutboxReceiver};
 use jigsync_server::room::core::snapshot::CoreSnapshot;
@@ -111,6 +113,9 @@ impl Storage for FlakyStorage {
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
         self.inner.upload(id).await
     }
+    async fn room_upload(&self, room: &str, id: &str) -> Result<Option<UploadRow>, StorageError> {
+        self.inner.room_upload(room, id).await
+    }
     fn blob_store(&self, dir: std::path::PathBuf) -> std::io::Result<jigsync_server::uploads::BlobStore> {
         self.inner.blob_store(dir)
     }
@@ -200,6 +205,14 @@ impl Room {
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             cluster: None,
+            keys: Arc::new(
+                Keyring::new(
+                    vec![TokenKey::from_hex(&"ab".repeat(32), "test").unwrap()],
+                    Duration::from_secs(60),
+                    false,
+                )
+                .unwrap(),
+            ),
         };
         Room { storage, rooms: RoomRegistry::new(Arc::new(env)), _dir: dir }
     }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use common::crafted::crafted_sequences;
 use jigsync_schema::{encode, ClientMsg, Move};
-use jigsync_server::fuzzing::{self, board_write, join_updates, room_frame, yjs_bytes};
+use jigsync_server::fuzzing::{self, board_write, join_updates, picture_gif, room_frame, yjs_bytes};
 use yrs::sync::{Message as YMessage, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -24,8 +24,8 @@ use yrs::{Any, Doc, Map, ReadTxn, StateVector, Transact, Update};
 /// A fuzz target's entry point.
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 3] =
-    [("room_frame", room_frame), ("yjs_bytes", yjs_bytes), ("board_write", board_write)];
+const TARGETS: [(&str, Target); 4] =
+    [("room_frame", room_frame), ("yjs_bytes", yjs_bytes), ("board_write", board_write), ("picture_gif", picture_gif)];
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -189,6 +189,10 @@ fn write_seeds() {
     }
     for (name, bytes) in yjs_seeds() {
         corpus.push(("yjs_bytes", name, bytes));
+    }
+    let (with_metadata, clean) = jigsync_server::gif_metadata::sample_with_metadata();
+    for (name, bytes) in [("with-metadata", with_metadata), ("clean", clean), ("tiny", common::TINY_GIF.to_vec())] {
+        corpus.push(("picture_gif", name.to_owned(), bytes));
     }
     for (target, _) in TARGETS {
         let dir = fuzz_dir().join("seeds").join(target);

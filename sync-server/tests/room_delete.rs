@@ -85,6 +85,8 @@ struct Furnished {
     ann: Person,
     board: u32,
     own_pictures: Vec<String>,
+    /// The chat picture's URL with a member's grant.
+    picture: String,
 }
 
 async fn furnished_class(server: &TestServer, name: &str, seed: u32) -> Furnished {
@@ -107,8 +109,10 @@ async fn furnished_class(server: &TestServer, name: &str, seed: u32) -> Furnishe
     }
     assert!(matches!(a.answer(1 + drops).await, ServerMsg::Ack { .. }));
     a.close().await;
+    let picture =
+        with_grant(&format!("/uploads/{chat_picture}.png"), &upload_grant(server, &room.id, &ann.token).await);
     let own_pictures = vec![chat_picture, posted["uploadId"].as_str().expect("id").to_owned()];
-    Furnished { room, ann, board, own_pictures }
+    Furnished { room, ann, board, own_pictures, picture }
 }
 
 fn upload_files(server: &TestServer) -> Vec<String> {
@@ -149,7 +153,7 @@ async fn deleting_a_class_removes_its_rows_and_the_pictures_only_it_used() {
     let shared_picture = content_id(&png(400, 300));
     let (room, ann) = (&doomed.room, &doomed.ann);
     assert!(upload_files(&server).contains(&doomed.own_pictures[0]));
-    let (status, _) = server.get(&format!("/uploads/{}.png", doomed.own_pictures[0]), None).await;
+    let (status, _) = server.get(&doomed.picture, None).await;
     assert_eq!(status, StatusCode::OK);
 
     // Its sockets, room channel and Yjs, and one of the other class.
@@ -179,7 +183,7 @@ async fn deleting_a_class_removes_its_rows_and_the_pictures_only_it_used() {
     // History, pictures and the join code answer 404; the other class goes on.
     let (status, _) = server.get(&format!("/api/rooms/{}/messages", room.id), Some(&ann.token)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = server.get(&format!("/uploads/{}.png", doomed.own_pictures[0]), None).await;
+    let (status, _) = server.get(&doomed.picture, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = server.post("/api/join", None, json!({ "joinCode": room.join_code, "name": "Late" })).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -277,7 +281,7 @@ async fn a_class_on_postgres_is_deleted_with_its_rows_lease_and_pictures() {
     still_used.sort();
     assert_eq!(postgres_uploads(&pool, "uploads").await, still_used, "upload rows");
     assert_eq!(postgres_uploads(&pool, "upload_bytes").await, still_used, "upload bytes");
-    let (status, _) = server.get(&format!("/uploads/{}.png", doomed.own_pictures[0]), None).await;
+    let (status, _) = server.get(&doomed.picture, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 

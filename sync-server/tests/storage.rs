@@ -752,8 +752,15 @@ async fn uploads_are_recorded_once(store: &dyn Storage) {
     let again = UploadRow { created_at: 99_999, ..picture.clone() };
     store.put_upload(&again, "r-uploads-2").await.expect("same upload again");
     store.put_upload(&again, "r-uploads-2").await.expect("same upload in the same room again");
-    assert_eq!(store.upload("aa11").await.expect("upload"), Some(picture));
+    assert_eq!(store.upload("aa11").await.expect("upload"), Some(picture.clone()));
     assert_eq!(store.upload("bb22").await.expect("upload"), None);
+    // Each room sees what was posted to it; a room it was never posted to does not.
+    create_room(store, "r-uploads-3", "UPLDS3", 11_502).await;
+    for room in ["r-uploads-1", "r-uploads-2"] {
+        assert_eq!(store.room_upload(room, "aa11").await.expect("room upload"), Some(picture.clone()), "{room}");
+    }
+    assert_eq!(store.room_upload("r-uploads-3", "aa11").await.expect("room upload"), None);
+    assert_eq!(store.room_upload("r-uploads-1", "bb22").await.expect("room upload"), None);
 }
 
 async fn loading_a_room_reads_what_the_single_reads_read(store: &dyn Storage, other: &dyn Storage) {

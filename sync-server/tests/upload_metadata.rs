@@ -56,8 +56,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
 
-async fn download(server: &TestServer, url: &str) -> Vec<u8> {
-    let res = server.http.get(server.url(url)).send().await.expect("download");
+/// What a member of `room` fetches at the upload's `url`.
+async fn download(server: &TestServer, room: &Room, url: &str) -> Vec<u8> {
+    let grant = upload_grant(server, &room.id, &room.teacher.token).await;
+    let res = server.http.get(server.url(&with_grant(url, &grant))).send().await.expect("download");
     assert_eq!(res.status(), 200);
     res.bytes().await.expect("bytes").to_vec()
 }
@@ -72,7 +74,7 @@ async fn a_jpeg_with_a_gps_location_comes_back_without_it_and_otherwise_identica
 
     let (status, body) = upload(&server, &room, &room.teacher.token, with_location, "photo.jpg").await;
     assert_eq!(status, 201, "{body}");
-    let stored = download(&server, body["url"].as_str().expect("url")).await;
+    let stored = download(&server, &room, body["url"].as_str().expect("url")).await;
     for secret in [&b"Exif\0\0"[..], b"GPSLatitude", b"xmpmeta", b"Photoshop", b"Ann at home"] {
         assert!(!contains(&stored, secret), "{:?} was kept", String::from_utf8_lossy(secret));
     }
@@ -101,7 +103,7 @@ async fn a_png_loses_its_text_and_exif_chunks_and_keeps_the_rest() {
 
     let (status, body) = upload(&server, &room, &room.teacher.token, with_text, "shot.png").await;
     assert_eq!(status, 201, "{body}");
-    let stored = download(&server, body["url"].as_str().expect("url")).await;
+    let stored = download(&server, &room, body["url"].as_str().expect("url")).await;
     assert_eq!(stored, plain);
 }
 

@@ -1,7 +1,7 @@
 //! Picture uploads: sniffed types, size limit, content-addressed storage,
 //! serving with the right headers, and chat messages that carry them. On
 //! Postgres the bytes are in the database: any node serves an upload any
-//! other node took.
+//! other node took. Who may fetch an upload: `private_uploads.rs`.
 
 mod common;
 
@@ -31,15 +31,16 @@ async fn a_gif_is_stored_once_served_with_its_type_and_attached_to_chat() {
     let (again, body2) = upload(&server, &room, &room.teacher.token, TINY_GIF.to_vec(), "same.gif").await;
     assert_eq!((again.as_u16(), body2["uploadId"].as_str()), (201, Some(id.as_str())), "same bytes, same id");
 
-    let res = server.http.get(server.url(&url)).send().await.unwrap();
+    let grant = upload_grant(&server, &room.id, &ann.token).await;
+    let res = server.http.get(server.url(&with_grant(&url, &grant))).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/gif");
-    assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(res.headers()["cache-control"].to_str().unwrap().starts_with("private, max-age="));
     assert_eq!(res.bytes().await.unwrap().as_ref(), TINY_GIF);
-    let wrong_ext = server.http.get(server.url(&format!("/uploads/{id}.png"))).send().await.unwrap();
-    assert_eq!(wrong_ext.status(), 404);
-    let traversal = server.http.get(server.url("/uploads/..%2Fsigning.key")).send().await.unwrap();
-    assert_eq!(traversal.status(), 404);
+    let wrong_ext = server.http.get(server.url(&with_grant(&format!("/uploads/{id}.png"), &grant))).send().await;
+    assert_eq!(wrong_ext.unwrap().status(), 404);
+    let traversal = server.http.get(server.url(&with_grant("/uploads/..%2Fsigning.key", &grant))).send().await;
+    assert_eq!(traversal.unwrap().status(), 404);
 
     let (mut a, _) = server.connect(&ann.token).await;
     a.send(&ClientMsg::Chat { r#ref: Some(1), text: "".into(), upload: Some(id.clone()) }).await;
@@ -110,9 +111,11 @@ async fn an_upload_taken_by_one_node_is_served_by_another() {
     assert_eq!(status, 201, "{body}");
     let id = body["uploadId"].as_str().expect("an id").to_owned();
     let url_path = body["url"].as_str().expect("a url").to_owned();
+    // A grant one node made is good on every node: they share the key.
+    let grant = upload_grant(&one, &room.id, &room.teacher.token).await;
 
     for server in [&two, &one] {
-        let res = server.http.get(server.url(&url_path)).send().await.expect("download");
+        let res = server.http.get(server.url(&with_grant(&url_path, &grant))).send().await.expect("download");
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "image/png");
         assert_eq!(res.bytes().await.expect("bytes").as_ref(), picture.as_slice(), "byte for byte");
@@ -127,16 +130,21 @@ async fn an_upload_taken_by_one_node_is_served_by_another() {
     let (status, body) = upload(&two, &room, &room.teacher.token, picture.clone(), "again.png").await;
     assert_eq!((status.as_u16(), body["uploadId"].as_str()), (201, Some(id.as_str())), "{body}");
     let gif = upload(&two, &room, &room.teacher.token, TINY_GIF.to_vec(), "cat.gif").await.1;
-    let res = one.http.get(one.url(gif["url"].as_str().expect("a url"))).send().await.expect("download");
+    let gif_url = with_grant(gif["url"].as_str().expect("a url"), &grant);
+    let res = one.http.get(one.url(&gif_url)).send().await.expect("download");
     assert_eq!((res.status().as_u16(), res.bytes().await.expect("bytes").as_ref()), (200, TINY_GIF));
 
-    // A puzzle starts on the second node from the picture the first took.
-    let there = two.create_room("Puzzle there", "T2").await;
+    // A puzzle starts on the second node from the picture the first took;
+    // another room cannot start one from it (an upload id opens nothing).
     let start = json!({ "uploadId": id, "rows": 2, "cols": 2, "mode": "shared" });
-    let (status, body) = two.post(&format!("/api/rooms/{}/puzzles", there.id), Some(&there.teacher.token), start).await;
+    let (status, body) =
+        two.post(&format!("/api/rooms/{}/puzzles", room.id), Some(&room.teacher.token), start.clone()).await;
     assert_eq!(status, 201, "{body}");
     let image = body["boards"][0]["meta"]["image"].as_str().map(str::to_owned);
     assert_eq!(image.as_deref(), Some(url_path.as_str()), "{body}");
+    let there = two.create_room("Puzzle there", "T2").await;
+    let (status, body) = two.post(&format!("/api/rooms/{}/puzzles", there.id), Some(&there.teacher.token), start).await;
+    assert_eq!(status, 404, "{body}");
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ export type ClientMsg =
   | { type: 'rename'; ref: number | null; user: string; name: string };
 
 export type ServerMsg =
-  | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean; joinLocked: boolean; chat: ChatRules }
+  | { type: 'welcome'; me: Participant; room: string; roomName: string; owner: string | null; participants: Participant[]; history: Message[]; truncated: boolean; joinLocked: boolean; chat: ChatRules; uploadGrant: UploadGrant }
   | { type: 'ack'; ref: number | null; seq: number | null }
   | { type: 'error'; ref: number | null; code: ErrorCode; message: string }
   | ({ type: 'msg' } & Message)
@@ -62,4 +62,5 @@ export interface RoomSummary { id: string; name: string; participants: number; o
 export interface Spotlight { board: number; hideNames: boolean }
 export interface SystemEvent { kind: SystemEventKind; user: string; by: string | null; userName: string | null; byName: string | null; board: number | null; mode: BoardMode | null; tookMs: number | null }
 export type SystemEventKind = 'join' | 'leave' | 'kick' | 'owner' | 'closed' | 'solved' | 'mute' | 'unmute' | 'chat_off' | 'chat_on' | 'whispers_off' | 'whispers_on';
+export interface UploadGrant { grant: string; expiresAt: number }
 export type WhisperRule = 'visible_to_teachers' | 'off';

@@ -23,7 +23,7 @@ export const TYPES = {
       rename: { fields: [['ref', { option: 'u32' }], ['user', 'str'], ['name', 'str']] },
   } },
   ServerMsg: { kind: 'message', variants: {
-      welcome: { fields: [['me', 'Participant'], ['room', 'str'], ['roomName', 'str'], ['owner', { option: 'str' }], ['participants', { list: 'Participant' }], ['history', { list: 'Message' }], ['truncated', 'bool'], ['joinLocked', 'bool'], ['chat', 'ChatRules']] },
+      welcome: { fields: [['me', 'Participant'], ['room', 'str'], ['roomName', 'str'], ['owner', { option: 'str' }], ['participants', { list: 'Participant' }], ['history', { list: 'Message' }], ['truncated', 'bool'], ['joinLocked', 'bool'], ['chat', 'ChatRules'], ['uploadGrant', 'UploadGrant']] },
       ack: { fields: [['ref', { option: 'u32' }], ['seq', { option: 'u64' }]] },
       error: { fields: [['ref', { option: 'u32' }], ['code', 'ErrorCode'], ['message', 'str']] },
       msg: { newtype: 'Message' },
@@ -60,5 +60,6 @@ export const TYPES = {
   Spotlight: { kind: 'struct', fields: [['board', 'u32'], ['hideNames', 'bool']] },
   SystemEvent: { kind: 'struct', fields: [['kind', 'SystemEventKind'], ['user', 'str'], ['by', { option: 'str' }], ['userName', { option: 'str' }], ['byName', { option: 'str' }], ['board', { option: 'u32' }], ['mode', { option: 'BoardMode' }], ['tookMs', { option: 'u64' }]] },
   SystemEventKind: { kind: 'enum', values: ['join', 'leave', 'kick', 'owner', 'closed', 'solved', 'mute', 'unmute', 'chat_off', 'chat_on', 'whispers_off', 'whispers_on'] },
+  UploadGrant: { kind: 'struct', fields: [['grant', 'str'], ['expiresAt', 'u64']] },
   WhisperRule: { kind: 'enum', values: ['visible_to_teachers', 'off'] },
 };

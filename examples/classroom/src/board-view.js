@@ -12,6 +12,7 @@ import { piecePath } from 'jigsync-client';
 import { attachZoom, clientToBoard } from './board-zoom.js';
 import { s } from './dom.js';
 import { t } from './i18n/index.js';
+import { showPicture } from './pictures.js';
 
 let nextViewId = 1;
 
@@ -110,12 +111,8 @@ export function createBoardView({ client, boardId, interactive = false, onRefuse
       pieceWidth: String(pw),
       pieceHeight: String(ph),
     });
-    const picture = s('image', {
-      href: meta.image,
-      width: cols * pw,
-      height: rows * ph,
-      preserveAspectRatio: 'none',
-    });
+    const picture = s('image', { width: cols * pw, height: rows * ph, preserveAspectRatio: 'none' });
+    showPicture(picture, 'href', meta.image, (url) => client.uploadUrl(url));
     svg.append(
       s(
         'defs',

@@ -10,6 +10,7 @@ import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
 import { formatTime, t } from './i18n/index.js';
 import { removeParticipant, transferOwnership } from './moderation.js';
+import { showPicture } from './pictures.js';
 import { openRenameDialog } from './rename-dialog.js';
 import { systemText } from './system-message.js';
 import { dot, presenceDot, toast } from './widgets.js';
@@ -150,13 +151,13 @@ export function createChatPanel({ client, person, log }) {
     if (mine) item.classList.add('mine');
     if (m.text) item.append(messageText(m.text));
     if (m.upload) {
-      item.append(
-        h(
-          'a',
-          { href: m.upload.url, target: '_blank', rel: 'noopener', class: 'message-picture' },
-          h('img', { src: m.upload.url, alt: t('chat.pictureFrom', { name: nameOf(m.from) }), loading: 'lazy', testid: 'message-image' }),
-        ),
-      );
+      const stored = m.upload.url;
+      const image = h('img', { alt: t('chat.pictureFrom', { name: nameOf(m.from) }), loading: 'lazy', testid: 'message-image' });
+      // The link takes the grant of the moment it is opened, not of when it was drawn.
+      const link = h('a', { target: '_blank', rel: 'noopener', class: 'message-picture' }, showPicture(image, 'src', stored, (url) => client.uploadUrl(url)));
+      link.href = client.uploadUrl(stored);
+      link.addEventListener('click', () => (link.href = client.uploadUrl(stored)));
+      item.append(link);
     }
     return item;
   }

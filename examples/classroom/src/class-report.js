@@ -6,7 +6,7 @@
 // board opens that board's replay in the dialog, fetched with the same
 // token, so it needs no live board either.
 
-import { fetchReport, loadReplay } from 'jigsync-client';
+import { fetchReport, loadReplay, openUploadGrants } from 'jigsync-client';
 
 import { h, replaceChildren } from './dom.js';
 import { describeError } from './errors.js';
@@ -42,6 +42,8 @@ export function openReportDialog({ roomId, token }) {
   let report = null;
   let sort = { key: 'name', descending: false };
   let replay = null;
+  /** The room's upload grants, fetched with the first replay (its board picture needs one). */
+  let grants = null;
 
   const status = h('p', { class: 'muted', testid: 'report-status', role: 'status' }, t('report.loading'));
   const table = h('table', { class: 'report-table', testid: 'report-table' });
@@ -66,6 +68,7 @@ export function openReportDialog({ roomId, token }) {
   );
   dialog.addEventListener('close', () => {
     replay?.destroy();
+    grants?.close();
     dialog.remove();
   });
   document.body.append(dialog);
@@ -99,7 +102,16 @@ export function openReportDialog({ roomId, token }) {
   function openReplay(student) {
     replay?.destroy();
     replay = openReplayPanel({
-      load: () => loadReplay(location.origin, { roomId, boardId: student.board, token }),
+      load: async () => {
+        if (!grants) {
+          const opened = await openUploadGrants(location.origin, { roomId, token });
+          // Closed meanwhile: nothing would stop its renewals.
+          if (!dialog.isConnected) opened.close();
+          else grants ??= opened;
+        }
+        return loadReplay(location.origin, { roomId, boardId: student.board, token });
+      },
+      pictureUrl: (url) => grants.url(url),
       boardId: student.board,
       container: dialog,
       stage: summary,

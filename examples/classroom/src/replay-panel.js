@@ -27,7 +27,7 @@ function clock(ms) {
  * A live-board stand-in for the board view: the replay's document as a
  * board that nobody holds or writes.
  */
-function replaySource(participantsById, boardId, meta, replay) {
+function replaySource(participantsById, boardId, meta, replay, pictureUrl) {
   const listeners = new Set();
   const board = {
     meta,
@@ -50,17 +50,19 @@ function replaySource(participantsById, boardId, meta, replay) {
       return () => listeners.delete(fn);
     },
     participantsById,
+    uploadUrl: pictureUrl,
   };
 }
 
 /**
  * Opens the replay of `boardId` in `container`, in place of `stage` (hidden
- * meanwhile). `load` fetches the Replay; `participantsById` names whoever a
- * live board shows holding a piece (none after the class). `backLabel`
- * names where "back" leads; `onClose` runs when the teacher goes back.
- * Returns `{ el, destroy }`.
+ * meanwhile). `load` fetches the Replay; `pictureUrl` turns the board's
+ * stored picture URL into a fetchable one (`client.uploadUrl`);
+ * `participantsById` names whoever a live board shows holding a piece (none
+ * after the class). `backLabel` names where "back" leads; `onClose` runs
+ * when the teacher goes back. Returns `{ el, destroy }`.
  */
-export function openReplayPanel({ load, participantsById = new Map(), boardId, container, stage, backLabel = t('replay.back'), onClose }) {
+export function openReplayPanel({ load, pictureUrl, participantsById = new Map(), boardId, container, stage, backLabel = t('replay.back'), onClose }) {
   const status = h('p', { class: 'muted replay-status', role: 'status' }, t('replay.loading'));
   const back = h('button', { class: 'button subtle', testid: 'replay-close', onclick: () => close() }, backLabel);
   const el = h(
@@ -106,7 +108,7 @@ export function openReplayPanel({ load, participantsById = new Map(), boardId, c
       return;
     }
     const span = Math.max(1, replay.end - replay.start);
-    view = createBoardView({ client: replaySource(participantsById, boardId, meta, replay), boardId });
+    view = createBoardView({ client: replaySource(participantsById, boardId, meta, replay, pictureUrl), boardId });
     const scrubber = h('input', {
       type: 'range',
       class: 'replay-scrubber',

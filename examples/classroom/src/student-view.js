@@ -135,7 +135,7 @@ export function renderStudent(main, { client, person, chat }) {
     } else {
       view.refresh();
     }
-    reference.src = shown.meta.image;
+    reference.src = client.uploadUrl(shown.meta.image);
     reference.hidden = false;
     lockedOverlay.hidden = !(shown.locked && interactive);
     progress.set(shown.progress);

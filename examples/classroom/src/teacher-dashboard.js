@@ -293,6 +293,7 @@ export function renderTeacher(main, { client, session, person, chat, headerCente
       focused.replay?.destroy();
       focused.replay = openReplayPanel({
         load: () => client.replay(boardId),
+        pictureUrl: (url) => client.uploadUrl(url),
         participantsById: client.participantsById,
         boardId,
         container: focusView,

@@ -233,7 +233,8 @@ step(STEP.START, [STEP.LANDING], async () => {
   assert.equal(await htmlLang(page), 'ko');
   assert.deepEqual(await h1Text(page), ['5학년 2반']);
   assert.equal((await page.locator(tid('open-start-puzzle')).textContent()).trim(), '🧩 퍼즐 시작하기');
-  assert.equal(await page.locator(tid('connection-state')).textContent(), '연결됨');
+  // The dashboard is drawn before the welcome arrives: wait for it.
+  await poll('the connection state to read 연결됨', () => page.locator(tid('connection-state')).textContent(), (v) => v === '연결됨');
   // The address keeps ?lang=, so a reload stays in Korean.
   assert.match(page.url(), /[?&]lang=ko\b/);
   await screenshot(page, 'teacher-dashboard-empty-ko.png');

@@ -293,6 +293,21 @@ step(STEP.PUZZLE, [STEP.JOIN], async () => {
   );
   s.annBoard = annBoard.board;
   s.beaBoard = beaBoard.board;
+
+  // The picture loads with the room's upload grant; its bare URL is refused.
+  const picture = await poll(
+    "Ann's reference picture loaded",
+    () =>
+      s.ann.page.evaluate(() => {
+        const img = document.querySelector('img.reference');
+        return img && { src: img.src, complete: img.complete, naturalWidth: img.naturalWidth };
+      }),
+    (p) => p?.complete && p.naturalWidth > 0,
+  );
+  assert.match(new URL(picture.src).searchParams.get('grant') ?? '', /^g1\./, `picture URL ${picture.src}`);
+  const bare = new URL(picture.src);
+  const statuses = [(await fetch(picture.src)).status, (await fetch(bare.origin + bare.pathname)).status];
+  assert.deepEqual(statuses, [200, 401], 'the picture with the grant, then without');
 });
 
 step(STEP.THUMBS, [STEP.PUZZLE], async () => {
@@ -322,6 +337,17 @@ step(STEP.THUMBS, [STEP.PUZZLE], async () => {
   assert.equal(thumbs.find((x) => x.name === 'Ann').board, s.annBoard, "Ann's thumbnail shows another board than hers");
   assert.equal(thumbs.find((x) => x.name === 'Bea').board, s.beaBoard, "Bea's thumbnail shows another board than hers");
   assert.equal(thumbs.find((x) => x.name === 'Bea').student, s.beaUser, "Bea's thumbnail data-student is not her user id");
+  // The thumbnails draw the picture through the teacher's grant.
+  const fetched = await page.evaluate(() =>
+    Promise.all(
+      [...document.querySelectorAll('[data-testid="thumbnail"] svg image')].map(async (image) => {
+        const href = image.getAttribute('href');
+        return { href, status: (await fetch(href)).status };
+      }),
+    ),
+  );
+  assert.equal(fetched.length, 2, 'one picture per thumbnail');
+  for (const { href, status } of fetched) assert.deepEqual([status, /[?&]grant=g1\./.test(href)], [200, true], href);
 });
 
 step(STEP.SECOND_TAB, [STEP.THUMBS], async () => {

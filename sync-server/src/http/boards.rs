@@ -70,7 +70,9 @@ pub async fn start_puzzle(
         return Err(ApiError::invalid("groups are only for the groups mode"));
     }
     let not_found = || ApiError::not_found("no such upload");
-    let upload = if is_content_id(&body.upload_id) { app.storage.upload(&body.upload_id).await? } else { None };
+    // Only a picture this room uses: an upload id alone opens nothing.
+    let upload =
+        if is_content_id(&body.upload_id) { app.storage.room_upload(&room_id, &body.upload_id).await? } else { None };
     let upload = upload.ok_or_else(not_found)?;
     let bytes = app.blobs.get(&upload.id).await.map_err(read_error)?.ok_or_else(not_found)?;
     let size = imagesize::blob_size(&bytes)

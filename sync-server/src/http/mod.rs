@@ -16,6 +16,7 @@ mod room_delete;
 mod rooms;
 mod test_hooks;
 mod trace;
+mod upload_grant;
 mod uploads;
 mod ws;
 
@@ -56,6 +57,7 @@ pub fn router(app: Arc<App>) -> Router {
         // Served from the store by any node.
         .route("/rooms/{room_id}/messages", get(rooms::messages))
         .route("/rooms/{room_id}/report", get(report::report))
+        .route("/rooms/{room_id}/upload-grant", get(upload_grant::upload_grant))
         // Finds the class's owner itself: the operator's secret is no
         // token of the class.
         .route("/rooms/{room_id}", delete(room_delete::delete_room))

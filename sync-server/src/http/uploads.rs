@@ -1,9 +1,12 @@
 //! Picture uploads and their download URLs.
 //!
-//! Downloads need no token: a URL is the SHA-256 of the picture, so it can
-//! only be known by someone it was shared with, and `<img>` tags cannot send
-//! headers anyway. The bytes never change under a URL, so they are cached
-//! for a year.
+//! A download is served only to a member of a room that uses the upload:
+//! with the room's upload grant in the URL (`?grant=`, see
+//! [`crate::upload_grant`]; `<img>` tags cannot send headers), or with the
+//! room token as `Authorization: Bearer` (API users). Who asks is checked
+//! before the upload is looked at, and an upload the room does not use
+//! answers like one that does not exist, so a refusal reveals nothing. The
+//! answer may be cached only privately, and no longer than the grant lives.
 
 use std::sync::Arc;
 
@@ -12,10 +15,10 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jigsync_schema::ErrorCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::extract::{ClientIp, Json};
-use crate::access::Access;
+use super::extract::{Bearer, ClientIp, Json, Query};
+use crate::access::{self, Access};
 use crate::app::App;
 use crate::clock::now_ms;
 use crate::error::ApiError;
@@ -24,6 +27,18 @@ use crate::storage::UploadRow;
 use crate::uploads::{
     checked_dimensions, content_id, content_type_for_extension, is_content_id, sniff, url_for, BlobError,
 };
+
+/// The query of a download.
+#[derive(Deserialize)]
+pub struct Download {
+    grant: Option<String>,
+}
+
+/// Who may read which room's uploads, and for how long they may keep them.
+struct Reader {
+    room: String,
+    cache_control: String,
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -112,7 +127,13 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(uploaded)))
 }
 
-pub async fn serve(State(app): State<Arc<App>>, Path(file): Path<String>) -> Result<Response, ApiError> {
+pub async fn serve(
+    State(app): State<Arc<App>>,
+    Path(file): Path<String>,
+    Query(download): Query<Download>,
+    bearer: Result<Bearer, ApiError>,
+) -> Result<Response, ApiError> {
+    let reader = reader(&app, download.grant.as_deref(), bearer.ok()).await?;
     let not_found = || ApiError::not_found("no such upload");
     let (id, ext) = file.split_once('.').ok_or_else(not_found)?;
     let content_type = content_type_for_extension(ext).ok_or_else(not_found)?;
@@ -120,15 +141,37 @@ pub async fn serve(State(app): State<Arc<App>>, Path(file): Path<String>) -> Res
         return Err(not_found());
     }
     // The extension must be the one the bytes were sniffed as.
-    let stored = app.storage.upload(id).await?.ok_or_else(not_found)?;
+    let stored = app.storage.room_upload(&reader.room, id).await?.ok_or_else(not_found)?;
     if stored.content_type != content_type {
         return Err(not_found());
     }
     let bytes = app.blobs.get(id).await.map_err(read_error)?.ok_or_else(not_found)?;
     let headers = [
         (CONTENT_TYPE, content_type.to_owned()),
-        (CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
+        (CACHE_CONTROL, reader.cache_control),
         (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
     ];
     Ok((headers, bytes).into_response())
+}
+
+/// The room whose uploads the request may read: a grant's, or a Bearer
+/// token's (a member's, even after the class ended, as for the report).
+async fn reader(app: &App, grant: Option<&str>, bearer: Option<Bearer>) -> Result<Reader, ApiError> {
+    if let Some(grant) = grant {
+        let granted = app.keys.verify_upload_grant(grant).map_err(|err| {
+            ApiError::unauthorized(format!("upload grant refused ({err}); fetch a new one from the upload-grant route"))
+        })?;
+        let cache_control = format!("private, max-age={}", granted.remaining.as_secs());
+        return Ok(Reader { room: granted.room, cache_control });
+    }
+    let Some(Bearer(token)) = bearer else {
+        return Err(ApiError::unauthorized(
+            "uploads are for room members: add the room's upload grant (`?grant=`) or send the room token as \
+             `Authorization: Bearer <token>`",
+        ));
+    };
+    let access = access::check_even_closed(app, &token).await?;
+    // A token lives longer than a grant and may be revoked (kicks), so
+    // what it fetched is checked again every time.
+    Ok(Reader { room: access.claims.room, cache_control: "private, no-cache".to_owned() })
 }

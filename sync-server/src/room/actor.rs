@@ -394,7 +394,8 @@ impl Actor {
         }
         let conn = outbox.id();
         self.deliveries.add(outbox);
-        let input = Input::Connect { conn, user, history, truncated, resume: since.is_some() };
+        let upload_grant = self.env.keys.upload_grant(&self.core.room.id);
+        let input = Input::Connect { conn, user, history, truncated, resume: since.is_some(), upload_grant };
         self.run(input).await.map_err(|_| ConnectError::Unavailable)
     }
 
@@ -432,12 +433,14 @@ impl Actor {
     }
 
     /// The picture a chat message attaches, looked up before the core sees
-    /// the message.
+    /// the message: one posted to (or already used by) this room, so that
+    /// knowing another room's upload id does not make it this room's.
     async fn upload_of(&self, msg: &ClientMsg) -> Result<Option<jigsync_schema::Attachment>, ApiError> {
         let ClientMsg::Chat { upload: Some(id), .. } = msg else {
             return Ok(None);
         };
-        let row = if uploads::is_content_id(id) { self.env.storage.upload(id).await? } else { None };
+        let room = &self.core.room.id;
+        let row = if uploads::is_content_id(id) { self.env.storage.room_upload(room, id).await? } else { None };
         let row = row.ok_or_else(|| ApiError::not_found("no such upload"))?;
         Ok(Some(uploads::attachment(&row.id, &row.content_type)))
     }

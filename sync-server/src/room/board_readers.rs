@@ -147,8 +147,7 @@ mod tests {
             let conn = tx.id();
             self.deliveries.add(tx);
             self.receivers.insert(conn, rx);
-            let input =
-                Input::Connect { conn, user: user.into(), history: Vec::new(), truncated: false, resume: false };
+            let input = Input::connect_fresh(conn, user);
             self.run(input);
             conn
         }

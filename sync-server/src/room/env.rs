@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::cluster::Cluster;
+use crate::keyring::Keyring;
 use crate::lobby::Lobby;
 use crate::storage::Storage;
 
@@ -26,4 +27,6 @@ pub struct RoomEnv {
     /// With several nodes: room leases, so an actor runs only where its
     /// room's lease is held, and its commits are fenced.
     pub cluster: Option<Arc<Cluster>>,
+    /// The signing keys, for the upload grant each welcome carries.
+    pub keys: Arc<Keyring>,
 }

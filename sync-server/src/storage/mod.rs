@@ -14,6 +14,7 @@ pub mod board_history;
 pub mod group_commit;
 pub mod postgres;
 pub mod room_deletion;
+pub mod room_upload;
 pub mod sqlite;
 pub mod stored;
 pub mod teacher_ids;
@@ -297,6 +298,9 @@ pub trait Storage: Send + Sync + 'static {
     /// (from any room) is not an error.
     async fn put_upload(&self, upload: &UploadRow, room: &str) -> Result<(), StorageError>;
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError>;
+    /// The upload `id` if `room` uses it (see [`room_upload`]): what a
+    /// room's members may see and attach.
+    async fn room_upload(&self, room: &str, id: &str) -> Result<Option<UploadRow>, StorageError>;
     /// Deletes a room and everything of it (members, messages, puzzles,
     /// boards and their logs; with several nodes its lease and presence) in
     /// one transaction, with the uploads no other room uses: their rows,

@@ -542,6 +542,18 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
+/// The upload grant of `token`'s room, from `GET /api/rooms/{room}/upload-grant`.
+pub async fn upload_grant(server: &TestServer, room_id: &str, token: &str) -> String {
+    let (status, body) = server.get(&format!("/api/rooms/{room_id}/upload-grant"), Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["grant"].as_str().expect("a grant").to_owned()
+}
+
+/// `/uploads/…` as a member of the grant's room fetches it.
+pub fn with_grant(path: &str, grant: &str) -> String {
+    format!("{path}?grant={grant}")
+}
+
 /// Uploads a 400×300 picture and starts a puzzle; returns the boards the
 /// teacher sees.
 pub async fn start_puzzle(

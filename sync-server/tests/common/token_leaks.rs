@@ -23,9 +23,10 @@ pub fn remember(token: &str) {
     }
 }
 
-/// Remembers the tokens an API answer hands out.
+/// Remembers the tokens an API answer hands out (upload grants too: they
+/// open a room's pictures).
 pub fn remember_in(body: &Value) {
-    for field in ["token", "teacherToken", "teacherPass"] {
+    for field in ["token", "teacherToken", "teacherPass", "grant"] {
         if let Some(token) = body[field].as_str() {
             remember(token);
         }

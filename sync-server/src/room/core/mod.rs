@@ -39,7 +39,7 @@ pub mod yjs_peers;
 
 use std::time::Instant;
 
-use jigsync_schema::{Attachment, BoardId, ClientMsg, Message, Role, RoomSummary, ServerMsg};
+use jigsync_schema::{Attachment, BoardId, ClientMsg, Message, Role, RoomSummary, ServerMsg, UploadGrant};
 
 use access::Access;
 use admission::{Admission, ConnectError};
@@ -94,6 +94,8 @@ pub enum Input {
         history: Vec<Message>,
         truncated: bool,
         resume: bool,
+        /// For the welcome: the room's current upload grant.
+        upload_grant: UploadGrant,
     },
     Disconnect(ConnId),
     /// A new member (see [`RoomCore::new_member`]).
@@ -124,6 +126,15 @@ pub enum Input {
     ExpireLocks,
     /// Nobody has been connected for `--close-idle-hours`: the room closes.
     CloseIdle,
+}
+
+impl Input {
+    /// A fresh room-channel connection of `user`, with no history: for the
+    /// tests and benchmarks that drive a core directly.
+    pub fn connect_fresh(conn: ConnId, user: &str) -> Input {
+        let (history, truncated, resume) = (Vec::new(), false, false);
+        Input::Connect { conn, user: user.to_owned(), history, truncated, resume, upload_grant: UploadGrant::default() }
+    }
 }
 
 pub struct RoomCore {
@@ -220,8 +231,8 @@ impl RoomCore {
     pub fn stage(&mut self, input: Input, ctx: &Ctx) -> Result<Staged, ApiError> {
         let at = ctx.now_ms;
         match input {
-            Input::Connect { conn, user, history, truncated, resume } => {
-                Ok(Staged::event(Event::Connected { conn, user, history, truncated, resume }))
+            Input::Connect { conn, user, history, truncated, resume, upload_grant } => {
+                Ok(Staged::event(Event::Connected { conn, user, history, truncated, resume, upload_grant }))
             }
             Input::Disconnect(conn) => Ok(Staged::event(Event::Disconnected(conn))),
             Input::Admit(row) => {

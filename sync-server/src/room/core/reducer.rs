@@ -25,7 +25,7 @@ pub(super) fn apply(core: &mut RoomCore, events: Events) -> Effects {
 fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
     match event {
         Event::Reply(conn, msg) => out.push(Effect::Send(Audience::Conn(conn), msg)),
-        Event::Connected { conn, user, history, truncated, resume } => {
+        Event::Connected { conn, user, history, truncated, resume, upload_grant } => {
             let came_online = core.roster.connected(&user);
             core.conns.insert(conn, user.clone(), core.roster.role_of(&user));
             if let Some(member) = core.roster.get(&user) {
@@ -39,6 +39,7 @@ fn apply_event(core: &mut RoomCore, event: Event, out: &mut Effects) {
                     truncated,
                     join_locked: core.room.join_locked,
                     chat: chat_rules::rules(&core.room, &core.roster),
+                    upload_grant,
                 };
                 out.push(Effect::Send(Audience::Conn(conn), welcome));
             }

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use jigsync_schema::{BoardId, Message, Move, PieceId, Ref, ServerMsg, Spotlight, WhisperRule};
+use jigsync_schema::{BoardId, Message, Move, PieceId, Ref, ServerMsg, Spotlight, UploadGrant, WhisperRule};
 use smallvec::SmallVec;
 
 use super::board::Board;
@@ -95,6 +95,7 @@ pub enum Event {
         history: Vec<Message>,
         truncated: bool,
         resume: bool,
+        upload_grant: UploadGrant,
     },
     Disconnected(ConnId),
     Admitted {

@@ -55,7 +55,7 @@ fn classroom() -> RoomCore {
     let members = vec![member(T, Role::Teacher, 1), member(ANN, Role::Student, 2), member(BEN, Role::Student, 3)];
     let mut core = RoomCore::new(room, members, 0, BoardSet::new(None, Vec::new(), (0, 0)));
     for (conn, user) in [(1, T), (2, ANN), (3, BEN)] {
-        let input = Input::Connect { conn, user: user.into(), history: Vec::new(), truncated: false, resume: false };
+        let input = Input::connect_fresh(conn, user);
         commit(&mut core, input);
     }
     core
@@ -285,7 +285,7 @@ fn while_joining_is_locked_no_student_gets_in_but_members_and_co_teachers_do() {
     commit(&mut core, Input::Rejoin(BEN.into()));
     assert!(core.roster.active(BEN).is_some());
     // A welcome says the room is locked.
-    let input = Input::Connect { conn: 9, user: "co".into(), history: Vec::new(), truncated: false, resume: false };
+    let input = Input::connect_fresh(9, "co");
     let (_, effects) = commit(&mut core, input);
     assert!(effects.iter().any(|e| matches!(e, Effect::Send(_, ServerMsg::Welcome { join_locked: true, .. }))));
     // Opened again, students join.
@@ -326,10 +326,7 @@ fn writes_seq(writes: &[Write]) -> u64 {
 fn an_owner_who_leaves_hands_the_room_to_a_present_teacher() {
     let mut core = classroom();
     commit(&mut core, Input::Admit(member("co", Role::Teacher, 4)));
-    commit(
-        &mut core,
-        Input::Connect { conn: 4, user: "co".into(), history: Vec::new(), truncated: false, resume: false },
-    );
+    commit(&mut core, Input::connect_fresh(4, "co"));
     let (writes, effects) = commit(&mut core, request(1, ClientMsg::Leave { r#ref: None }));
     assert!(writes.iter().any(|w| matches!(w, Write::Owner { owner: Some(next), .. } if next == "co")));
     assert!(effects.contains(&Effect::Send(Audience::Everyone, ServerMsg::Owner { user: Some("co".into()) })));

@@ -20,6 +20,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use super::board_history::{archive_folded, read_timeline, BoardTimeline, HistoryWindow};
 use super::group_commit::GroupCommit;
 use super::room_deletion::{open_rooms_idle_before, rooms_past_retention};
+use super::room_upload::room_upload;
 use super::stored::{board_row, last_id, member_row, message_row, observe, puzzle_row, room_row, seq_i64, small};
 use super::{
     BoardActivity, BoardLog, BoardRow, Fence, HistoryQuery, LoadedRoom, MemberRow, PuzzleRow, RoomRow, Storage,
@@ -295,15 +296,12 @@ impl Storage for SqliteStorage {
 
     async fn upload(&self, id: &str) -> Result<Option<UploadRow>, StorageError> {
         let row = sqlx::query("SELECT * FROM uploads WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
-        row.map(|row| {
-            Ok(UploadRow {
-                id: row.try_get("id")?,
-                content_type: row.try_get("content_type")?,
-                bytes: row.try_get("bytes")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .transpose()
+        Ok(row.as_ref().map(upload_row).transpose()?)
+    }
+
+    async fn room_upload(&self, room: &str, id: &str) -> Result<Option<UploadRow>, StorageError> {
+        let row = sqlx::query(&room_upload("?1", "?2")).bind(room).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(upload_row).transpose()?)
     }
 
     async fn rooms_past_retention(&self, before: i64) -> Result<Vec<String>, StorageError> {
@@ -469,4 +467,13 @@ async fn load_room_in(conn: &mut SqliteConnection, id: &str) -> Result<Option<Lo
         None => None,
     };
     Ok(Some(LoadedRoom { room, members, last_seq, last_ids, puzzle }))
+}
+
+fn upload_row(row: &sqlx::sqlite::SqliteRow) -> Result<UploadRow, sqlx::Error> {
+    Ok(UploadRow {
+        id: row.try_get("id")?,
+        content_type: row.try_get("content_type")?,
+        bytes: row.try_get("bytes")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
