@@ -76,6 +76,7 @@ mod tests {
         let plan = Reconnects::new(10_200, 0.01, every, Duration::from_secs(600));
         assert_eq!((plan.per_round, plan.rounds), (102, 10));
         let mut per_round = vec![0; plan.rounds];
+        let mut rooms_of_round = vec![std::collections::HashSet::new(); plan.rounds];
         for index in 0..plan.connections {
             let drops = plan.of(index);
             assert!(drops.len() <= 1, "{index} drops {drops:?}");
@@ -83,9 +84,12 @@ mod tests {
                 let round = (at.as_secs_f64() / 60.0) as usize;
                 assert!(at < every * round as u32 + every.mul_f64(DROP_WINDOW));
                 per_round[round] += 1;
+                rooms_of_round[round].insert(index / 51);
             }
         }
         assert_eq!(per_round, vec![102; 10]);
+        // Spread over the rooms (51 connections each), not two rooms at a time.
+        assert!(rooms_of_round.iter().all(|rooms| rooms.len() > 50), "{:?}", rooms_of_round[0].len());
     }
 
     #[test]
