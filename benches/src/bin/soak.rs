@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use jigsync_bench::harness::Server;
+use jigsync_bench::harness::{self, Server};
 use jigsync_bench::pinning;
 use jigsync_bench::soak::{self, Soak};
 
@@ -77,20 +77,6 @@ struct Args {
     lose_one_chat: bool,
 }
 
-/// The server's per-IP limits on joins and uploads are for classrooms
-/// behind one school address; every simulated client here shares
-/// 127.0.0.1. The per-connection and per-user limits stay as shipped.
-const SERVER_FLAGS: [&str; 8] = [
-    "--join-burst",
-    "1000000",
-    "--join-rate-per-min",
-    "1000000",
-    "--upload-burst",
-    "100000",
-    "--upload-rate-per-min",
-    "1000000",
-];
-
 fn fail(message: &str) -> ! {
     eprintln!("soak: {message}");
     std::process::exit(2);
@@ -119,7 +105,9 @@ fn main() {
     if config.drag_hz <= 0.0 || config.row_every.is_zero() || config.duration.is_zero() {
         fail("--drag-hz, --row-every and the duration must be positive");
     }
-    let server = Server::launch("127.0.0.1:0", &SERVER_FLAGS, args.server_cpus.as_deref());
+    // Besides the per-IP ones, the server's limits stay as shipped: per
+    // connection and per user, a class's drags and chats are within them.
+    let server = Server::launch("127.0.0.1:0", &harness::ONE_IP_LIMITS_LIFTED, args.server_cpus.as_deref());
     let outcome = drive(&config, &server, args.client_cpus.as_deref());
     // Stopped here, not by `exit`, which would leave it running.
     drop(server);
