@@ -49,7 +49,8 @@ struct Args {
     /// Seconds per row of the table.
     #[arg(long, default_value_t = 60.0)]
     row_every: f64,
-    /// Seconds everyone keeps reading after the last send.
+    /// After the sending stops, the run ends once no chat ack or delivery
+    /// has come for this many seconds (at most 3 minutes).
     #[arg(long, default_value_t = 5.0)]
     grace: f64,
     /// Pieces per side of each board.

@@ -47,10 +47,9 @@ pub struct Pace {
     pub drag_hz: f64,
     pub drop_every: Duration,
     pub chat_every: Duration,
-    /// How long after the start everyone stops sending, and after that how
-    /// long they keep reading.
+    /// How long after the start everyone stops sending (they read on
+    /// until told to finish).
     pub stop_after: Duration,
-    pub grace: Duration,
 }
 
 /// What a connection is.
@@ -136,7 +135,8 @@ enum Event {
     Chat,
     Cut,
     Stop,
-    End,
+    /// Nothing left to send: only frames, or the finish, can come.
+    Nothing,
 }
 
 impl Member {
@@ -171,8 +171,13 @@ impl Member {
     }
 
     /// Reads `ws` until the run starts (`start` gets a value), then plays
-    /// the part until the end; returns the ledger.
-    pub async fn run(mut self, ws: Socket, mut start: watch::Receiver<Option<Instant>>) -> MemberLedger {
+    /// the part until `finish` turns true; returns the ledger.
+    pub async fn run(
+        mut self,
+        ws: Socket,
+        mut start: watch::Receiver<Option<Instant>>,
+        finish: watch::Receiver<bool>,
+    ) -> MemberLedger {
         self.counters.open(1);
         let mut ws = Some(ws);
         let begin = loop {
@@ -185,13 +190,14 @@ impl Member {
                 frame = socket.next() => if !self.received(frame) { ws = self.reconnect(ws.take(), false).await },
             }
         };
-        self.play(ws, begin).await;
+        self.play(ws, begin, finish).await;
         self.ledger
     }
 
-    async fn play(&mut self, mut ws: Option<Socket>, begin: Instant) {
+    async fn play(&mut self, mut ws: Option<Socket>, begin: Instant, mut finish: watch::Receiver<bool>) {
         let stop = begin + self.pace.stop_after;
-        let end = stop + self.pace.grace;
+        // Later than any run: the timer when there is nothing to send.
+        let never = stop + Duration::from_secs(86_400);
         let spread = spread(self.seat.index);
         let mut next_chat = begin + self.pace.chat_every.mul_f64(spread);
         let mut cuts = self.seat.cuts.iter().map(|&at| begin + at).collect::<Vec<_>>().into_iter();
@@ -203,7 +209,10 @@ impl Member {
         let chats = matches!(self.seat.part, Part::Student { .. });
         let mut sending = true;
         while let Some(socket) = ws.as_mut() {
-            let mut next = (end, Event::End);
+            if *finish.borrow_and_update() {
+                break;
+            }
+            let mut next = (never, Event::Nothing);
             let mut sooner = |at: Option<Instant>, event: Event| {
                 if let Some(at) = at.filter(|&at| at < next.0) {
                     next = (at, event);
@@ -221,6 +230,7 @@ impl Member {
             let (at, event) = next;
             let sent = tokio::select! {
                 biased;
+                _ = finish.changed() => break,
                 frame = socket.next() => {
                     if !self.received(frame) {
                         ws = self.reconnect(ws.take(), false).await;
@@ -228,7 +238,7 @@ impl Member {
                     continue;
                 }
                 () = sleep_until(at.into()) => match event {
-                    Event::End => break,
+                    Event::Nothing => continue,
                     Event::Stop => {
                         sending = false;
                         Ok(())
