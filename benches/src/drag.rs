@@ -198,12 +198,17 @@ struct Seat {
 }
 
 impl Seat {
-    /// Where the pointer is: a slow loop over the middle of the board.
     fn pointer(&self, t: f64) -> (f32, f32) {
-        let phase = self.index as f64;
-        let (w, h) = (f64::from(self.width), f64::from(self.height));
-        ((w / 2.0 + w / 3.0 * (t * 1.3 + phase).sin()) as f32, (h / 2.0 + h / 3.0 * (t * 1.7 + phase).cos()) as f32)
+        pointer(self.index, self.width, self.height, t)
     }
+}
+
+/// Where student `index`'s pointer is at `t` seconds on a `width`×`height`
+/// board: a slow loop over the middle, in a phase of its own.
+pub fn pointer(index: usize, width: f32, height: f32, t: f64) -> (f32, f32) {
+    let phase = index as f64;
+    let (w, h) = (f64::from(width), f64::from(height));
+    ((w / 2.0 + w / 3.0 * (t * 1.3 + phase).sin()) as f32, (h / 2.0 + h / 3.0 * (t * 1.7 + phase).cos()) as f32)
 }
 
 /// Sends one position, stamped now, and counts it.

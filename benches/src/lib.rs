@@ -16,6 +16,7 @@ pub mod plot;
 pub mod procfs;
 pub mod replica;
 pub mod report;
+pub mod soak;
 pub mod socketio;
 pub mod tally;
 pub mod throttle;

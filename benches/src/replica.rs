@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use yrs::updates::decoder::Decode;
-use yrs::{Any, Map, MapRef, Out, Transact};
+use yrs::updates::encoder::Encode;
+use yrs::{Any, Map, MapRef, Out, ReadTxn, Transact};
 
 pub struct Replica {
     doc: yrs::Doc,
@@ -25,6 +26,12 @@ impl Replica {
         if let Ok(update) = yrs::Update::decode_v1(update) {
             let _ = self.doc.transact_mut().apply_update(update);
         }
+    }
+
+    /// The state vector (v1) to resume with: the server answers a `sync`
+    /// with what this replica lacks.
+    pub fn state_vector(&self) -> Vec<u8> {
+        self.doc.transact().state_vector().encode_v1()
     }
 
     /// Moves `piece` to (x, y), keeping its other fields, and returns the

@@ -26,7 +26,7 @@ use jigsync_bench::chat::{self, ChatFigures, ChatLoad};
 use jigsync_bench::classroom::Classroom;
 use jigsync_bench::cluster::Cluster;
 use jigsync_bench::drag::{self, Workload};
-use jigsync_bench::harness::{load_average, post_json, Server};
+use jigsync_bench::harness::{self, load_average, post_json, Server};
 use jigsync_bench::link::Target;
 use jigsync_bench::report::Figures;
 use jigsync_schema::{decode, encode, ClientMsg, ServerMsg};
@@ -63,21 +63,9 @@ struct Args {
     skip: Vec<String>,
 }
 
-/// Limits lifted for the load, which comes from one IP.
-const DRAG_FLAGS: [&str; 12] = [
-    "--move-rate",
-    "1000",
-    "--conn-rate",
-    "1000",
-    "--join-burst",
-    "1000000",
-    "--join-rate-per-min",
-    "1000000",
-    "--upload-burst",
-    "100000",
-    "--upload-rate-per-min",
-    "1000000",
-];
+/// Limits lifted for the load, which comes from one IP (with
+/// `ONE_IP_LIMITS_LIFTED`).
+const DRAG_FLAGS: [&str; 4] = ["--move-rate", "1000", "--conn-rate", "1000"];
 
 #[tokio::main]
 async fn main() {
@@ -93,6 +81,7 @@ async fn run(args: &Args) -> Result<(), String> {
     println!("cluster-bench: servers on CPUs {}, load average before: {}", cpus.unwrap_or("any"), load_average());
     // The chat load's limits, where the drag flags have not set them.
     let mut flags: Vec<&str> = DRAG_FLAGS.to_vec();
+    flags.extend(harness::ONE_IP_LIMITS_LIFTED);
     flags.extend(["--chat-rate", "100", "--chat-burst", "100"]);
     let workload = Workload {
         target: Target::Jigsync,
