@@ -7,6 +7,7 @@ pub mod clock;
 pub mod cluster;
 pub mod compare;
 pub mod drag;
+pub mod drops;
 pub mod endpoint;
 pub mod harness;
 pub mod idle;

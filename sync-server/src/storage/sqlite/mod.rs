@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 mod commit;
 mod delete;
+mod script;
 mod teachers;
 
 use async_trait::async_trait;
@@ -44,7 +45,7 @@ impl SqliteStorage {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let group = GroupCommit::start(commit::Committer(pool.clone()));
+        let group = GroupCommit::start(commit::Committer::new((*pool.connect_options()).clone()));
         Ok(SqliteStorage { pool, group })
     }
 }
