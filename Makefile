@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke bench-tls fuzz fuzz-tools
+.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke bench-tls fuzz fuzz-tools bench-drops
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -113,6 +113,8 @@ bench-smoke:
 	./target/debug/dragbench --compare --check --rooms 1 --students 3 --drop-every 1 --warmup 0.5 \
 		--duration 1.5 --max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json \
 		--out target/dragbench/smoke.json > /dev/null
+	$(CARGO) build -p jigsync-bench --bin drop-load
+	./target/debug/drop-load --check --rooms 1 --students 3 --rate 6 --duration 1.5 > /dev/null
 
 ## `dragbench --addr https://…` against a real server behind a TLS proxy
 ## (benches/tests/external_server.rs), and lint, with the bench's `tls`
@@ -145,3 +147,11 @@ fuzz: fuzz-tools
 			sync-server/fuzz/corpus/$$target sync-server/fuzz/seeds/$$target \
 			-- $(FUZZ_LIMIT) -print_final_stats=1 || exit 1; \
 	done
+
+## Server CPU per stored drop (benches/README.md, "Drops"): 10 rooms of 10
+## students dropping 100 pieces a second in all for 20 s, on SQLite and then
+## on a throwaway durable Postgres, the server pinned to CPU 0 and the
+## generator to the others; the same connections idle for 20 s first, and
+## that baseline subtracted. About two minutes.
+bench-drops: build-release
+	./target/release/drop-load --backend both

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 mod commit;
 mod delete;
-mod script;
 mod teachers;
 
 use async_trait::async_trait;
@@ -45,7 +44,7 @@ impl SqliteStorage {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let group = GroupCommit::start(commit::Committer::new((*pool.connect_options()).clone()));
+        let group = GroupCommit::start(commit::Committer::open(path)?);
         Ok(SqliteStorage { pool, group })
     }
 }
