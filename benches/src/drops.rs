@@ -57,13 +57,15 @@ pub struct DropFigures {
 impl DropFigures {
     /// Server CPU milliseconds per acknowledged drop, all of it.
     pub fn cpu_ms_per_drop(&self) -> Option<f64> {
-        Some(self.busy_cpu? * 1e3 / self.acked.max(1) as f64)
+        let acked = Some(self.acked as f64).filter(|&n| n > 0.0)?;
+        Some(self.busy_cpu? * 1e3 / acked)
     }
 
     /// Server CPU milliseconds per acknowledged drop, the idle connections'
     /// own cost taken out.
     pub fn own_cpu_ms_per_drop(&self) -> Option<f64> {
-        Some((self.busy_cpu? - self.idle_cpu?) * 1e3 / self.acked.max(1) as f64)
+        let acked = Some(self.acked as f64).filter(|&n| n > 0.0)?;
+        Some((self.busy_cpu? - self.idle_cpu?) * 1e3 / acked)
     }
 
     /// Every drop acknowledged and none refused.
