@@ -18,6 +18,7 @@ pub mod procfs;
 pub mod replica;
 pub mod report;
 pub mod socketio;
+pub mod store;
 pub mod tally;
 pub mod throttle;
 #[cfg(feature = "tls")]

@@ -11,18 +11,11 @@
 
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use jigsync_bench::drops::{self, DropLoad};
-use jigsync_bench::harness::{load_average, pin_tree, Server};
+use jigsync_bench::harness::{load_average, Server};
 use jigsync_bench::pinning::{self, Split};
-use jigsync_testkit::postgres::TestPostgres;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Backend {
-    Sqlite,
-    Postgres,
-    Both,
-}
+use jigsync_bench::store::{start_postgres, Backend};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -84,15 +77,12 @@ async fn run(args: Args, split: Split) {
         split.client.as_deref().unwrap_or("any")
     );
     let mut held = true;
-    if matches!(args.backend, Backend::Sqlite | Backend::Both) {
+    if args.backend.runs_sqlite() {
         let server = Server::launch("127.0.0.1:0", &LIMITS, cpus);
         held &= report(&load, &server, "SQLite").await;
     }
-    if matches!(args.backend, Backend::Postgres | Backend::Both) {
-        let db = TestPostgres::start_durable();
-        if let (Some(cpus), Some(pid)) = (cpus, db.pid()) {
-            pin_tree(pid, cpus).unwrap_or_else(|e| eprintln!("drop-load: {e}"));
-        }
+    if args.backend.runs_postgres() {
+        let db = start_postgres(cpus, "drop-load");
         let mut flags = LIMITS.to_vec();
         flags.extend(["--database-url", &db.url]);
         let server = Server::launch("127.0.0.1:0", &flags, cpus);
