@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= ./data
 CLASSROOM := examples/classroom
 
-.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke bench-tls fuzz fuzz-tools bench-soak
+.PHONY: run test lint unit js web web-test vectors gen build-release cluster bench-chat bench-cluster bench-boards bench-drag bench-dashboard bench-smoke bench-tls fuzz fuzz-tools bench-soak bench-drops
 
 ## Start the server with the classroom web app, SQLite under ./data.
 run: web
@@ -113,6 +113,8 @@ bench-smoke:
 	./target/debug/dragbench --compare --check --rooms 1 --students 3 --drop-every 1 --warmup 0.5 \
 		--duration 1.5 --max-from 1 --max-steps 1 --max-duration 1 --idle-connections 50 --json \
 		--out target/dragbench/smoke.json > /dev/null
+	$(CARGO) build -p jigsync-bench --bin drop-load
+	./target/debug/drop-load --check --rooms 1 --students 3 --rate 6 --duration 1.5 > /dev/null
 	$(CARGO) build -p jigsync-bench --bin soak
 	./target/debug/soak $(SOAK_SMOKE) > /dev/null
 	@# The check must catch a loss: one chat left out on purpose fails the run (exit 1).
@@ -167,3 +169,11 @@ SOAK_ARGS ?=
 bench-soak: build-release
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 		./target/release/soak --server-cpus 0 --client-cpus 1 $(SOAK_ARGS)
+
+## Server CPU per stored drop (benches/README.md, "Drops"): 10 rooms of 10
+## students dropping 100 pieces a second in all for 20 s, on SQLite and then
+## on a throwaway durable Postgres, the server pinned to CPU 0 and the
+## generator to the others; the same connections idle for 20 s first, and
+## that baseline subtracted. About two minutes.
+bench-drops: build-release
+	./target/release/drop-load --backend both

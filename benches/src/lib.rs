@@ -7,6 +7,7 @@ pub mod clock;
 pub mod cluster;
 pub mod compare;
 pub mod drag;
+pub mod drops;
 pub mod endpoint;
 pub mod harness;
 pub mod idle;
@@ -18,6 +19,7 @@ pub mod replica;
 pub mod report;
 pub mod soak;
 pub mod socketio;
+pub mod store;
 pub mod tally;
 pub mod throttle;
 #[cfg(feature = "tls")]

@@ -441,7 +441,10 @@ async fn a_batch_with_one_bad_write_stores_nothing(store: &dyn Storage) {
             let mut batch = good_writes();
             batch.insert(at, bad.clone());
             let refused = store.commit(&batch).await;
-            assert!(matches!(refused, Err(StorageError::Database(_))), "{bad:?} at {at}: {refused:?}");
+            assert!(
+                matches!(refused, Err(StorageError::Database(_) | StorageError::Sqlite(_))),
+                "{bad:?} at {at}: {refused:?}"
+            );
 
             assert_eq!(store.member("r-atomic", "u-ann").await.expect("member"), None, "{bad:?} at {at}");
             let room = store.room("r-atomic").await.expect("room").expect("room exists");
@@ -470,11 +473,17 @@ async fn a_taken_seq_is_refused_to_a_second_writer(store: &dyn Storage, other: &
 
     let message = Write::Message { room: "r-fence".into(), message: chat(1, "u-owner", "from the second node") };
     let refused = other.commit(&[message]).await;
-    assert!(matches!(refused, Err(StorageError::Database(_))), "message seq taken: {refused:?}");
+    assert!(
+        matches!(refused, Err(StorageError::Database(_) | StorageError::Sqlite(_))),
+        "message seq taken: {refused:?}"
+    );
     let update =
         Write::BoardUpdate { room: "r-fence".into(), board: 3, seq: 1, ts: 7_002, author: None, data: vec![2] };
     let refused = other.commit(&[update]).await;
-    assert!(matches!(refused, Err(StorageError::Database(_))), "board update seq taken: {refused:?}");
+    assert!(
+        matches!(refused, Err(StorageError::Database(_) | StorageError::Sqlite(_))),
+        "board update seq taken: {refused:?}"
+    );
     // Even from the same handle.
     let again = Write::Message { room: "r-fence".into(), message: chat(1, "u-owner", "once more") };
     assert!(store.commit(&[again]).await.is_err());
@@ -505,8 +514,8 @@ async fn a_taken_seq_is_refused_to_a_second_writer(store: &dyn Storage, other: &
     let (first, second) = (batch("first racer", 2), batch("second racer", 3));
     let (a, b) = tokio::join!(store.commit(&first), other.commit(&second));
     let winner = match (a, b) {
-        (Ok(()), Err(StorageError::Database(_))) => "first racer",
-        (Err(StorageError::Database(_)), Ok(())) => "second racer",
+        (Ok(()), Err(StorageError::Database(_) | StorageError::Sqlite(_))) => "first racer",
+        (Err(StorageError::Database(_) | StorageError::Sqlite(_)), Ok(())) => "second racer",
         other => panic!("exactly one racer should win: {other:?}"),
     };
     let messages = store.messages("r-fence", history("u-owner", Some(4), Some(2), 10)).await.expect("messages");
@@ -541,7 +550,7 @@ async fn batches_committed_together_fail_only_where_they_clash(store: &dyn Stora
         let updates = store.board_log(&room(i), 1).await.expect("board log").updates;
         let messages = store.messages(&room(i), history("u-owner", None, None, 10)).await.expect("messages");
         if i == CLASH {
-            assert!(matches!(result, Err(StorageError::Database(_))), "room {i}: {result:?}");
+            assert!(matches!(result, Err(StorageError::Database(_) | StorageError::Sqlite(_))), "room {i}: {result:?}");
             assert_eq!(messages, vec![chat(1, "u-owner", "already there")]);
             assert_eq!(updates, vec![], "room {i}: nothing of the refused batch is stored");
         } else {
@@ -649,7 +658,7 @@ async fn the_active_puzzle_is_the_newest(store: &dyn Storage) {
 
     // A puzzle whose picture is not stored is refused.
     let refused = store.commit(&[Write::Puzzle(puzzle_row("r-puzzle", 3, "no-such-picture"))]).await;
-    assert!(matches!(refused, Err(StorageError::Database(_))), "{refused:?}");
+    assert!(matches!(refused, Err(StorageError::Database(_) | StorageError::Sqlite(_))), "{refused:?}");
     assert_eq!(store.last_ids("r-puzzle").await.expect("last ids"), (2, 4));
 }
 

@@ -9,17 +9,10 @@
 
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use jigsync_bench::chat::{self, ChatLoad};
-use jigsync_bench::harness::{load_average, pin_tree, Server};
-use jigsync_testkit::postgres::TestPostgres;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Backend {
-    Sqlite,
-    Postgres,
-    Both,
-}
+use jigsync_bench::harness::{load_average, Server};
+use jigsync_bench::store::{start_postgres, Backend};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -62,17 +55,12 @@ async fn main() {
     if let Some(addr) = &args.addr {
         return report(&load, addr, "given server", &[]).await;
     }
-    if matches!(args.backend, Backend::Sqlite | Backend::Both) {
+    if args.backend.runs_sqlite() {
         let server = Server::launch("127.0.0.1:0", &chat::LIMITS, cpus);
         report(&load, &server.addr, "SQLite", &[server.pid()]).await;
     }
-    if matches!(args.backend, Backend::Postgres | Backend::Both) {
-        let db = TestPostgres::start_durable();
-        if let (Some(cpus), Some(pid)) = (cpus, db.pid()) {
-            if let Err(err) = pin_tree(pid, cpus) {
-                eprintln!("chat-load: {err}");
-            }
-        }
+    if args.backend.runs_postgres() {
+        let db = start_postgres(cpus, "chat-load");
         let mut flags = chat::LIMITS.to_vec();
         flags.extend(["--database-url", &db.url]);
         let server = Server::launch("127.0.0.1:0", &flags, cpus);

@@ -260,7 +260,13 @@ impl BoardDoc {
 
     /// Makes `pieces` the mirror of valid values (a committed write).
     pub fn settle(&mut self, pieces: Vec<Piece>) {
-        self.groups = PieceGroups::new(&pieces);
+        // Most writes move pieces without joining any: the index is rebuilt
+        // only when a group id changed.
+        let regrouped = pieces.len() != self.pieces.len()
+            || pieces.iter().zip(&self.pieces).any(|(new, old)| new.g.to_bits() != old.g.to_bits());
+        if regrouped {
+            self.groups = PieceGroups::new(&pieces);
+        }
         self.pieces = pieces;
     }
 
@@ -351,6 +357,49 @@ mod tests {
         assert_eq!(read_piece(&pieces, &txn, "0"), Some(before));
         assert!(pieces.get(&txn, "99").is_none());
         assert!(same_any(meta.get(&txn, "rows"), &num(2.0)));
+    }
+
+    #[test]
+    fn settling_a_write_that_joins_pieces_regroups_them() {
+        let (mut board, state) = board();
+        assert_eq!(board.group_of(1), &[1]);
+        let moved = client_update(&state, |p, _, t| {
+            p.insert(t, "1", drop_at(120.0, 80.0));
+        });
+        let applied = board.apply(&moved).unwrap();
+        board.settle(applied.pieces);
+        assert_eq!(board.group_of(1), &[1], "a move alone keeps the groups");
+        // Piece 3 joins piece 1's group (g = 1).
+        let joined = client_update(&board.state().unwrap(), |p, _, t| {
+            p.insert(t, "3", piece_any(&Piece { x: 150.0, y: 80.0, r: 0.0, z: 9.0, g: 1.0 }));
+        });
+        let applied = board.apply(&joined).unwrap();
+        assert!(applied.refused.is_empty());
+        board.settle(applied.pieces);
+        assert_eq!(board.group_of(1), &[1, 3]);
+        assert_eq!(board.group_of(3), &[1, 3]);
+    }
+
+    #[test]
+    fn keys_that_only_look_like_piece_numbers_are_removed() {
+        let (mut board, state) = board();
+        let update = client_update(&state, |p, _, t| {
+            p.insert(t, "01", drop_at(1.0, 1.0));
+            p.insert(t, "+2", drop_at(1.0, 1.0));
+            p.insert(t, "4", drop_at(1.0, 1.0));
+        });
+        let applied = board.apply(&update).unwrap();
+        assert!(applied.refused.is_empty());
+        let correction = applied.correction.expect("a correction removes the three keys");
+        let replica = Doc::new();
+        let pieces = replica.get_or_insert_map("pieces");
+        for bytes in [&state, &update, &correction] {
+            replica.transact_mut().apply_update(Update::decode_v1(bytes).unwrap()).unwrap();
+        }
+        let txn = replica.transact();
+        let mut keys: Vec<String> = pieces.keys(&txn).map(str::to_owned).collect();
+        keys.sort();
+        assert_eq!(keys, ["0", "1", "2", "3"]);
     }
 
     #[test]

@@ -39,7 +39,12 @@ pub fn meta_entries(meta: &BoardMeta) -> Vec<(&'static str, Any)> {
 }
 
 pub fn read_piece<T: ReadTxn>(map: &MapRef, txn: &T, key: &str) -> Option<Piece> {
-    let Some(Out::Any(Any::Map(fields))) = map.get(txn, key) else {
+    piece_of(map.get(txn, key)?)
+}
+
+/// A piece's value as the server reads it: a plain object with five numbers.
+fn piece_of(value: Out) -> Option<Piece> {
+    let Out::Any(Any::Map(fields)) = value else {
         return None;
     };
     let field = |name: &str| match fields.get(name) {
@@ -77,20 +82,26 @@ pub fn validate(
     if txn.root_refs().any(|(name, _)| name != "meta" && name != "pieces") {
         return Err(BoardError::ForeignRoot);
     }
+    // One pass over the map finds every piece's value and the keys that are
+    // no piece's: a lookup per piece would hash (and allocate) its key, on
+    // every drop, for every piece of the board.
+    let count = mirror.len();
+    let mut found: Vec<Option<Piece>> = vec![None; count];
+    let mut extra_keys: Vec<String> = Vec::new();
+    for (k, value) in pieces_map.iter(&txn) {
+        match piece_index(k, count) {
+            Some(i) => found[i] = piece_of(value),
+            None => extra_keys.push(k.to_owned()),
+        }
+    }
     let mut pieces = mirror.to_vec();
-    for (i, mirror) in pieces.iter_mut().enumerate() {
+    for (i, (mirror, read)) in pieces.iter_mut().zip(found).enumerate() {
         let id = PieceId::try_from(i).unwrap_or(PieceId::MAX);
-        match read_piece(pieces_map, &txn, &key(i)) {
+        match read {
             Some(piece) if in_bounds(meta, &piece) => *mirror = piece,
             _ => applied.refused.push(id),
         }
     }
-    let count = pieces.len();
-    let extra_keys: Vec<String> = pieces_map
-        .keys(&txn)
-        .filter(|k| k.parse::<usize>().map_or(true, |i| i >= count || key(i) != *k))
-        .map(str::to_owned)
-        .collect();
     let expected_meta = meta_entries(meta);
     let meta_intact = meta_map.len(&txn) as usize == expected_meta.len()
         && expected_meta.iter().all(|(k, v)| same_any(meta_map.get(&txn, k), v));
@@ -110,6 +121,13 @@ pub fn validate(
         applied.correction = Some(txn.encode_update_v1());
     }
     Ok((applied, pieces))
+}
+
+/// The piece a key names, if it is one of the board's `count` pieces
+/// written as [`key`] writes it (decimal, no sign, no leading zero).
+fn piece_index(k: &str, count: usize) -> Option<usize> {
+    let canonical = k.bytes().all(|b| b.is_ascii_digit()) && (k == "0" || !k.starts_with('0'));
+    k.parse::<usize>().ok().filter(|&i| canonical && i < count)
 }
 
 fn restore_meta(map: &MapRef, txn: &mut TransactionMut, expected: &[(&'static str, Any)]) {

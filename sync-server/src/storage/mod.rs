@@ -31,6 +31,9 @@ use board_history::{BoardTimeline, HistoryWindow};
 pub enum StorageError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the SQLite committer's own connection (`sqlite::commit`).
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("join code already in use")]
