@@ -18,11 +18,11 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
 use jigsync_schema::{CloseCode, ServerMsg};
-use tokio::sync::mpsc;
 use tokio::time::{interval, sleep, sleep_until, timeout, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::outbox::motion::{FULL_TICK, THUMBNAIL_TICK};
+use crate::outbox::queue::QueueReceiver;
 use crate::outbox::{CloseReason, CloseWatch, Frame, OutboxReceiver};
 
 /// Most frames fed before one flush, so one busy connection still flushes
@@ -121,7 +121,7 @@ pub async fn run_writer(
     let goodbye = async {
         // Frames queued before a requested close (the ack of a `leave` or a
         // `close`) still go out.
-        while let Ok(frame) = frames.try_recv() {
+        while let Some(frame) = frames.try_recv() {
             if sink.feed(Message::Binary(frame.bytes)).await.is_err() {
                 return false;
             }
@@ -169,18 +169,18 @@ fn abandon(close: &CloseWatch) -> WriterEnd {
     WriterEnd::Abandoned
 }
 
-async fn feed_batch(sink: &mut Sink, frames: &mut mpsc::Receiver<Frame>, first: bytes::Bytes) -> bool {
+async fn feed_batch(sink: &mut Sink, frames: &mut QueueReceiver, first: bytes::Bytes) -> bool {
     if sink.feed(Message::Binary(first)).await.is_err() {
         return false;
     }
     for _ in 1..MAX_BATCH {
         match frames.try_recv() {
-            Ok(frame) => {
+            Some(frame) => {
                 if sink.feed(Message::Binary(frame.bytes)).await.is_err() {
                     return false;
                 }
             }
-            Err(_) => break,
+            None => break,
         }
     }
     sink.flush().await.is_ok()

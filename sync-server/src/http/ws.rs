@@ -24,8 +24,11 @@ use crate::error::ApiError;
 /// Socket buffer sizes. The transport's defaults (128 KiB to read, 128 KiB
 /// before a write is pushed out) cost every idle connection well over
 /// 100 KiB; our frames are small and the writer flushes each batch itself,
-/// so a few KiB is plenty (larger frames grow the buffers on demand).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// so a few KiB is plenty (larger frames grow the buffers on demand). The
+/// read buffer is allocated and zeroed for every connection at once, idle or
+/// not: 1 KiB holds any request but a large Yjs update, which is read in
+/// 1 KiB steps instead (measured in benches/README.md, "Idle connections").
+const READ_BUFFER_BYTES: usize = 1024;
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 
 /// Limits and buffer sizes shared by every channel.

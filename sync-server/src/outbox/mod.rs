@@ -1,6 +1,7 @@
 //! The sending half of one connection, as the rest of the server sees it.
 //!
-//! Reliable frames go through a bounded queue of pre-encoded [`Frame`]s: a
+//! Reliable frames go through a bounded [`queue`] of pre-encoded [`Frame`]s
+//! that holds memory only while frames wait in it: a
 //! broadcast encodes once and every recipient gets a cheap clone of the same
 //! bytes. A receiver too slow to keep its queue below the bound is closed with
 //! [`CloseCode::SlowConsumer`] instead of growing server memory; it resumes
@@ -13,11 +14,13 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use jigsync_schema::{encode, BoardId, CloseCode, Move, PieceId, ServerMsg};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 pub mod motion;
+pub mod queue;
 
 use motion::{MotionBuffer, Rate};
+use queue::{QueueReceiver, QueueSender, Refused};
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -81,14 +84,14 @@ impl MotionSender {
 #[derive(Clone)]
 pub struct Outbox {
     id: ConnId,
-    frames: mpsc::Sender<Frame>,
+    frames: QueueSender,
     close: Arc<CloseSignal>,
     motion: Arc<MotionShared>,
 }
 
 /// The writer's end of an [`Outbox`].
 pub struct OutboxReceiver {
-    pub frames: mpsc::Receiver<Frame>,
+    pub frames: QueueReceiver,
     pub close: CloseWatch,
     pub motion: MotionWatch,
 }
@@ -118,7 +121,7 @@ impl MotionWatch {
 pub struct CloseWatch(Arc<CloseSignal>);
 
 pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
-    let (tx, rx) = mpsc::channel(capacity.max(1));
+    let (tx, rx) = queue::queue(capacity);
     let close = Arc::new(CloseSignal::default());
     let motion = Arc::new(MotionShared::default());
     let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
@@ -136,12 +139,12 @@ impl Outbox {
     pub fn send(&self, frame: Frame) -> bool {
         match self.frames.try_send(frame) {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(Refused::Full) => {
                 metrics::counter!("jigsync_queue_overflow_total").increment(1);
                 self.close(CloseCode::SlowConsumer, "reading too slowly; reconnect to resume");
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(Refused::Closed) => false,
         }
     }
 
