@@ -231,7 +231,7 @@ step(STEP.START, [STEP.LANDING], async () => {
     (text) => JOIN_CODE.test(text ?? ''),
   );
   assert.equal(await htmlLang(page), 'ko');
-  assert.deepEqual(await h1Text(page), ['5학년 2반']);
+  await poll('the class name in the heading', () => h1Text(page), (v) => v.length === 1 && v[0] === '5학년 2반');
   assert.equal((await page.locator(tid('open-start-puzzle')).textContent()).trim(), '🧩 퍼즐 시작하기');
   // The dashboard is drawn before the welcome arrives: wait for it.
   await poll('the connection state to read 연결됨', () => page.locator(tid('connection-state')).textContent(), (v) => v === '연결됨');
@@ -262,7 +262,8 @@ step(STEP.JOIN, [STEP.START], async (t) => {
   await page.locator(tid('join-class')).click();
   await page.locator(STUDENT_BOARD).waitFor({ state: 'attached' });
   await page.locator(tid('waiting')).getByText('선생님을 기다리는 중').waitFor();
-  assert.deepEqual(await h1Text(page), ['5학년 2반']);
+  // The heading says "교실" until the welcome names the class.
+  await poll('the class name in the heading', () => h1Text(page), (v) => v.length === 1 && v[0] === '5학년 2반');
 
   // 박서연 ends in a final consonant (연): 이, not 가.
   for (const person of [s.teacher, s.student]) {
