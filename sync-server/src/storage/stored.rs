@@ -13,6 +13,15 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+/// Inserts a member, or on a rejoin replaces every column of their row: one
+/// text for both stores and every driver (SQLite reads `$1`, `$2`, … as
+/// parameters in order, as Postgres does).
+pub const MEMBER_UPSERT: &str = "INSERT INTO members (room_id, user_id, name, role, joined_at, status, color, muted)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,
+         joined_at = excluded.joined_at, status = excluded.status, color = excluded.color,
+         muted = excluded.muted";
+
 use super::{BoardRow, MemberRow, MemberStatus, PuzzleRow, RoomRow, StorageError};
 use crate::uploads::attachment;
 

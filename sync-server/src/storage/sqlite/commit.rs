@@ -23,7 +23,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use crate::storage::group_commit::CommitBatches;
-use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64, took_ms_i64};
+use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64, took_ms_i64, MEMBER_UPSERT};
 use crate::storage::{MemberRow, StorageError, Write};
 
 /// How long a commit waits for another writer's lock (the pool's own
@@ -161,7 +161,6 @@ fn stage(tx: &Transaction<'_>, write: &Write) -> Result<(), StorageError> {
         )?,
         Write::CloseRoom { room, at } => run(tx, "UPDATE rooms SET closed_at = ? WHERE id = ?", params![at, room])?,
         Write::Message { room, message } => {
-            let seq = i64::try_from(message.seq).map_err(|_| StorageError::Corrupt(format!("seq {}", message.seq)))?;
             let event = message.event.as_ref();
             run(
                 tx,
@@ -170,7 +169,7 @@ fn stage(tx: &Transaction<'_>, write: &Write) -> Result<(), StorageError> {
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     room,
-                    seq,
+                    seq_i64(message.seq)?,
                     message.ts,
                     kind_str(message.kind),
                     message.from,
@@ -202,13 +201,6 @@ fn run(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> Result
 fn json(value: &impl serde::Serialize) -> Result<String, StorageError> {
     serde_json::to_string(value).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
-
-/// Inserts or replaces a member (a write of its own, and part of creating a room).
-const MEMBER_UPSERT: &str = "INSERT INTO members (room_id, user_id, name, role, joined_at, status, color, muted)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, role = excluded.role,
-         joined_at = excluded.joined_at, status = excluded.status, color = excluded.color,
-         muted = excluded.muted";
 
 pub async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -> Result<(), StorageError> {
     sqlx::query(MEMBER_UPSERT)
