@@ -196,3 +196,56 @@ async fn send_while_reading(client: Client, bytes: Vec<u8>) -> u16 {
     sending.abort();
     code
 }
+
+/// A client may send its first message right behind the upgrade request,
+/// in the same write, before the 101 has come back. The session reads its
+/// socket once as it opens (so that hyper lets go of the upgrade's read
+/// buffer at once), before its room has answered the connect: a message
+/// that read returns must be handled like any other, not dropped.
+#[tokio::test]
+async fn a_message_sent_with_the_upgrade_request_is_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    let server = TestServer::start().await;
+    let room = server.create_room("Eager", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    common::token_leaks::remember(&ann.token);
+
+    let payload = jigsync_schema::encode(&ClientMsg::Chat { r#ref: Some(7), text: "right away".into(), upload: None });
+    assert!(payload.len() < 126, "one-byte length");
+    let mask = [0x11u8, 0x22, 0x33, 0x44];
+    let mut bytes = format!(
+        "GET /ws/{}?token={} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        room.id, ann.token, server.addr
+    )
+    .into_bytes();
+    bytes.extend([0x82, 0x80 | payload.len() as u8]);
+    bytes.extend(mask);
+    bytes.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.expect("connect");
+    tcp.write_all(&bytes).await.expect("write");
+
+    // The 101's head, byte by byte so that no frame is read past it.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = tokio::time::timeout(Duration::from_secs(10), tcp.read_u8()).await.expect("101 in time");
+        head.push(byte.expect("read the answer"));
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+
+    let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp),
+        Role::Client,
+        None,
+    )
+    .await;
+    let mut ann_socket = Client { ws };
+    assert!(
+        matches!(ann_socket.answer(7).await, ServerMsg::Ack { .. }),
+        "the chat sent with the upgrade is acknowledged"
+    );
+    let history = server.history(&room, &ann.token, "").await;
+    assert!(history.iter().any(|m| format!("{m:?}").contains("right away")), "the chat is stored: {history:?}");
+}

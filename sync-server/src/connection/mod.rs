@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::stream::SplitStream;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use jigsync_schema::CloseCode;
 use tokio::sync::mpsc;
@@ -73,6 +73,9 @@ pub struct Connection {
     /// at the first read rather than anew for each message.
     stop: Option<StopWatch>,
     stopped: Option<Stop>,
+    /// What the read made as the connection opened returned, if it did not
+    /// wait (see [`Connection::open`]): handed out first.
+    early: Option<Option<Result<Message, axum::Error>>>,
     _tracked: TaskTrackerToken,
 }
 
@@ -80,7 +83,16 @@ impl Connection {
     pub fn open(app: &App, socket: WebSocket, channel: &'static str) -> Connection {
         let tracked = app.sessions.token();
         metrics::gauge!("jigsync_connections", "channel" => channel).increment(1.0);
-        let (sink, stream) = socket.split();
+        let (sink, mut stream) = socket.split();
+        // hyper hands the upgraded socket over with the upgrade request's
+        // read buffer (16 KiB) still attached, and lets go of it only at the
+        // socket's first read. A room session reads only once its room has
+        // answered the connect, so during a burst of joins thousands of those
+        // buffers live at once and leave holes in the heap that the idle
+        // connections never give back (benches/README.md, "Idle
+        // connections"). One read now releases the buffer at once; whatever
+        // it returns is the session's first message.
+        let early = stream.next().now_or_never();
         let (outbox, rx) = outbox(app.config.queue_frames);
         let settings =
             WriterSettings { ping_every: app.config.ping_interval(), write_timeout: app.config.write_timeout() };
@@ -97,6 +109,7 @@ impl Connection {
             idle_timer: Box::pin(sleep_until(heard + idle)),
             stop: None,
             stopped: None,
+            early,
             _tracked: tracked,
         }
     }
@@ -111,6 +124,29 @@ impl Connection {
         if self.stopped.is_some() {
             return None;
         }
+        let next = match self.early.take() {
+            Some(early) => early,
+            None => self.wait(app, room).await?,
+        };
+        if matches!(next, Some(Ok(_))) {
+            self.heard = Instant::now();
+        }
+        match next {
+            Some(Ok(Message::Close(_))) | None => None,
+            Some(Err(err)) => {
+                if is_oversized(&err) {
+                    self.oversized = true;
+                    let reason = format!("messages are limited to {MAX_TRANSPORT_FRAME_BYTES} bytes");
+                    self.outbox.close(CloseCode::TooBig, &reason);
+                }
+                None
+            }
+            Some(Ok(message)) => Some(message),
+        }
+    }
+
+    /// Waits for the socket's next item, or for a reason to stop (`None`).
+    async fn wait(&mut self, app: &App, room: Option<&RoomHandle>) -> Option<Option<Result<Message, axum::Error>>> {
         let stop = self
             .stop
             .get_or_insert_with(|| stop_watch(self.outbox.clone(), app.shutdown.clone(), room.map(|r| r.tx.clone())));
@@ -140,21 +176,7 @@ impl Connection {
                 next = self.stream.next() => break next,
             }
         };
-        if matches!(next, Some(Ok(_))) {
-            self.heard = Instant::now();
-        }
-        match next {
-            Some(Ok(Message::Close(_))) | None => None,
-            Some(Err(err)) => {
-                if is_oversized(&err) {
-                    self.oversized = true;
-                    let reason = format!("messages are limited to {MAX_TRANSPORT_FRAME_BYTES} bytes");
-                    self.outbox.close(CloseCode::TooBig, &reason);
-                }
-                None
-            }
-            Some(Ok(message)) => Some(message),
-        }
+        Some(next)
     }
 
     /// Finishes the closing handshake: waits for the writer to send its close
