@@ -101,7 +101,8 @@ pub async fn single(w: &Workload, server: &Server) -> Result<SingleRun, String> 
     }
     let groups = vec![(server.addr.clone(), first), (server.addr.clone(), second)];
     let [a, b] = two(drag::run_grouped(w, groups, Some(server.pid()), &[]).await?)?;
-    let halves = [Figures::new(w, half_copy(&a)), Figures::new(w, half_copy(&b))];
+    // Each half's figures from a copy: the merged row takes the tallies over.
+    let halves = [Figures::new(w, a.clone()), Figures::new(w, b.clone())];
     Ok(SingleRun { both: Figures::new(w, merged(a, b)), halves })
 }
 
@@ -132,24 +133,31 @@ fn two(outcomes: Vec<Outcome>) -> Result<[Outcome; 2], String> {
     outcomes.try_into().map_err(|_| "expected two groups".to_owned())
 }
 
-/// One half's figures need its own tally; the merged row takes the tallies
-/// over, so each half is read from a copy.
-fn half_copy(o: &Outcome) -> Outcome {
-    Outcome {
-        tally: o.tally.clone(),
-        window: o.window,
-        cpu: o.cpu,
-        others_cpu: o.others_cpu.clone(),
-        peak_rss_kib: o.peak_rss_kib,
-        rss_kib: o.rss_kib,
-        connections: o.connections,
-    }
-}
-
 /// Both halves as one outcome (the CPU figures are already the whole
 /// server's).
 fn merged(mut a: Outcome, b: Outcome) -> Outcome {
     a.tally.merge(b.tally);
     a.connections += b.connections;
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves_share_the_room_and_teacher_and_split_the_students() {
+        let class = Classroom::synthetic(0, 5, 4);
+        let (a, b) = halves(class);
+        assert_eq!((a.students.len(), b.students.len()), (2, 3));
+        assert_eq!((a.room.as_str(), b.room.as_str()), ("r0", "r0"));
+        assert_eq!((a.focused(), b.focused()), (1, 3), "each half focuses its own first student");
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts_and_the_worst() {
+        assert_eq!(median_and_worst(&[4.0, -1.0, 2.0]), Some((2.0, 4.0)));
+        assert_eq!(median_and_worst(&[4.0, -1.0, 2.0, 1.0]), Some((1.5, 4.0)));
+        assert_eq!(median_and_worst(&[]), None);
+    }
 }

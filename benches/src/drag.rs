@@ -39,6 +39,7 @@ pub struct Workload {
 }
 
 /// The figures of one run.
+#[derive(Clone)]
 pub struct Outcome {
     pub tally: Tally,
     /// Length of the measured window, seconds.
