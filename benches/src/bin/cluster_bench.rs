@@ -206,7 +206,7 @@ async fn drag_runs(cluster: &Cluster, w: &Workload, args: &Args, single: &Single
     }
     if let Some((median, worst)) = cluster_drag::median_and_worst(&added) {
         let met = added.iter().filter(|&&a| a <= MAX_ADDED_P99_MS).count();
-        let each: Vec<String> = added.iter().map(|a| format!("{a:+.1}")).collect();
+        let each: Vec<String> = added.iter().map(|a| format!("{a:+.2}")).collect();
         println!(
             "  added p99 over {} runs: {} ms; median {median:+.1} ms, worst {worst:+.1} ms; <= {MAX_ADDED_P99_MS} ms in {met} of {}",
             added.len(),
