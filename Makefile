@@ -75,8 +75,9 @@ bench-chat: build-release
 	taskset -c 1 ./target/release/chat-load --backend both --server-cpus 0
 
 ## The several-nodes figures (benches/README.md): the drag workload on one
-## node, then on three nodes through HAProxy (clients on the owner, then
-## forwarded), chat acks on Postgres, and 10 failovers; servers on CPU 0, the
+## node, then on three nodes through HAProxy (five paired runs: half of each
+## room's clients on the owner, half relayed, at once), chat acks on
+## Postgres, and 10 failovers; servers on CPU 0, the
 ## load generator on CPU 1. Installs Postgres and HAProxy when missing.
 bench-cluster: build-release
 	taskset -c 1 ./target/release/cluster-bench --server-cpus 0

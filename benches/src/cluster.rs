@@ -85,6 +85,18 @@ impl Cluster {
         self.lb.addr.to_string()
     }
 
+    /// A second balancer with the same configuration whose three servers are
+    /// all node `i`: a path to that node with the same balancer hop as
+    /// [`Cluster::lb`], whatever room the request names. Pinned like the rest.
+    pub async fn balancer_to(&self, i: usize) -> Result<TestHaproxy, String> {
+        let node = self.nodes[i].addr;
+        let lb = TestHaproxy::start([node, node, node]).await;
+        if let Some(cpus) = &self.cpus {
+            pin_pid(lb.pid(), cpus)?;
+        }
+        Ok(lb)
+    }
+
     /// Starts node `i` again on its port.
     pub fn restart(&mut self, i: usize) {
         let server = launch_node(&self.nodes[i], &self.flags, self.cpus.as_deref());

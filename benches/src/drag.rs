@@ -39,6 +39,7 @@ pub struct Workload {
 }
 
 /// The figures of one run.
+#[derive(Clone)]
 pub struct Outcome {
     pub tally: Tally,
     /// Length of the measured window, seconds.
@@ -86,19 +87,50 @@ pub async fn run_classrooms(
     pid: Option<u32>,
     others: &[u32],
 ) -> Result<Outcome, String> {
+    let mut outcomes = run_grouped(w, vec![(addr.to_owned(), classrooms)], pid, others).await?;
+    outcomes.pop().ok_or_else(|| "no outcome".to_owned())
+}
+
+/// Runs the workload on several groups of classrooms at once, on one
+/// timeline, each group's clients connecting to its own address (groups may
+/// share rooms: each classroom brings its own teacher connection). One
+/// outcome per group, each with that group's tally; the CPU figures are the
+/// same in all (the processes serve every group).
+pub async fn run_grouped(
+    w: &Workload,
+    groups: Vec<(String, Vec<Classroom>)>,
+    pid: Option<u32>,
+    others: &[u32],
+) -> Result<Vec<Outcome>, String> {
     let mut teachers = Vec::new();
     let mut students = Vec::new();
-    for class in &classrooms {
-        let boards: Vec<u32> = class.students.iter().map(|s| s.1).collect();
-        let mut teacher = Link::connect(w.target, addr, &class.room, &class.teacher, Role::Teacher, &boards).await?;
-        teacher.focus(class.focused()).await?;
-        teachers.push((teacher, class.focused()));
-        for (token, board) in &class.students {
-            let link = Link::connect(w.target, addr, &class.room, token, Role::Student, &[*board]).await?;
-            students.push((link, *board, class.focused(), class.width, class.height, class.pieces));
+    let mut connections = vec![0; groups.len()];
+    let mut numbered = vec![0; groups.len()];
+    for (group, (addr, classrooms)) in groups.iter().enumerate() {
+        for class in classrooms {
+            let boards: Vec<u32> = class.students.iter().map(|s| s.1).collect();
+            let mut teacher =
+                Link::connect(w.target, addr, &class.room, &class.teacher, Role::Teacher, &boards).await?;
+            teacher.focus(class.focused()).await?;
+            teachers.push((group, teacher, class.focused()));
+            for (token, board) in &class.students {
+                let link = Link::connect(w.target, addr, &class.room, token, Role::Student, &[*board]).await?;
+                // Numbered within the group: in groups set up alike, the
+                // students with the same number send in step.
+                let seat = Seat {
+                    board: *board,
+                    focused: *board == class.focused(),
+                    width: class.width,
+                    height: class.height,
+                    pieces: class.pieces,
+                    index: numbered[group],
+                };
+                numbered[group] += 1;
+                students.push((group, link, seat));
+            }
+            connections[group] += 1 + class.students.len();
         }
     }
-    let connections = teachers.len() + students.len();
     let clock = Clock::new();
     let start = Instant::now() + Duration::from_millis(200);
     let warm_at = start + w.warmup;
@@ -106,12 +138,11 @@ pub async fn run_classrooms(
     let timeline = Timeline { clock, start, warm: clock.at(warm_at), end_at, end: clock.at(end_at) };
 
     let mut tasks = Vec::new();
-    for (link, focused) in teachers {
-        tasks.push(tokio::spawn(teacher(link, focused, timeline)));
+    for (group, link, focused) in teachers {
+        tasks.push((group, tokio::spawn(teacher(link, focused, timeline))));
     }
-    for (i, (link, board, focused, width, height, pieces)) in students.into_iter().enumerate() {
-        let seat = Seat { board, focused: board == focused, width, height, pieces, index: i };
-        tasks.push(tokio::spawn(student(link, seat, w.clone(), timeline)));
+    for (group, link, seat) in students {
+        tasks.push((group, tokio::spawn(student(link, seat, w.clone(), timeline))));
     }
     let sampled: Vec<u32> = pid.into_iter().chain(others.iter().copied()).collect();
     let sampler = tokio::spawn(async move {
@@ -122,21 +153,26 @@ pub async fn run_classrooms(
         let used: Vec<Option<f64>> = before.into_iter().zip(after).map(|(b, a)| b.zip(a).map(|(b, a)| a - b)).collect();
         (used, pid.and_then(procfs::rss_kib))
     });
-    let mut tally = Tally::default();
-    for task in tasks {
-        tally.merge(task.await.map_err(|e| e.to_string())?);
+    let mut tallies: Vec<Tally> = groups.iter().map(|_| Tally::default()).collect();
+    for (group, task) in tasks {
+        tallies[group].merge(task.await.map_err(|e| e.to_string())?);
     }
     let (mut used, rss_kib) = sampler.await.map_err(|e| e.to_string())?;
     let cpu = if pid.is_some() && !used.is_empty() { used.remove(0) } else { None };
-    Ok(Outcome {
-        tally,
-        window: w.duration.as_secs_f64(),
-        cpu,
-        others_cpu: others.iter().copied().zip(used).collect(),
-        peak_rss_kib: pid.and_then(procfs::peak_rss_kib),
-        rss_kib,
-        connections,
-    })
+    let peak_rss_kib = pid.and_then(procfs::peak_rss_kib);
+    Ok(tallies
+        .into_iter()
+        .zip(connections)
+        .map(|(tally, connections)| Outcome {
+            tally,
+            window: w.duration.as_secs_f64(),
+            cpu,
+            others_cpu: others.iter().copied().zip(used.iter().copied()).collect(),
+            peak_rss_kib,
+            rss_kib,
+            connections,
+        })
+        .collect())
 }
 
 pub async fn setup(w: &Workload, addr: &str) -> Result<Vec<Classroom>, String> {

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod classroom;
 pub mod clock;
 pub mod cluster;
+pub mod cluster_drag;
 pub mod compare;
 pub mod drag;
 pub mod drops;

@@ -1,7 +1,7 @@
 //! What one simulated client counted during the measured window, merged
 //! across clients at the end, and the percentiles drawn from it.
 
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct Tally {
     /// `mv` frames written by students.
     pub moves_sent: u64,

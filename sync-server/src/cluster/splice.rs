@@ -233,10 +233,14 @@ where
             return;
         }
         let mut buf = vec![0u8; BUFFER_BYTES];
+        // Made once: a fresh wait per frame would join and leave the token's
+        // waiter list (a lock each way) for every frame relayed.
+        let shutdown = forward.shutdown.cancelled();
+        tokio::pin!(shutdown);
         loop {
             let read = tokio::select! {
                 biased;
-                () = forward.shutdown.cancelled() => {
+                () = &mut shutdown => {
                     finish(&mut to_client, &mut from_owner, &mut frames, deadline, "server shutting down").await;
                     return;
                 }
