@@ -4,8 +4,9 @@
 //! - [`core`]: the room's rules as plain state: given an input, the writes
 //!   to commit and, once they are, the effects to deliver. No I/O.
 //! - [`actor`]: the thin loop around the core: take a command, stage it,
-//!   commit the writes, apply, deliver. One command at a time, so there is
-//!   no lock on the hot path and per-room order is the order of commands.
+//!   commit the writes, apply, deliver. One command at a time, so the
+//!   room's state needs no lock and per-room order is the order of commands
+//!   (a connection's relayed moves wait while a request of it is queued).
 //! - [`audience`]: the seam every delivery goes through to the outboxes.
 //! - [`motion_table`]: what relaying a drag position needs, copied by the
 //!   actor after each change, so that the session reading a move relays it
