@@ -31,24 +31,29 @@ fn member(user: &str, role: Role) -> MemberRow {
     MemberRow { room, user: user.into(), name, role, joined_at: 0, status, color, muted: false }
 }
 
+/// Class 5B, open, owned by the teacher, nothing in the spotlight.
+pub fn room_row() -> RoomRow {
+    RoomRow {
+        id: "r1".into(),
+        name: "5B".into(),
+        join_code: "ABC234".into(),
+        owner: Some(T.into()),
+        created_at: 0,
+        closed_at: None,
+        spotlight: None,
+        join_locked: false,
+        whispers: Default::default(),
+        chat_off: false,
+    }
+}
+
 fn ctx_at(now: Instant) -> Ctx {
     Ctx { now_ms: 1_000, now, seed: 7 }
 }
 
 impl Class {
     pub fn new() -> Class {
-        let room = RoomRow {
-            id: "r1".into(),
-            name: "5B".into(),
-            join_code: "ABC234".into(),
-            owner: Some(T.into()),
-            created_at: 0,
-            closed_at: None,
-            spotlight: None,
-            join_locked: false,
-            whispers: Default::default(),
-            chat_off: false,
-        };
+        let room = room_row();
         let members = [(T, Role::Teacher), ("ann", Role::Student), ("ben", Role::Student), ("cat", Role::Student)]
             .map(|(u, r)| member(u, r))
             .to_vec();
