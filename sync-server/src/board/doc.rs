@@ -178,6 +178,11 @@ impl BoardDoc {
         &self.pieces
     }
 
+    /// Every group of the board, indexed (copied by the room's motion table).
+    pub fn groups(&self) -> &PieceGroups {
+        &self.groups
+    }
+
     /// The pieces of `piece`'s group (none for a piece the board lacks).
     pub fn group_of(&self, piece: PieceId) -> &[PieceId] {
         self.groups.of(piece).unwrap_or(&[])

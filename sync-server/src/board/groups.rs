@@ -9,7 +9,7 @@ use jigsync_schema::PieceId;
 use super::geometry::Piece;
 
 /// The pieces of each group, and each piece's group.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PieceGroups {
     /// Index into `members`, by piece.
     of_piece: Vec<u32>,

@@ -45,6 +45,19 @@ impl Locks {
         self.held.is_empty()
     }
 
+    /// Every hold, in no order, without allocating.
+    pub fn holds(&self) -> impl Iterator<Item = (PieceId, &Hold)> {
+        self.held.iter().map(|(p, h)| (*p, h))
+    }
+
+    /// Records that `conn` moved `piece` at `at`, if it still holds it:
+    /// moves relayed outside the room's actor keep their holds alive.
+    pub fn touch(&mut self, piece: PieceId, conn: ConnId, at: Instant) {
+        if let Some(hold) = self.held.get_mut(&piece).filter(|h| h.conn == conn && h.touched < at) {
+            hold.touched = at;
+        }
+    }
+
     /// Whether `conn` may take the lock on every piece of `group` now.
     pub fn check(&self, group: &[PieceId], conn: ConnId, now: Instant) -> Result<(), Busy> {
         let taken_by_other = |hold: &Hold| hold.conn != conn && now.duration_since(hold.touched) < LOCK_TTL;

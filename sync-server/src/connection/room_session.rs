@@ -1,8 +1,12 @@
 //! One room-channel connection: authenticate, join the room actor, then read
 //! requests until the socket closes. Decoding, size limits and rate limits are
 //! checked here so the room actor only sees well-formed, admitted requests.
+//! A drag position of a piece the connection already holds is relayed here,
+//! through the room's motion table, without waking the actor (see
+//! [`crate::room::motion_table`]).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
@@ -132,7 +136,12 @@ impl Reader<'_> {
             verdict => return self.rate_limited(msg.request_ref(), verdict),
         }
         match msg {
-            ClientMsg::Move(_) => self.moves_in.increment(1),
+            ClientMsg::Move(mv) => {
+                self.moves_in.increment(1);
+                if self.room.motion.relay_held(self.outbox.id(), mv, Instant::now()) {
+                    return Flow::Continue;
+                }
+            }
             _ => metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => msg.tag()).increment(1),
         }
         if matches!(msg, ClientMsg::Chat { .. } | ClientMsg::Whisper { .. })
@@ -140,6 +149,7 @@ impl Reader<'_> {
         {
             return self.rate_limited(msg.request_ref(), self.limits.strike());
         }
+        self.room.motion.queued(self.outbox.id());
         if self.room.tx.send(RoomCmd::Request { conn: self.outbox.id(), msg }).await.is_err() {
             return Flow::Stop;
         }

@@ -22,6 +22,7 @@ use super::core::staged::Staged;
 use super::core::{Ctx, Input, RoomCore};
 use super::env::RoomEnv;
 use super::lease::{self, Hold, NotHere};
+use super::motion_table::MotionTable;
 use super::start_stop::{load, release, stop};
 use super::{Location, RoomCmd};
 use crate::clock::now_ms;
@@ -67,7 +68,8 @@ struct Actor {
 
 /// Runs the actor for `room_id` until it goes idle, the room closes or the
 /// server shuts down.
-pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<RoomCmd>) {
+/// `motion`: the table the room's sessions relay held pieces' moves through.
+pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<RoomCmd>, motion: Arc<MotionTable>) {
     let _live = Live::new();
     let lease = match lease::claim(&env, &room_id).await {
         Ok(lease) => lease,
@@ -86,7 +88,7 @@ pub async fn run(env: Arc<RoomEnv>, room_id: String, mut rx: mpsc::Receiver<Room
             let mut actor = Actor {
                 env,
                 core,
-                deliveries: Deliveries::default(),
+                deliveries: Deliveries::new(motion),
                 lease,
                 lost: false,
                 deleted: false,
@@ -173,14 +175,32 @@ impl Actor {
             match cmd {
                 RoomCmd::Request { conn, msg } if is_post(&msg) => {
                     let (posts, next) = queued_posts((conn, msg), rx);
+                    let senders: Vec<ConnId> = posts.iter().map(|(conn, _)| *conn).collect();
                     self.posts(posts).await;
+                    for conn in senders {
+                        self.deliveries.motion_table().handled(conn);
+                    }
                     if let Some(next) = next {
-                        self.handle(next).await;
+                        self.handle_in_turn(next).await;
                     }
                 }
-                cmd => self.handle(cmd).await,
+                cmd => self.handle_in_turn(cmd).await,
             }
             self.rebuild_stale_boards().await;
+            self.deliveries.sync_motion(&self.core);
+        }
+    }
+
+    /// Handles `cmd`; a request's connection may then relay its moves
+    /// itself again (once nothing else of it waits here).
+    async fn handle_in_turn(&mut self, cmd: RoomCmd) {
+        let request_of = match &cmd {
+            RoomCmd::Request { conn, .. } => Some(*conn),
+            _ => None,
+        };
+        self.handle(cmd).await;
+        if let Some(conn) = request_of {
+            self.deliveries.motion_table().handled(conn);
         }
     }
 
@@ -256,6 +276,7 @@ impl Actor {
     /// Stage, commit, apply, deliver. A refusal or a failed commit changes
     /// nothing and is returned.
     async fn run(&mut self, input: Input) -> Result<(), ApiError> {
+        self.deliveries.motion_table().refresh_holds(&mut self.core);
         let staged = self.core.stage(input, &Ctx::now())?;
         self.commit_and_apply(staged).await
     }

@@ -6,43 +6,59 @@
 //! traffic would cross.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use jigsync_schema::{BoardId, Role, ServerMsg};
 
-use super::board_readers::BoardReaders;
 use super::core::effects::{Audience, Effect};
 use super::core::RoomCore;
+use super::motion_table::MotionTable;
 use crate::outbox::{ConnId, Frame, Outbox};
 
 pub struct Deliveries {
     /// By the server's own connection numbers.
     outboxes: FxHashMap<ConnId, Outbox>,
-    readers: BoardReaders,
-    /// `jigsync_motion_relayed_total`, looked up once rather than per move.
-    relayed: metrics::Counter,
+    /// Each board's motion readers (and what the room's sessions need to
+    /// relay moves themselves), kept up to date with the core here.
+    motion: Arc<MotionTable>,
+    /// An outbox came or went since the motion table was last brought up
+    /// to date.
+    conns_changed: bool,
 }
 
 impl Default for Deliveries {
     fn default() -> Self {
-        Deliveries {
-            outboxes: FxHashMap::default(),
-            readers: BoardReaders::default(),
-            relayed: metrics::counter!("jigsync_motion_relayed_total"),
-        }
+        Deliveries::new(Arc::default())
     }
 }
 
 impl Deliveries {
+    pub fn new(motion: Arc<MotionTable>) -> Deliveries {
+        Deliveries { outboxes: FxHashMap::default(), motion, conns_changed: true }
+    }
+
+    pub fn motion_table(&self) -> &MotionTable {
+        &self.motion
+    }
+
     pub fn add(&mut self, outbox: Outbox) {
         self.outboxes.insert(outbox.id(), outbox);
-        self.readers.invalidate();
+        self.conns_changed = true;
     }
 
     pub fn remove(&mut self, conn: ConnId) {
         self.outboxes.remove(&conn);
-        self.readers.invalidate();
+        self.conns_changed = true;
+        self.motion.forget(conn);
+    }
+
+    /// Brings the motion table up to date with `core`: after every change
+    /// the actor applies, before its effects are delivered.
+    pub fn sync_motion(&mut self, core: &RoomCore) {
+        self.motion.sync(core, &self.outboxes, self.conns_changed);
+        self.conns_changed = false;
     }
 
     /// Closes every connection of the room (room channel and `/yjs`).
@@ -50,12 +66,14 @@ impl Deliveries {
         for (_, outbox) in self.outboxes.drain() {
             outbox.close(code, reason);
         }
-        self.readers.invalidate();
+        self.motion.clear();
+        self.conns_changed = true;
     }
 
     /// Delivers what can be delivered; returns the effects that are not
     /// deliveries (lobby, compaction) for the actor.
     pub fn deliver(&mut self, effects: impl IntoIterator<Item = Effect>, core: &RoomCore) -> Vec<Effect> {
+        self.sync_motion(core);
         let mut rest = Vec::new();
         let mut docs: HashMap<BoardId, Option<Frame>> = HashMap::new();
         for effect in effects {
@@ -97,7 +115,7 @@ impl Deliveries {
                     }
                 }
                 Effect::YjsTo { conn, bytes } => self.push(conn, Frame { bytes: bytes.into(), tag: "yjs" }),
-                Effect::Motion { mv, except } => self.motion(core, mv, except),
+                Effect::Motion { mv, except } => self.motion.relay(mv, except),
                 Effect::ForgetMotion { board, pieces } => {
                     for (id, _) in core.conns.iter() {
                         if let Some(outbox) = self.outboxes.get(&id) {
@@ -110,8 +128,9 @@ impl Deliveries {
                         if let Some(outbox) = self.outboxes.remove(&conn) {
                             outbox.close(code, reason);
                         }
+                        self.motion.forget(conn);
                     }
-                    self.readers.invalidate();
+                    self.conns_changed = true;
                 }
                 other @ (Effect::Lobby(_) | Effect::LobbyClosed | Effect::Compact { .. }) => rest.push(other),
             }
@@ -183,19 +202,6 @@ impl Deliveries {
             sent += 1;
         }
         count_out(named.tag, sent);
-    }
-
-    /// The motion lane: into the buffers of the board's readers, at full
-    /// rate unless a teacher has another board in focus.
-    fn motion(&mut self, core: &RoomCore, mv: jigsync_schema::Move, except: ConnId) {
-        let mut relayed = 0u64;
-        for reader in self.readers.of(mv.board, core, &self.outboxes) {
-            if reader.conn != except {
-                reader.motion.push(mv, reader.rate);
-                relayed += 1;
-            }
-        }
-        self.relayed.increment(relayed);
     }
 }
 

@@ -4,9 +4,13 @@
 //! - [`core`]: the room's rules as plain state: given an input, the writes
 //!   to commit and, once they are, the effects to deliver. No I/O.
 //! - [`actor`]: the thin loop around the core: take a command, stage it,
-//!   commit the writes, apply, deliver. One command at a time, so there is
-//!   no lock on the hot path and per-room order is the order of commands.
+//!   commit the writes, apply, deliver. One command at a time, so the
+//!   room's state needs no lock and per-room order is the order of commands
+//!   (a connection's relayed moves wait while a request of it is queued).
 //! - [`audience`]: the seam every delivery goes through to the outboxes.
+//! - [`motion_table`]: what relaying a drag position needs, copied by the
+//!   actor after each change, so that the session reading a move relays it
+//!   itself when the core would only relay it.
 //! - [`supervisor`]: runs each actor as its own task and counts its
 //!   failure; [`env`]: what an actor may use of the world outside.
 //!
@@ -19,8 +23,11 @@ pub mod board_readers;
 pub mod core;
 pub mod env;
 pub mod lease;
+pub mod motion_table;
 mod start_stop;
 pub mod supervisor;
+#[cfg(test)]
+mod test_class;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +43,7 @@ use crate::error::ApiError;
 use crate::outbox::{ConnId, Outbox};
 use crate::storage::MemberRow;
 use env::RoomEnv;
+use motion_table::MotionTable;
 
 /// Commands a room actor accepts.
 pub enum RoomCmd {
@@ -137,6 +145,8 @@ pub enum Location {
 #[derive(Clone)]
 pub struct RoomHandle {
     pub tx: mpsc::Sender<RoomCmd>,
+    /// The actor's motion table: sessions relay held pieces' moves there.
+    pub motion: Arc<MotionTable>,
     generation: u64,
 }
 
@@ -196,10 +206,12 @@ impl RoomRegistry {
         }
         let (tx, rx) = mpsc::channel(ROOM_QUEUE);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        let handle = RoomHandle { tx, generation };
+        let motion = Arc::new(MotionTable::default());
+        let handle = RoomHandle { tx, motion: motion.clone(), generation };
         rooms.insert(room.to_owned(), handle.clone());
         let stopped = Stopped { rooms: self.rooms.clone(), room: room.to_owned(), generation };
-        self.env.tasks.spawn(supervisor::supervise(self.env.clone(), room.to_owned(), rx, stopped));
+        let actor = (room.to_owned(), rx, motion);
+        self.env.tasks.spawn(supervisor::supervise(self.env.clone(), actor, stopped));
         handle
     }
 

@@ -12,10 +12,16 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::env::RoomEnv;
+use super::motion_table::MotionTable;
 use super::{actor, RoomCmd, Stopped};
 
-pub async fn supervise(env: Arc<RoomEnv>, room: String, rx: mpsc::Receiver<RoomCmd>, stopped: Stopped) {
-    let task = tokio::spawn(actor::run(env, room.clone(), rx));
+/// `actor`: the room's id, its command queue and its motion table.
+pub async fn supervise(
+    env: Arc<RoomEnv>,
+    (room, rx, motion): (String, mpsc::Receiver<RoomCmd>, Arc<MotionTable>),
+    stopped: Stopped,
+) {
+    let task = tokio::spawn(actor::run(env, room.clone(), rx, motion.clone()));
     if let Err(err) = task.await {
         metrics::counter!("jigsync_room_actor_failures_total").increment(1);
         if err.is_panic() {
@@ -24,5 +30,7 @@ pub async fn supervise(env: Arc<RoomEnv>, room: String, rx: mpsc::Receiver<RoomC
             tracing::error!(room = %room, error = %err, "room actor stopped unexpectedly");
         }
     }
+    // However the actor ended, its sessions must not relay moves any more.
+    motion.clear();
     stopped.remove();
 }

@@ -48,16 +48,17 @@ pub fn stage_grab(
     Ok(staged)
 }
 
+/// Whether a drag position lies on a board of this `(width, height)`.
+pub fn on_board(mv: &Move, (width, height): (f32, f32)) -> bool {
+    mv.x.is_finite() && mv.y.is_finite() && (0.0..=width).contains(&mv.x) && (0.0..=height).contains(&mv.y)
+}
+
 /// A drag position: on the board, by someone who may hold the piece. It
 /// takes (or refreshes) the lock, then goes to the readers' motion buffers.
 pub fn stage_move(boards: &BoardSet, req: &Req, mv: Move, now: Instant) -> Result<Staged, ApiError> {
     let b = lockable(boards, req, (mv.board, mv.piece), now)?;
     let meta = b.doc.meta();
-    let on_board = mv.x.is_finite()
-        && mv.y.is_finite()
-        && (0.0..=meta.width).contains(&mv.x)
-        && (0.0..=meta.height).contains(&mv.y);
-    if !on_board {
+    if !on_board(&mv, (meta.width, meta.height)) {
         return Err(ApiError::invalid("the position is not on the board"));
     }
     let mut staged = Staged::default();

@@ -40,18 +40,7 @@ fn member(user: &str, role: Role, joined_at: i64) -> MemberRow {
 /// A room owned by the teacher, with Ann and Ben, each connected once
 /// (connections 1, 2, 3).
 fn classroom() -> RoomCore {
-    let room = RoomRow {
-        id: "r1".into(),
-        name: "5B".into(),
-        join_code: "ABC234".into(),
-        owner: Some(T.into()),
-        created_at: 0,
-        closed_at: None,
-        spotlight: None,
-        join_locked: false,
-        whispers: WhisperRule::default(),
-        chat_off: false,
-    };
+    let room = crate::room::test_class::room_row();
     let members = vec![member(T, Role::Teacher, 1), member(ANN, Role::Student, 2), member(BEN, Role::Student, 3)];
     let mut core = RoomCore::new(room, members, 0, BoardSet::new(None, Vec::new(), (0, 0)));
     for (conn, user) in [(1, T), (2, ANN), (3, BEN)] {
