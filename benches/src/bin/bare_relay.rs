@@ -23,9 +23,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// Flush period of the teacher's motion buffer (Jigsync's full rate).
 const TICK: Duration = Duration::from_millis(33);
-/// Socket buffer sizes, as Jigsync's.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
-const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+/// Socket buffer sizes, as Jigsync's (`sync-server/src/http/ws.rs`).
+const READ_BUFFER_BYTES: usize = 1024;
+const WRITE_BUFFER_BYTES: usize = 2 * 1024;
 
 #[derive(Parser)]
 struct Args {

@@ -27,9 +27,13 @@ use crate::error::ApiError;
 /// so a few KiB is plenty (larger frames grow the buffers on demand). The
 /// read buffer is allocated and zeroed for every connection at once, idle or
 /// not: 1 KiB holds any request but a large Yjs update, which is read in
-/// 1 KiB steps instead (measured in benches/README.md, "Idle connections").
+/// 1 KiB steps instead. The write buffer keeps, for the connection's life,
+/// the capacity of the most it ever held before writing out: 2 KiB bounds
+/// what a burst (a class joining at once, each join a presence frame) leaves
+/// behind, at one more write only for a batch over 2 KiB (measured in
+/// benches/README.md, "Idle connections").
 const READ_BUFFER_BYTES: usize = 1024;
-const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+const WRITE_BUFFER_BYTES: usize = 2 * 1024;
 
 /// Limits and buffer sizes shared by every channel.
 fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
