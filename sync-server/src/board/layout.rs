@@ -47,11 +47,25 @@ fn piece_of(value: Out) -> Option<Piece> {
     let Out::Any(Any::Map(fields)) = value else {
         return None;
     };
-    let field = |name: &str| match fields.get(name) {
-        Some(Any::Number(n)) => n.as_f64(),
-        _ => None,
-    };
-    Some(Piece { x: field("x")?, y: field("y")?, r: field("r")?, z: field("z")?, g: field("g")? })
+    // One pass over the fields rather than a hashed lookup per field: this
+    // runs for every piece of the board on every drop.
+    let mut read: [Option<f64>; 5] = [None; 5];
+    for (name, value) in fields.iter() {
+        let slot = match name.as_str() {
+            "x" => 0,
+            "y" => 1,
+            "r" => 2,
+            "z" => 3,
+            "g" => 4,
+            _ => continue,
+        };
+        read[slot] = match value {
+            Any::Number(n) => n.as_f64(),
+            _ => None,
+        };
+    }
+    let [x, y, r, z, g] = read;
+    Some(Piece { x: x?, y: y?, r: r?, z: z?, g: g? })
 }
 
 pub fn same_any(stored: Option<Out>, expected: &Any) -> bool {

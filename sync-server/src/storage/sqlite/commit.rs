@@ -4,8 +4,9 @@
 //! never waits on its own lock.
 //!
 //! The committer writes on a thread and a connection of its own (rusqlite;
-//! the reads stay on the sqlx pool). sqlx runs each statement as a round
-//! trip to its connection's worker thread, and a drop's transaction is five
+//! the reads stay on the sqlx pool), and that thread takes the batches off
+//! the queue itself. sqlx runs each statement as a round trip to its
+//! connection's worker thread, and a drop's transaction is five
 //! statements: measured with `drop-load`, those hand-offs between threads
 //! (a context switch and a wake-up each way) cost more CPU than SQLite's
 //! own work. Here a group costs one hand-off each way, whatever it holds.
@@ -15,14 +16,11 @@
 //! every commit.
 
 use std::path::Path;
-use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
-use tokio::sync::oneshot;
 
-use crate::storage::group_commit::CommitBatches;
+use crate::storage::group_commit::CommitBatchesBlocking;
 use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64, took_ms_i64, MEMBER_UPSERT};
 use crate::storage::{MemberRow, StorageError, Write};
 
@@ -30,17 +28,14 @@ use crate::storage::{MemberRow, StorageError, Write};
 /// writes: creating and deleting rooms, compaction), as the pool does.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-type Job = (Vec<Vec<Write>>, oneshot::Sender<Result<(), StorageError>>);
-
-/// What the committer task commits with: a queue to the committing thread,
-/// which stops once this is dropped.
+/// The writer's connection, owned by the committer's thread.
 pub struct Committer {
-    jobs: std_mpsc::Sender<Job>,
+    conn: Connection,
 }
 
 impl Committer {
     /// Opens the writer's connection to the database at `path` (created and
-    /// migrated already) and starts its thread.
+    /// migrated already).
     pub fn open(path: &Path) -> Result<Committer, StorageError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -49,28 +44,13 @@ impl Committer {
         // foreign keys, which SQLite enforces per connection.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        let (jobs, queue) = std_mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("sqlite-committer".into())
-            .spawn(move || serve(conn, queue))
-            .map_err(|e| StorageError::Corrupt(format!("cannot start the committer thread: {e}")))?;
-        Ok(Committer { jobs })
+        Ok(Committer { conn })
     }
 }
 
-#[async_trait]
-impl CommitBatches for Committer {
-    async fn commit_batches(&self, batches: &[Vec<Write>]) -> Result<(), StorageError> {
-        let (done, result) = oneshot::channel();
-        self.jobs.send((batches.to_vec(), done)).map_err(|_| StorageError::Closed)?;
-        result.await.map_err(|_| StorageError::Closed)?
-    }
-}
-
-/// The committing thread: one transaction per group, until the queue closes.
-fn serve(mut conn: Connection, queue: std_mpsc::Receiver<Job>) {
-    for (batches, done) in queue {
-        let _ = done.send(commit(&mut conn, &batches));
+impl CommitBatchesBlocking for Committer {
+    fn commit_batches(&mut self, batches: &[Vec<Write>]) -> Result<(), StorageError> {
+        commit(&mut self.conn, batches)
     }
 }
 

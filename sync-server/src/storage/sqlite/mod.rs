@@ -45,7 +45,7 @@ impl SqliteStorage {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let group = GroupCommit::start(commit::Committer::open(path)?);
+        let group = GroupCommit::start_on_thread("sqlite-committer", commit::Committer::open(path)?)?;
         Ok(SqliteStorage { pool, group })
     }
 }
