@@ -5,9 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use jigsync_schema::{BoardMode, ClientMsg, Move};
-
-use jigsync_schema::{BoardId, Role};
+use jigsync_schema::{BoardId, BoardMode, ClientMsg, Move, Role};
 
 use crate::outbox::motion::Rate;
 use crate::outbox::{outbox, ConnId, OutboxReceiver};
@@ -17,6 +15,20 @@ use crate::room::core::{Ctx, Input, RoomCore};
 use crate::storage::{MemberRow, MemberStatus, RoomRow};
 
 pub const T: &str = "teacher";
+
+/// A 2×2 puzzle of a 400×300 picture.
+pub fn spec(mode: BoardMode) -> PuzzleSpec {
+    PuzzleSpec {
+        upload: "u".into(),
+        image_url: "/uploads/u.png".into(),
+        image_width: 400,
+        image_height: 300,
+        rows: 2,
+        cols: 2,
+        mode,
+        groups: Vec::new(),
+    }
+}
 
 pub struct Class {
     pub core: RoomCore,
@@ -59,17 +71,7 @@ impl Class {
             .to_vec();
         let core = RoomCore::new(room, members, 0, BoardSet::new(None, Vec::new(), (0, 0)));
         let mut class = Class { core, deliveries: Deliveries::default(), receivers: BTreeMap::new(), seq: 0 };
-        let spec = PuzzleSpec {
-            upload: "u".into(),
-            image_url: "/uploads/u.png".into(),
-            image_width: 400,
-            image_height: 300,
-            rows: 2,
-            cols: 2,
-            mode: BoardMode::Individual,
-            groups: Vec::new(),
-        };
-        class.run(Input::StartPuzzle { by: T.into(), spec });
+        class.run(Input::StartPuzzle { by: T.into(), spec: spec(BoardMode::Individual) });
         class
     }
 

@@ -14,6 +14,7 @@ use yrs::{Any, Map, Transact};
 use super::effects::{Audience, Effect};
 use super::snapshot::snapshot;
 use super::*;
+use crate::room::test_class::spec;
 use crate::storage::{MemberStatus, Write};
 
 const T: &str = "teacher";
@@ -69,20 +70,6 @@ fn refusal(core: &mut RoomCore, input: Input) -> ErrorCode {
 }
 
 /// A puzzle with one board per student; returns (Ann's board, Ben's board).
-/// A 2×2 puzzle of a 400×300 picture.
-fn spec(mode: BoardMode) -> PuzzleSpec {
-    PuzzleSpec {
-        upload: "u".into(),
-        image_url: "/uploads/u.png".into(),
-        image_width: 400,
-        image_height: 300,
-        rows: 2,
-        cols: 2,
-        mode,
-        groups: Vec::new(),
-    }
-}
-
 fn individual_puzzle(core: &mut RoomCore) -> (BoardId, BoardId) {
     commit(core, Input::StartPuzzle { by: T.into(), spec: spec(BoardMode::Individual) });
     let access = core.access();
