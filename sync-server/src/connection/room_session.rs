@@ -12,6 +12,7 @@ use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
+use tokio::sync::mpsc::error::TrySendError;
 
 use super::Connection;
 use crate::app::App;
@@ -29,11 +30,14 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
         Err(err) => {
             // The reason says why ("token expired"), so a client can tell.
             outbox.close(CloseCode::Unauthorized, &err.to_string());
-            return conn.finish().await;
+            return Box::pin(conn.finish()).await;
         }
     };
     let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-    match app.rooms.call_with_handle(&claims.room, connect).await {
+    // Boxed, like every await a session makes once or rarely: an async
+    // function's state is as large as its largest await, and this one is
+    // held by every idle connection for its whole life.
+    match Box::pin(app.rooms.call_with_handle(&claims.room, connect)).await {
         Some((Ok(()), room)) => {
             let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
             let reader = Reader {
@@ -59,7 +63,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
         Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
         None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
     }
-    conn.finish().await;
+    Box::pin(conn.finish()).await;
 }
 
 struct Reader<'a> {
@@ -150,9 +154,17 @@ impl Reader<'_> {
             return self.rate_limited(msg.request_ref(), self.limits.strike());
         }
         self.room.motion.queued(self.outbox.id());
-        if self.room.tx.send(RoomCmd::Request { conn: self.outbox.id(), msg }).await.is_err() {
-            return Flow::Stop;
+        let request = RoomCmd::Request { conn: self.outbox.id(), msg };
+        // Waiting for room in the actor's queue is rare: that wait is boxed
+        // so that it does not size every session (see `run`).
+        let sent = match self.room.tx.try_send(request) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(request)) => Box::pin(self.room.tx.send(request)).await.map_err(drop),
+            Err(TrySendError::Closed(_)) => Err(()),
+        };
+        match sent {
+            Ok(()) => Flow::Continue,
+            Err(()) => Flow::Stop,
         }
-        Flow::Continue
     }
 }

@@ -112,6 +112,19 @@ pub async fn run_writer(
             }
         }
     };
+    // Boxed: the close runs once, and an async function's state is as large
+    // as its largest await, held by every idle connection's writer.
+    Box::pin(say_goodbye(sink, frames, reason, settings.write_timeout)).await
+}
+
+/// Sends the close frame (after what was queued before it, unless the peer
+/// is a slow consumer) within the write deadline.
+async fn say_goodbye(
+    mut sink: Sink,
+    mut frames: QueueReceiver,
+    reason: CloseReason,
+    write_timeout: Duration,
+) -> WriterEnd {
     if reason.code == CloseCode::SlowConsumer {
         // Its backlog is the reason for closing: drop it, offer the close
         // frame only if there is room for it, and do not wait for the peer.
@@ -135,7 +148,7 @@ pub async fn run_writer(
         let _ = sink.flush().await;
         true
     };
-    match timeout(settings.write_timeout, goodbye).await {
+    match timeout(write_timeout, goodbye).await {
         Ok(true) => WriterEnd::CloseSent,
         Ok(false) => WriterEnd::Abandoned,
         Err(_) => {
