@@ -22,6 +22,25 @@ pub const MEMBER_UPSERT: &str = "INSERT INTO members (room_id, user_id, name, ro
          joined_at = excluded.joined_at, status = excluded.status, color = excluded.color,
          muted = excluded.muted";
 
+/// [`MEMBER_UPSERT`] with `member` bound, for either sqlx driver.
+pub fn member_upsert<'q, DB>(member: &'q MemberRow) -> sqlx::query::Query<'q, DB, DB::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(MEMBER_UPSERT)
+        .bind(member.room.as_str())
+        .bind(member.user.as_str())
+        .bind(member.name.as_str())
+        .bind(member.role.as_str())
+        .bind(member.joined_at)
+        .bind(member.status.as_str())
+        .bind(member.color.as_str())
+        .bind(member.muted)
+}
+
 use super::{BoardRow, MemberRow, MemberStatus, PuzzleRow, RoomRow, StorageError};
 use crate::uploads::attachment;
 

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool};
 
 use crate::storage::group_commit::CommitBatches;
-use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64, took_ms_i64, MEMBER_UPSERT};
+use crate::storage::stored::{event_kind_str, kind_str, member_upsert, mode_str, seq_i64, took_ms_i64};
 use crate::storage::{MemberRow, StorageError, Write};
 
 /// What the committer task commits with.
@@ -288,16 +288,6 @@ async fn write_one(tx: &mut PgConnection, write: &Write) -> Result<(), StorageEr
 
 /// Inserts a member, or on a rejoin replaces every column of their row.
 pub async fn write_member(conn: &mut PgConnection, member: &MemberRow) -> Result<(), StorageError> {
-    sqlx::query(MEMBER_UPSERT)
-        .bind(&member.room)
-        .bind(&member.user)
-        .bind(&member.name)
-        .bind(member.role.as_str())
-        .bind(member.joined_at)
-        .bind(member.status.as_str())
-        .bind(&member.color)
-        .bind(member.muted)
-        .execute(conn)
-        .await?;
+    member_upsert(member).execute(conn).await?;
     Ok(())
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
 use crate::storage::group_commit::CommitBatchesBlocking;
-use crate::storage::stored::{event_kind_str, kind_str, mode_str, seq_i64, took_ms_i64, MEMBER_UPSERT};
+use crate::storage::stored::{event_kind_str, kind_str, member_upsert, mode_str, seq_i64, took_ms_i64, MEMBER_UPSERT};
 use crate::storage::{MemberRow, StorageError, Write};
 
 /// How long a commit waits for another writer's lock (the pool's own
@@ -183,16 +183,6 @@ fn json(value: &impl serde::Serialize) -> Result<String, StorageError> {
 }
 
 pub async fn write_member(tx: &mut sqlx::SqliteConnection, member: &MemberRow) -> Result<(), StorageError> {
-    sqlx::query(MEMBER_UPSERT)
-        .bind(&member.room)
-        .bind(&member.user)
-        .bind(&member.name)
-        .bind(member.role.as_str())
-        .bind(member.joined_at)
-        .bind(member.status.as_str())
-        .bind(&member.color)
-        .bind(member.muted)
-        .execute(tx)
-        .await?;
+    member_upsert(member).execute(tx).await?;
     Ok(())
 }
