@@ -183,7 +183,14 @@ impl Connection {
     /// frame, then reads until the client answers it (or goes away), so the
     /// client sees our close code rather than a reset connection. A socket
     /// the writer gave up on is dropped at once.
-    pub async fn finish(mut self) {
+    ///
+    /// Boxed: it runs once, and a session's future is as large as its
+    /// largest await, held by every idle connection for its whole life.
+    pub fn finish(self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(self.close_handshake())
+    }
+
+    async fn close_handshake(mut self) {
         let end = (&mut self.writer).await.unwrap_or(WriterEnd::Abandoned);
         match end {
             WriterEnd::Abandoned => {}

@@ -30,13 +30,12 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
         Err(err) => {
             // The reason says why ("token expired"), so a client can tell.
             outbox.close(CloseCode::Unauthorized, &err.to_string());
-            return Box::pin(conn.finish()).await;
+            return conn.finish().await;
         }
     };
     let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-    // Boxed, like every await a session makes once or rarely: an async
-    // function's state is as large as its largest await, and this one is
-    // held by every idle connection for its whole life.
+    // Boxed, like `finish`: it runs once, and a session's future is as
+    // large as its largest await, held by every idle connection.
     match Box::pin(app.rooms.call_with_handle(&claims.room, connect)).await {
         Some((Ok(()), room)) => {
             let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
@@ -63,7 +62,7 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
         Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
         None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
     }
-    Box::pin(conn.finish()).await;
+    conn.finish().await;
 }
 
 struct Reader<'a> {
