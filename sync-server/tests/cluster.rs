@@ -240,7 +240,7 @@ async fn a_paused_owner_is_fenced_off_and_its_clients_reconnect_to_the_new_owner
     a.chat(1, "before the pause").await;
     let ServerMsg::Ack { seq: Some(before), .. } = a.answer(1).await else { panic!("no ack") };
 
-    cluster.nodes[old].signal("STOP");
+    cluster.nodes[old].pause();
     // Ben's chat reaches the paused owner and waits there.
     b.chat(2, "sent into the pause").await;
     tokio::time::sleep(Duration::from_millis(4000)).await;

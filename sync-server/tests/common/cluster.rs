@@ -104,3 +104,17 @@ pub async fn connect_at(addr: std::net::SocketAddr, room: &str, token: &str, sin
     let (ws, _) = connect.await.expect("connect timed out").expect("connect");
     Client { ws }
 }
+
+/// A failed cluster test is hard to read from the test's side alone: the
+/// nodes' logs say which node held the room under which epoch, and when.
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for (i, node) in self.nodes.iter().enumerate() {
+                for line in node.logs() {
+                    eprintln!("n{i}: {line}");
+                }
+            }
+        }
+    }
+}

@@ -193,6 +193,20 @@ impl TestServer {
         assert!(status.is_ok_and(|s| s.success()), "kill -{name}");
     }
 
+    /// Stops the process with SIGSTOP and returns once every one of its
+    /// threads has stopped. `kill` returns as soon as the signal is queued:
+    /// until the one thread picked to take it gets a CPU, the process's other
+    /// threads run on, and on a busy machine that lasted long enough for a
+    /// chat sent "into the pause" to be committed and acknowledged.
+    pub fn pause(&self) {
+        self.signal("STOP");
+        let deadline = std::time::Instant::now() + WAIT;
+        while !all_threads_stopped(self.pid()) {
+            assert!(std::time::Instant::now() < deadline, "the server did not stop on SIGSTOP");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     fn into_temp(mut self) -> Option<tempfile::TempDir> {
         self._temp.take()
     }
@@ -691,4 +705,16 @@ impl TestServer {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect yjs");
         Client { ws }
     }
+}
+
+/// True if every thread of the process is in the stopped state (`T` in
+/// `/proc/PID/task/TID/stat`, the field after the command name's `)`).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.filter_map(Result::ok).all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()) == Some("T")
+    })
 }
