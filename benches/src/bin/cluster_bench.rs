@@ -130,11 +130,16 @@ async fn run(args: &Args) -> Result<(), String> {
         drag_runs(&cluster, &workload, args, &single).await?;
     }
     if !single_chat.is_empty() {
+        let nodes: Vec<u32> = cluster.nodes.iter().filter_map(|n| n.pid()).collect();
         let mut clustered = Vec::new();
         for load in &chat_loads {
-            let nodes: Vec<u32> = cluster.nodes.iter().filter_map(|n| n.pid()).collect();
             clustered.push(chat::run(load, &cluster.lb_addr(), &nodes).await?);
         }
+        // The same burst with every client connected straight to one node
+        // (its rooms settle there): the cluster's Postgres and group commit
+        // without HAProxy, which shares the servers' core here and forwards
+        // every one of the burst's deliveries.
+        let straight = chat::run(&chat_loads[0], &cluster.nodes[0].addr.to_string(), &nodes).await?;
         println!(
             "\nchat: {} rooms x {} students, {} chats each every 500 ms",
             chat_load.rooms, chat_load.students, chat_load.messages
@@ -143,6 +148,7 @@ async fn run(args: &Args) -> Result<(), String> {
             chat_row(&format!("one node (SQLite), {timing}"), &single_chat[i]);
             chat_row(&format!("cluster (Postgres), {timing}"), &clustered[i]);
         }
+        chat_row("cluster, 1 node direct, all at once", &straight);
     }
     if !skip("failover") {
         failover(&mut cluster, args.trials).await?;
