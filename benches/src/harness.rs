@@ -56,6 +56,7 @@ impl Server {
 
     fn spawn(mut command: Command, dir: tempfile::TempDir) -> Server {
         let program = command.get_program().to_string_lossy().into_owned();
+        die_with_the_benchmark(&mut command);
         let mut child = command
             .stderr(Stdio::piped())
             .spawn()
@@ -157,6 +158,20 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A benchmark stopped by a signal (Ctrl-C, `timeout`) runs no `Drop`: the
+/// kernel kills the server it started when the benchmark's thread that
+/// started it ends, so no server is left holding a core and a port.
+fn die_with_the_benchmark(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only `prctl` runs, a plain system call,
+    // which is async-signal-safe; nothing is allocated or locked.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(std::io::Error::from)
+        });
     }
 }
 
