@@ -74,6 +74,15 @@ impl PieceGroups {
         self.members.get(span.start as usize..(span.start + span.len) as usize)
     }
 
+    /// How many pieces the index covers (pieces `0..len`).
+    pub fn len(&self) -> usize {
+        self.span_of_piece.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.span_of_piece.is_empty()
+    }
+
     /// True if `other` is this very index or a copy of it (not merely an
     /// equal one): two numbers compared, whatever the board's size.
     pub fn same_index_as(&self, other: &PieceGroups) -> bool {
@@ -106,7 +115,9 @@ mod tests {
         assert_eq!(groups.of(4), Some(&[1, 4][..]));
         assert_eq!(groups.of(3), Some(&[3][..]));
         assert_eq!(groups.of(5), None);
+        assert_eq!(groups.len(), 5);
         assert_eq!(PieceGroups::default().of(0), None);
+        assert!(PieceGroups::default().is_empty());
     }
 
     #[test]

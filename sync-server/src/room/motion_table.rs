@@ -23,13 +23,13 @@ use std::time::Instant;
 
 use rustc_hash::FxHashMap;
 
-use jigsync_schema::{BoardId, Move, PieceId};
+use jigsync_schema::{BoardId, Move};
 
+use super::board_pieces::BoardPieces;
 use super::board_readers::{readers, Reader};
 use super::core::connections::Writes;
 use super::core::drag::on_board;
 use super::core::RoomCore;
-use crate::board::groups::PieceGroups;
 use crate::outbox::{ConnId, Outbox};
 
 pub struct MotionTable {
@@ -63,19 +63,10 @@ struct ConnMotion {
 struct BoardMotion {
     locked: bool,
     size: (f32, f32),
-    groups: PieceGroups,
-    held: FxHashMap<PieceId, Held>,
+    pieces: BoardPieces,
     /// Listed in `touched_boards`.
     touched: bool,
     readers: Vec<Reader>,
-}
-
-/// A hold as the table has it: the core's holder, and the latest move of
-/// it, wherever it was relayed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Held {
-    conn: ConnId,
-    touched: Instant,
 }
 
 impl Default for MotionTable {
@@ -102,17 +93,8 @@ impl MotionTable {
         let Some(board) = boards.get_mut(&mv.board) else {
             return false;
         };
-        let Some(group) = board.groups.of(mv.piece).filter(|g| !g.is_empty()) else {
+        if board.locked || !on_board(&mv, board.size) || !board.pieces.touch_group(mv.piece, conn, now) {
             return false;
-        };
-        let all_held = group.iter().all(|p| board.held.get(p).is_some_and(|h| h.conn == conn));
-        if board.locked || !all_held || !on_board(&mv, board.size) {
-            return false;
-        }
-        for piece in group {
-            if let Some(held) = board.held.get_mut(piece) {
-                held.touched = now;
-            }
         }
         if !board.touched {
             board.touched = true;
@@ -158,9 +140,7 @@ impl MotionTable {
             let Some(locks) = core.boards.get_mut(board).map(|b| &mut b.locks) else {
                 continue;
             };
-            for (&piece, held) in &b.held {
-                locks.touch(piece, held.conn, held.touched);
-            }
+            b.pieces.refresh(locks);
         }
     }
 
@@ -186,8 +166,7 @@ impl MotionTable {
             let entry = shared.boards.entry(b.id()).or_insert_with(|| BoardMotion {
                 locked: b.row.locked,
                 size: (meta.width, meta.height),
-                groups: b.doc.groups().clone(),
-                held: FxHashMap::default(),
+                pieces: BoardPieces::new(b.doc.groups()),
                 touched: false,
                 readers: readers(b.id(), core, outboxes),
             });
@@ -196,16 +175,8 @@ impl MotionTable {
             }
             entry.locked = b.row.locked;
             entry.size = (meta.width, meta.height);
-            // Comparing the indexes themselves would cost every board's
-            // whole index after every change the actor applies.
-            if !entry.groups.same_index_as(b.doc.groups()) {
-                entry.groups.clone_from(b.doc.groups());
-            }
-            entry.held.retain(|piece, held| b.locks.holder(*piece).is_some_and(|h| h.conn == held.conn));
-            for (piece, hold) in b.locks.holds() {
-                let held = entry.held.entry(piece).or_insert(Held { conn: hold.conn, touched: hold.touched });
-                held.touched = held.touched.max(hold.touched);
-            }
+            entry.pieces.regroup(b.doc.groups());
+            entry.pieces.follow(&b.locks);
         }
     }
 
