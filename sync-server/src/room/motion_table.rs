@@ -224,6 +224,7 @@ mod tests {
     use yrs::{Any, Map, Transact};
 
     use crate::board::locks::LOCK_TTL;
+    use crate::outbox::ConnId;
     use crate::room::core::Input;
     use crate::room::test_class::{Class, T};
 
@@ -286,12 +287,8 @@ mod tests {
 
     #[test]
     fn a_write_that_regroups_pieces_reaches_the_table_with_it() {
-        let mut class = Class::new();
-        let _teacher = class.connect(T);
-        let ann = class.connect("ann");
-        let anns = class.board_of("ann");
+        let (mut class, ann, anns) = ann_holding_piece_0();
         let now = Instant::now();
-        class.moved(anns, ann);
         assert!(class.moved_here(anns, ann, now).0, "ann holds piece 0, alone in its group");
 
         class.request(
@@ -301,6 +298,17 @@ mod tests {
         let group = class.core.boards.get(anns).map(|b| b.doc.group_of(0).to_vec());
         assert_eq!(group, Some(vec![0, 1]), "piece 1 joined piece 0's group");
         assert!(!class.moved_here(anns, ann, now).0, "ann does not hold piece 1: the actor grabs the group");
+    }
+
+    /// A class with its teacher, and ann holding piece 0 of her board
+    /// after a first move through the actor: (class, ann, her board).
+    fn ann_holding_piece_0() -> (Class, ConnId, BoardId) {
+        let mut class = Class::new();
+        class.connect(T);
+        let ann = class.connect("ann");
+        let anns = class.board_of("ann");
+        class.moved(anns, ann);
+        (class, ann, anns)
     }
 
     /// Ann's replica of `board`: the update that puts piece 1 into piece 0's
@@ -321,12 +329,8 @@ mod tests {
 
     #[test]
     fn moves_relayed_by_the_session_keep_the_hold_alive() {
-        let mut class = Class::new();
-        let _teacher = class.connect(T);
-        let ann = class.connect("ann");
-        let anns = class.board_of("ann");
         let start = Instant::now();
-        class.moved(anns, ann);
+        let (mut class, ann, anns) = ann_holding_piece_0();
         let holder = |class: &Class| class.core.boards.get(anns).and_then(|b| b.locks.holder(0)).map(|h| h.conn);
         let second = Duration::from_secs(1);
 
