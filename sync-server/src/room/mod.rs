@@ -19,6 +19,7 @@
 
 pub mod actor;
 pub mod audience;
+pub mod board_pieces;
 pub mod board_readers;
 pub mod core;
 pub mod env;

@@ -23,13 +23,13 @@ use std::time::Instant;
 
 use rustc_hash::FxHashMap;
 
-use jigsync_schema::{BoardId, Move, PieceId};
+use jigsync_schema::{BoardId, Move};
 
+use super::board_pieces::BoardPieces;
 use super::board_readers::{readers, Reader};
 use super::core::connections::Writes;
 use super::core::drag::on_board;
 use super::core::RoomCore;
-use crate::board::groups::PieceGroups;
 use crate::outbox::{ConnId, Outbox};
 
 pub struct MotionTable {
@@ -44,26 +44,29 @@ struct Shared {
     /// at; `None` when they must be made again.
     readers_version: Option<u64>,
     boards: FxHashMap<BoardId, BoardMotion>,
-    writes: FxHashMap<ConnId, Writes>,
-    /// Requests each connection sent the actor that it has not handled
-    /// yet (absent: none).
-    queued: FxHashMap<ConnId, u32>,
+    /// One entry per connection, so a move looks its mover up once.
+    conns: FxHashMap<ConnId, ConnMotion>,
+    /// Boards whose holds a relayed move refreshed since the actor last
+    /// copied them back: the actor visits these, not every board.
+    touched_boards: Vec<BoardId>,
+}
+
+#[derive(Default)]
+struct ConnMotion {
+    /// The boards it may write; `None` for a connection the core does not
+    /// have (yet, or any more).
+    writes: Option<Writes>,
+    /// Requests it sent the actor that the actor has not handled yet.
+    queued: u32,
 }
 
 struct BoardMotion {
     locked: bool,
     size: (f32, f32),
-    groups: PieceGroups,
-    held: FxHashMap<PieceId, Held>,
+    pieces: BoardPieces,
+    /// Listed in `touched_boards`.
+    touched: bool,
     readers: Vec<Reader>,
-}
-
-/// A hold as the table has it: the core's holder, and the latest move of
-/// it, wherever it was relayed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Held {
-    conn: ConnId,
-    touched: Instant,
 }
 
 impl Default for MotionTable {
@@ -81,24 +84,21 @@ impl MotionTable {
     /// the module doc); false if it must go to the actor.
     pub fn relay_held(&self, conn: ConnId, mv: Move, now: Instant) -> bool {
         let mut shared = self.lock();
-        let Shared { boards, writes, queued, .. } = &mut *shared;
-        if queued.contains_key(&conn) || !writes.get(&conn).is_some_and(|w| w.includes(mv.board)) {
+        let Shared { boards, conns, touched_boards, .. } = &mut *shared;
+        let writable =
+            conns.get(&conn).is_some_and(|c| c.queued == 0 && c.writes.as_ref().is_some_and(|w| w.includes(mv.board)));
+        if !writable {
             return false;
         }
         let Some(board) = boards.get_mut(&mv.board) else {
             return false;
         };
-        let Some(group) = board.groups.of(mv.piece).filter(|g| !g.is_empty()) else {
-            return false;
-        };
-        let all_held = group.iter().all(|p| board.held.get(p).is_some_and(|h| h.conn == conn));
-        if board.locked || !all_held || !on_board(&mv, board.size) {
+        if board.locked || !on_board(&mv, board.size) || !board.pieces.touch_group(mv.piece, conn, now) {
             return false;
         }
-        for piece in group {
-            if let Some(held) = board.held.get_mut(piece) {
-                held.touched = now;
-            }
+        if !board.touched {
+            board.touched = true;
+            touched_boards.push(mv.board);
         }
         self.relayed.increment(relay(board, mv, conn));
         true
@@ -113,16 +113,16 @@ impl MotionTable {
 
     /// `conn` sent the actor a request: its moves wait their turn behind it.
     pub fn queued(&self, conn: ConnId) {
-        *self.lock().queued.entry(conn).or_default() += 1;
+        self.lock().conns.entry(conn).or_default().queued += 1;
     }
 
     /// The actor handled one request of `conn`.
     pub fn handled(&self, conn: ConnId) {
         let mut shared = self.lock();
-        if let Some(n) = shared.queued.get_mut(&conn) {
-            *n -= 1;
-            if *n == 0 {
-                shared.queued.remove(&conn);
+        if let Some(c) = shared.conns.get_mut(&conn) {
+            c.queued = c.queued.saturating_sub(1);
+            if c.queued == 0 && c.writes.is_none() {
+                shared.conns.remove(&conn);
             }
         }
     }
@@ -130,13 +130,17 @@ impl MotionTable {
     /// Copies into the core the holds that moves relayed here refreshed:
     /// for the actor, before the core judges any hold.
     pub fn refresh_holds(&self, core: &mut RoomCore) {
-        for (&board, b) in &self.lock().boards {
+        let mut shared = self.lock();
+        let Shared { boards, touched_boards, .. } = &mut *shared;
+        for board in touched_boards.drain(..) {
+            let Some(b) = boards.get_mut(&board) else {
+                continue;
+            };
+            b.touched = false;
             let Some(locks) = core.boards.get_mut(board).map(|b| &mut b.locks) else {
                 continue;
             };
-            for (&piece, held) in &b.held {
-                locks.touch(piece, held.conn, held.touched);
-            }
+            b.pieces.refresh(locks);
         }
     }
 
@@ -148,8 +152,13 @@ impl MotionTable {
         let remake = conns_changed || shared.readers_version != version;
         if remake {
             shared.readers_version = version;
-            shared.writes = core.conns.iter().map(|(id, c)| (id, c.writes.clone())).collect();
-            shared.queued.retain(|conn, _| outboxes.contains_key(conn));
+            shared.conns.retain(|conn, c| {
+                c.writes = None;
+                c.queued > 0 && outboxes.contains_key(conn)
+            });
+            for (id, c) in core.conns.iter() {
+                shared.conns.entry(id).or_default().writes = Some(c.writes.clone());
+            }
             shared.boards.retain(|id, _| core.boards.get(*id).is_some());
         }
         for b in core.boards.iter() {
@@ -157,8 +166,8 @@ impl MotionTable {
             let entry = shared.boards.entry(b.id()).or_insert_with(|| BoardMotion {
                 locked: b.row.locked,
                 size: (meta.width, meta.height),
-                groups: b.doc.groups().clone(),
-                held: FxHashMap::default(),
+                pieces: BoardPieces::new(b.doc.groups()),
+                touched: false,
                 readers: readers(b.id(), core, outboxes),
             });
             if remake {
@@ -166,22 +175,15 @@ impl MotionTable {
             }
             entry.locked = b.row.locked;
             entry.size = (meta.width, meta.height);
-            if entry.groups != *b.doc.groups() {
-                entry.groups.clone_from(b.doc.groups());
-            }
-            entry.held.retain(|piece, held| b.locks.holder(*piece).is_some_and(|h| h.conn == held.conn));
-            for (piece, hold) in b.locks.holds() {
-                let held = entry.held.entry(piece).or_insert(Held { conn: hold.conn, touched: hold.touched });
-                held.touched = held.touched.max(hold.touched);
-            }
+            entry.pieces.regroup(b.doc.groups());
+            entry.pieces.follow(&b.locks);
         }
     }
 
     /// `conn` closed: it reads and writes nothing from now on.
     pub fn forget(&self, conn: ConnId) {
         let mut shared = self.lock();
-        shared.writes.remove(&conn);
-        shared.queued.remove(&conn);
+        shared.conns.remove(&conn);
         for board in shared.boards.values_mut() {
             board.readers.retain(|r| r.conn != conn);
         }
@@ -214,11 +216,15 @@ mod tests {
     //! reach exactly the readers the access rules give, after every change
     //! of the room, is checked with the board readers.)
 
+    use std::collections::HashMap;
     use std::time::{Duration, Instant};
 
-    use jigsync_schema::{ClientMsg, Spotlight};
+    use jigsync_schema::{BoardId, ClientMsg, Spotlight};
+    use yrs::updates::decoder::Decode;
+    use yrs::{Any, Map, Transact};
 
     use crate::board::locks::LOCK_TTL;
+    use crate::outbox::ConnId;
     use crate::room::core::Input;
     use crate::room::test_class::{Class, T};
 
@@ -280,13 +286,51 @@ mod tests {
     }
 
     #[test]
-    fn moves_relayed_by_the_session_keep_the_hold_alive() {
+    fn a_write_that_regroups_pieces_reaches_the_table_with_it() {
+        let (mut class, ann, anns) = ann_holding_piece_0();
+        let now = Instant::now();
+        assert!(class.moved_here(anns, ann, now).0, "ann holds piece 0, alone in its group");
+
+        class.request(
+            ann,
+            ClientMsg::Update { r#ref: None, board: anns, update: joining_update(&class, anns), release: None },
+        );
+        let group = class.core.boards.get(anns).map(|b| b.doc.group_of(0).to_vec());
+        assert_eq!(group, Some(vec![0, 1]), "piece 1 joined piece 0's group");
+        assert!(!class.moved_here(anns, ann, now).0, "ann does not hold piece 1: the actor grabs the group");
+    }
+
+    /// A class with its teacher, and ann holding piece 0 of her board
+    /// after a first move through the actor: (class, ann, her board).
+    fn ann_holding_piece_0() -> (Class, ConnId, BoardId) {
         let mut class = Class::new();
-        let _teacher = class.connect(T);
+        class.connect(T);
         let ann = class.connect("ann");
         let anns = class.board_of("ann");
-        let start = Instant::now();
         class.moved(anns, ann);
+        (class, ann, anns)
+    }
+
+    /// Ann's replica of `board`: the update that puts piece 1 into piece 0's
+    /// group.
+    fn joining_update(class: &Class, board: BoardId) -> Vec<u8> {
+        let state = class.core.boards.get(board).and_then(|b| b.doc.state().ok()).expect("board state");
+        let replica = yrs::Doc::new();
+        let pieces = replica.get_or_insert_map("pieces");
+        let update = yrs::Update::decode_v1(&state).expect("a valid state");
+        replica.transact_mut().apply_update(update).expect("applies");
+        let mut txn = replica.transact_mut();
+        let value: HashMap<String, Any> = [("x", 10.0), ("y", 10.0), ("r", 0.0), ("z", 9.0), ("g", 0.0)]
+            .map(|(k, v)| (k.to_owned(), Any::from(v)))
+            .into();
+        pieces.insert(&mut txn, "1", Any::Map(value.into()));
+        txn.encode_update_v1()
+    }
+
+    #[test]
+    fn moves_relayed_by_the_session_keep_the_hold_alive() {
+        let start = Instant::now();
+        let (mut class, ann, anns) = ann_holding_piece_0();
         let holder = |class: &Class| class.core.boards.get(anns).and_then(|b| b.locks.holder(0)).map(|h| h.conn);
         let second = Duration::from_secs(1);
 
