@@ -49,12 +49,22 @@ pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since:
             };
             while let Some(message) = conn.next(&app, Some(&reader.room)).await {
                 let flow = match message {
-                    Message::Binary(bytes) => reader.frame(bytes).await,
+                    Message::Binary(bytes) => reader.frame(bytes),
                     Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
                     Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
                 };
-                if let Flow::Stop = flow {
-                    break;
+                match flow {
+                    Flow::Continue => {}
+                    Flow::Stop => break,
+                    // Waiting for room in the actor's queue is rare: that
+                    // wait is boxed so that it does not size every session
+                    // (see above), and the connection keeps writing meanwhile.
+                    Flow::WaitForRoom(request) => {
+                        let send = Box::pin(reader.room.tx.send(request));
+                        if !matches!(conn.alongside(&app, Some(&reader.room), send).await, Some(Ok(()))) {
+                            break;
+                        }
+                    }
                 }
             }
             outbox.close(CloseCode::Normal, "");
@@ -80,6 +90,8 @@ struct Reader<'a> {
 enum Flow {
     Continue,
     Stop,
+    /// The actor's queue is full: the request waits for room in it.
+    WaitForRoom(RoomCmd),
 }
 
 impl Reader<'_> {
@@ -117,7 +129,7 @@ impl Reader<'_> {
         Flow::Continue
     }
 
-    async fn frame(&self, bytes: Bytes) -> Flow {
+    fn frame(&self, bytes: Bytes) -> Flow {
         if bytes.len() > MAX_FRAME_BYTES {
             let r#ref = peek_ref(&bytes);
             self.refuse(r#ref, ErrorCode::TooLarge, &format!("frames are limited to {MAX_FRAME_BYTES} bytes"));
@@ -154,16 +166,10 @@ impl Reader<'_> {
         }
         self.room.motion.queued(self.outbox.id());
         let request = RoomCmd::Request { conn: self.outbox.id(), msg };
-        // Waiting for room in the actor's queue is rare: that wait is boxed
-        // so that it does not size every session (see `run`).
-        let sent = match self.room.tx.try_send(request) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(request)) => Box::pin(self.room.tx.send(request)).await.map_err(drop),
-            Err(TrySendError::Closed(_)) => Err(()),
-        };
-        match sent {
+        match self.room.tx.try_send(request) {
             Ok(()) => Flow::Continue,
-            Err(()) => Flow::Stop,
+            Err(TrySendError::Full(request)) => Flow::WaitForRoom(request),
+            Err(TrySendError::Closed(_)) => Flow::Stop,
         }
     }
 }

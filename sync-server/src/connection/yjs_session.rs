@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::ws::{Message, WebSocket};
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{BoardId, CloseCode};
+use tokio::sync::mpsc::error::TrySendError;
 
 use super::Connection;
 use crate::app::App;
@@ -29,7 +30,9 @@ pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId,
         }
     };
     let connect = |reply| RoomCmd::ConnectYjs { user: claims.user.clone(), board, outbox: outbox.clone(), reply };
-    match app.rooms.call_with_handle(&room, connect).await {
+    // Boxed, like `finish`: it runs once, and a session's future is as
+    // large as its largest await, held by every idle connection.
+    match Box::pin(app.rooms.call_with_handle(&room, connect)).await {
         Some((Ok(()), handle)) => {
             let _disconnect = handle.on_drop(RoomCmd::DisconnectYjs { conn: outbox.id() });
             let limits = app.limits.connection();
@@ -77,7 +80,18 @@ pub async fn run(app: Arc<App>, socket: WebSocket, room: String, board: BoardId,
                         YjsMessage::Ignored => continue,
                     };
                     metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "yjs").increment(1);
-                    if handle.tx.send(RoomCmd::Yjs { conn: outbox.id(), msg }).await.is_err() {
+                    let sent = match handle.tx.try_send(RoomCmd::Yjs { conn: outbox.id(), msg }) {
+                        Ok(()) => true,
+                        // Rare: the wait for room in the actor's queue is
+                        // boxed so that it does not size every session, and
+                        // the connection keeps writing meanwhile.
+                        Err(TrySendError::Full(cmd)) => {
+                            let send = Box::pin(handle.tx.send(cmd));
+                            matches!(conn.alongside(&app, Some(&handle), send).await, Some(Ok(())))
+                        }
+                        Err(TrySendError::Closed(_)) => false,
+                    };
+                    if !sent {
                         // The room is gone: stop reading altogether.
                         break 'read;
                     }

@@ -23,7 +23,7 @@ use crate::error::ApiError;
 
 /// Socket buffer sizes. The transport's defaults (128 KiB to read, 128 KiB
 /// before a write is pushed out) cost every idle connection well over
-/// 100 KiB; our frames are small and the writer flushes each batch itself,
+/// 100 KiB; our frames are small and the connection flushes each batch itself,
 /// so a few KiB is plenty (larger frames grow the buffers on demand). The
 /// read buffer is allocated and zeroed for every connection at once, idle or
 /// not: 1 KiB holds any request but a large Yjs update, which is read in
