@@ -35,6 +35,7 @@ async fn viewer(app: &App, token: &str) -> Result<Viewer, ApiError> {
 /// An `async move` block rather than an `async fn`: an async function
 /// moves its arguments into locals and keeps room for both, and `conn`
 /// (the socket inside it) is the largest thing a session holds.
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold the connection twice")]
 pub fn run(app: Arc<App>, mut conn: Connection, token: Option<String>) -> impl Future<Output = ()> + Send {
     async move {
         let outbox = conn.outbox.clone();

@@ -26,6 +26,7 @@ use crate::room::{RoomCmd, RoomHandle};
 /// An `async move` block rather than an `async fn`: an async function
 /// moves its arguments into locals and keeps room for both, and `conn`
 /// (the socket inside it) is the largest thing a session holds.
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold the connection twice")]
 pub fn run(
     app: Arc<App>,
     mut conn: Connection,

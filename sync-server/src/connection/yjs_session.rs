@@ -22,6 +22,7 @@ use crate::yjs_wire::sync_protocol::{self, YjsMessage};
 /// An `async move` block rather than an `async fn`: an async function
 /// moves its arguments into locals and keeps room for both, and `conn`
 /// (the socket inside it) is the largest thing a session holds.
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold the connection twice")]
 pub fn run(
     app: Arc<App>,
     mut conn: Connection,
