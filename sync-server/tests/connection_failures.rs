@@ -126,6 +126,44 @@ async fn clients_that_never_read_are_dropped_within_the_write_deadline() {
     server.wait_for_metric(ROOM_CONNECTIONS, 0.0, WAIT).await;
 }
 
+/// A client that stops reading but keeps sending: the connection's one task
+/// is kept busy reading its requests (and the idle timeout fresh) while the
+/// writes to it stall, and is still given up at the write deadline.
+#[tokio::test]
+async fn a_client_that_only_sends_is_dropped_within_the_write_deadline() {
+    let server = TestServer::start_with(&[
+        "--write-timeout-secs",
+        "2",
+        "--conn-rate",
+        "100000",
+        "--chat-rate",
+        "100000",
+        "--chat-burst",
+        "100000",
+        "--queue-frames",
+        "100000",
+    ])
+    .await;
+    let room = server.create_room("Talker", "T").await;
+    let student = server.join(&room, "S").await;
+    let mut talker = server.connect_raw(&student.token, None).await;
+    server.wait_for_metric(ROOM_CONNECTIONS, 1.0, WAIT).await;
+    // Long chats, each acked to the talker and sent back to it: its
+    // socket fills while it goes on sending, never reading.
+    let flood = tokio::spawn(async move {
+        let chat = jigsync_schema::encode(&ClientMsg::Chat { r#ref: Some(1), text: "가".repeat(2000), upload: None });
+        let started = Instant::now();
+        while talker.ws.send(WsMessage::Binary(chat.clone().into())).await.is_ok() {
+            assert!(started.elapsed() < Duration::from_secs(30), "the talker was never given up");
+        }
+        started.elapsed()
+    });
+    server.wait_for_metric(ROOM_CONNECTIONS, 0.0, Duration::from_secs(20)).await;
+    assert!(server.metric("jigsync_write_timeouts_total").await >= 1.0, "given up for its stalled writes");
+    let sent_for = tokio::time::timeout(WAIT, flood).await.expect("the talker's sends fail").expect("flood task");
+    assert!(sent_for < Duration::from_secs(30));
+}
+
 /// A 2000-character Korean chat (6 KB); returns its answer.
 async fn long_chat(client: &mut Client) -> ServerMsg {
     client.chat(7, &"가".repeat(2000)).await;

@@ -3,9 +3,9 @@
 //! change to them. The lobby takes no requests: frames a
 //! client sends are ignored (they still count as signs of life).
 
+use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::ws::WebSocket;
 use jigsync_schema::{CloseCode, ErrorCode};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -32,36 +32,41 @@ async fn viewer(app: &App, token: &str) -> Result<Viewer, ApiError> {
     Ok(Viewer { teacher, room: Some(access.claims.room) })
 }
 
-pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>) {
-    let mut conn = Connection::open(&app, socket, "lobby");
-    let outbox = conn.outbox.clone();
+/// An `async move` block rather than an `async fn`: an async function
+/// moves its arguments into locals and keeps room for both, and `conn`
+/// (the socket inside it) is the largest thing a session holds.
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold the connection twice")]
+pub fn run(app: Arc<App>, mut conn: Connection, token: Option<String>) -> impl Future<Output = ()> + Send {
+    async move {
+        let outbox = conn.outbox.clone();
 
-    match viewer(&app, token.as_deref().unwrap_or_default()).await {
-        Ok(viewer) => {
-            let (snapshot, mut changes) = app.lobby.subscribe(viewer.clone());
-            outbox.send(Frame::encode("rooms", &snapshot));
-            loop {
-                tokio::select! {
-                    change = changes.recv() => match change {
-                        Ok(msg) => { outbox.send(Frame::encode("lobby", &msg)); }
-                        Err(RecvError::Lagged(_)) => { outbox.send(Frame::encode("rooms", &app.lobby.snapshot(&viewer))); }
-                        Err(RecvError::Closed) => break,
-                    },
-                    // Frames from the client are ignored; they only show it is alive.
-                    next = conn.next(&app, None) => if next.is_none() { break },
+        match viewer(&app, token.as_deref().unwrap_or_default()).await {
+            Ok(viewer) => {
+                let (snapshot, mut changes) = app.lobby.subscribe(viewer.clone());
+                outbox.send(Frame::encode("rooms", &snapshot));
+                loop {
+                    tokio::select! {
+                        change = changes.recv() => match change {
+                            Ok(msg) => { outbox.send(Frame::encode("lobby", &msg)); }
+                            Err(RecvError::Lagged(_)) => { outbox.send(Frame::encode("rooms", &app.lobby.snapshot(&viewer))); }
+                            Err(RecvError::Closed) => break,
+                        },
+                        // Frames from the client are ignored; they only show it is alive.
+                        next = conn.next(&app, None) => if next.is_none() { break },
+                    }
                 }
+                outbox.close(CloseCode::Normal, "");
             }
-            outbox.close(CloseCode::Normal, "");
+            Err(err) => {
+                let code = match err.code {
+                    ErrorCode::Forbidden => CloseCode::Forbidden,
+                    ErrorCode::NotFound => CloseCode::RoomGone,
+                    ErrorCode::Internal => CloseCode::GoingAway,
+                    _ => CloseCode::Unauthorized,
+                };
+                outbox.close(code, &err.message);
+            }
         }
-        Err(err) => {
-            let code = match err.code {
-                ErrorCode::Forbidden => CloseCode::Forbidden,
-                ErrorCode::NotFound => CloseCode::RoomGone,
-                ErrorCode::Internal => CloseCode::GoingAway,
-                _ => CloseCode::Unauthorized,
-            };
-            outbox.close(code, &err.message);
-        }
+        conn.finish().await;
     }
-    conn.finish().await;
 }

@@ -5,10 +5,11 @@
 //! through the room's motion table, without waking the actor (see
 //! [`crate::room::motion_table`]).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::Message;
 use bytes::Bytes;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
@@ -21,48 +22,70 @@ use crate::rate_limit::{ConnectionLimits, Verdict};
 use crate::room::{RoomCmd, RoomHandle};
 
 /// `room`: the room the URL names, if it names one; the token must be for it.
-pub async fn run(app: Arc<App>, socket: WebSocket, token: Option<String>, since: Option<u64>, room: Option<String>) {
-    let mut conn = Connection::open(&app, socket, "room");
-    let outbox = conn.outbox.clone();
+///
+/// An `async move` block rather than an `async fn`: an async function
+/// moves its arguments into locals and keeps room for both, and `conn`
+/// (the socket inside it) is the largest thing a session holds.
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold the connection twice")]
+pub fn run(
+    app: Arc<App>,
+    mut conn: Connection,
+    token: Option<String>,
+    since: Option<u64>,
+    room: Option<String>,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let outbox = conn.outbox.clone();
 
-    let claims = match app.keys.verify_for(token.as_deref(), room.as_deref()) {
-        Ok(claims) => claims,
-        Err(err) => {
-            // The reason says why ("token expired"), so a client can tell.
-            outbox.close(CloseCode::Unauthorized, &err.to_string());
-            return conn.finish().await;
-        }
-    };
-    let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-    // Boxed, like `finish`: it runs once, and a session's future is as
-    // large as its largest await, held by every idle connection.
-    match Box::pin(app.rooms.call_with_handle(&claims.room, connect)).await {
-        Some((Ok(()), room)) => {
-            let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
-            let reader = Reader {
-                app: &app,
-                room,
-                outbox: &outbox,
-                user_key: format!("{}/{}", claims.room, claims.user),
-                limits: app.limits.connection(),
-                moves_in: metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "mv"),
-            };
-            while let Some(message) = conn.next(&app, Some(&reader.room)).await {
-                let flow = match message {
-                    Message::Binary(bytes) => reader.frame(bytes).await,
-                    Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
-                    Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
-                };
-                if let Flow::Stop = flow {
-                    break;
-                }
+        let claims = match app.keys.verify_for(token.as_deref(), room.as_deref()) {
+            Ok(claims) => claims,
+            Err(err) => {
+                // The reason says why ("token expired"), so a client can tell.
+                outbox.close(CloseCode::Unauthorized, &err.to_string());
+                return conn.finish().await;
             }
-            outbox.close(CloseCode::Normal, "");
+        };
+        let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
+        // Boxed, like `finish`: it runs once, and a session's future is as
+        // large as its largest await, held by every idle connection.
+        match Box::pin(app.rooms.call_with_handle(&claims.room, connect)).await {
+            Some((Ok(()), room)) => {
+                let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
+                let reader = Reader {
+                    app: &app,
+                    room,
+                    outbox: &outbox,
+                    user_key: format!("{}/{}", claims.room, claims.user),
+                    limits: app.limits.connection(),
+                    moves_in: metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "mv"),
+                };
+                while let Some(message) = conn.next(&app, Some(&reader.room)).await {
+                    let flow = match message {
+                        Message::Binary(bytes) => reader.frame(bytes),
+                        Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
+                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
+                    };
+                    match flow {
+                        Flow::Continue => {}
+                        Flow::Stop => break,
+                        // Waiting for room in the actor's queue is rare: that
+                        // wait is boxed so that it does not size every session
+                        // (see above), and the connection keeps writing meanwhile.
+                        Flow::WaitForRoom(request) => {
+                            let send = Box::pin(reader.room.tx.send(request));
+                            if !matches!(conn.alongside(&app, Some(&reader.room), send).await, Some(Ok(()))) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                outbox.close(CloseCode::Normal, "");
+            }
+            Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
+            None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
         }
-        Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
-        None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
+        conn.finish().await;
     }
-    conn.finish().await;
 }
 
 struct Reader<'a> {
@@ -80,6 +103,8 @@ struct Reader<'a> {
 enum Flow {
     Continue,
     Stop,
+    /// The actor's queue is full: the request waits for room in it.
+    WaitForRoom(RoomCmd),
 }
 
 impl Reader<'_> {
@@ -117,7 +142,7 @@ impl Reader<'_> {
         Flow::Continue
     }
 
-    async fn frame(&self, bytes: Bytes) -> Flow {
+    fn frame(&self, bytes: Bytes) -> Flow {
         if bytes.len() > MAX_FRAME_BYTES {
             let r#ref = peek_ref(&bytes);
             self.refuse(r#ref, ErrorCode::TooLarge, &format!("frames are limited to {MAX_FRAME_BYTES} bytes"));
@@ -154,16 +179,10 @@ impl Reader<'_> {
         }
         self.room.motion.queued(self.outbox.id());
         let request = RoomCmd::Request { conn: self.outbox.id(), msg };
-        // Waiting for room in the actor's queue is rare: that wait is boxed
-        // so that it does not size every session (see `run`).
-        let sent = match self.room.tx.try_send(request) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(request)) => Box::pin(self.room.tx.send(request)).await.map_err(drop),
-            Err(TrySendError::Closed(_)) => Err(()),
-        };
-        match sent {
+        match self.room.tx.try_send(request) {
             Ok(()) => Flow::Continue,
-            Err(()) => Flow::Stop,
+            Err(TrySendError::Full(request)) => Flow::WaitForRoom(request),
+            Err(TrySendError::Closed(_)) => Flow::Stop,
         }
     }
 }

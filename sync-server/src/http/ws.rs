@@ -18,12 +18,12 @@ use super::owner::{holds_room, owner_of, Owner};
 use crate::app::App;
 use crate::cluster::splice::Relayed;
 use crate::cluster::{self, forward::Forward};
-use crate::connection::{lobby_session, room_session, yjs_session};
+use crate::connection::{lobby_session, room_session, yjs_session, Connection};
 use crate::error::ApiError;
 
 /// Socket buffer sizes. The transport's defaults (128 KiB to read, 128 KiB
 /// before a write is pushed out) cost every idle connection well over
-/// 100 KiB; our frames are small and the writer flushes each batch itself,
+/// 100 KiB; our frames are small and the connection flushes each batch itself,
 /// so a few KiB is plenty (larger frames grow the buffers on demand). The
 /// read buffer is allocated and zeroed for every connection at once, idle or
 /// not: 1 KiB holds any request but a large Yjs update, which is read in
@@ -58,8 +58,11 @@ pub async fn room_channel(
     req: Request,
 ) -> Response {
     let room = params.token.as_deref().and_then(|t| app.keys.verify(t).ok()).map(|claims| claims.room);
-    let here = |ws: WebSocketUpgrade, app| {
-        ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, None))
+    let here = |ws: WebSocketUpgrade, app: Arc<App>| {
+        ws.on_upgrade(move |socket| {
+            let conn = Connection::open(&app, socket, "room");
+            room_session::run(app, conn, params.token, params.since, None)
+        })
     };
     serve_or_relay(app, room.as_deref(), &uri, ip, req, here).await
 }
@@ -76,8 +79,11 @@ pub async fn room_channel_of(
 ) -> Response {
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
     let asked = holder.then(|| room.clone());
-    let here = |ws: WebSocketUpgrade, app| {
-        ws.on_upgrade(move |socket| room_session::run(app, socket, params.token, params.since, Some(room)))
+    let here = |ws: WebSocketUpgrade, app: Arc<App>| {
+        ws.on_upgrade(move |socket| {
+            let conn = Connection::open(&app, socket, "room");
+            room_session::run(app, conn, params.token, params.since, Some(room))
+        })
     };
     serve_or_relay(app, asked.as_deref(), &uri, ip, req, here).await
 }
@@ -92,7 +98,10 @@ pub async fn lobby_channel(
     Query(params): Query<TokenParams>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    configure(ws).on_upgrade(move |socket| lobby_session::run(app, socket, params.token))
+    configure(ws).on_upgrade(move |socket| {
+        let conn = Connection::open(&app, socket, "lobby");
+        lobby_session::run(app, conn, params.token)
+    })
 }
 
 /// Standard Yjs sync for one board. The path's board id must be a number;
@@ -108,8 +117,11 @@ pub async fn yjs_channel(
     let Path((room, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
     let asked = holder.then(|| room.clone());
-    let here = |ws: WebSocketUpgrade, app| {
-        ws.on_upgrade(move |socket| yjs_session::run(app, socket, room, board, params.token))
+    let here = |ws: WebSocketUpgrade, app: Arc<App>| {
+        ws.on_upgrade(move |socket| {
+            let conn = Connection::open(&app, socket, "yjs");
+            yjs_session::run(app, conn, room, board, params.token)
+        })
     };
     Ok(serve_or_relay(app, asked.as_deref(), &uri, ip, req, here).await)
 }

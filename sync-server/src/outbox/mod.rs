@@ -7,12 +7,14 @@
 //! [`CloseCode::SlowConsumer`] instead of growing server memory; it resumes
 //! from storage when it reconnects. Drag positions take the other path: a
 //! [`MotionBuffer`] that keeps only the latest position per piece, drained by
-//! the writer once per tick.
+//! the connection once per tick.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use jigsync_schema::{encode, BoardId, CloseCode, Move, PieceId, ServerMsg};
 use tokio::sync::Notify;
 
@@ -52,20 +54,28 @@ pub struct CloseReason {
 #[derive(Default)]
 struct CloseSignal {
     reason: Mutex<Option<CloseReason>>,
+    /// Set once `reason` is: the connection checks it on every wake-up
+    /// without taking the lock.
+    requested: AtomicBool,
     notify: Notify,
+    /// The connection's task, woken by the request.
+    task: AtomicWaker,
 }
 
 #[derive(Default)]
 struct MotionShared {
     buffer: Mutex<MotionBuffer>,
-    ready: Notify,
+    /// Positions arrived in an empty buffer since the connection last looked.
+    ready: AtomicBool,
+    task: AtomicWaker,
 }
 
 impl MotionShared {
     fn push(&self, mv: Move, rate: Rate) {
         let wake = self.buffer.lock().unwrap_or_else(|p| p.into_inner()).push(mv, rate);
         if wake {
-            self.ready.notify_one();
+            self.ready.store(true, Ordering::Release);
+            self.task.wake();
         }
     }
 }
@@ -80,7 +90,7 @@ impl MotionSender {
     }
 }
 
-/// Cloneable handle to a connection's writer.
+/// Cloneable handle to a connection's sending side.
 #[derive(Clone)]
 pub struct Outbox {
     id: ConnId,
@@ -89,20 +99,29 @@ pub struct Outbox {
     motion: Arc<MotionShared>,
 }
 
-/// The writer's end of an [`Outbox`].
+/// The connection's end of an [`Outbox`].
 pub struct OutboxReceiver {
     pub frames: QueueReceiver,
     pub close: CloseWatch,
     pub motion: MotionWatch,
 }
 
-/// The writer's view of the motion buffer.
+/// The connection's view of the motion buffer.
 pub struct MotionWatch(Arc<MotionShared>);
 
 impl MotionWatch {
     /// Resolves when positions arrive in an empty buffer.
     pub async fn ready(&self) {
-        self.0.ready.notified().await;
+        std::future::poll_fn(|cx| self.poll_ready(cx)).await;
+    }
+
+    /// [`MotionWatch::ready`] as a poll, for the connection's one task.
+    pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.task.register(cx.waker());
+        match self.0.ready.swap(false, Ordering::AcqRel) {
+            true => Poll::Ready(()),
+            false => Poll::Pending,
+        }
     }
 
     /// Takes the full-rate positions, and the thumbnail ones too if
@@ -171,7 +190,7 @@ impl Outbox {
         MotionSender(self.motion.clone())
     }
 
-    /// Asks the writer to close the socket with this code. The first reason
+    /// Asks the connection to close the socket with this code. The first reason
     /// given wins.
     pub fn close(&self, code: CloseCode, reason: &str) {
         self.close.request(code, reason);
@@ -188,7 +207,9 @@ impl CloseSignal {
         let mut slot = self.reason.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(CloseReason { code, reason: reason.to_owned() });
+            self.requested.store(true, Ordering::Release);
             self.notify.notify_waiters();
+            self.task.wake();
         }
     }
 }
@@ -196,6 +217,21 @@ impl CloseSignal {
 impl CloseWatch {
     pub async fn closed(&self) -> CloseReason {
         wait_closed(&self.0).await
+    }
+
+    /// The reason given, once a close was requested.
+    pub fn reason(&self) -> Option<CloseReason> {
+        if !self.0.requested.load(Ordering::Acquire) {
+            return None;
+        }
+        self.0.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// True once a close was requested; the connection's task is woken
+    /// when one is.
+    pub fn poll_requested(&self, cx: &mut Context<'_>) -> bool {
+        self.0.task.register(cx.waker());
+        self.0.requested.load(Ordering::Acquire)
     }
 
     /// Resolves only if the connection is closed as a slow consumer, whose
@@ -206,8 +242,8 @@ impl CloseWatch {
         }
     }
 
-    /// The writer's own close request (its socket stalled); the session
-    /// sees it like any other.
+    /// The connection's own close request (its socket stalled); the
+    /// session sees it like any other.
     pub fn request(&self, code: CloseCode, reason: &str) {
         self.0.request(code, reason);
     }

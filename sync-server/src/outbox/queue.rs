@@ -1,8 +1,8 @@
 //! The reliable lane's bounded frame queue of one connection: many senders
-//! (the connection's [`super::Outbox`] clones), one receiver (its writer).
+//! (the connection's [`super::Outbox`] clones), one receiver (its connection).
 //!
 //! A channel would allocate its slots up front; this queue holds memory
-//! only while frames wait in it, and gives it back once the writer has
+//! only while frames wait in it, and gives it back once the connection has
 //! drained it, so an idle connection's queue costs no heap at all. Most
 //! connections are idle most of the time (a class of thirty watching one
 //! drag), which is what a server with thousands of them pays for.
@@ -10,8 +10,9 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use super::Frame;
 
@@ -34,9 +35,10 @@ struct Shared {
     capacity: usize,
     /// Live [`QueueSender`]s; at zero the receiver sees the end.
     senders: AtomicUsize,
-    /// Wakes the receiver: a frame arrived or the last sender left. Its
-    /// stored permit covers a wake-up between a check and the wait.
-    ready: Notify,
+    /// Wakes the receiver's task: a frame arrived or the last sender left.
+    /// A waker rather than a `Notify`, so the connection's one task can poll
+    /// the queue among its other sources without keeping a future for it.
+    ready: AtomicWaker,
 }
 
 impl Shared {
@@ -51,7 +53,7 @@ pub fn queue(capacity: usize) -> (QueueSender, QueueReceiver) {
         queue: Mutex::new(Queue { frames: VecDeque::new(), receiver_gone: false }),
         capacity: capacity.max(1),
         senders: AtomicUsize::new(1),
-        ready: Notify::new(),
+        ready: AtomicWaker::new(),
     });
     (QueueSender(shared.clone()), QueueReceiver(shared))
 }
@@ -70,7 +72,7 @@ impl QueueSender {
         }
         queue.frames.push_back(frame);
         drop(queue);
-        self.0.ready.notify_one();
+        self.0.ready.wake();
         Ok(())
     }
 }
@@ -85,7 +87,7 @@ impl Clone for QueueSender {
 impl Drop for QueueSender {
     fn drop(&mut self) {
         if self.0.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.ready.notify_one();
+            self.0.ready.wake();
         }
     }
 }
@@ -96,17 +98,24 @@ impl QueueReceiver {
     /// The next frame, waiting for one; `None` once every sender is gone
     /// and the queue is empty.
     pub async fn recv(&mut self) -> Option<Frame> {
-        loop {
-            if let Some(frame) = self.try_recv() {
-                return Some(frame);
-            }
-            if self.0.senders.load(Ordering::Acquire) == 0 {
-                // A frame sent just before the last sender left is still
-                // delivered.
-                return self.try_recv();
-            }
-            self.0.ready.notified().await;
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`QueueReceiver::recv`] as a poll: the task is woken when a frame
+    /// arrives or the last sender leaves.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
+        // Registered before the look, so a frame sent just after it still
+        // wakes the task.
+        self.0.ready.register(cx.waker());
+        if let Some(frame) = self.try_recv() {
+            return Poll::Ready(Some(frame));
         }
+        if self.0.senders.load(Ordering::Acquire) == 0 {
+            // A frame sent just before the last sender left is still
+            // delivered.
+            return Poll::Ready(self.try_recv());
+        }
+        Poll::Pending
     }
 
     /// The next frame if one is queued.
