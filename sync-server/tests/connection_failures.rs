@@ -68,6 +68,21 @@ async fn a_failed_room_actor_closes_its_connections_with_1011_and_clients_resume
     assert!(matches!(bystander.answer(1).await, ServerMsg::Ack { .. }));
 }
 
+/// A 2 s write deadline, and no limit or queue bound that would end a
+/// stalled connection before the deadline does.
+const STALLED_WRITES: [&str; 10] = [
+    "--write-timeout-secs",
+    "2",
+    "--conn-rate",
+    "100000",
+    "--chat-rate",
+    "100000",
+    "--chat-burst",
+    "100000",
+    "--queue-frames",
+    "100000",
+];
+
 /// Ten clients that never read while the room keeps talking: each is given
 /// up once a write to it has waited the write deadline, the connection gauge
 /// returns to the one live teacher and the server's open sockets to where
@@ -75,19 +90,7 @@ async fn a_failed_room_actor_closes_its_connections_with_1011_and_clients_resume
 /// where the earlier ones left it: what they held was freed, not leaked.
 #[tokio::test]
 async fn clients_that_never_read_are_dropped_within_the_write_deadline() {
-    let server = TestServer::start_with(&[
-        "--write-timeout-secs",
-        "2",
-        "--conn-rate",
-        "100000",
-        "--chat-rate",
-        "100000",
-        "--chat-burst",
-        "100000",
-        "--queue-frames",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_with(&STALLED_WRITES).await;
     let room = server.create_room("Stuck", "T").await;
     let mut students = Vec::new();
     for i in 0..10 {
@@ -131,19 +134,7 @@ async fn clients_that_never_read_are_dropped_within_the_write_deadline() {
 /// writes to it stall, and is still given up at the write deadline.
 #[tokio::test]
 async fn a_client_that_only_sends_is_dropped_within_the_write_deadline() {
-    let server = TestServer::start_with(&[
-        "--write-timeout-secs",
-        "2",
-        "--conn-rate",
-        "100000",
-        "--chat-rate",
-        "100000",
-        "--chat-burst",
-        "100000",
-        "--queue-frames",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_with(&STALLED_WRITES).await;
     let room = server.create_room("Talker", "T").await;
     let student = server.join(&room, "S").await;
     let mut talker = server.connect_raw(&student.token, None).await;

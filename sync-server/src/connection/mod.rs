@@ -353,7 +353,6 @@ mod tests {
         let yjs = future_size(yjs_session::run);
         let lobby = future_size3(lobby_session::run);
         let socket = std::mem::size_of::<axum::extract::ws::WebSocket>();
-        println!("session futures, socket ({socket} bytes) included: room {room} bytes, Yjs {yjs}, lobby {lobby}");
         for (channel, size) in [("room", room), ("yjs", yjs), ("lobby", lobby)] {
             assert!(size <= READER_BYTES_BEFORE + socket, "the {channel} session's future is {size} bytes");
         }
