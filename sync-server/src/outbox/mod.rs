@@ -16,7 +16,6 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::task::AtomicWaker;
 use jigsync_schema::{encode, BoardId, CloseCode, Move, PieceId, ServerMsg};
-use tokio::sync::Notify;
 
 pub mod motion;
 pub mod queue;
@@ -57,7 +56,6 @@ struct CloseSignal {
     /// Set once `reason` is: the connection checks it on every wake-up
     /// without taking the lock.
     requested: AtomicBool,
-    notify: Notify,
     /// The connection's task, woken by the request.
     task: AtomicWaker,
 }
@@ -110,12 +108,8 @@ pub struct OutboxReceiver {
 pub struct MotionWatch(Arc<MotionShared>);
 
 impl MotionWatch {
-    /// Resolves when positions arrive in an empty buffer.
-    pub async fn ready(&self) {
-        std::future::poll_fn(|cx| self.poll_ready(cx)).await;
-    }
-
-    /// [`MotionWatch::ready`] as a poll, for the connection's one task.
+    /// Ready when positions arrived in an empty buffer since the last look;
+    /// the connection's task is woken when they do.
     pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.0.task.register(cx.waker());
         match self.0.ready.swap(false, Ordering::AcqRel) {
@@ -195,11 +189,6 @@ impl Outbox {
     pub fn close(&self, code: CloseCode, reason: &str) {
         self.close.request(code, reason);
     }
-
-    /// Resolves once a close was requested.
-    pub async fn closed(&self) -> CloseReason {
-        wait_closed(&self.close).await
-    }
 }
 
 impl CloseSignal {
@@ -208,17 +197,12 @@ impl CloseSignal {
         if slot.is_none() {
             *slot = Some(CloseReason { code, reason: reason.to_owned() });
             self.requested.store(true, Ordering::Release);
-            self.notify.notify_waiters();
             self.task.wake();
         }
     }
 }
 
 impl CloseWatch {
-    pub async fn closed(&self) -> CloseReason {
-        wait_closed(&self.0).await
-    }
-
     /// The reason given, once a close was requested.
     pub fn reason(&self) -> Option<CloseReason> {
         if !self.0.requested.load(Ordering::Acquire) {
@@ -234,14 +218,6 @@ impl CloseWatch {
         self.0.requested.load(Ordering::Acquire)
     }
 
-    /// Resolves only if the connection is closed as a slow consumer, whose
-    /// socket is given up at once, even in the middle of a write.
-    pub async fn closed_as_slow_consumer(&self) {
-        if self.closed().await.code != CloseCode::SlowConsumer {
-            std::future::pending::<()>().await;
-        }
-    }
-
     /// The connection's own close request (its socket stalled); the
     /// session sees it like any other.
     pub fn request(&self, code: CloseCode, reason: &str) {
@@ -249,37 +225,26 @@ impl CloseWatch {
     }
 }
 
-async fn wait_closed(signal: &CloseSignal) -> CloseReason {
-    loop {
-        let notified = signal.notify.notified();
-        if let Some(reason) = signal.reason.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return reason;
-        }
-        notified.await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn overflow_closes_as_slow_consumer_and_keeps_memory_bounded() {
+    #[test]
+    fn overflow_closes_as_slow_consumer_and_keeps_memory_bounded() {
         let (outbox, rx) = outbox(2);
         let frame = Frame { bytes: Bytes::from_static(b"x"), tag: "t" };
         assert!(outbox.send(frame.clone()));
         assert!(outbox.send(frame.clone()));
         assert!(!outbox.send(frame.clone()));
-        assert_eq!(rx.close.closed().await.code, CloseCode::SlowConsumer);
+        assert_eq!(rx.close.reason().map(|r| r.code), Some(CloseCode::SlowConsumer));
         assert_eq!(rx.frames.len(), 2);
     }
 
-    #[tokio::test]
-    async fn first_close_reason_wins() {
+    #[test]
+    fn first_close_reason_wins() {
         let (outbox, rx) = outbox(1);
         outbox.close(CloseCode::Forbidden, "removed");
         outbox.close(CloseCode::GoingAway, "shutdown");
-        assert_eq!(rx.close.closed().await, CloseReason { code: CloseCode::Forbidden, reason: "removed".into() });
-        assert_eq!(outbox.closed().await.code, CloseCode::Forbidden);
+        assert_eq!(rx.close.reason(), Some(CloseReason { code: CloseCode::Forbidden, reason: "removed".into() }));
     }
 }
