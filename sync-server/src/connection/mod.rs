@@ -69,7 +69,7 @@ const OVERSIZED_LINGER: Duration = Duration::from_secs(2);
 /// neither reads nor writes. Neither can deadlock: the room actor never
 /// waits on a connection (its frames are queued, and the queue's bound
 /// closes a slow consumer), a session that must wait for the actor does so
-/// in [`Connection::alongside`], which keeps writing, and every write has a
+/// in [`Connection::wait_for_room`], which keeps writing, and every write has a
 /// deadline however the task is busy.
 pub struct Connection {
     pub outbox: Outbox,
@@ -178,7 +178,7 @@ impl Connection {
     /// Runs `work` (a wait for the room actor) to its end while the
     /// connection keeps writing, without reading; `None` if the connection
     /// must stop meanwhile (`work` is then dropped).
-    pub async fn alongside<F: Future>(&mut self, app: &App, room: Option<&RoomHandle>, work: F) -> Option<F::Output> {
+    async fn alongside<F: Future>(&mut self, app: &App, room: Option<&RoomHandle>, work: F) -> Option<F::Output> {
         if self.stopped {
             return None;
         }
@@ -190,6 +190,15 @@ impl Connection {
             self.poll_wait(cx, app, room, false).map(|_| None)
         })
         .await
+    }
+
+    /// Hands `cmd` that found the room actor's queue full to the actor once
+    /// there is room, writing meanwhile; false if the actor is gone or the
+    /// connection must stop first. Rare, so the wait is boxed: it does not
+    /// size every session's future.
+    pub async fn wait_for_room(&mut self, app: &App, room: &RoomHandle, cmd: RoomCmd) -> bool {
+        let send = Box::pin(room.tx.send(cmd));
+        matches!(self.alongside(app, Some(room), send).await, Some(Ok(())))
     }
 
     /// One look at everything the connection waits for, in the order it has

@@ -68,12 +68,8 @@ pub fn run(
                     match flow {
                         Flow::Continue => {}
                         Flow::Stop => break,
-                        // Waiting for room in the actor's queue is rare: that
-                        // wait is boxed so that it does not size every session
-                        // (see above), and the connection keeps writing meanwhile.
                         Flow::WaitForRoom(request) => {
-                            let send = Box::pin(reader.room.tx.send(request));
-                            if !matches!(conn.alongside(&app, Some(&reader.room), send).await, Some(Ok(()))) {
+                            if !conn.wait_for_room(&app, &reader.room, request).await {
                                 break;
                             }
                         }

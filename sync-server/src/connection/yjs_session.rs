@@ -95,13 +95,7 @@ pub fn run(
                         metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "yjs").increment(1);
                         let sent = match handle.tx.try_send(RoomCmd::Yjs { conn: outbox.id(), msg }) {
                             Ok(()) => true,
-                            // Rare: the wait for room in the actor's queue is
-                            // boxed so that it does not size every session, and
-                            // the connection keeps writing meanwhile.
-                            Err(TrySendError::Full(cmd)) => {
-                                let send = Box::pin(handle.tx.send(cmd));
-                                matches!(conn.alongside(&app, Some(&handle), send).await, Some(Ok(())))
-                            }
+                            Err(TrySendError::Full(cmd)) => conn.wait_for_room(&app, &handle, cmd).await,
                             Err(TrySendError::Closed(_)) => false,
                         };
                         if !sent {
