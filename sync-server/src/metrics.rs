@@ -5,6 +5,8 @@
 //! - `jigsync_messages_total{direction,type}`: frames in and out by tag.
 //! - `jigsync_rejected_total{code}`: requests answered with an error.
 //! - `jigsync_queue_overflow_total`: connections closed as slow consumers.
+//! - `jigsync_room_queue_full_total`: requests that found their room actor's
+//!   queue full and waited for room in it (the client's reads wait too).
 //! - `jigsync_storage_seconds{op}`: storage latency histogram.
 //! - `jigsync_motion_{relayed,sent,dropped}_total`: drag positions put into
 //!   receivers' buffers, written after coalescing, dropped over budget.
@@ -75,6 +77,10 @@ fn describe() {
     metrics::describe_counter!("jigsync_messages_total", "Frames by direction and message type");
     metrics::describe_counter!("jigsync_rejected_total", "Requests answered with an error, by code");
     metrics::describe_counter!("jigsync_queue_overflow_total", "Connections closed because their queue overflowed");
+    metrics::describe_counter!(
+        "jigsync_room_queue_full_total",
+        "Requests that waited for room in their room actor's full queue"
+    );
     metrics::describe_histogram!("jigsync_storage_seconds", metrics::Unit::Seconds, "Storage operation latency");
     metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests by method, route template and status");
     metrics::describe_histogram!(
@@ -88,6 +94,7 @@ fn describe() {
     // Present from the start, so dashboards and tests see them before the
     // first event.
     metrics::counter!("jigsync_queue_overflow_total").increment(0);
+    metrics::counter!("jigsync_room_queue_full_total").increment(0);
     metrics::gauge!("jigsync_rooms_live").set(0.0);
     metrics::gauge!("jigsync_connections", "channel" => "room").set(0.0);
     metrics::gauge!("jigsync_connections", "channel" => "lobby").set(0.0);

@@ -1,5 +1,6 @@
 //! What happens to connections when something fails: a room's actor that
-//! panics, clients that stop reading, a message over the transport limit.
+//! panics or stalls, clients that stop reading, a message over the
+//! transport limit.
 //! Nothing acknowledged is lost, no connection is left silent, and a stuck
 //! peer's resources are freed within the write deadline.
 
@@ -277,4 +278,56 @@ async fn a_message_sent_with_the_upgrade_request_is_answered() {
     );
     let history = server.history(&room, &ann.token, "").await;
     assert!(history.iter().any(|m| format!("{m:?}").contains("right away")), "the chat is stored: {history:?}");
+}
+
+/// A teacher whose requests fill the room actor's queue (the actor stalled,
+/// as behind a slow commit) waits for room in it, and meanwhile still gets
+/// what needs no actor: a student's drag positions, relayed by the
+/// student's own session. Once the actor is back, every request is
+/// answered, in order.
+#[tokio::test]
+async fn a_connection_waiting_for_room_in_its_rooms_queue_still_gets_drag_positions() {
+    const FLOOD: u32 = 1_100; // more than the room actor's queue holds
+    let server = TestServer::start_with(&["--test-hooks", "--conn-rate", "100000", "--queue-frames", "8192"]).await;
+    let room = server.create_room("Crowded", "T").await;
+    let ann = server.join(&room, "Ann").await;
+    let boards = start_puzzle(&server, &room, "individual", 3, 3, json!([])).await;
+    let board = boards.iter().find(|b| b.members == [ann.id.clone()]).expect("Ann's board").id;
+    let (mut teacher, _) = server.connect(&room.teacher.token).await;
+    teacher.send(&ClientMsg::Focus { r#ref: Some(1), board: Some(board) }).await;
+    assert!(matches!(teacher.answer(1).await, ServerMsg::Ack { .. }));
+    let (mut a, _) = server.connect(&ann.token).await;
+    a.send(&ClientMsg::Grab { r#ref: Some(1), board, piece: 0 }).await;
+    assert!(matches!(a.answer(1).await, ServerMsg::Ack { .. }));
+
+    let (status, _) = server.post(&format!("/test-hooks/rooms/{}/stall/8000", room.id), None, json!({})).await;
+    assert_eq!(status, 202);
+    for r in 0..FLOOD {
+        teacher.send(&ClientMsg::Focus { r#ref: Some(100 + r), board: Some(board) }).await;
+    }
+    server.wait_for_metric("jigsync_room_queue_full_total", 1.0, Duration::from_secs(5)).await;
+
+    for seq in 1..=10u32 {
+        a.send(&ClientMsg::Move(jigsync_schema::Move { board, piece: 0, x: seq as f32, y: 5.0, seq, t: seq })).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let first = teacher
+        .recv_until(|m| matches!(m, ServerMsg::Motion { .. } | ServerMsg::Ack { .. } | ServerMsg::Error { .. }))
+        .await;
+    let ServerMsg::Motion { moves } = first else {
+        panic!("the teacher got nothing while its request waited for the stalled room: {first:?}");
+    };
+    assert!(moves.iter().all(|m| m.board == board && m.piece == 0), "{moves:?}");
+
+    let mut answered = 0;
+    while answered < FLOOD {
+        match teacher.recv().await {
+            ServerMsg::Ack { r#ref: Some(r), .. } => {
+                assert_eq!(r, 100 + answered, "answered in order");
+                answered += 1;
+            }
+            ServerMsg::Error { r#ref, code, .. } => panic!("request {ref:?} refused: {code:?}"),
+            _ => {}
+        }
+    }
 }

@@ -197,6 +197,7 @@ impl Connection {
     /// connection must stop first. Rare, so the wait is boxed: it does not
     /// size every session's future.
     pub async fn wait_for_room(&mut self, app: &App, room: &RoomHandle, cmd: RoomCmd) -> bool {
+        metrics::counter!("jigsync_room_queue_full_total").increment(1);
         let send = Box::pin(room.tx.send(cmd));
         matches!(self.alongside(app, Some(room), send).await, Some(Ok(())))
     }

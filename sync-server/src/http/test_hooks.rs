@@ -1,8 +1,9 @@
 //! Routes that exist only with `--test-hooks`, for tests that must cause a
-//! failure the network cannot (by design) cause: a room actor that panics,
-//! and a panic inside yrs on a board write.
+//! failure the network cannot (by design) cause: a room actor that panics
+//! or stalls, and a panic inside yrs on a board write.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,6 +19,7 @@ use crate::room::RoomCmd;
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/test-hooks/rooms/{room_id}/fail", post(fail_room))
+        .route("/test-hooks/rooms/{room_id}/stall/{ms}", post(stall_room))
         .route("/test-hooks/rooms/{room_id}/boards/{board_id}/fail-next-write", post(fail_next_board_write))
 }
 
@@ -25,6 +27,18 @@ pub fn routes() -> Router<Arc<App>> {
 async fn fail_room(State(app): State<Arc<App>>, Path(room_id): Path<String>) -> Result<StatusCode, ApiError> {
     let handle = app.rooms.get(&room_id).ok_or_else(|| ApiError::not_found("the room's task is not running"))?;
     handle.tx.send(RoomCmd::FailForTest).await.map_err(|_| ApiError::not_found("the room's task is not running"))?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Keeps the room's actor away from its queue for `ms` milliseconds, from
+/// when it reaches this command; 404 if it is not running.
+async fn stall_room(
+    State(app): State<Arc<App>>,
+    Path((room_id, ms)): Path<(String, u64)>,
+) -> Result<StatusCode, ApiError> {
+    let not_running = || ApiError::not_found("the room's task is not running");
+    let handle = app.rooms.get(&room_id).ok_or_else(not_running)?;
+    handle.tx.send(RoomCmd::StallForTest(Duration::from_millis(ms))).await.map_err(|_| not_running())?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -251,6 +251,7 @@ impl Actor {
                 let _ = reply.send(self.delete().await);
             }
             RoomCmd::FailForTest => panic!("room {} stopped on purpose by a test hook", self.core.room.id),
+            RoomCmd::StallForTest(pause) => tokio::time::sleep(pause).await,
             RoomCmd::FailNextBoardWriteForTest { board, reply } => {
                 let found = self.core.boards.get(board).inspect(|b| b.doc.fail_next_write()).is_some();
                 let _ = reply.send(found);

@@ -33,6 +33,7 @@ mod test_class;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use jigsync_schema::{BoardId, ClientMsg, Role};
 use tokio::sync::{mpsc, oneshot};
@@ -111,6 +112,9 @@ pub enum RoomCmd {
     /// Makes the actor panic, to test what its failure does (only with
     /// `--test-hooks`).
     FailForTest,
+    /// Keeps the actor from its queue for this long, as a slow commit
+    /// would, so that the queue fills (only with `--test-hooks`).
+    StallForTest(Duration),
     /// Makes the next write to a board panic inside its yrs guard (only
     /// with `--test-hooks`).
     FailNextBoardWriteForTest {
