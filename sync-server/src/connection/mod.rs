@@ -205,8 +205,11 @@ impl Connection {
     /// always taken them: reasons to stop, writes, timeouts, then (if
     /// `read`) the socket.
     fn poll_wait(&mut self, cx: &mut Context<'_>, app: &App, room: Option<&RoomHandle>, read: bool) -> Poll<Woke> {
+        // Once for the whole outbox, before any look at it: whatever
+        // arrives after the look wakes the task again.
+        self.sending.rx.register(cx);
         loop {
-            if self.sending.rx.close.poll_requested(cx) {
+            if self.sending.rx.close.requested() {
                 return self.stop_now();
             }
             let stop = self.stop.get_or_insert_with(|| stop_watch(app.shutdown.clone(), room.map(|r| r.tx.clone())));

@@ -8,12 +8,11 @@
 //! drag), which is what a server with thousands of them pays for.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
-use futures_util::task::AtomicWaker;
-
+use super::shared::Shared;
 use super::Frame;
 
 /// Why a frame was not queued.
@@ -25,43 +24,32 @@ pub enum Refused {
     Closed,
 }
 
-struct Queue {
+#[derive(Default)]
+pub(super) struct Queue {
     frames: VecDeque<Frame>,
     receiver_gone: bool,
 }
 
-struct Shared {
-    queue: Mutex<Queue>,
-    capacity: usize,
-    /// Live [`QueueSender`]s; at zero the receiver sees the end.
-    senders: AtomicUsize,
-    /// Wakes the receiver's task: a frame arrived or the last sender left.
-    /// A waker rather than a `Notify`, so the connection's one task can poll
-    /// the queue among its other sources without keeping a future for it.
-    ready: AtomicWaker,
-}
-
 impl Shared {
+    /// The frame queue's lock.
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// A bounded queue holding at most `capacity` frames (at least one).
+/// A bounded queue holding at most `capacity` frames (at least one), in an
+/// outbox's shared state.
 pub fn queue(capacity: usize) -> (QueueSender, QueueReceiver) {
-    let shared = Arc::new(Shared {
-        queue: Mutex::new(Queue { frames: VecDeque::new(), receiver_gone: false }),
-        capacity: capacity.max(1),
-        senders: AtomicUsize::new(1),
-        ready: AtomicWaker::new(),
-    });
+    let shared = Shared::new(capacity);
     (QueueSender(shared.clone()), QueueReceiver(shared))
 }
 
 pub struct QueueSender(Arc<Shared>);
 
 impl QueueSender {
-    /// Queues a frame without waiting.
+    /// Queues a frame without waiting. Wakes the receiver's task only if
+    /// the queue was empty: with frames waiting, the receiver is either
+    /// taking them or waiting for its socket, which wakes it.
     pub fn try_send(&self, frame: Frame) -> Result<(), Refused> {
         let mut queue = self.0.lock();
         if queue.receiver_gone {
@@ -70,10 +58,18 @@ impl QueueSender {
         if queue.frames.len() >= self.0.capacity {
             return Err(Refused::Full);
         }
+        let was_empty = queue.frames.is_empty();
         queue.frames.push_back(frame);
         drop(queue);
-        self.0.ready.wake();
+        if was_empty {
+            self.0.wake();
+        }
         Ok(())
+    }
+
+    /// The outbox's shared state this queue is part of.
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.0
     }
 }
 
@@ -87,7 +83,7 @@ impl Clone for QueueSender {
 impl Drop for QueueSender {
     fn drop(&mut self) {
         if self.0.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.ready.wake();
+            self.0.wake();
         }
     }
 }
@@ -106,7 +102,14 @@ impl QueueReceiver {
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
         // Registered before the look, so a frame sent just after it still
         // wakes the task.
-        self.0.ready.register(cx.waker());
+        self.0.register(cx.waker());
+        self.poll_recv_registered()
+    }
+
+    /// [`QueueReceiver::poll_recv`] for a task that registered its waker
+    /// with the outbox already in this poll
+    /// ([`super::OutboxReceiver::register`]).
+    pub fn poll_recv_registered(&mut self) -> Poll<Option<Frame>> {
         if let Some(frame) = self.try_recv() {
             return Poll::Ready(Some(frame));
         }
@@ -137,6 +140,11 @@ impl QueueReceiver {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The outbox's shared state this queue is part of.
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.0
     }
 }
 

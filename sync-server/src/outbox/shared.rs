@@ -1,0 +1,245 @@
+//! What one connection's outbox shares between its senders and its
+//! connection, in one allocation: the frame queue ([`super::queue`]), the
+//! close request and the motion buffer, with one waker for the connection's
+//! task that all three wake. The task registers it once per look at the
+//! outbox rather than once per source: at 30 rooms the three registrations
+//! were the largest single item of the move path's profile, and three
+//! allocations per connection were idle memory (benches/README.md).
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+
+use futures_util::task::AtomicWaker;
+use jigsync_schema::{CloseCode, Move};
+
+use super::motion::{MotionBuffer, Rate};
+use super::queue::Queue;
+use super::CloseReason;
+
+pub(super) struct Shared {
+    /// The frame queue's frames, behind the queue's own lock: the motion
+    /// lane and the close request never wait on it.
+    pub(super) queue: Mutex<Queue>,
+    pub(super) capacity: usize,
+    /// Live [`super::queue::QueueSender`]s; at zero the receiver sees the
+    /// end. Counted apart from the references to this allocation, so a
+    /// room's motion senders do not keep the queue open.
+    pub(super) senders: AtomicUsize,
+    close: Mutex<Option<CloseReason>>,
+    /// Set once `close` is: checked on every wake-up without the lock.
+    close_requested: AtomicBool,
+    motion: Mutex<MotionBuffer>,
+    /// Positions arrived in an empty buffer since the connection last looked.
+    motion_ready: AtomicBool,
+    /// The connection's task.
+    task: AtomicWaker,
+}
+
+impl Shared {
+    /// Holding at most `capacity` frames (at least one), with one sender.
+    pub(super) fn new(capacity: usize) -> Arc<Shared> {
+        Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            capacity: capacity.max(1),
+            senders: AtomicUsize::new(1),
+            close: Mutex::new(None),
+            close_requested: AtomicBool::new(false),
+            motion: Mutex::new(MotionBuffer::default()),
+            motion_ready: AtomicBool::new(false),
+            task: AtomicWaker::new(),
+        })
+    }
+
+    /// Wakes the task on the next change of any of the three. To be called
+    /// before looking at them, so a change just after the look still wakes it.
+    pub(super) fn register(&self, waker: &Waker) {
+        self.task.register(waker);
+    }
+
+    pub(super) fn wake(&self) {
+        self.task.wake();
+    }
+
+    /// Records a close request; the first reason given wins, and only it
+    /// wakes the task.
+    pub(super) fn request_close(&self, code: CloseCode, reason: &str) {
+        let mut slot = self.close.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(CloseReason { code, reason: reason.to_owned() });
+            self.close_requested.store(true, Ordering::Release);
+            drop(slot);
+            self.wake();
+        }
+    }
+
+    pub(super) fn close_requested(&self) -> bool {
+        self.close_requested.load(Ordering::Acquire)
+    }
+
+    pub(super) fn close_reason(&self) -> Option<CloseReason> {
+        if !self.close_requested() {
+            return None;
+        }
+        self.close.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Keeps `mv` as its piece's latest position; wakes the task only when
+    /// the buffer had nothing of this rate pending (a drag's later moves
+    /// wait for the flush it schedules).
+    pub(super) fn push_motion(&self, mv: Move, rate: Rate) {
+        let first = self.motion().push(mv, rate);
+        if first {
+            self.motion_ready.store(true, Ordering::Release);
+            self.wake();
+        }
+    }
+
+    /// True if positions arrived in an empty buffer since the last call.
+    pub(super) fn take_motion_ready(&self) -> bool {
+        self.motion_ready.swap(false, Ordering::AcqRel)
+    }
+
+    pub(super) fn motion(&self) -> MutexGuard<'_, MotionBuffer> {
+        self.motion.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use bytes::Bytes;
+    use jigsync_schema::{CloseCode, Move, PieceId};
+
+    use crate::outbox::motion::Rate;
+    use crate::outbox::{outbox, Frame, OutboxReceiver};
+
+    /// A task that only counts how often it was woken.
+    #[derive(Default)]
+    struct Task(AtomicUsize);
+
+    impl Wake for Task {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Task {
+        fn new() -> (Arc<Task>, Waker) {
+            let task = Arc::new(Task::default());
+            (task.clone(), Waker::from(task))
+        }
+
+        fn woken(&self) -> usize {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    /// What the connection does at the start of each poll.
+    fn register(rx: &OutboxReceiver, waker: &Waker) {
+        rx.register(&mut Context::from_waker(waker));
+    }
+
+    fn frame() -> Frame {
+        Frame { bytes: Bytes::from_static(b"x"), tag: "t" }
+    }
+
+    fn mv(piece: PieceId) -> Move {
+        Move { board: 1, piece, x: 0.0, y: 0.0, seq: 1, t: 0 }
+    }
+
+    #[test]
+    fn a_frame_wakes_the_task_only_into_an_empty_queue() {
+        let (outbox, mut rx) = outbox(8);
+        let (task, waker) = Task::new();
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.frames.poll_recv(&mut cx).is_pending());
+        assert!(outbox.send(frame()));
+        assert_eq!(task.woken(), 1);
+        assert!(outbox.send(frame()));
+        // Took one, one still waits (as when its socket is busy): the next
+        // frame need not wake it.
+        assert!(rx.frames.poll_recv(&mut cx).is_ready());
+        assert!(outbox.send(frame()));
+        assert_eq!(task.woken(), 1, "a frame into a non-empty queue does not wake the task");
+        while rx.frames.try_recv().is_some() {}
+        assert!(rx.frames.poll_recv(&mut cx).is_pending());
+        assert!(outbox.send(frame()));
+        assert_eq!(task.woken(), 2, "an emptied queue wakes it again");
+    }
+
+    #[test]
+    fn motion_wakes_the_task_only_into_an_empty_buffer() {
+        let (outbox, rx) = outbox(8);
+        let sender = outbox.motion_sender();
+        let (task, waker) = Task::new();
+        register(&rx, &waker);
+        assert!(!rx.motion.ready());
+        sender.push(mv(1), Rate::Full);
+        assert_eq!(task.woken(), 1);
+        register(&rx, &waker);
+        assert!(rx.motion.ready());
+        sender.push(mv(2), Rate::Full);
+        outbox.push_motion(mv(1), Rate::Full);
+        assert_eq!(task.woken(), 1, "positions into a non-empty buffer do not wake the task");
+        assert!(!rx.motion.ready());
+        assert_eq!(rx.motion.take(true).0.len(), 2);
+        register(&rx, &waker);
+        sender.push(mv(3), Rate::Thumbnail);
+        assert_eq!(task.woken(), 2, "an emptied buffer wakes it again");
+        assert!(rx.motion.ready());
+    }
+
+    #[test]
+    fn only_the_first_close_request_wakes_the_task() {
+        let (outbox, rx) = outbox(8);
+        let (task, waker) = Task::new();
+        register(&rx, &waker);
+        assert!(!rx.close.requested());
+        outbox.close(CloseCode::Forbidden, "removed");
+        assert_eq!(task.woken(), 1);
+        register(&rx, &waker);
+        assert!(rx.close.requested());
+        outbox.close(CloseCode::GoingAway, "shutdown");
+        rx.close.request(CloseCode::SlowConsumer, "stalled");
+        assert_eq!(task.woken(), 1);
+        assert_eq!(rx.close.reason().map(|r| r.code), Some(CloseCode::Forbidden));
+    }
+
+    #[test]
+    fn one_registration_covers_the_queue_the_motion_buffer_and_the_close_request() {
+        let (outbox, mut rx) = outbox(8);
+        let (task, waker) = Task::new();
+        let mut cx = Context::from_waker(&waker);
+        // The task looks at the frame queue alone...
+        assert!(rx.frames.poll_recv(&mut cx).is_pending());
+        // ...and is woken by a position, then (looking at the queue alone
+        // again) by a close request.
+        outbox.push_motion(mv(1), Rate::Full);
+        assert_eq!(task.woken(), 1, "woken by the motion buffer");
+        assert!(rx.frames.poll_recv(&mut cx).is_pending());
+        outbox.close(CloseCode::Forbidden, "removed");
+        assert_eq!(task.woken(), 2, "woken by the close request");
+    }
+
+    #[test]
+    fn the_queue_ends_with_the_last_outbox_while_a_motion_sender_lives() {
+        let (outbox, mut rx) = outbox(8);
+        let motion = outbox.motion_sender();
+        let other = outbox.clone();
+        let (task, waker) = Task::new();
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.frames.poll_recv(&mut cx).is_pending());
+        drop(outbox);
+        assert_eq!(task.woken(), 0, "one outbox is left");
+        assert!(rx.frames.poll_recv(&mut cx).is_pending());
+        drop(other);
+        assert_eq!(task.woken(), 1, "the last outbox's drop wakes the task");
+        assert!(matches!(rx.frames.poll_recv(&mut cx), Poll::Ready(None)), "a motion sender does not keep it open");
+        motion.push(mv(1), Rate::Full);
+        assert!(rx.motion.ready(), "the motion lane still works");
+    }
+}
