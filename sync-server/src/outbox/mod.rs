@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::Context;
+use std::task::{Context, Waker};
 
 use bytes::Bytes;
 use jigsync_schema::{encode, BoardId, CloseCode, Move, PieceId, ServerMsg};
@@ -87,6 +87,19 @@ impl OutboxReceiver {
     /// [`MotionWatch::ready`]).
     pub fn register(&self, cx: &mut Context<'_>) {
         self.frames.shared().register(cx.waker());
+    }
+
+    /// The waker to poll the connection's other watches with: it wakes the
+    /// task, and [`OutboxReceiver::watches_woken`] then says so, so the
+    /// connection polls them only when they may have changed.
+    pub fn watches_waker(&self) -> Waker {
+        Waker::from(self.frames.shared().clone())
+    }
+
+    /// True if the watches' waker was woken since the last call, and at the
+    /// first call.
+    pub fn watches_woken(&self) -> bool {
+        self.frames.shared().take_watches_woken()
     }
 }
 

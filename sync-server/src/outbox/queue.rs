@@ -62,7 +62,7 @@ impl QueueSender {
         queue.frames.push_back(frame);
         drop(queue);
         if was_empty {
-            self.0.wake();
+            self.0.wake_task();
         }
         Ok(())
     }
@@ -83,7 +83,7 @@ impl Clone for QueueSender {
 impl Drop for QueueSender {
     fn drop(&mut self) {
         if self.0.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.wake();
+            self.0.wake_task();
         }
     }
 }

@@ -5,10 +5,14 @@
 //! outbox rather than once per source: at 30 rooms the three registrations
 //! were the largest single item of the move path's profile, and three
 //! allocations per connection were idle memory (benches/README.md).
+//!
+//! It is also the waker the connection polls its other watches with (its
+//! stop reasons): waking it wakes the task and notes that the watches must
+//! be looked at, so a wake-up for a frame or a position does not poll them.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Waker;
+use std::task::{Wake, Waker};
 
 use futures_util::task::AtomicWaker;
 use jigsync_schema::{CloseCode, Move};
@@ -34,6 +38,9 @@ pub(super) struct Shared {
     motion_ready: AtomicBool,
     /// The connection's task.
     task: AtomicWaker,
+    /// Woken as its other watches' waker since the connection last looked
+    /// (set at first, so it polls them once to register).
+    watches_woken: AtomicBool,
 }
 
 impl Shared {
@@ -48,6 +55,7 @@ impl Shared {
             motion: Mutex::new(MotionBuffer::default()),
             motion_ready: AtomicBool::new(false),
             task: AtomicWaker::new(),
+            watches_woken: AtomicBool::new(true),
         })
     }
 
@@ -57,8 +65,13 @@ impl Shared {
         self.task.register(waker);
     }
 
-    pub(super) fn wake(&self) {
+    pub(super) fn wake_task(&self) {
         self.task.wake();
+    }
+
+    /// True if the watches' waker was woken since the last call.
+    pub(super) fn take_watches_woken(&self) -> bool {
+        self.watches_woken.swap(false, Ordering::AcqRel)
     }
 
     /// Records a close request; the first reason given wins, and only it
@@ -69,7 +82,7 @@ impl Shared {
             *slot = Some(CloseReason { code, reason: reason.to_owned() });
             self.close_requested.store(true, Ordering::Release);
             drop(slot);
-            self.wake();
+            self.wake_task();
         }
     }
 
@@ -91,7 +104,7 @@ impl Shared {
         let first = self.motion().push(mv, rate);
         if first {
             self.motion_ready.store(true, Ordering::Release);
-            self.wake();
+            self.wake_task();
         }
     }
 
@@ -102,6 +115,18 @@ impl Shared {
 
     pub(super) fn motion(&self) -> MutexGuard<'_, MotionBuffer> {
         self.motion.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The waker of the connection's other watches.
+impl Wake for Shared {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.watches_woken.store(true, Ordering::Release);
+        self.task.wake();
     }
 }
 
@@ -223,6 +248,28 @@ mod tests {
         assert!(rx.frames.poll_recv(&mut cx).is_pending());
         outbox.close(CloseCode::Forbidden, "removed");
         assert_eq!(task.woken(), 2, "woken by the close request");
+    }
+
+    #[test]
+    fn the_watches_waker_wakes_the_task_and_is_noted_once() {
+        let (outbox, rx) = outbox(8);
+        let (task, waker) = Task::new();
+        register(&rx, &waker);
+        assert!(rx.watches_woken(), "looked at once at first");
+        assert!(!rx.watches_woken());
+        let watches = rx.watches_waker();
+        watches.wake_by_ref();
+        assert_eq!(task.woken(), 1);
+        assert!(rx.watches_woken());
+        assert!(!rx.watches_woken(), "noted once");
+        register(&rx, &waker);
+        outbox.push_motion(mv(1), Rate::Full);
+        assert_eq!(task.woken(), 2);
+        assert!(!rx.watches_woken(), "the outbox's own wakes do not count");
+        register(&rx, &waker);
+        watches.wake();
+        assert_eq!(task.woken(), 3);
+        assert!(rx.watches_woken());
     }
 
     #[test]
