@@ -60,6 +60,9 @@ impl QueueSender {
         }
         let was_empty = queue.frames.is_empty();
         queue.frames.push_back(frame);
+        if was_empty {
+            self.0.frames_waiting.store(true, Ordering::Release);
+        }
         drop(queue);
         if was_empty {
             self.0.wake_task();
@@ -123,12 +126,20 @@ impl QueueReceiver {
 
     /// The next frame if one is queued.
     pub fn try_recv(&mut self) -> Option<Frame> {
+        // A frame queued after this look wakes the task (it found the
+        // queue empty), so the look needs no lock.
+        if !self.0.frames_waiting.load(Ordering::Acquire) {
+            return None;
+        }
         let mut queue = self.0.lock();
         let frame = queue.frames.pop_front();
-        if queue.frames.is_empty() && queue.frames.capacity() > 0 {
-            // Drained: give the memory back rather than keep a burst's
-            // worth for a connection that may now stay quiet for hours.
-            queue.frames = VecDeque::new();
+        if queue.frames.is_empty() {
+            self.0.frames_waiting.store(false, Ordering::Release);
+            if queue.frames.capacity() > 0 {
+                // Drained: give the memory back rather than keep a burst's
+                // worth for a connection that may now stay quiet for hours.
+                queue.frames = VecDeque::new();
+            }
         }
         frame
     }
@@ -154,6 +165,7 @@ impl Drop for QueueReceiver {
         queue.receiver_gone = true;
         // Frames nobody will send are freed now, not with the last sender.
         queue.frames = VecDeque::new();
+        self.0.frames_waiting.store(false, Ordering::Release);
     }
 }
 
