@@ -5,7 +5,9 @@
 //! only while frames wait in it, and gives it back once the connection has
 //! drained it, so an idle connection's queue costs no heap at all. Most
 //! connections are idle most of the time (a class of thirty watching one
-//! drag), which is what a server with thousands of them pays for.
+//! drag), which is what a server with thousands of them pays for. Its state
+//! is part of the outbox's one allocation (`shared.rs`), whose waker it
+//! wakes.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
