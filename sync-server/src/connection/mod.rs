@@ -206,19 +206,29 @@ impl Connection {
     /// always taken them: reasons to stop, writes, timeouts, then (if
     /// `read`) the socket.
     fn poll_wait(&mut self, cx: &mut Context<'_>, app: &App, room: Option<&RoomHandle>, read: bool) -> Poll<Woke> {
+        // Once for the whole outbox, before any look at it: whatever
+        // arrives after the look wakes the task again.
+        self.sending.rx.register(cx);
         loop {
-            if self.sending.rx.close.poll_requested(cx) {
+            if self.sending.rx.close.requested() {
                 return self.stop_now();
             }
-            let stop = self.stop.get_or_insert_with(|| stop_watch(app.shutdown.clone(), room.map(|r| r.tx.clone())));
-            if let Poll::Ready(why) = stop.as_mut().poll(cx) {
-                match why {
-                    Stop::ShuttingDown => self.outbox.close(CloseCode::GoingAway, "server shutting down"),
-                    Stop::RoomStopped => self
-                        .outbox
-                        .close(CloseCode::InternalError, "the room stopped unexpectedly; reconnect to resume"),
+            // Polled only when it woke the task (and once at first): each
+            // poll takes three locks every connection of the server or the
+            // room shares, and most wake-ups are for frames and positions.
+            if self.sending.rx.watches_woken() {
+                let stop =
+                    self.stop.get_or_insert_with(|| stop_watch(app.shutdown.clone(), room.map(|r| r.tx.clone())));
+                let waker = self.sending.rx.watches_waker();
+                if let Poll::Ready(why) = stop.as_mut().poll(&mut Context::from_waker(&waker)) {
+                    match why {
+                        Stop::ShuttingDown => self.outbox.close(CloseCode::GoingAway, "server shutting down"),
+                        Stop::RoomStopped => self
+                            .outbox
+                            .close(CloseCode::InternalError, "the room stopped unexpectedly; reconnect to resume"),
+                    }
+                    return self.stop_now();
                 }
-                return self.stop_now();
             }
             if self.sending.drive(&mut self.socket, cx).is_err() {
                 return self.abandon();

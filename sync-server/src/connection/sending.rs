@@ -114,9 +114,11 @@ impl Sending {
     /// Moves the writes on as far as the socket allows without waiting, in
     /// the order the connection has always chosen: the batch in flight,
     /// then queued frames, then drag positions when due, then the ping.
+    /// The caller registered the task with the outbox in this poll
+    /// ([`OutboxReceiver::register`]).
     pub fn drive(&mut self, socket: &mut WebSocket, cx: &mut Context<'_>) -> Result<(), WriteFailed> {
         let mut now = None;
-        if self.rx.motion.poll_ready(cx).is_ready() {
+        if self.rx.motion.ready() {
             let now = *now.get_or_insert_with(Instant::now);
             let due = (self.last_full + FULL_TICK).max(now);
             self.motion_due = Some(self.motion_due.map_or(due, |d| d.min(due)));
@@ -129,7 +131,7 @@ impl Sending {
                 }
                 continue;
             }
-            if let Poll::Ready(frame) = self.rx.frames.poll_recv(cx) {
+            if let Poll::Ready(frame) = self.rx.frames.poll_recv_registered() {
                 match frame {
                     Some(frame) => self.start(Message::Binary(frame.bytes), true, &mut now),
                     // Every sender is gone (the connection holds one, so

@@ -6,22 +6,25 @@
 //! bytes. A receiver too slow to keep its queue below the bound is closed with
 //! [`CloseCode::SlowConsumer`] instead of growing server memory; it resumes
 //! from storage when it reconnects. Drag positions take the other path: a
-//! [`MotionBuffer`] that keeps only the latest position per piece, drained by
-//! the connection once per tick.
+//! [`motion::MotionBuffer`] that keeps only the latest position per piece,
+//! drained by the connection once per tick. Both lanes and the close request
+//! live in one allocation per connection, with one waker for its task
+//! (`shared.rs`).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Waker};
 
 use bytes::Bytes;
-use futures_util::task::AtomicWaker;
 use jigsync_schema::{encode, BoardId, CloseCode, Move, PieceId, ServerMsg};
 
 pub mod motion;
 pub mod queue;
+mod shared;
 
-use motion::{MotionBuffer, Rate};
+use motion::Rate;
 use queue::{QueueReceiver, QueueSender, Refused};
+use shared::Shared;
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -50,41 +53,13 @@ pub struct CloseReason {
     pub reason: String,
 }
 
-#[derive(Default)]
-struct CloseSignal {
-    reason: Mutex<Option<CloseReason>>,
-    /// Set once `reason` is: the connection checks it on every wake-up
-    /// without taking the lock.
-    requested: AtomicBool,
-    /// The connection's task, woken by the request.
-    task: AtomicWaker,
-}
-
-#[derive(Default)]
-struct MotionShared {
-    buffer: Mutex<MotionBuffer>,
-    /// Positions arrived in an empty buffer since the connection last looked.
-    ready: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl MotionShared {
-    fn push(&self, mv: Move, rate: Rate) {
-        let wake = self.buffer.lock().unwrap_or_else(|p| p.into_inner()).push(mv, rate);
-        if wake {
-            self.ready.store(true, Ordering::Release);
-            self.task.wake();
-        }
-    }
-}
-
 /// Puts drag positions into one connection's motion buffer.
 #[derive(Clone)]
-pub struct MotionSender(Arc<MotionShared>);
+pub struct MotionSender(Arc<Shared>);
 
 impl MotionSender {
     pub fn push(&self, mv: Move, rate: Rate) {
-        self.0.push(mv, rate);
+        self.0.push_motion(mv, rate);
     }
 }
 
@@ -92,36 +67,56 @@ impl MotionSender {
 #[derive(Clone)]
 pub struct Outbox {
     id: ConnId,
+    /// Also the handle on the rest of the outbox's shared state.
     frames: QueueSender,
-    close: Arc<CloseSignal>,
-    motion: Arc<MotionShared>,
 }
 
-/// The connection's end of an [`Outbox`].
+/// The connection's end of an [`Outbox`]: three views of one shared
+/// state, whose one waker [`OutboxReceiver::register`] sets.
 pub struct OutboxReceiver {
     pub frames: QueueReceiver,
     pub close: CloseWatch,
     pub motion: MotionWatch,
 }
 
+impl OutboxReceiver {
+    /// Wakes the task on the next frame into an empty queue, the last
+    /// [`Outbox`] dropped, a close request, or positions into an empty
+    /// motion buffer. Called once per poll, before looking at any of them
+    /// ([`QueueReceiver::poll_recv_registered`], [`CloseWatch::requested`],
+    /// [`MotionWatch::ready`]).
+    pub fn register(&self, cx: &mut Context<'_>) {
+        self.frames.shared().register(cx.waker());
+    }
+
+    /// The waker to poll the connection's other watches with: it wakes the
+    /// task, and [`OutboxReceiver::watches_woken`] then says so, so the
+    /// connection polls them only when they may have changed.
+    pub fn watches_waker(&self) -> Waker {
+        Waker::from(self.frames.shared().clone())
+    }
+
+    /// True if the watches' waker was woken since the last call, and at the
+    /// first call.
+    pub fn watches_woken(&self) -> bool {
+        self.frames.shared().take_watches_woken()
+    }
+}
+
 /// The connection's view of the motion buffer.
-pub struct MotionWatch(Arc<MotionShared>);
+pub struct MotionWatch(Arc<Shared>);
 
 impl MotionWatch {
-    /// Ready when positions arrived in an empty buffer since the last look;
-    /// the connection's task is woken when they do.
-    pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.0.task.register(cx.waker());
-        match self.0.ready.swap(false, Ordering::AcqRel) {
-            true => Poll::Ready(()),
-            false => Poll::Pending,
-        }
+    /// True when positions arrived in an empty buffer since the last look;
+    /// the task is woken when they do (see [`OutboxReceiver::register`]).
+    pub fn ready(&self) -> bool {
+        self.0.take_motion_ready()
     }
 
     /// Takes the full-rate positions, and the thumbnail ones too if
     /// `thumbnails`; also says whether thumbnails remain pending.
     pub fn take(&self, thumbnails: bool) -> (Vec<Move>, bool) {
-        let mut buffer = self.0.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buffer = self.0.motion();
         let mut moves = buffer.take_full();
         if thumbnails {
             moves.extend(buffer.take_thumbnails());
@@ -130,16 +125,15 @@ impl MotionWatch {
     }
 }
 
-/// Resolves when someone asks the connection to close.
-pub struct CloseWatch(Arc<CloseSignal>);
+/// The connection's view of the close request.
+pub struct CloseWatch(Arc<Shared>);
 
 pub fn outbox(capacity: usize) -> (Outbox, OutboxReceiver) {
     let (tx, rx) = queue::queue(capacity);
-    let close = Arc::new(CloseSignal::default());
-    let motion = Arc::new(MotionShared::default());
+    let shared = rx.shared().clone();
     let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
-    let outbox = Outbox { id, frames: tx, close: close.clone(), motion: motion.clone() };
-    (outbox, OutboxReceiver { frames: rx, close: CloseWatch(close), motion: MotionWatch(motion) })
+    let receiver = OutboxReceiver { frames: rx, close: CloseWatch(shared.clone()), motion: MotionWatch(shared) };
+    (Outbox { id, frames: tx }, receiver)
 }
 
 impl Outbox {
@@ -167,7 +161,7 @@ impl Outbox {
 
     /// Drops pending positions of these pieces (their drag ended).
     pub fn forget_motion(&self, board: BoardId, pieces: &[PieceId]) {
-        let mut buffer = self.motion.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buffer = self.frames.shared().motion();
         if !buffer.is_empty() {
             buffer.forget(board, pieces);
         }
@@ -175,53 +169,39 @@ impl Outbox {
 
     /// Records a drag position for the next motion batch (latest wins).
     pub fn push_motion(&self, mv: Move, rate: Rate) {
-        self.motion.push(mv, rate);
+        self.frames.shared().push_motion(mv, rate);
     }
 
     /// The motion lane of this connection alone, for a room's list of a
-    /// board's readers: it does not keep the connection's queue open.
+    /// board's readers: it does not keep the connection's queue open (it
+    /// holds the shared state, not one of the queue's counted senders).
     pub fn motion_sender(&self) -> MotionSender {
-        MotionSender(self.motion.clone())
+        MotionSender(self.frames.shared().clone())
     }
 
     /// Asks the connection to close the socket with this code. The first reason
     /// given wins.
     pub fn close(&self, code: CloseCode, reason: &str) {
-        self.close.request(code, reason);
-    }
-}
-
-impl CloseSignal {
-    fn request(&self, code: CloseCode, reason: &str) {
-        let mut slot = self.reason.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(CloseReason { code, reason: reason.to_owned() });
-            self.requested.store(true, Ordering::Release);
-            self.task.wake();
-        }
+        self.frames.shared().request_close(code, reason);
     }
 }
 
 impl CloseWatch {
     /// The reason given, once a close was requested.
     pub fn reason(&self) -> Option<CloseReason> {
-        if !self.0.requested.load(Ordering::Acquire) {
-            return None;
-        }
-        self.0.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.0.close_reason()
     }
 
-    /// True once a close was requested; the connection's task is woken
-    /// when one is.
-    pub fn poll_requested(&self, cx: &mut Context<'_>) -> bool {
-        self.0.task.register(cx.waker());
-        self.0.requested.load(Ordering::Acquire)
+    /// True once a close was requested; the task is woken when one is (see
+    /// [`OutboxReceiver::register`]).
+    pub fn requested(&self) -> bool {
+        self.0.close_requested()
     }
 
     /// The connection's own close request (its socket stalled); the
     /// session sees it like any other.
     pub fn request(&self, code: CloseCode, reason: &str) {
-        self.0.request(code, reason);
+        self.0.request_close(code, reason);
     }
 }
 

@@ -5,15 +5,16 @@
 //! only while frames wait in it, and gives it back once the connection has
 //! drained it, so an idle connection's queue costs no heap at all. Most
 //! connections are idle most of the time (a class of thirty watching one
-//! drag), which is what a server with thousands of them pays for.
+//! drag), which is what a server with thousands of them pays for. Its state
+//! is part of the outbox's one allocation (`shared.rs`), whose waker it
+//! wakes.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 
-use futures_util::task::AtomicWaker;
-
+use super::shared::Shared;
 use super::Frame;
 
 /// Why a frame was not queued.
@@ -25,43 +26,32 @@ pub enum Refused {
     Closed,
 }
 
-struct Queue {
+#[derive(Default)]
+pub(super) struct Queue {
     frames: VecDeque<Frame>,
     receiver_gone: bool,
 }
 
-struct Shared {
-    queue: Mutex<Queue>,
-    capacity: usize,
-    /// Live [`QueueSender`]s; at zero the receiver sees the end.
-    senders: AtomicUsize,
-    /// Wakes the receiver's task: a frame arrived or the last sender left.
-    /// A waker rather than a `Notify`, so the connection's one task can poll
-    /// the queue among its other sources without keeping a future for it.
-    ready: AtomicWaker,
-}
-
 impl Shared {
+    /// The frame queue's lock.
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// A bounded queue holding at most `capacity` frames (at least one).
+/// A bounded queue holding at most `capacity` frames (at least one), in an
+/// outbox's shared state.
 pub fn queue(capacity: usize) -> (QueueSender, QueueReceiver) {
-    let shared = Arc::new(Shared {
-        queue: Mutex::new(Queue { frames: VecDeque::new(), receiver_gone: false }),
-        capacity: capacity.max(1),
-        senders: AtomicUsize::new(1),
-        ready: AtomicWaker::new(),
-    });
+    let shared = Shared::new(capacity);
     (QueueSender(shared.clone()), QueueReceiver(shared))
 }
 
 pub struct QueueSender(Arc<Shared>);
 
 impl QueueSender {
-    /// Queues a frame without waiting.
+    /// Queues a frame without waiting. Wakes the receiver's task only if
+    /// the queue was empty: with frames waiting, the receiver is either
+    /// taking them or waiting for its socket, which wakes it.
     pub fn try_send(&self, frame: Frame) -> Result<(), Refused> {
         let mut queue = self.0.lock();
         if queue.receiver_gone {
@@ -70,10 +60,21 @@ impl QueueSender {
         if queue.frames.len() >= self.0.capacity {
             return Err(Refused::Full);
         }
+        let was_empty = queue.frames.is_empty();
         queue.frames.push_back(frame);
+        if was_empty {
+            self.0.frames_waiting.store(true, Ordering::Release);
+        }
         drop(queue);
-        self.0.ready.wake();
+        if was_empty {
+            self.0.wake_task();
+        }
         Ok(())
+    }
+
+    /// The outbox's shared state this queue is part of.
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.0
     }
 }
 
@@ -87,7 +88,7 @@ impl Clone for QueueSender {
 impl Drop for QueueSender {
     fn drop(&mut self) {
         if self.0.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.ready.wake();
+            self.0.wake_task();
         }
     }
 }
@@ -106,7 +107,14 @@ impl QueueReceiver {
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
         // Registered before the look, so a frame sent just after it still
         // wakes the task.
-        self.0.ready.register(cx.waker());
+        self.0.register(cx.waker());
+        self.poll_recv_registered()
+    }
+
+    /// [`QueueReceiver::poll_recv`] for a task that registered its waker
+    /// with the outbox already in this poll
+    /// ([`super::OutboxReceiver::register`]).
+    pub fn poll_recv_registered(&mut self) -> Poll<Option<Frame>> {
         if let Some(frame) = self.try_recv() {
             return Poll::Ready(Some(frame));
         }
@@ -120,12 +128,20 @@ impl QueueReceiver {
 
     /// The next frame if one is queued.
     pub fn try_recv(&mut self) -> Option<Frame> {
+        // A frame queued after this look wakes the task (it found the
+        // queue empty), so the look needs no lock.
+        if !self.0.frames_waiting.load(Ordering::Acquire) {
+            return None;
+        }
         let mut queue = self.0.lock();
         let frame = queue.frames.pop_front();
-        if queue.frames.is_empty() && queue.frames.capacity() > 0 {
-            // Drained: give the memory back rather than keep a burst's
-            // worth for a connection that may now stay quiet for hours.
-            queue.frames = VecDeque::new();
+        if queue.frames.is_empty() {
+            self.0.frames_waiting.store(false, Ordering::Release);
+            if queue.frames.capacity() > 0 {
+                // Drained: give the memory back rather than keep a burst's
+                // worth for a connection that may now stay quiet for hours.
+                queue.frames = VecDeque::new();
+            }
         }
         frame
     }
@@ -138,6 +154,11 @@ impl QueueReceiver {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The outbox's shared state this queue is part of.
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.0
+    }
 }
 
 impl Drop for QueueReceiver {
@@ -146,6 +167,7 @@ impl Drop for QueueReceiver {
         queue.receiver_gone = true;
         // Frames nobody will send are freed now, not with the last sender.
         queue.frames = VecDeque::new();
+        self.0.frames_waiting.store(false, Ordering::Release);
     }
 }
 
