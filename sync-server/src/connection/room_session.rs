@@ -9,11 +9,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::Message;
 use bytes::Bytes;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
+use tungstenite::Message;
 
 use super::Connection;
 use crate::app::App;
@@ -63,7 +63,7 @@ pub fn run(
                     let flow = match message {
                         Message::Binary(bytes) => reader.frame(bytes),
                         Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
-                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
+                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => Flow::Continue,
                     };
                     match flow {
                         Flow::Continue => {}

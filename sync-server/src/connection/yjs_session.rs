@@ -8,10 +8,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::ws::Message;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{BoardId, CloseCode};
 use tokio::sync::mpsc::error::TrySendError;
+use tungstenite::Message;
 
 use super::Connection;
 use crate::app::App;
