@@ -355,6 +355,17 @@ mod tests {
     /// bytes more.
     const READER_BYTES_BEFORE: usize = 1736;
 
+    /// The room session's future (debug build) while it still held what it
+    /// joined with (the token, the room's name, the claims) and its
+    /// disconnect command ready made.
+    const ROOM_SESSION_BYTES_BEFORE: usize = 1960;
+
+    #[test]
+    fn an_idle_room_session_keeps_nothing_of_its_join() {
+        let room = future_size(room_session::run);
+        assert!(room + 200 <= ROOM_SESSION_BYTES_BEFORE, "the room session's future is {room} bytes");
+    }
+
     #[test]
     fn one_session_future_holds_the_socket_and_the_writes_in_the_readers_old_size() {
         let room = future_size(room_session::run);

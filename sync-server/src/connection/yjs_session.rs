@@ -45,7 +45,7 @@ pub fn run(
         // large as its largest await, held by every idle connection.
         match Box::pin(app.rooms.call_with_handle(&room, connect)).await {
             Some((Ok(()), handle)) => {
-                let _disconnect = handle.on_drop(RoomCmd::DisconnectYjs { conn: outbox.id() });
+                let _disconnect = handle.on_drop(outbox.id(), |conn| RoomCmd::DisconnectYjs { conn });
                 let limits = app.limits.connection();
                 'read: while let Some(message) = conn.next(&app, Some(&handle)).await {
                     let Message::Binary(bytes) = message else {

@@ -28,14 +28,14 @@ use crate::error::ApiError;
 /// 100 KiB; our frames are small and the connection flushes each batch itself,
 /// so a few KiB is plenty (larger frames grow the buffers on demand). The
 /// read buffer is allocated for every connection at once, idle or not:
-/// 1 KiB holds any request but a large Yjs update, which is read in 1 KiB
-/// steps instead. The write buffer keeps, for the connection's life, the
+/// 512 bytes hold a drag position, a chat or a drop, each read whole; a
+/// larger message (a big Yjs update) is read in 512-byte steps. The write buffer keeps, for the connection's life, the
 /// capacity of the most it ever held before writing out: 1 KiB, with larger
 /// messages sent in pieces of that size (`connection/socket.rs`), bounds what
 /// a welcome or a burst (a class joining at once, each join a presence frame)
 /// leaves behind, at one more write only for a batch over 1 KiB (measured in
 /// benches/README.md, "Idle connections").
-const READ_BUFFER_BYTES: usize = 1024;
+const READ_BUFFER_BYTES: usize = 512;
 const WRITE_BUFFER_BYTES: usize = socket::PIECE_BYTES;
 
 /// Limits and buffer sizes of the connections this node serves.
@@ -251,4 +251,20 @@ async fn forward(req: Request, route: Route, may_move: bool) -> Result<Response,
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config;
+
+    /// What an idle connection's WebSocket layer holds up front: its read
+    /// buffer, allocated as the connection opens, and its write buffer, the
+    /// most it keeps after writing out (benches/README.md, "Idle
+    /// connections"). It was 1 KiB to read and 2 KiB to write.
+    #[test]
+    fn an_idle_connection_keeps_small_socket_buffers() {
+        let config = config();
+        assert!(config.read_buffer_size <= 512, "read buffer {}", config.read_buffer_size);
+        assert!(config.write_buffer_size <= 1024, "write buffer {}", config.write_buffer_size);
+    }
 }
