@@ -10,6 +10,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{FutureExt, OptionFuture};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -31,15 +32,7 @@ impl Upgrade {
         F: FnOnce(WebSocket) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let on_upgrade = self.on_upgrade;
-        tokio::spawn(async move {
-            let upgraded = match on_upgrade.await {
-                Ok(upgraded) => upgraded,
-                Err(err) => return tracing::debug!(error = %err, "the client's upgrade failed"),
-            };
-            let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
-            callback(socket).await;
-        });
+        tokio::spawn(task(self.on_upgrade, config, callback));
         let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -50,6 +43,32 @@ impl Upgrade {
         }
         response
     }
+}
+
+/// The connection's task: once hyper hands the connection over, the
+/// session `callback` makes. The opening is boxed and made here: in the
+/// task's own future, it and the callback's captures (the token, the
+/// room's name) would keep room beside the session for the connection's
+/// whole life.
+fn task<F, Fut>(on_upgrade: OnUpgrade, config: WebSocketConfig, callback: F) -> impl Future<Output = ()> + Send
+where
+    F: FnOnce(WebSocket) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let opening = Box::pin(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(err) => {
+                tracing::debug!(error = %err, "the client's upgrade failed");
+                return None;
+            }
+        };
+        let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+        Some(callback(socket))
+    });
+    // Combinators rather than an `async` block, which would keep room for
+    // the session twice (as the opening's result and as the future awaited).
+    opening.then(OptionFuture::from).map(drop)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
@@ -99,10 +118,37 @@ fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) 
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
     use axum::extract::FromRequestParts;
     use axum::http::{Request, StatusCode};
+    use tungstenite::protocol::WebSocketConfig;
 
-    use super::Upgrade;
+    use super::{task, Upgrade, WebSocket};
+
+    /// A session's future of a known size (what it holds is never read).
+    struct Session(#[expect(dead_code, reason = "only its size matters")] [u8; 1024]);
+
+    impl Future for Session {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Ready(())
+        }
+    }
+
+    fn session(_: WebSocket) -> Session {
+        Session([0; 1024])
+    }
+
+    #[test]
+    fn a_connections_task_holds_little_beside_its_session() {
+        let on_upgrade = hyper::upgrade::on(Request::new(()));
+        let task = task(on_upgrade, WebSocketConfig::default(), session);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= size_of::<Session>() + 32, "the task's future is {size} bytes");
+    }
 
     async fn refusal(request: axum::http::request::Builder) -> StatusCode {
         let (mut parts, ()) = request.body(()).expect("a request").into_parts();
