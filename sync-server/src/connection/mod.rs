@@ -1,5 +1,5 @@
-//! WebSocket connections: a [`Connection`] that reads a socket and, in the
-//! same task, writes what its [`crate::outbox`] holds ([`sending`]), and the
+//! WebSocket connections: a [`Connection`] that reads a [`socket`] and, in
+//! the same task, writes what its [`crate::outbox`] holds ([`sending`]), and the
 //! sessions that read requests for the room channel
 //! ([`room_session`]), the lobby ([`lobby_session`]) and standard Yjs sync
 //! ([`yjs_session`]).
@@ -7,15 +7,14 @@
 pub mod lobby_session;
 pub mod room_session;
 pub mod sending;
+pub mod socket;
 pub mod yjs_session;
 
-use std::error::Error as _;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
 use futures_util::{FutureExt, StreamExt};
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use jigsync_schema::CloseCode;
@@ -23,11 +22,13 @@ use tokio::sync::mpsc;
 use tokio::time::{sleep_until, timeout, Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
+use tungstenite::Message;
 
 use crate::app::App;
 use crate::outbox::{outbox, CloseReason, Outbox};
 use crate::room::{RoomCmd, RoomHandle};
 use sending::{SendEnd, Sending};
+use socket::{Socket, WebSocket};
 
 /// Why a session stops reading for a reason outside its socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +43,7 @@ type StopWatch = Pin<Box<dyn Future<Output = Stop> + Send>>;
 /// What one wait of the connection came to.
 enum Woke {
     /// The socket's next item (`None`: the client went away).
-    Read(Option<Result<Message, axum::Error>>),
+    Read(Option<Result<Message, tungstenite::Error>>),
     /// The session must stop: a close was requested, or one is now.
     Stop,
 }
@@ -73,7 +74,7 @@ const OVERSIZED_LINGER: Duration = Duration::from_secs(2);
 /// deadline however the task is busy.
 pub struct Connection {
     pub outbox: Outbox,
-    socket: WebSocket,
+    socket: Socket,
     sending: Sending,
     channel: &'static str,
     idle: Duration,
@@ -97,7 +98,7 @@ pub struct Connection {
     abandoned: bool,
     /// What the read made as the connection opened returned, if it did not
     /// wait (see [`Connection::open`]): handed out first.
-    early: Option<Option<Result<Message, axum::Error>>>,
+    early: Option<Option<Result<Message, tungstenite::Error>>>,
     _tracked: TaskTrackerToken,
 }
 
@@ -106,7 +107,8 @@ impl Connection {
     /// opened by the session from the socket: an async function keeps room
     /// for its arguments for its whole life, so a session given the socket
     /// would hold it twice.
-    pub fn open(app: &App, mut socket: WebSocket, channel: &'static str) -> Connection {
+    pub fn open(app: &App, socket: WebSocket, channel: &'static str) -> Connection {
+        let mut socket = Socket::new(socket);
         let tracked = app.sessions.token();
         metrics::gauge!("jigsync_connections", "channel" => channel).increment(1.0);
         // hyper hands the upgraded socket over with the upgrade request's
@@ -338,11 +340,8 @@ fn stop_watch(shutdown: CancellationToken, room: Option<mpsc::Sender<RoomCmd>>) 
 
 /// True if the read failed because the client's message is over the
 /// transport limit (the WebSocket layer refuses it before reading it).
-fn is_oversized(err: &axum::Error) -> bool {
-    matches!(
-        err.source().and_then(|inner| inner.downcast_ref::<tungstenite::Error>()),
-        Some(tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong { .. }))
-    )
+fn is_oversized(err: &tungstenite::Error) -> bool {
+    matches!(err, tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong { .. }))
 }
 
 #[cfg(test)]
@@ -367,12 +366,23 @@ mod tests {
     /// bytes more.
     const READER_BYTES_BEFORE: usize = 1736;
 
+    /// The room session's future (debug build) while it still held what it
+    /// joined with (the token, the room's name, the claims) and its
+    /// disconnect command ready made.
+    const ROOM_SESSION_BYTES_BEFORE: usize = 1960;
+
+    #[test]
+    fn an_idle_room_session_keeps_nothing_of_its_join() {
+        let room = future_size(room_session::run);
+        assert!(room + 200 <= ROOM_SESSION_BYTES_BEFORE, "the room session's future is {room} bytes");
+    }
+
     #[test]
     fn one_session_future_holds_the_socket_and_the_writes_in_the_readers_old_size() {
         let room = future_size(room_session::run);
         let yjs = future_size(yjs_session::run);
         let lobby = future_size3(lobby_session::run);
-        let socket = std::mem::size_of::<axum::extract::ws::WebSocket>();
+        let socket = std::mem::size_of::<super::Socket>();
         for (channel, size) in [("room", room), ("yjs", yjs), ("lobby", lobby)] {
             assert!(size <= READER_BYTES_BEFORE + socket, "the {channel} session's future is {size} bytes");
         }

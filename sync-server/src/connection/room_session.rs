@@ -9,11 +9,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::Message;
 use bytes::Bytes;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{decode, peek_ref, ClientMsg, CloseCode, ErrorCode, Ref, ServerMsg};
 use tokio::sync::mpsc::error::TrySendError;
+use tungstenite::Message;
 
 use super::Connection;
 use crate::app::App;
@@ -26,7 +26,6 @@ use crate::room::{RoomCmd, RoomHandle};
 /// An `async move` block rather than an `async fn`: an async function
 /// moves its arguments into locals and keeps room for both, and `conn`
 /// (the socket inside it) is the largest thing a session holds.
-#[expect(clippy::manual_async_fn, reason = "an async fn would hold the connection twice")]
 pub fn run(
     app: Arc<App>,
     mut conn: Connection,
@@ -34,53 +33,76 @@ pub fn run(
     since: Option<u64>,
     room: Option<String>,
 ) -> impl Future<Output = ()> + Send {
+    let outbox = conn.outbox.clone();
+    // Boxed, like `finish`: it runs once, and a session's future is as large
+    // as its largest await, held by every idle connection. Made here rather
+    // than in the block, which would keep room for the token and the room's
+    // name for the session's whole life.
+    let joining = Box::pin(join(app.clone(), outbox.clone(), token, since, room));
     async move {
-        let outbox = conn.outbox.clone();
-
-        let claims = match app.keys.verify_for(token.as_deref(), room.as_deref()) {
-            Ok(claims) => claims,
-            Err(err) => {
-                // The reason says why ("token expired"), so a client can tell.
-                outbox.close(CloseCode::Unauthorized, &err.to_string());
-                return conn.finish().await;
-            }
-        };
-        let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
-        // Boxed, like `finish`: it runs once, and a session's future is as
-        // large as its largest await, held by every idle connection.
-        match Box::pin(app.rooms.call_with_handle(&claims.room, connect)).await {
-            Some((Ok(()), room)) => {
-                let _disconnect = room.on_drop(RoomCmd::Disconnect { conn: outbox.id() });
-                let reader = Reader {
-                    app: &app,
-                    room,
-                    outbox: &outbox,
-                    user_key: format!("{}/{}", claims.room, claims.user),
-                    limits: app.limits.connection(),
-                    moves_in: metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "mv"),
+        if let Some((room, user_key)) = joining.await {
+            let _disconnect = room.on_drop(outbox.id(), |conn| RoomCmd::Disconnect { conn });
+            let reader = Reader {
+                app: &app,
+                room,
+                outbox: &outbox,
+                user_key,
+                limits: app.limits.connection(),
+                moves_in: metrics::counter!("jigsync_messages_total", "direction" => "in", "type" => "mv"),
+            };
+            while let Some(message) = conn.next(&app, Some(&reader.room)).await {
+                let flow = match message {
+                    Message::Binary(bytes) => reader.frame(bytes),
+                    Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
+                    Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => Flow::Continue,
                 };
-                while let Some(message) = conn.next(&app, Some(&reader.room)).await {
-                    let flow = match message {
-                        Message::Binary(bytes) => reader.frame(bytes),
-                        Message::Text(_) => reader.malformed(None, "frames must be binary MessagePack"),
-                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Flow::Continue,
-                    };
-                    match flow {
-                        Flow::Continue => {}
-                        Flow::Stop => break,
-                        Flow::WaitForRoom(request) => {
-                            if !conn.wait_for_room(&app, &reader.room, request).await {
-                                break;
-                            }
+                match flow {
+                    Flow::Continue => {}
+                    Flow::Stop => break,
+                    Flow::WaitForRoom(request) => {
+                        if !conn.wait_for_room(&app, &reader.room, request).await {
+                            break;
                         }
                     }
                 }
-                outbox.close(CloseCode::Normal, "");
             }
-            Some((Err(err), _)) => outbox.close(err.close_code(), &err.to_string()),
-            None => outbox.close(CloseCode::GoingAway, "the room is unavailable, try again"),
+            outbox.close(CloseCode::Normal, "");
         }
         conn.finish().await;
+    }
+}
+
+/// Checks the token and joins the room's actor: the room's handle and the
+/// user's chat budget key, or `None` once the connection was asked to close
+/// (with why). Taken apart from the session's reading so that the token,
+/// its claims and the wait for the actor are let go once joined: an idle
+/// connection keeps only what it reads with.
+async fn join(
+    app: Arc<App>,
+    outbox: Outbox,
+    token: Option<String>,
+    since: Option<u64>,
+    room: Option<String>,
+) -> Option<(RoomHandle, String)> {
+    let claims = match app.keys.verify_for(token.as_deref(), room.as_deref()) {
+        Ok(claims) => claims,
+        Err(err) => {
+            // The reason says why ("token expired"), so a client can tell.
+            outbox.close(CloseCode::Unauthorized, &err.to_string());
+            return None;
+        }
+    };
+    let connect = |reply| RoomCmd::Connect { user: claims.user.clone(), outbox: outbox.clone(), since, reply };
+    match app.rooms.call_with_handle(&claims.room, connect).await {
+        Some((Ok(()), room)) => Some((room, format!("{}/{}", claims.room, claims.user))),
+        Some((Err(err), _)) => {
+            outbox.close(err.close_code(), &err.to_string());
+            None
+        }
+        None => {
+            outbox.close(CloseCode::GoingAway, "the room is unavailable, try again");
+            None
+        }
     }
 }
 

@@ -19,11 +19,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{Sink, SinkExt};
 use jigsync_schema::{CloseCode, ServerMsg};
 use tokio::time::{timeout, Instant};
+use tungstenite::protocol::CloseFrame;
+use tungstenite::Message;
 
+use super::socket::Socket;
 use crate::outbox::motion::{FULL_TICK, THUMBNAIL_TICK};
 use crate::outbox::{CloseReason, Frame, OutboxReceiver};
 
@@ -116,7 +118,7 @@ impl Sending {
     /// then queued frames, then drag positions when due, then the ping.
     /// The caller registered the task with the outbox in this poll
     /// ([`OutboxReceiver::register`]).
-    pub fn drive(&mut self, socket: &mut WebSocket, cx: &mut Context<'_>) -> Result<(), WriteFailed> {
+    pub fn drive(&mut self, socket: &mut Socket, cx: &mut Context<'_>) -> Result<(), WriteFailed> {
         let mut now = None;
         if self.rx.motion.ready() {
             let now = *now.get_or_insert_with(Instant::now);
@@ -174,7 +176,7 @@ impl Sending {
 
     /// Moves the batch in flight on; true once it is flushed, false while
     /// the socket is not ready for more.
-    fn write(&mut self, socket: &mut WebSocket, cx: &mut Context<'_>) -> Result<bool, WriteFailed> {
+    fn write(&mut self, socket: &mut Socket, cx: &mut Context<'_>) -> Result<bool, WriteFailed> {
         loop {
             if let Some(message) = self.pending.take() {
                 match Pin::new(&mut *socket).poll_ready(cx) {
@@ -226,7 +228,7 @@ impl Sending {
     /// Sends the close frame (after the batch in flight and what was
     /// queued before it, unless the peer is a slow consumer) within the
     /// write deadline.
-    pub async fn say_goodbye(&mut self, socket: &mut WebSocket, reason: CloseReason) -> SendEnd {
+    pub async fn say_goodbye(&mut self, socket: &mut Socket, reason: CloseReason) -> SendEnd {
         if reason.code == CloseCode::SlowConsumer {
             // Its backlog is the reason for closing: drop it, offer the close
             // frame only if there is room for it, and do not wait for the peer.
@@ -268,5 +270,5 @@ impl Sending {
 }
 
 fn close_frame(reason: CloseReason) -> Message {
-    Message::Close(Some(CloseFrame { code: reason.code.code(), reason: reason.reason.into() }))
+    Message::Close(Some(CloseFrame { code: reason.code.code().into(), reason: reason.reason.into() }))
 }

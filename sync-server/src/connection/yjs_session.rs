@@ -8,10 +8,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::ws::Message;
 use jigsync_schema::limits::MAX_FRAME_BYTES;
 use jigsync_schema::{BoardId, CloseCode};
 use tokio::sync::mpsc::error::TrySendError;
+use tungstenite::Message;
 
 use super::Connection;
 use crate::app::App;
@@ -45,7 +45,7 @@ pub fn run(
         // large as its largest await, held by every idle connection.
         match Box::pin(app.rooms.call_with_handle(&room, connect)).await {
             Some((Ok(()), handle)) => {
-                let _disconnect = handle.on_drop(RoomCmd::DisconnectYjs { conn: outbox.id() });
+                let _disconnect = handle.on_drop(outbox.id(), |conn| RoomCmd::DisconnectYjs { conn });
                 let limits = app.limits.connection();
                 'read: while let Some(message) = conn.next(&app, Some(&handle)).await {
                     let Message::Binary(bytes) = message else {

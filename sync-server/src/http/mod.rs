@@ -16,6 +16,7 @@ mod room_delete;
 mod rooms;
 mod test_hooks;
 mod trace;
+mod upgrade;
 mod upload_grant;
 mod uploads;
 mod ws;

@@ -12,30 +12,42 @@ use axum::response::{IntoResponse, Response};
 use jigsync_schema::limits::MAX_TRANSPORT_FRAME_BYTES;
 use jigsync_schema::CloseCode;
 use serde::Deserialize;
+use tungstenite::protocol::WebSocketConfig;
 
 use super::extract::{ClientIp, Query};
 use super::owner::{holds_room, owner_of, Owner};
+use super::upgrade::Upgrade;
 use crate::app::App;
 use crate::cluster::splice::Relayed;
 use crate::cluster::{self, forward::Forward};
-use crate::connection::{lobby_session, room_session, yjs_session, Connection};
+use crate::connection::{lobby_session, room_session, socket, yjs_session, Connection};
 use crate::error::ApiError;
 
 /// Socket buffer sizes. The transport's defaults (128 KiB to read, 128 KiB
 /// before a write is pushed out) cost every idle connection well over
 /// 100 KiB; our frames are small and the connection flushes each batch itself,
 /// so a few KiB is plenty (larger frames grow the buffers on demand). The
-/// read buffer is allocated and zeroed for every connection at once, idle or
-/// not: 1 KiB holds any request but a large Yjs update, which is read in
-/// 1 KiB steps instead. The write buffer keeps, for the connection's life,
-/// the capacity of the most it ever held before writing out: 2 KiB bounds
-/// what a burst (a class joining at once, each join a presence frame) leaves
-/// behind, at one more write only for a batch over 2 KiB (measured in
+/// read buffer is allocated for every connection at once, idle or not:
+/// 512 bytes hold a drag position, a chat or a drop, each read whole; a
+/// larger message (a big Yjs update) is read in 512-byte steps. The write buffer keeps, for the connection's life, the
+/// capacity of the most it ever held before writing out: 1 KiB, with larger
+/// messages sent in pieces of that size (`connection/socket.rs`), bounds what
+/// a welcome or a burst (a class joining at once, each join a presence frame)
+/// leaves behind, at one more write only for a batch over 1 KiB (measured in
 /// benches/README.md, "Idle connections").
-const READ_BUFFER_BYTES: usize = 1024;
-const WRITE_BUFFER_BYTES: usize = 2 * 1024;
+const READ_BUFFER_BYTES: usize = 512;
+const WRITE_BUFFER_BYTES: usize = socket::PIECE_BYTES;
 
-/// Limits and buffer sizes shared by every channel.
+/// Limits and buffer sizes of the connections this node serves.
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_TRANSPORT_FRAME_BYTES))
+        .max_frame_size(Some(MAX_TRANSPORT_FRAME_BYTES))
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+}
+
+/// The same for a connection relayed to another node, through axum's socket.
 fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(MAX_TRANSPORT_FRAME_BYTES)
         .max_frame_size(MAX_TRANSPORT_FRAME_BYTES)
@@ -58,8 +70,8 @@ pub async fn room_channel(
     req: Request,
 ) -> Response {
     let room = params.token.as_deref().and_then(|t| app.keys.verify(t).ok()).map(|claims| claims.room);
-    let here = |ws: WebSocketUpgrade, app: Arc<App>| {
-        ws.on_upgrade(move |socket| {
+    let here = |ws: Upgrade, app: Arc<App>| {
+        ws.on_upgrade(config(), move |socket| {
             let conn = Connection::open(&app, socket, "room");
             room_session::run(app, conn, params.token, params.since, None)
         })
@@ -79,8 +91,8 @@ pub async fn room_channel_of(
 ) -> Response {
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
     let asked = holder.then(|| room.clone());
-    let here = |ws: WebSocketUpgrade, app: Arc<App>| {
-        ws.on_upgrade(move |socket| {
+    let here = |ws: Upgrade, app: Arc<App>| {
+        ws.on_upgrade(config(), move |socket| {
             let conn = Connection::open(&app, socket, "room");
             room_session::run(app, conn, params.token, params.since, Some(room))
         })
@@ -93,12 +105,8 @@ pub struct TokenParams {
     token: Option<String>,
 }
 
-pub async fn lobby_channel(
-    State(app): State<Arc<App>>,
-    Query(params): Query<TokenParams>,
-    ws: WebSocketUpgrade,
-) -> Response {
-    configure(ws).on_upgrade(move |socket| {
+pub async fn lobby_channel(State(app): State<Arc<App>>, Query(params): Query<TokenParams>, ws: Upgrade) -> Response {
+    ws.on_upgrade(config(), move |socket| {
         let conn = Connection::open(&app, socket, "lobby");
         lobby_session::run(app, conn, params.token)
     })
@@ -117,8 +125,8 @@ pub async fn yjs_channel(
     let Path((room, board)) = path.map_err(|_| ApiError::invalid("the board id must be a number"))?;
     let holder = params.token.as_deref().is_some_and(|t| holds_room(&app, t, &room));
     let asked = holder.then(|| room.clone());
-    let here = |ws: WebSocketUpgrade, app: Arc<App>| {
-        ws.on_upgrade(move |socket| {
+    let here = |ws: Upgrade, app: Arc<App>| {
+        ws.on_upgrade(config(), move |socket| {
             let conn = Connection::open(&app, socket, "yjs");
             yjs_session::run(app, conn, room, board, params.token)
         })
@@ -137,7 +145,7 @@ async fn serve_or_relay(
     uri: &Uri,
     ip: ClientIp,
     req: Request,
-    here: impl FnOnce(WebSocketUpgrade, Arc<App>) -> Response,
+    here: impl FnOnce(Upgrade, Arc<App>) -> Response,
 ) -> Response {
     // Owned: a request body cannot be shared across the lookup's awaits.
     let headers = req.headers().clone();
@@ -149,7 +157,8 @@ async fn serve_or_relay(
     loop {
         let route = route(&app, room, uri, &headers, ip).await;
         if matches!(route, Route::Here) {
-            return match upgrade(req).await {
+            let (mut parts, _) = req.into_parts();
+            return match Upgrade::from_request_parts(&mut parts, &()).await {
                 Ok(ws) => here(ws, app),
                 Err(refused) => refused,
             };
@@ -203,8 +212,8 @@ async fn route(app: &App, room: Option<&str>, uri: &Uri, headers: &HeaderMap, ip
     }
 }
 
-/// The upgrade of a request this node serves (configured), or the answer
-/// to one that is not a WebSocket upgrade.
+/// The upgrade of a request relayed to another node (configured), or the
+/// answer to one that is not a WebSocket upgrade.
 async fn upgrade(req: Request) -> Result<WebSocketUpgrade, Response> {
     let (mut parts, _) = req.into_parts();
     WebSocketUpgrade::from_request_parts(&mut parts, &()).await.map(configure).map_err(IntoResponse::into_response)
@@ -242,4 +251,20 @@ async fn forward(req: Request, route: Route, may_move: bool) -> Result<Response,
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config;
+
+    /// What an idle connection's WebSocket layer holds up front: its read
+    /// buffer, allocated as the connection opens, and its write buffer, the
+    /// most it keeps after writing out (benches/README.md, "Idle
+    /// connections"). It was 1 KiB to read and 2 KiB to write.
+    #[test]
+    fn an_idle_connection_keeps_small_socket_buffers() {
+        let config = config();
+        assert!(config.read_buffer_size <= 512, "read buffer {}", config.read_buffer_size);
+        assert!(config.write_buffer_size <= 1024, "write buffer {}", config.write_buffer_size);
+    }
 }

@@ -156,25 +156,25 @@ pub struct RoomHandle {
 }
 
 impl RoomHandle {
-    /// Sends `cmd` when the returned guard is dropped, however the holder
-    /// ends: a session cannot forget to say it left.
-    pub fn on_drop(&self, cmd: RoomCmd) -> OnDrop {
-        OnDrop { tx: self.tx.clone(), cmd: Some(cmd) }
+    /// Sends `cmd(conn)` when the returned guard is dropped, however the
+    /// holder ends: a session cannot forget to say it left. The command is
+    /// made only then: a session holds the guard for its whole life, and a
+    /// command is several times the size of what makes it.
+    pub fn on_drop(&self, conn: ConnId, cmd: fn(ConnId) -> RoomCmd) -> OnDrop {
+        OnDrop { tx: self.tx.clone(), conn, cmd }
     }
 }
 
 /// Sends its command to the room when dropped (see [`RoomHandle::on_drop`]).
 pub struct OnDrop {
     tx: mpsc::Sender<RoomCmd>,
-    cmd: Option<RoomCmd>,
+    conn: ConnId,
+    cmd: fn(ConnId) -> RoomCmd,
 }
 
 impl Drop for OnDrop {
     fn drop(&mut self) {
-        let Some(cmd) = self.cmd.take() else {
-            return;
-        };
-        if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send(cmd) {
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = self.tx.try_send((self.cmd)(self.conn)) {
             // The room is busy: wait for room in its queue off this task.
             let tx = self.tx.clone();
             tokio::spawn(async move {
