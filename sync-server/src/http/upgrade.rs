@@ -1,8 +1,9 @@
 //! The WebSocket upgrade of a connection this node serves itself. Ours
 //! rather than axum's `WebSocketUpgrade` because axum's socket hides the
 //! transport's stream, and the connection needs it to send large messages
-//! in pieces (see [`crate::connection::socket`]). The checks, answer and
-//! refusals are axum's for HTTP/1.1, the only version the server speaks.
+//! in pieces (see [`crate::connection::socket`]). It checks and answers as
+//! axum's does for HTTP/1.1 (the only version the server speaks), with the
+//! same status codes for a refusal.
 
 use std::future::Future;
 
@@ -76,25 +77,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
         if parts.method != Method::GET {
-            return Err(refuse(StatusCode::METHOD_NOT_ALLOWED, "Request method must be `GET`"));
+            return Err(refuse(StatusCode::METHOD_NOT_ALLOWED, "a WebSocket upgrade is a GET request"));
         }
         if !header_has_token(&parts.headers, header::CONNECTION, "upgrade") {
-            return Err(refuse(StatusCode::BAD_REQUEST, "Connection header did not include 'upgrade'"));
+            return Err(refuse(StatusCode::BAD_REQUEST, "the Connection header must name upgrade"));
         }
         if !header_is(&parts.headers, header::UPGRADE, "websocket") {
-            return Err(refuse(StatusCode::BAD_REQUEST, "`Upgrade` header did not include 'websocket'"));
+            return Err(refuse(StatusCode::BAD_REQUEST, "the Upgrade header must be websocket"));
         }
         let Some(key) = parts.headers.get(header::SEC_WEBSOCKET_KEY).cloned() else {
-            return Err(refuse(StatusCode::BAD_REQUEST, "`Sec-WebSocket-Key` header missing"));
+            return Err(refuse(StatusCode::BAD_REQUEST, "the Sec-WebSocket-Key header is missing"));
         };
         if !header_is(&parts.headers, header::SEC_WEBSOCKET_VERSION, "13") {
-            return Err(refuse(StatusCode::BAD_REQUEST, "`Sec-WebSocket-Version` header did not include '13'"));
+            return Err(refuse(StatusCode::BAD_REQUEST, "only WebSocket version 13 is spoken here"));
         }
         let Some(on_upgrade) = parts.extensions.remove::<OnUpgrade>() else {
-            return Err(refuse(
-                StatusCode::UPGRADE_REQUIRED,
-                "WebSocket request couldn't be upgraded since no upgrade state was present",
-            ));
+            return Err(refuse(StatusCode::UPGRADE_REQUIRED, "this connection cannot be upgraded to a WebSocket"));
         };
         Ok(Upgrade { on_upgrade, key })
     }
@@ -167,7 +165,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn requests_that_are_not_websocket_upgrades_are_refused_as_axum_refused_them() {
+    async fn requests_that_are_not_websocket_upgrades_are_refused_with_axums_status_codes() {
         assert_eq!(refusal(Request::post("/ws")).await, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(refusal(Request::get("/ws")).await, StatusCode::BAD_REQUEST);
         let no_key = Request::get("/ws").header("connection", "upgrade").header("upgrade", "websocket");
