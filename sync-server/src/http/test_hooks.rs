@@ -25,9 +25,7 @@ pub fn routes() -> Router<Arc<App>> {
 
 /// Makes the room's running actor panic; 404 if it is not running.
 async fn fail_room(State(app): State<Arc<App>>, Path(room_id): Path<String>) -> Result<StatusCode, ApiError> {
-    let handle = app.rooms.get(&room_id).ok_or_else(|| ApiError::not_found("the room's task is not running"))?;
-    handle.tx.send(RoomCmd::FailForTest).await.map_err(|_| ApiError::not_found("the room's task is not running"))?;
-    Ok(StatusCode::ACCEPTED)
+    tell_actor(&app, &room_id, RoomCmd::FailForTest).await
 }
 
 /// Keeps the room's actor away from its queue for `ms` milliseconds, from
@@ -36,9 +34,14 @@ async fn stall_room(
     State(app): State<Arc<App>>,
     Path((room_id, ms)): Path<(String, u64)>,
 ) -> Result<StatusCode, ApiError> {
+    tell_actor(&app, &room_id, RoomCmd::StallForTest(Duration::from_millis(ms))).await
+}
+
+/// Queues `cmd` for the room's running actor; 404 if it is not running.
+async fn tell_actor(app: &App, room_id: &str, cmd: RoomCmd) -> Result<StatusCode, ApiError> {
     let not_running = || ApiError::not_found("the room's task is not running");
-    let handle = app.rooms.get(&room_id).ok_or_else(not_running)?;
-    handle.tx.send(RoomCmd::StallForTest(Duration::from_millis(ms))).await.map_err(|_| not_running())?;
+    let handle = app.rooms.get(room_id).ok_or_else(not_running)?;
+    handle.tx.send(cmd).await.map_err(|_| not_running())?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -29,8 +29,9 @@ use crate::error::ApiError;
 /// so a few KiB is plenty (larger frames grow the buffers on demand). The
 /// read buffer is allocated for every connection at once, idle or not:
 /// 512 bytes hold a drag position, a chat or a drop, each read whole; a
-/// larger message (a big Yjs update) is read in 512-byte steps. The write buffer keeps, for the connection's life, the
-/// capacity of the most it ever held before writing out: 1 KiB, with larger
+/// larger message (a big Yjs update) is read in 512-byte steps. The write
+/// buffer keeps, for the connection's life, the capacity of the most it
+/// ever held before writing out: 1 KiB, with larger
 /// messages sent in pieces of that size (`connection/socket.rs`), bounds what
 /// a welcome or a burst (a class joining at once, each join a presence frame)
 /// leaves behind, at one more write only for a batch over 1 KiB (measured in
